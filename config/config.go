@@ -1,0 +1,167 @@
+package config
+
+import "time"
+
+// Config is the whole configuration. YAML keys are the snake_case names in
+// the struct tags; environment variables are listed in env.go.
+type Config struct {
+	// Issuer is the `iss` of every token and the base of every URL we publish.
+	Issuer string `yaml:"issuer"`
+	// Audience is the `aud` of access tokens; defaults to Issuer.
+	Audience string `yaml:"audience"`
+
+	HTTP    HTTP    `yaml:"http"`
+	DataDir string  `yaml:"data_dir"`
+	SQLite  SQLite  `yaml:"sqlite"`
+	MongoDB MongoDB `yaml:"mongodb"`
+	Log     Log     `yaml:"log"`
+
+	Passwords     Passwords     `yaml:"passwords"`
+	PasswordGrant PasswordGrant `yaml:"password_grant"`
+	Tokens        Tokens        `yaml:"tokens"`
+	Keys          Keys          `yaml:"keys"`
+
+	Clients      []Client            `yaml:"clients"`
+	Roles        map[string][]string `yaml:"roles"`
+	DefaultRoles []string            `yaml:"default_roles"`
+	Providers    Providers           `yaml:"providers"`
+	Linking      Linking             `yaml:"linking"`
+
+	// SweepInterval is how often expired sessions, tokens and codes are deleted.
+	SweepInterval time.Duration `yaml:"sweep_interval"`
+}
+
+// HTTP is the listener.
+type HTTP struct {
+	Addr string `yaml:"addr"` // default ":8080"
+	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For is
+	// honoured. Empty (the default): the peer address is the client address.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// CORSOrigins is the explicit list of browser origins allowed to call the API.
+	CORSOrigins []string `yaml:"cors_origins"`
+	// MaxBodyBytes limits request bodies (default 64 KiB, CONTRACT.md).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	TLS          TLS   `yaml:"tls"`
+
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       time.Duration `yaml:"read_timeout"`
+	WriteTimeout      time.Duration `yaml:"write_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+}
+
+// TLS serves HTTPS when both files are set.
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// SQLite tunes the embedded store (used when MongoDB.URI is empty).
+type SQLite struct {
+	// Synchronous is SQLite's synchronous pragma: "normal" (default; a
+	// committed write survives a crash of the process, kill -9 included) or
+	// "full" (it also survives a power loss, at a cost in write throughput).
+	Synchronous string `yaml:"synchronous"`
+}
+
+// MongoDB selects the MongoDB store when URI is set.
+type MongoDB struct {
+	URI      string `yaml:"uri"` // secret: also MONGODB_URI_FILE
+	Database string `yaml:"database"`
+}
+
+// Log configures log/slog output.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info (default), warn, error
+	Format string `yaml:"format"` // json (default) or text
+}
+
+// Passwords configures password hashing.
+type Passwords struct {
+	BcryptCost int `yaml:"bcrypt_cost"` // default 12; 4..31
+}
+
+// PasswordGrant configures the RFC 6749 §4.3 grant at POST /token.
+type PasswordGrant struct {
+	Enabled *bool `yaml:"enabled"` // default true
+}
+
+// On reports whether the password grant is enabled.
+func (p PasswordGrant) On() bool { return p.Enabled == nil || *p.Enabled }
+
+// Tokens configures access and refresh tokens.
+type Tokens struct {
+	// Algorithm signs access tokens: ES256 (default), RS256 or EdDSA.
+	Algorithm          string        `yaml:"algorithm"`
+	AccessTTL          time.Duration `yaml:"access_ttl"`           // default 15m
+	RefreshIdleTTL     time.Duration `yaml:"refresh_idle_ttl"`     // default 720h (30 days)
+	RefreshAbsoluteTTL time.Duration `yaml:"refresh_absolute_ttl"` // default 2160h (90 days)
+	RefreshReuseGrace  time.Duration `yaml:"refresh_reuse_grace"`  // default 10s
+	CodeTTL            time.Duration `yaml:"code_ttl"`             // default 60s
+}
+
+// Keys configures signing keys.
+type Keys struct {
+	// EncryptionKey seals private keys and secrets at rest: 32 bytes,
+	// base64 (std or URL encoding). Secret: also UNILOGIN_KEY_ENCRYPTION_KEY(_FILE).
+	// Empty: a key file is generated at <data_dir>/master.key.
+	EncryptionKey string `yaml:"encryption_key"`
+	// RotationPeriod rotates the signing key automatically; 0 disables.
+	RotationPeriod time.Duration `yaml:"rotation_period"`
+	// PrePublish is how long a new key is published before it signs
+	// (default 10m; never below JWKSMaxAge).
+	PrePublish time.Duration `yaml:"pre_publish"`
+	// JWKSMaxAge is the Cache-Control max-age of the JWKS (default 5m).
+	JWKSMaxAge time.Duration `yaml:"jwks_max_age"`
+}
+
+// Client is an app allowed to start browser sign-ins and to use /token.
+type Client struct {
+	ID           string   `yaml:"id"`
+	RedirectURIs []string `yaml:"redirect_uris"`
+	// Secret makes the client confidential (it authenticates at /token);
+	// without one it is public and must use PKCE. Also <secret_file>.
+	Secret     string `yaml:"secret"`
+	SecretFile string `yaml:"secret_file"`
+}
+
+// Providers configures upstream identity providers. A provider without a
+// client_id is disabled.
+type Providers struct {
+	Google *Provider  `yaml:"google"`
+	GitHub *Provider  `yaml:"github"`
+	OIDC   []Provider `yaml:"oidc"`
+}
+
+// Provider is one upstream identity provider.
+type Provider struct {
+	ID               string   `yaml:"id"`   // generic OIDC only: used in paths
+	Name             string   `yaml:"name"` // display name
+	ClientID         string   `yaml:"client_id"`
+	ClientSecret     string   `yaml:"client_secret"`
+	ClientSecretFile string   `yaml:"client_secret_file"`
+	Scopes           []string `yaml:"scopes"`
+	// Issuer is the OIDC issuer URL (Google default https://accounts.google.com).
+	Issuer string `yaml:"issuer"`
+	// BaseURL and APIURL are GitHub's web and API roots (Enterprise, tests).
+	BaseURL string `yaml:"base_url"`
+	APIURL  string `yaml:"api_url"`
+	// HostedDomains restricts Google sign-ins to these Workspace domains (hd claim).
+	HostedDomains []string `yaml:"hosted_domains"`
+	// Optional: when discovery fails at start-up the provider is reported
+	// disabled instead of stopping start-up.
+	Optional bool `yaml:"optional"`
+	// InsecureSkipEmailVerified treats every e-mail from this provider as
+	// verified. Dangerous; default off.
+	InsecureSkipEmailVerified bool `yaml:"insecure_skip_email_verified"`
+}
+
+// Linking is the account-linking policy for provider sign-ins.
+type Linking struct {
+	// ByVerifiedEmail links a new identity to the existing user whose
+	// verified e-mail equals the provider's verified e-mail (default true).
+	ByVerifiedEmail *bool `yaml:"by_verified_email"`
+}
+
+// LinkByEmail reports whether linking by verified e-mail is on.
+func (l Linking) LinkByEmail() bool { return l.ByVerifiedEmail == nil || *l.ByVerifiedEmail }

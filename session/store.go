@@ -1,0 +1,135 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Callers compare with errors.Is; never mutate them.
+var (
+	// ErrNotFound: no such record, or it has expired (an expired record is
+	// reported exactly like a missing one).
+	ErrNotFound = errors.New("session: not found")
+	// ErrAlreadyExists: a record with this key exists (unique-key claim lost).
+	ErrAlreadyExists = errors.New("session: already exists")
+	// ErrInvalidToken: a refresh token, code or access token is unknown,
+	// expired, malformed or belongs to an ended session.
+	ErrInvalidToken = errors.New("session: invalid token")
+	// ErrRefreshReused: a spent refresh token was presented again outside
+	// the grace window; its whole session has been revoked.
+	ErrRefreshReused = errors.New("session: refresh token reused")
+	// ErrClientMismatch: a refresh token or code was presented by another client.
+	ErrClientMismatch = errors.New("session: client mismatch")
+)
+
+// Session is one sign-in: the family of refresh tokens descended from it.
+// Its ID is the `sid` claim of every access token issued in it.
+type Session struct {
+	ID         string
+	UserID     string
+	ClientID   string   // empty when no client started the sign-in
+	AMR        []string // e.g. ["pwd"], ["google"], ["oidc:corp"]
+	Scope      string   // space-separated permissions granted
+	UserAgent  string   // coarse, e.g. "Firefox on Linux"
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time // absolute lifetime
+}
+
+// RefreshToken is the stored form of a refresh token: only its SHA-256 hash.
+type RefreshToken struct {
+	Hash       []byte // SHA-256 of the opaque token; the primary key
+	SessionID  string
+	UserID     string
+	ParentHash []byte // hash of the token it replaced; nil for the first
+	CreatedAt  time.Time
+	ExpiresAt  time.Time // idle deadline, never after the session's ExpiresAt
+}
+
+// AuthCode is a one-time authorization code (RFC 6749 §4.1.2), stored hashed.
+type AuthCode struct {
+	Hash                []byte // SHA-256 of the code; the primary key
+	ClientID            string
+	RedirectURI         string
+	CodeChallenge       string // RFC 7636; empty when the client sent none
+	CodeChallengeMethod string // "S256" when CodeChallenge is set
+	UserID              string
+	AMR                 []string
+	Payload             []byte // opaque to the store (e.g. an identity to link on redemption)
+	CreatedAt           time.Time
+	ExpiresAt           time.Time
+}
+
+// SigningKey is a stored signing key. The private key is sealed (encrypted
+// and authenticated) with the key-encryption key before it reaches the store.
+type SigningKey struct {
+	ID        string // the JWS `kid`
+	Algorithm string // "ES256", "RS256" or "EdDSA"
+	Sealed    []byte // sealed PKCS #8 private key
+	CreatedAt time.Time
+	ActiveAt  time.Time // signs from this instant; published in the JWKS from CreatedAt
+	RetiredAt time.Time // zero while in service; stops signing from this instant
+	ExpiresAt time.Time // zero while in service; leaves the JWKS after this instant
+}
+
+// Store persists sessions, refresh tokens, codes, keys and secrets.
+//
+// Atomicity that callers rely on (and that must hold on MongoDB without
+// multi-document transactions): Create* and Claim are unique-key inserts
+// (exactly one of N concurrent inserts of the same key succeeds; the others
+// get ErrAlreadyExists); ConsumeCode is a single delete (exactly one of N
+// concurrent consumers gets the code). Reads never return expired records.
+// Implementations are safe for concurrent use.
+type Store interface {
+	CreateSession(ctx context.Context, s *Session) error
+	// GetSession returns ErrNotFound for unknown or expired sessions.
+	GetSession(ctx context.Context, id string) (*Session, error)
+	// TouchSession sets LastUsedAt.
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// ListSessions returns the user's live sessions, newest first.
+	ListSessions(ctx context.Context, userID string, now time.Time) ([]*Session, error)
+	// DeleteSession ends a session and deletes its refresh tokens.
+	// ErrNotFound when it does not exist.
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteUserSessions ends every session of the user except exceptID
+	// (which may be empty) and returns how many it ended.
+	DeleteUserSessions(ctx context.Context, userID, exceptID string) (int, error)
+
+	// CreateRefresh inserts a refresh token; ErrAlreadyExists when its hash
+	// is taken. This insert is the atomic step of rotation.
+	CreateRefresh(ctx context.Context, t *RefreshToken) error
+	// GetRefresh returns ErrNotFound for unknown or expired tokens.
+	GetRefresh(ctx context.Context, hash []byte) (*RefreshToken, error)
+
+	// CreateCode stores a one-time code; ErrAlreadyExists on a hash collision.
+	CreateCode(ctx context.Context, c *AuthCode) error
+	// ConsumeCode deletes and returns the code. Of concurrent consumers
+	// exactly one succeeds; the rest, and any later call, get ErrNotFound.
+	// An expired code is ErrNotFound.
+	ConsumeCode(ctx context.Context, hash []byte, now time.Time) (*AuthCode, error)
+
+	// Claim records a single-use marker (e.g. a browser flow id) until
+	// expires; ErrAlreadyExists when it was claimed before.
+	Claim(ctx context.Context, key string, expires time.Time) error
+
+	// CreateKey inserts a signing key; ErrAlreadyExists on a duplicate ID.
+	CreateKey(ctx context.Context, k *SigningKey) error
+	// ListKeys returns every stored key ordered by CreatedAt, oldest first.
+	ListKeys(ctx context.Context) ([]*SigningKey, error)
+	// RetireKey sets RetiredAt and ExpiresAt of the key.
+	RetireKey(ctx context.Context, id string, retiredAt, expiresAt time.Time) error
+	// DeleteKey removes a key.
+	DeleteKey(ctx context.Context, id string) error
+
+	// GetOrCreateSecret returns the secret stored under name, first storing
+	// value when there is none. Concurrent callers all get the same bytes.
+	GetOrCreateSecret(ctx context.Context, name string, value []byte) ([]byte, error)
+
+	// DeleteExpired removes sessions, refresh tokens, codes, claims and keys
+	// whose expiry is before now, returning how many records it removed.
+	DeleteExpired(ctx context.Context, now time.Time) (int, error)
+
+	// Ping reports whether the store answers.
+	Ping(ctx context.Context) error
+}
