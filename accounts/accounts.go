@@ -22,6 +22,13 @@ var (
 	ErrDisabled = errors.New("accounts: user disabled")
 	// ErrInvalidEmail: the address is not a usable e-mail address.
 	ErrInvalidEmail = errors.New("accounts: invalid email")
+	// ErrLastLoginMethod: removing this would leave the user no way to sign in.
+	ErrLastLoginMethod = errors.New("accounts: last login method")
+	// ErrAccountExists: a provider sign-in found a user with the same e-mail
+	// that cannot be linked automatically.
+	ErrAccountExists = errors.New("accounts: account exists")
+	// ErrInvalidInput: other bad input (e.g. a name that is too long).
+	ErrInvalidInput = errors.New("accounts: invalid input")
 	// ErrConflict: an optimistic update lost a race; the caller may retry.
 	ErrConflict = errors.New("accounts: concurrent update")
 )

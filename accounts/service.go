@@ -1,0 +1,228 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Options configure a Service.
+type Options struct {
+	BcryptCost   int      // default 12
+	DefaultRoles []string // roles given to every new user
+	// Gate, when set, bounds concurrent password hashing (admission
+	// control): Acquire blocks or fails fast; release must be called.
+	Gate Gate
+	Now  func() time.Time // for tests; default time.Now
+}
+
+// Gate admits CPU-heavy password hashing work.
+type Gate interface {
+	Acquire(ctx context.Context) (release func(), err error)
+}
+
+// Service implements the account use cases on top of a Store.
+type Service struct {
+	store        Store
+	hasher       *Hasher
+	defaultRoles []string
+	gate         Gate
+	now          func() time.Time
+}
+
+// NewService returns a Service over store.
+func NewService(store Store, opts Options) (*Service, error) {
+	if opts.BcryptCost == 0 {
+		opts.BcryptCost = 12
+	}
+	h, err := NewHasher(opts.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{store: store, hasher: h, defaultRoles: slices.Clone(opts.DefaultRoles), gate: opts.Gate, now: opts.Now}, nil
+}
+
+// Store returns the underlying store.
+func (s *Service) Store() Store { return s.store }
+
+// Hasher returns the password hasher.
+func (s *Service) Hasher() *Hasher { return s.hasher }
+
+// NewID returns a new user id: a UUIDv7, so ids sort by creation time and
+// cursor pagination sees users added while it pages at the end.
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// CheckEmail validates an address for sign-up: a bare addr-spec (no display
+// name), at most 254 octets.
+func CheckEmail(email string) error {
+	invalid := func(reason string) error {
+		return &ValidationError{Field: "email", Reason: reason, Err: ErrInvalidEmail}
+	}
+	if email == "" {
+		return invalid("is required")
+	}
+	if len(email) > 254 || !utf8.ValidString(email) {
+		return invalid("is not a valid e-mail address")
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Name != "" || a.Address != email || !strings.Contains(email[strings.LastIndexByte(email, '@')+1:], ".") {
+		return invalid("is not a valid e-mail address")
+	}
+	return nil
+}
+
+// SignupRequest is a password sign-up.
+type SignupRequest struct {
+	Email, Password, Name string
+}
+
+// Signup creates a user with a password. Its e-mail counts as unverified.
+func (s *Service) Signup(ctx context.Context, req SignupRequest) (*User, error) {
+	req.Email = strings.TrimSpace(req.Email)
+	if err := CheckEmail(req.Email); err != nil {
+		return nil, err
+	}
+	if err := CheckPassword("password", req.Password); err != nil {
+		return nil, err
+	}
+	if utf8.RuneCountInString(req.Name) > 200 || !utf8.ValidString(req.Name) {
+		return nil, &ValidationError{Field: "name", Reason: "must be valid text of at most 200 characters", Err: ErrInvalidInput}
+	}
+	// Refuse a taken address before paying for bcrypt; the store's unique
+	// constraint still decides races.
+	if _, err := s.store.GetUserByEmail(ctx, req.Email); err == nil {
+		return nil, ErrEmailTaken
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	hash, err := s.hash(ctx, req.Password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	u := &User{
+		ID:           NewID(),
+		Email:        req.Email,
+		Name:         strings.TrimSpace(req.Name),
+		PasswordHash: hash,
+		Roles:        slices.Clone(s.defaultRoles),
+		CreatedAt:    now,
+		UpdatedAt:    now,
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// Authenticate checks an e-mail and password. Unknown user, wrong password
+// and disabled user all return ErrInvalidCredentials after the same amount
+// of bcrypt work. A correct password stored in an older format or at another
+// cost is re-hashed.
+func (s *Service) Authenticate(ctx context.Context, email, password string) (*User, error) {
+	release, err := s.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+
+	u, err := s.store.GetUserByEmail(ctx, strings.TrimSpace(email))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	if err != nil || !u.HasPassword() || !utf8.ValidString(password) || utf8.RuneCountInString(password) > MaxPasswordLength {
+		s.hasher.VerifyDummy(password)
+		return nil, ErrInvalidCredentials
+	}
+	ok, rehash := s.hasher.Verify(u.PasswordHash, password)
+	if !ok || u.Disabled {
+		return nil, ErrInvalidCredentials
+	}
+	if rehash {
+		if h, err := s.hasher.Hash(password); err == nil {
+			// Best effort: a failure leaves the old, still valid hash.
+			if s.store.SetPasswordHash(ctx, u.ID, h) == nil {
+				u.PasswordHash = h
+			}
+		}
+	}
+	return u, nil
+}
+
+// SetPassword sets a user's password. When the user has one, current must
+// match it. It does not end sessions: the caller does that.
+func (s *Service) SetPassword(ctx context.Context, userID, current, next string) error {
+	if err := CheckPassword("new_password", next); err != nil {
+		return err
+	}
+	u, err := s.store.GetUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if u.Disabled {
+		return ErrDisabled
+	}
+	if u.HasPassword() {
+		release, err := s.admit(ctx)
+		if err != nil {
+			return err
+		}
+		ok, _ := s.hasher.Verify(u.PasswordHash, current)
+		release()
+		if !ok {
+			return ErrInvalidCredentials
+		}
+	}
+	hash, err := s.hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	return s.store.SetPasswordHash(ctx, userID, hash)
+}
+
+// Get returns a user by id.
+func (s *Service) Get(ctx context.Context, id string) (*User, error) {
+	return s.store.GetUser(ctx, id)
+}
+
+// GetActive returns a user by id, or ErrDisabled when the user is disabled.
+func (s *Service) GetActive(ctx context.Context, id string) (*User, error) {
+	u, err := s.store.GetUser(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return nil, ErrDisabled
+	}
+	return u, nil
+}
+
+func (s *Service) hash(ctx context.Context, pw string) (string, error) {
+	release, err := s.admit(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return s.hasher.Hash(pw)
+}
+
+func (s *Service) admit(ctx context.Context) (func(), error) {
+	if s.gate == nil {
+		return func() {}, nil
+	}
+	release, err := s.gate.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: password hashing: %w", err)
+	}
+	return release, nil
+}

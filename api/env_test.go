@@ -1,0 +1,318 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unilogin/unilogin/accounts"
+	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
+	"github.com/unilogin/unilogin/providers"
+	"github.com/unilogin/unilogin/session"
+	sessionsqlite "github.com/unilogin/unilogin/session/sqlitestore"
+)
+
+// clock is a settable time source shared by the services under test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// backend opens a fresh pair of stores for one test.
+type backend struct {
+	name string
+	open func(t *testing.T) (accounts.Store, session.Store)
+}
+
+func sqliteBackend() backend {
+	return backend{"sqlite", func(t *testing.T) (accounts.Store, session.Store) {
+		db, err := sessionsqlite.OpenDB(filepath.Join(t.TempDir(), "unilogin.db"), "normal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		as, err := accountssqlite.New(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss, err := sessionsqlite.New(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return as, ss
+	}}
+}
+
+// backends are the stores every API test runs against.
+func backends() []backend { return []backend{sqliteBackend(), mongoBackend()} }
+
+// env is a real router over real stores, served by httptest.
+type env struct {
+	t        *testing.T
+	srv      *httptest.Server
+	url      string
+	clock    *clock
+	accounts *accounts.Service
+	sessions *session.Manager
+	api      *Server
+	logs     *syncBuffer
+}
+
+type envOptions struct {
+	backend   backend
+	clients   []Client
+	providers []providers.Provider
+	mutate    func(*Options)
+	grace     time.Duration
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const testClientID, testClientSecret = "web", "web-secret-0123456789"
+const publicClientID = "spa"
+const appRedirect = "https://app.example.com/callback"
+
+func newEnv(t *testing.T, o envOptions) *env {
+	t.Helper()
+	if o.backend.open == nil {
+		o.backend = sqliteBackend()
+	}
+	if o.grace == 0 {
+		o.grace = 10 * time.Second
+	}
+	ctx := context.Background()
+	as, ss := o.backend.open(t)
+	clk := &clock{t: time.Now().Truncate(time.Second)}
+	sealer, err := session.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server URL is needed for the issuer before the server starts.
+	mux := &handlerSwitch{}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	kr, err := session.NewKeyring(ctx, ss, sealer, session.KeyringOptions{PrePublish: 10 * time.Minute, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr, err := session.NewManager(ctx, ss, kr, sealer, session.Options{Issuer: srv.URL, ReuseGrace: o.grace, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := accounts.NewService(as, accounts.Options{BcryptCost: 4, DefaultRoles: []string{"member"}, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := providers.NewRegistry(o.providers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := o.clients
+	if clients == nil {
+		clients = []Client{
+			{ID: testClientID, Secret: testClientSecret, RedirectURIs: []string{appRedirect}},
+			{ID: publicClientID, RedirectURIs: []string{appRedirect, "http://127.0.0.1:9999/cb"}},
+		}
+	}
+	logs := &syncBuffer{}
+	roles := map[string][]string{"admin": {"users:admin"}, "member": {"profile:read"}}
+	opts := Options{
+		Issuer:        srv.URL,
+		Clients:       clients,
+		PasswordGrant: true,
+		Permissions: func(rs []string) []string {
+			var out []string
+			for _, r := range rs {
+				out = append(out, roles[r]...)
+			}
+			return out
+		},
+		AllPermissions: []string{"users:admin", "profile:read"},
+		LinkByEmail:    true,
+		Logger:         slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	if o.mutate != nil {
+		o.mutate(&opts)
+	}
+	s, err := New(ctx, Deps{Accounts: acc, Sessions: mgr, Providers: reg, Sealer: sealer}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.set(s.Handler())
+	return &env{t: t, srv: srv, url: srv.URL, clock: clk, accounts: acc, sessions: mgr, api: s, logs: logs}
+}
+
+type handlerSwitch struct {
+	mu sync.RWMutex
+	h  http.Handler
+}
+
+func (h *handlerSwitch) set(x http.Handler) { h.mu.Lock(); h.h = x; h.mu.Unlock() }
+func (h *handlerSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mu.RLock()
+	x := h.h
+	h.mu.RUnlock()
+	x.ServeHTTP(w, r)
+}
+
+// response is a decoded HTTP answer.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("status %d: body is not a JSON object: %q", r.status, r.body)
+	}
+	return m
+}
+
+// errCode asserts the contract's error shape and returns the code.
+func (r response) errCode(t *testing.T) string {
+	t.Helper()
+	m := r.json(t)
+	code, _ := m["error"].(string)
+	if code == "" {
+		t.Fatalf("status %d: no error code in %s", r.status, r.body)
+	}
+	if _, ok := m["error_description"].(string); !ok {
+		t.Fatalf("status %d: no error_description in %s", r.status, r.body)
+	}
+	return code
+}
+
+func (e *env) do(method, path, contentType string, body io.Reader, header ...string) response {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.url+path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := noRedirectClient().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+func noRedirectClient() *http.Client {
+	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func browserClient(t *testing.T) *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func (e *env) postForm(path string, form url.Values, header ...string) response {
+	e.t.Helper()
+	return e.do("POST", path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), header...)
+}
+
+func (e *env) postJSON(path string, v any, header ...string) response {
+	e.t.Helper()
+	b, _ := json.Marshal(v)
+	return e.do("POST", path, "application/json", strings.NewReader(string(b)), header...)
+}
+
+func (e *env) get(path string, header ...string) response {
+	e.t.Helper()
+	return e.do("GET", path, "", nil, header...)
+}
+
+func bearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
+
+// signup creates a password user and returns its id.
+func (e *env) signup(email, password string) string {
+	e.t.Helper()
+	r := e.postJSON("/signup", map[string]string{"email": email, "password": password, "name": "Test User"})
+	if r.status != http.StatusCreated {
+		e.t.Fatalf("signup: %d %s", r.status, r.body)
+	}
+	return r.json(e.t)["id"].(string)
+}
+
+// tokens is a token response.
+type tokens struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+	Scope        string `json:"scope"`
+}
+
+func (e *env) mustTokens(r response) tokens {
+	e.t.Helper()
+	if r.status != http.StatusOK {
+		e.t.Fatalf("token request: %d %s", r.status, r.body)
+	}
+	var tk tokens
+	if err := json.Unmarshal(r.body, &tk); err != nil {
+		e.t.Fatal(err)
+	}
+	if tk.AccessToken == "" || tk.RefreshToken == "" || tk.TokenType != "Bearer" || tk.ExpiresIn <= 0 {
+		e.t.Fatalf("incomplete token response: %s", r.body)
+	}
+	return tk
+}
+
+func (e *env) login(email, password string) tokens {
+	e.t.Helper()
+	return e.mustTokens(e.postForm("/token", url.Values{"grant_type": {"password"}, "username": {email}, "password": {password}}))
+}
+
+func (e *env) refresh(rt string) response {
+	e.t.Helper()
+	return e.postForm("/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
+}

@@ -1,0 +1,449 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/providers"
+	"github.com/unilogin/unilogin/session"
+)
+
+const (
+	flowTTL          = 10 * time.Minute
+	flowCookiePrefix = "unilogin_flow_"
+	flowCookiePath   = "/auth/"
+	exchangeTimeout  = 20 * time.Second
+)
+
+// flowState is what a browser flow remembers between /auth/{p}/login and
+// the callback. It travels in the flow cookie, sealed (AES-GCM under a key
+// shared by every instance through the store), so nothing is kept in
+// memory and the cookie can neither be read nor forged by the browser.
+type flowState struct {
+	ID            string    `json:"id"`
+	Provider      string    `json:"p"`
+	State         string    `json:"s"` // the state sent upstream
+	Nonce         string    `json:"n"`
+	Verifier      string    `json:"v"` // our PKCE verifier toward the provider
+	ClientID      string    `json:"c"`
+	RedirectURI   string    `json:"r"`
+	AppState      string    `json:"as,omitempty"`
+	Challenge     string    `json:"cc,omitempty"` // the app's PKCE challenge
+	ChallengeMeth string    `json:"cm,omitempty"`
+	LinkUserID    string    `json:"l,omitempty"` // set for a link flow
+	Expires       time.Time `json:"e"`
+}
+
+// linkTicket authorizes one link flow started with a bearer token at
+// POST /users/me/identities/{provider}.
+type linkTicket struct {
+	UserID      string    `json:"u"`
+	Provider    string    `json:"p"`
+	ClientID    string    `json:"c"`
+	RedirectURI string    `json:"r"`
+	Challenge   string    `json:"cc"`
+	Expires     time.Time `json:"e"`
+}
+
+// codePayload rides with a one-time code: for a link flow, the identity to
+// link when the app redeems the code with its verifier.
+type codePayload struct {
+	Link *accounts.ExternalIdentity `json:"link,omitempty"`
+}
+
+type flowCodec struct {
+	sealer *session.Sealer
+}
+
+func newFlowCodec(ctx context.Context, m *session.Manager, kek *session.Sealer) (*flowCodec, error) {
+	key, err := m.SharedSecret(ctx, kek, "flow-cookie")
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := session.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	return &flowCodec{sealer: sealer}, nil
+}
+
+func (f *flowCodec) seal(v any, purpose string) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(f.sealer.Seal(b, purpose))
+}
+
+func (f *flowCodec) open(s, purpose string, v any) error {
+	if len(s) > 8<<10 {
+		return errors.New("too long")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return err
+	}
+	pt, err := f.sealer.Open(b, purpose)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(pt, v)
+}
+
+// listProviders is GET /auth/providers.
+func (s *Server) listProviders(c *gin.Context) {
+	out := []gin.H{}
+	for _, p := range s.provs.List() {
+		out = append(out, gin.H{"id": p.ID(), "name": p.Name()})
+	}
+	c.JSON(http.StatusOK, gin.H{"providers": out})
+}
+
+// checkRedirect validates client_id and redirect_uri exactly (RFC 9700
+// §4.1.1: exact string match). Failures must be shown, never redirected.
+func (s *Server) checkRedirect(clientID, redirectURI string) (*Client, error) {
+	cl, ok := s.clients[clientID]
+	if !ok || clientID == "" {
+		return nil, badRequest("unknown client_id")
+	}
+	if !slices.Contains(cl.RedirectURIs, redirectURI) {
+		return nil, badRequest("redirect_uri is not registered for this client")
+	}
+	return cl, nil
+}
+
+var challengeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+
+// checkChallenge validates an app's RFC 7636 challenge: public clients
+// must send one; only S256 is supported.
+func checkChallenge(cl *Client, challenge, method string) error {
+	if challenge == "" {
+		if method != "" {
+			return errors.New("code_challenge_method without code_challenge")
+		}
+		if cl.Secret == "" {
+			return errors.New("code_challenge is required for public clients (PKCE, RFC 7636)")
+		}
+		return nil
+	}
+	if method != "S256" {
+		return errors.New("code_challenge_method must be S256")
+	}
+	if !challengeRE.MatchString(challenge) {
+		return errors.New("code_challenge must be a base64url SHA-256 (43 characters)")
+	}
+	return nil
+}
+
+// redirectTo appends params to a validated redirect URI.
+func redirectTo(c *gin.Context, redirectURI string, params url.Values) {
+	u, err := url.Parse(redirectURI)
+	if err != nil { // registered URIs are validated at start-up
+		writeError(c, http.StatusInternalServerError, codeServerError, "internal server error")
+		return
+	}
+	q := u.Query()
+	for k, v := range params {
+		if len(v) > 0 && v[0] != "" {
+			q.Set(k, v[0])
+		}
+	}
+	u.RawQuery = q.Encode()
+	c.Header("Cache-Control", "no-store")
+	c.Redirect(http.StatusFound, u.String())
+}
+
+func redirectError(c *gin.Context, redirectURI, code, appState string) {
+	redirectTo(c, redirectURI, url.Values{"error": {code}, "state": {appState}})
+}
+
+// providerLogin is GET /auth/{provider}/login: validates the app's request,
+// binds a new flow to this browser with the flow cookie and redirects to
+// the provider with state, nonce and PKCE.
+func (s *Server) providerLogin(c *gin.Context) {
+	p, ok := s.provs.Get(c.Param("provider"))
+	if !ok {
+		s.respondError(c, notFound("unknown provider"))
+		return
+	}
+	q := c.Request.URL.Query()
+	for _, k := range []string{"client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method", "link"} {
+		if len(q[k]) > 1 {
+			s.respondError(c, badRequest(fmt.Sprintf("parameter %q is repeated", k)))
+			return
+		}
+	}
+	clientID, redirectURI, appState := q.Get("client_id"), q.Get("redirect_uri"), q.Get("state")
+	cl, err := s.checkRedirect(clientID, redirectURI)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	// From here on the redirect URI is known good: errors go back to the app.
+	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
+	if err := checkChallenge(cl, challenge, method); err != nil || len(appState) > 1024 {
+		redirectError(c, redirectURI, codeInvalidRequest, appState)
+		return
+	}
+	var linkUser string
+	if t := q.Get("link"); t != "" {
+		var lt linkTicket
+		if err := s.flow.open(t, "link-ticket", &lt); err != nil || time.Now().After(lt.Expires) ||
+			lt.Provider != p.ID() || lt.ClientID != clientID || lt.RedirectURI != redirectURI || lt.Challenge != challenge {
+			redirectError(c, redirectURI, codeInvalidRequest, appState)
+			return
+		}
+		linkUser = lt.UserID
+	}
+	req := providers.NewAuthRequest(s.opts.Issuer + "/auth/" + p.ID() + "/callback")
+	fs := flowState{
+		ID: providers.RandomString()[:22], Provider: p.ID(), Nonce: req.Nonce, Verifier: req.PKCEVerifier,
+		ClientID: clientID, RedirectURI: redirectURI, AppState: appState, Challenge: challenge, ChallengeMeth: method,
+		LinkUserID: linkUser, Expires: time.Now().Add(flowTTL),
+	}
+	// The state names the flow (so two tabs keep two cookies) and carries
+	// a secret compared with the cookie's.
+	fs.State = fs.ID + "." + req.State
+	req.State = fs.State
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: flowCookiePrefix + fs.ID, Value: s.flow.seal(fs, "flow-cookie"), Path: flowCookiePath,
+		MaxAge: int(flowTTL / time.Second), HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode,
+	})
+	c.Header("Cache-Control", "no-store")
+	c.Redirect(http.StatusFound, p.AuthCodeURL(req))
+}
+
+func (s *Server) secureCookies() bool { return strings.HasPrefix(s.opts.Issuer, "https://") }
+
+var flowIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
+
+// providerCallback is GET /auth/{provider}/callback.
+func (s *Server) providerCallback(c *gin.Context) {
+	p, ok := s.provs.Get(c.Param("provider"))
+	if !ok {
+		s.respondError(c, notFound("unknown provider"))
+		return
+	}
+	state := c.Query("state")
+	id, _, _ := strings.Cut(state, ".")
+	if !flowIDRE.MatchString(id) {
+		s.respondError(c, badRequest("missing or malformed state"))
+		return
+	}
+	cookie, err := c.Request.Cookie(flowCookiePrefix + id)
+	if err != nil {
+		s.respondError(c, badRequest("no sign-in in progress in this browser (missing flow cookie)"))
+		return
+	}
+	var fs flowState
+	if err := s.flow.open(cookie.Value, "flow-cookie", &fs); err != nil || fs.ID != id || fs.Provider != p.ID() {
+		s.respondError(c, badRequest("invalid flow cookie"))
+		return
+	}
+	if time.Now().After(fs.Expires) {
+		s.respondError(c, badRequest("the sign-in took too long; start again"))
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(state), []byte(fs.State)) != 1 {
+		s.respondError(c, badRequest("state does not match this browser's sign-in"))
+		return
+	}
+	// Single use, across every instance: the claim is a unique insert.
+	if err := s.sessions.Store().Claim(c, "flow:"+fs.ID, fs.Expires); errors.Is(err, session.ErrAlreadyExists) {
+		s.respondError(c, badRequest("this sign-in was already completed"))
+		return
+	} else if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: cookie.Name, Value: "", Path: flowCookiePath, MaxAge: -1,
+		HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
+
+	code, errCode := s.completeFlow(c, p, &fs)
+	if errCode != "" {
+		redirectError(c, fs.RedirectURI, errCode, fs.AppState)
+		return
+	}
+	redirectTo(c, fs.RedirectURI, url.Values{"code": {code}, "state": {fs.AppState}})
+}
+
+// completeFlow exchanges the provider's code, resolves the account and
+// issues our one-time code. It returns an error code for the app otherwise.
+func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowState) (code, errCode string) {
+	q := c.Request.URL.Query()
+	if e := q.Get("error"); e != "" {
+		err := providers.FromCallbackError(e, q.Get("error_description"))
+		s.log(c).Info("provider returned an error", "provider", p.ID(), "error", err.Error())
+		if errors.Is(err, providers.ErrAccessDenied) {
+			return "", codeAccessDenied
+		}
+		return "", codeServerError
+	}
+	upstreamCode := q.Get("code")
+	if upstreamCode == "" || len(upstreamCode) > 4096 {
+		return "", codeInvalidRequest
+	}
+	ctx, cancel := context.WithTimeout(c, exchangeTimeout)
+	defer cancel()
+	req := providers.AuthRequest{State: fs.State, Nonce: fs.Nonce, PKCEVerifier: fs.Verifier, RedirectURL: s.opts.Issuer + "/auth/" + p.ID() + "/callback"}
+	ident, err := p.Exchange(ctx, req, upstreamCode)
+	if err != nil {
+		s.log(c).Warn("provider exchange failed", "provider", p.ID(), "error", err.Error())
+		var ue *providers.UpstreamError
+		switch {
+		case errors.Is(err, providers.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+			return "", codeUnavailable
+		case errors.Is(err, providers.ErrAccessDenied), errors.Is(err, providers.ErrInvalidIDToken), errors.As(err, &ue):
+			return "", codeAccessDenied
+		}
+		return "", codeServerError
+	}
+	ext := accounts.ExternalIdentity{Provider: ident.Provider, Subject: ident.Subject, Email: ident.Email, EmailVerified: ident.EmailVerified, Name: ident.Name}
+	var userID string
+	var payload []byte
+	if fs.LinkUserID != "" {
+		// Link flow: check now, commit when the app redeems the code.
+		if err := s.accounts.CheckLink(c, fs.LinkUserID, ext); err != nil {
+			return "", s.flowErrorCode(c, err)
+		}
+		userID = fs.LinkUserID
+		payload, _ = json.Marshal(codePayload{Link: &ext})
+	} else {
+		u, d, err := s.accounts.SignInExternal(c, ext, accounts.LinkPolicy{ByVerifiedEmail: s.opts.LinkByEmail})
+		if err != nil {
+			s.log(c).Info("provider sign-in refused", "provider", p.ID(), "decision", d.Kind.String(), "error", err.Error())
+			return "", s.flowErrorCode(c, err)
+		}
+		userID = u.ID
+	}
+	code, err = s.sessions.IssueCode(c, session.CodeRequest{
+		ClientID: fs.ClientID, RedirectURI: fs.RedirectURI, CodeChallenge: fs.Challenge, CodeChallengeMethod: fs.ChallengeMeth,
+		UserID: userID, AMR: []string{p.AMR()}, Payload: payload,
+	})
+	if err != nil {
+		return "", s.flowErrorCode(c, err)
+	}
+	return code, ""
+}
+
+func (s *Server) flowErrorCode(c *gin.Context, err error) string {
+	switch {
+	case errors.Is(err, accounts.ErrAccountExists):
+		return codeAccountExists
+	case errors.Is(err, accounts.ErrIdentityLinked):
+		return codeIdentityLinked
+	case errors.Is(err, accounts.ErrDisabled), errors.Is(err, accounts.ErrNotFound):
+		return codeAccessDenied
+	case isUnavailable(err):
+		return codeUnavailable
+	}
+	s.log(c).Error("provider sign-in failed", "error", err.Error())
+	return codeServerError
+}
+
+// codeGrant is RFC 6749 §4.1.3 with RFC 7636 §4.5.
+func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, redirectURI, verifier string) (*session.Pair, error) {
+	if client == nil {
+		return nil, badRequest("client_id is required")
+	}
+	if code == "" || redirectURI == "" {
+		return nil, badRequest("code and redirect_uri are required")
+	}
+	ac, err := s.sessions.RedeemCode(c, code, client.ID, redirectURI, verifier)
+	if err != nil {
+		return nil, err
+	}
+	var payload codePayload
+	if len(ac.Payload) > 0 {
+		if err := json.Unmarshal(ac.Payload, &payload); err != nil {
+			return nil, err
+		}
+	}
+	if payload.Link != nil {
+		if err := s.accounts.Link(c, ac.UserID, *payload.Link); err != nil {
+			if errors.Is(err, accounts.ErrNotFound) || errors.Is(err, accounts.ErrDisabled) {
+				return nil, invalidGrant("the user no longer exists or is disabled")
+			}
+			return nil, err
+		}
+	}
+	sub, err := s.loadSubject(c, ac.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return s.sessions.Start(c, session.Grant{
+		Subject: sub, ClientID: client.ID, AMR: ac.AMR, UserAgent: coarseUserAgent(c.Request.UserAgent()),
+	})
+}
+
+// startLink is POST /users/me/identities/{provider}: returns a URL on
+// unilogin that starts a link flow for the signed-in user.
+func (s *Server) startLink(c *gin.Context) {
+	pr := caller(c)
+	p, ok := s.provs.Get(c.Param("provider"))
+	if !ok {
+		s.respondError(c, notFound("unknown provider"))
+		return
+	}
+	var req struct {
+		ClientID            string `json:"client_id"`
+		RedirectURI         string `json:"redirect_uri"`
+		State               string `json:"state"`
+		CodeChallenge       string `json:"code_challenge"`
+		CodeChallengeMethod string `json:"code_challenge_method"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if _, err := s.checkRedirect(req.ClientID, req.RedirectURI); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	// The link commits only with the app's verifier: a challenge is required
+	// even for confidential clients.
+	if req.CodeChallenge == "" {
+		s.respondError(c, badRequest("code_challenge is required to link an identity"))
+		return
+	}
+	if err := checkChallenge(&Client{}, req.CodeChallenge, req.CodeChallengeMethod); err != nil {
+		s.respondError(c, badRequest(err.Error()))
+		return
+	}
+	ticket := s.flow.seal(linkTicket{
+		UserID: pr.user.ID, Provider: p.ID(), ClientID: req.ClientID, RedirectURI: req.RedirectURI,
+		Challenge: req.CodeChallenge, Expires: time.Now().Add(flowTTL),
+	}, "link-ticket")
+	q := url.Values{
+		"client_id": {req.ClientID}, "redirect_uri": {req.RedirectURI}, "code_challenge": {req.CodeChallenge},
+		"code_challenge_method": {"S256"}, "link": {ticket},
+	}
+	if req.State != "" {
+		q.Set("state", req.State)
+	}
+	c.JSON(http.StatusOK, gin.H{"authorization_url": s.opts.Issuer + "/auth/" + p.ID() + "/login?" + q.Encode()})
+}
+
+// unlink is DELETE /users/me/identities/{provider}.
+func (s *Server) unlink(c *gin.Context) {
+	pr := caller(c)
+	err := s.accounts.Unlink(c, pr.user.ID, c.Param("provider"))
+	if errors.Is(err, accounts.ErrNotFound) {
+		err = notFound("no identity of this provider is linked")
+	}
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

@@ -1,0 +1,147 @@
+package api
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// parseForm reads an application/x-www-form-urlencoded body (RFC 6749
+// §3.2): other content types, bad encoding and repeated parameters
+// (RFC 6749 §3.1) are invalid_request. Query parameters are ignored.
+func parseForm(c *gin.Context) (url.Values, error) {
+	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, badRequest("Content-Type must be application/x-www-form-urlencoded")
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, err
+		}
+		return nil, badRequest("malformed form body")
+	}
+	form := c.Request.PostForm
+	for k, v := range form {
+		if len(v) > 1 {
+			return nil, badRequest(fmt.Sprintf("parameter %q is repeated", k))
+		}
+	}
+	return form, nil
+}
+
+// decodeJSON reads a JSON object body into dst. Bad content type, syntax,
+// types and trailing data are invalid_request with a precise description.
+func decodeJSON(c *gin.Context, dst any) error {
+	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return badRequest("Content-Type must be application/json")
+	}
+	dec := json.NewDecoder(c.Request.Body)
+	if err := dec.Decode(dst); err != nil {
+		var mbe *http.MaxBytesError
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &mbe):
+			return err
+		case errors.Is(err, io.EOF):
+			return badRequest("request body is empty")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return badRequest("request body is truncated JSON")
+		case errors.As(err, &se):
+			return badRequest(fmt.Sprintf("malformed JSON at byte %d", se.Offset))
+		case errors.As(err, &te):
+			if te.Field != "" {
+				return badRequest(fmt.Sprintf("field %q must be a %s", te.Field, te.Type))
+			}
+			return badRequest("request body must be a JSON object")
+		default:
+			return badRequest("malformed JSON body")
+		}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return badRequest("unexpected data after the JSON object")
+	}
+	return nil
+}
+
+// errInvalidClient is RFC 6749 §5.2 invalid_client.
+var errInvalidClient = &apiError{http.StatusUnauthorized, codeInvalidClient, "client authentication failed"}
+
+// authenticateClient finds the client of a /token or /revoke request (RFC
+// 6749 §2.3.1): HTTP Basic with the form-encoded id and secret, or
+// client_id (+ client_secret) in the body, never both. It returns nil when
+// no client identified itself. Unknown clients, wrong secrets, a missing
+// secret for a confidential client and a secret for a public one are
+// invalid_client.
+func (s *Server) authenticateClient(c *gin.Context, form url.Values) (*Client, error) {
+	id, secret := form.Get("client_id"), form.Get("client_secret")
+	if user, pass, ok := c.Request.BasicAuth(); ok {
+		if secret != "" {
+			return nil, badRequest("use one client authentication method, not two")
+		}
+		bid, err1 := url.QueryUnescape(user)
+		bsecret, err2 := url.QueryUnescape(pass)
+		if err1 != nil || err2 != nil {
+			return nil, errInvalidClient
+		}
+		if id != "" && id != bid {
+			return nil, badRequest("client_id differs from the authenticated client")
+		}
+		id, secret = bid, bsecret
+	} else if h := c.GetHeader("Authorization"); h != "" {
+		return nil, errInvalidClient
+	}
+	if id == "" {
+		if secret != "" {
+			return nil, errInvalidClient
+		}
+		return nil, nil
+	}
+	cl, ok := s.clients[id]
+	if !ok {
+		return nil, errInvalidClient
+	}
+	if cl.Secret == "" {
+		if secret != "" {
+			return nil, errInvalidClient
+		}
+		return cl, nil
+	}
+	if subtle.ConstantTimeCompare([]byte(secret), []byte(cl.Secret)) != 1 {
+		return nil, errInvalidClient
+	}
+	return cl, nil
+}
+
+// bearerToken extracts an RFC 6750 §2.1 bearer token.
+func bearerToken(c *gin.Context) (token string, present bool) {
+	h := c.GetHeader("Authorization")
+	if h == "" {
+		return "", false
+	}
+	scheme, rest, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", true
+	}
+	return strings.TrimSpace(rest), true
+}
+
+// basicAuthHeader is used by tests and docs: RFC 6749 §2.3.1 encoding.
+func basicAuthHeader(id, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+}

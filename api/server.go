@@ -1,0 +1,253 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/providers"
+	"github.com/unilogin/unilogin/session"
+)
+
+// Client is an app registered in configuration.
+type Client struct {
+	ID           string
+	Secret       string // empty: a public client (PKCE required)
+	RedirectURIs []string
+}
+
+// Options configure the HTTP layer. The caller (cmd) builds them from config.
+type Options struct {
+	Issuer string
+	// Clients are the registered apps.
+	Clients []Client
+	// PasswordGrant enables grant_type=password at /token.
+	PasswordGrant bool
+	// Permissions maps a user's roles to their permissions.
+	Permissions func(roles []string) []string
+	// AllPermissions lists every configured permission (scopes_supported).
+	AllPermissions []string
+	// MaxBodyBytes limits request bodies (default 64 KiB).
+	MaxBodyBytes int64
+	// TrustedProxies may set X-Forwarded-For; none by default.
+	TrustedProxies []string
+	// JWKSMaxAge is the Cache-Control max-age of the JWKS.
+	JWKSMaxAge time.Duration
+	// LinkByEmail is the linking policy for provider sign-ins.
+	LinkByEmail bool
+	Logger      *slog.Logger
+	// Version is reported by /healthz.
+	Version string
+}
+
+// Deps are the domain services the handlers call.
+type Deps struct {
+	Accounts  *accounts.Service
+	Sessions  *session.Manager
+	Providers *providers.Registry // may be nil: no providers
+	Sealer    *session.Sealer
+}
+
+// Server is the HTTP API.
+type Server struct {
+	opts     Options
+	accounts *accounts.Service
+	sessions *session.Manager
+	provs    *providers.Registry
+	clients  map[string]*Client
+	engine   *gin.Engine
+	draining atomic.Bool
+	flow     *flowCodec
+}
+
+// New builds the router.
+func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 64 << 10
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Permissions == nil {
+		opts.Permissions = func([]string) []string { return nil }
+	}
+	if opts.JWKSMaxAge <= 0 {
+		opts.JWKSMaxAge = 5 * time.Minute
+	}
+	opts.Issuer = strings.TrimSuffix(opts.Issuer, "/")
+	s := &Server{opts: opts, accounts: deps.Accounts, sessions: deps.Sessions, provs: deps.Providers, clients: map[string]*Client{}}
+	for i := range opts.Clients {
+		c := opts.Clients[i]
+		s.clients[c.ID] = &c
+	}
+	if s.provs == nil {
+		reg, err := providers.NewRegistry()
+		if err != nil {
+			return nil, err
+		}
+		s.provs = reg
+	}
+	flow, err := newFlowCodec(ctx, deps.Sessions, deps.Sealer)
+	if err != nil {
+		return nil, err
+	}
+	s.flow = flow
+
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.ContextWithFallback = true
+	e.HandleMethodNotAllowed = true
+	if err := e.SetTrustedProxies(opts.TrustedProxies); err != nil {
+		return nil, err
+	}
+	if len(opts.TrustedProxies) == 0 {
+		e.ForwardedByClientIP = false
+	}
+	e.Use(s.requestID, s.recoverer, s.accessLog, s.limitBody, securityHeaders)
+	e.NoRoute(func(c *gin.Context) { writeError(c, http.StatusNotFound, codeNotFound, "no such endpoint") })
+	e.NoMethod(func(c *gin.Context) {
+		writeError(c, http.StatusMethodNotAllowed, codeInvalidRequest, "method not allowed")
+	})
+	s.engine = e
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the http.Handler serving the API.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Drain makes /readyz answer 503 so load balancers stop sending traffic.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+func (s *Server) routes() {
+	e := s.engine
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/.well-known/jwks.json", s.jwks)
+	e.GET("/.well-known/openid-configuration", s.metadata)
+	e.GET("/.well-known/oauth-authorization-server", s.metadata)
+
+	e.POST("/signup", s.signup)
+	e.POST("/token", noStore, s.token)
+	e.POST("/revoke", noStore, s.revoke)
+
+	me := e.Group("/", s.bearer)
+	me.POST("/logout", s.logout)
+	me.GET("/users/me", s.me)
+	me.POST("/users/me/password", s.changePassword)
+	me.GET("/users/me/sessions", s.listSessions)
+	me.DELETE("/users/me/sessions/:id", s.endSession)
+	me.POST("/users/me/identities/:provider", s.startLink)
+	me.DELETE("/users/me/identities/:provider", s.unlink)
+
+	e.GET("/auth/providers", s.listProviders)
+	e.GET("/auth/:provider/login", s.providerLogin)
+	e.GET("/auth/:provider/callback", s.providerCallback)
+}
+
+// --- middleware ---
+
+type ctxKey int
+
+const loggerKey ctxKey = iota
+
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-ID")
+	if !validRequestID(id) {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Header("X-Request-ID", id)
+	c.Set("request_id", id)
+	c.Next()
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// log returns the logger with the request id.
+func (s *Server) log(c *gin.Context) *slog.Logger {
+	return s.opts.Logger.With(slog.String("request_id", c.GetString("request_id")))
+}
+
+func (s *Server) recoverer(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log(c).Error("panic", slog.Any("panic", v))
+			writeError(c, http.StatusInternalServerError, codeServerError, "internal server error")
+		}
+	}()
+	c.Next()
+}
+
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	// Only the route pattern is logged: query strings carry codes and state.
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	s.log(c).Info("request",
+		slog.String("method", c.Request.Method),
+		slog.String("route", route),
+		slog.Int("status", c.Writer.Status()),
+		slog.Duration("duration", time.Since(start)),
+		slog.String("client_ip", c.ClientIP()),
+	)
+}
+
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.ContentLength > s.opts.MaxBodyBytes {
+		writeError(c, http.StatusRequestEntityTooLarge, codeInvalidRequest, "request body too large")
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxBodyBytes)
+	c.Next()
+}
+
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	c.Next()
+}
+
+// noStore marks token responses uncacheable (RFC 6749 §5.1).
+func noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Header("Pragma", "no-cache")
+	c.Next()
+}
+
+// isUnavailable reports errors that mean "try again later": timeouts,
+// cancellations and network failures talking to the database.
+func isUnavailable(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne)
+}

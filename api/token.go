@@ -1,0 +1,158 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session"
+)
+
+// tokenResponse is RFC 6749 §5.1.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+	Scope        string `json:"scope,omitempty"`
+}
+
+// token is POST /token (RFC 6749 §3.2).
+func (s *Server) token(c *gin.Context) {
+	form, err := parseForm(c)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	client, err := s.authenticateClient(c, form)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	var pair *session.Pair
+	switch gt := form.Get("grant_type"); gt {
+	case "password":
+		pair, err = s.passwordGrant(c, client, form.Get("username"), form.Get("password"), form.Get("scope"))
+	case "refresh_token":
+		pair, err = s.refreshGrant(c, client, form.Get("refresh_token"), form.Get("scope"))
+	case "authorization_code":
+		pair, err = s.codeGrant(c, client, form.Get("client_id"), form.Get("code"), form.Get("redirect_uri"), form.Get("code_verifier"))
+	case "":
+		err = badRequest("grant_type is required")
+	default:
+		err = &apiError{http.StatusBadRequest, codeUnsupportedGrantType, fmt.Sprintf("grant_type %.40q is not supported", gt)}
+	}
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, tokenResponse{
+		AccessToken:  pair.AccessToken,
+		TokenType:    "Bearer",
+		ExpiresIn:    pair.ExpiresIn,
+		RefreshToken: pair.RefreshToken,
+		Scope:        pair.Scope,
+	})
+}
+
+func clientID(cl *Client) string {
+	if cl == nil {
+		return ""
+	}
+	return cl.ID
+}
+
+// passwordGrant is RFC 6749 §4.3, for first-party apps.
+func (s *Server) passwordGrant(c *gin.Context, client *Client, username, password, scope string) (*session.Pair, error) {
+	if !s.opts.PasswordGrant {
+		return nil, &apiError{http.StatusBadRequest, codeUnsupportedGrantType, "the password grant is disabled"}
+	}
+	if username == "" || password == "" {
+		return nil, badRequest("username and password are required")
+	}
+	u, err := s.accounts.Authenticate(c, username, password)
+	if err != nil {
+		return nil, err
+	}
+	return s.sessions.Start(c, session.Grant{
+		Subject:   s.subject(u),
+		ClientID:  clientID(client),
+		AMR:       []string{"pwd"},
+		Scope:     scope,
+		UserAgent: coarseUserAgent(c.Request.UserAgent()),
+	})
+}
+
+// refreshGrant is RFC 6749 §6 with rotation.
+func (s *Server) refreshGrant(c *gin.Context, client *Client, token, scope string) (*session.Pair, error) {
+	if token == "" {
+		return nil, badRequest("refresh_token is required")
+	}
+	pair, err := s.sessions.Refresh(c, token, clientID(client), scope, s.loadSubject)
+	if errors.Is(err, session.ErrRefreshReused) {
+		s.log(c).Warn("refresh token reuse detected; session revoked")
+	}
+	return pair, err
+}
+
+// loadSubject is the session.SubjectLoader: a deleted or disabled user can
+// no longer refresh (invalid_grant).
+func (s *Server) loadSubject(ctx context.Context, userID string) (session.Subject, error) {
+	u, err := s.accounts.GetActive(ctx, userID)
+	if errors.Is(err, accounts.ErrNotFound) || errors.Is(err, accounts.ErrDisabled) {
+		return session.Subject{}, fmt.Errorf("%w: user not found or disabled", session.ErrInvalidToken)
+	} else if err != nil {
+		return session.Subject{}, err
+	}
+	return s.subject(u), nil
+}
+
+// subject converts an account to what a token says about it.
+func (s *Server) subject(u *accounts.User) session.Subject {
+	return session.Subject{
+		UserID:        u.ID,
+		Email:         u.Email,
+		EmailVerified: u.EmailVerified,
+		Roles:         u.Roles,
+		Permissions:   s.opts.Permissions(u.Roles),
+	}
+}
+
+// revoke is POST /revoke (RFC 7009): 200 whatever the token, unless the
+// request itself is malformed or the client fails authentication.
+func (s *Server) revoke(c *gin.Context) {
+	form, err := parseForm(c)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	client, err := s.authenticateClient(c, form)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	token := form.Get("token")
+	if token == "" {
+		s.respondError(c, badRequest("token is required"))
+		return
+	}
+	err = s.sessions.Revoke(c, token, clientID(client))
+	if err == nil && strings.Count(token, ".") == 2 {
+		// An access token: end its session (RFC 7009 §2 allows it).
+		if claims, perr := s.sessions.ParseAccess(c, token); perr == nil {
+			if clientID(client) == "" || claims.ClientID == clientID(client) {
+				err = s.sessions.End(c, claims.Subject, claims.SessionID)
+			}
+		}
+	}
+	if err != nil && !errors.Is(err, session.ErrClientMismatch) && !errors.Is(err, session.ErrNotFound) {
+		s.respondError(c, err)
+		return
+	}
+	c.Status(http.StatusOK)
+}

@@ -1,0 +1,271 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session"
+)
+
+// principal is the authenticated caller of a bearer-protected route.
+type principal struct {
+	claims  *session.AccessClaims
+	session *session.Session
+	user    *accounts.User
+}
+
+const principalKey = "unilogin.principal"
+
+func caller(c *gin.Context) *principal { return c.MustGet(principalKey).(*principal) }
+
+// bearer authenticates RFC 6750 bearer tokens and checks that the session
+// is live and the user enabled (CONTRACT.md, Tokens).
+func (s *Server) bearer(c *gin.Context) {
+	token, present := bearerToken(c)
+	if !present {
+		c.Header("WWW-Authenticate", `Bearer realm="unilogin"`)
+		writeError(c, http.StatusUnauthorized, codeInvalidToken, "missing bearer token")
+		return
+	}
+	fail := func(desc string) {
+		c.Header("WWW-Authenticate", `Bearer realm="unilogin", error="invalid_token", error_description="`+desc+`"`)
+		writeError(c, http.StatusUnauthorized, codeInvalidToken, desc)
+	}
+	if token == "" {
+		fail("malformed Authorization header; want Bearer <token>")
+		return
+	}
+	claims, sess, err := s.sessions.Authenticate(c, token)
+	if errors.Is(err, session.ErrInvalidToken) {
+		fail("the access token is invalid, expired or revoked")
+		return
+	} else if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	u, err := s.accounts.GetActive(c, claims.Subject)
+	if errors.Is(err, accounts.ErrNotFound) || errors.Is(err, accounts.ErrDisabled) {
+		fail("the user no longer exists or is disabled")
+		return
+	} else if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.Set(principalKey, &principal{claims: claims, session: sess, user: u})
+	c.Next()
+}
+
+// userJSON is the user object of /users/me and /signup.
+type userJSON struct {
+	ID            string         `json:"id"`
+	Email         *string        `json:"email"`
+	EmailVerified bool           `json:"email_verified"`
+	Name          string         `json:"name"`
+	Roles         []string       `json:"roles"`
+	Permissions   []string       `json:"permissions"`
+	HasPassword   bool           `json:"has_password"`
+	Disabled      bool           `json:"disabled,omitempty"`
+	Identities    []identityJSON `json:"identities"`
+	CreatedAt     time.Time      `json:"created_at"`
+}
+
+type identityJSON struct {
+	Provider string    `json:"provider"`
+	Subject  string    `json:"subject"`
+	Email    string    `json:"email"`
+	LinkedAt time.Time `json:"linked_at"`
+}
+
+func (s *Server) userView(u *accounts.User, ids []*accounts.Identity) userJSON {
+	v := userJSON{
+		ID:            u.ID,
+		EmailVerified: u.EmailVerified,
+		Name:          u.Name,
+		Roles:         nonNil(u.Roles),
+		Permissions:   nonNil(s.opts.Permissions(u.Roles)),
+		HasPassword:   u.HasPassword(),
+		Disabled:      u.Disabled,
+		Identities:    []identityJSON{},
+		CreatedAt:     u.CreatedAt.UTC(),
+	}
+	if u.Email != "" {
+		e := u.Email
+		v.Email = &e
+	}
+	for _, id := range ids {
+		v.Identities = append(v.Identities, identityJSON{Provider: id.Provider, Subject: id.Subject, Email: id.Email, LinkedAt: id.LinkedAt.UTC()})
+	}
+	return v
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// signup is POST /signup.
+func (s *Server) signup(c *gin.Context) {
+	var req struct {
+		Email    *string `json:"email"`
+		Password *string `json:"password"`
+		Name     string  `json:"name"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if req.Email == nil || req.Password == nil {
+		s.respondError(c, badRequest("email and password are required"))
+		return
+	}
+	u, err := s.accounts.Signup(c, accounts.SignupRequest{Email: *req.Email, Password: *req.Password, Name: req.Name})
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, s.userView(u, nil))
+}
+
+// me is GET /users/me.
+func (s *Server) me(c *gin.Context) {
+	p := caller(c)
+	ids, err := s.accounts.Store().ListIdentities(c, p.user.ID)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, s.userView(p.user, ids))
+}
+
+// changePassword is POST /users/me/password: sets the password and ends
+// every other session of the user.
+func (s *Server) changePassword(c *gin.Context) {
+	p := caller(c)
+	var req struct {
+		Current *string `json:"current_password"`
+		New     *string `json:"new_password"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if req.New == nil {
+		s.respondError(c, badRequest("new_password is required"))
+		return
+	}
+	if p.user.HasPassword() && req.Current == nil {
+		s.respondError(c, badRequest("current_password is required"))
+		return
+	}
+	current := ""
+	if req.Current != nil {
+		current = *req.Current
+	}
+	err := s.accounts.SetPassword(c, p.user.ID, current, *req.New)
+	if errors.Is(err, accounts.ErrInvalidCredentials) {
+		err = badRequest("current_password is wrong")
+	}
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if _, err := s.sessions.EndAll(c, p.user.ID, p.session.ID); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// logout is POST /logout: ends the bearer token's session.
+func (s *Server) logout(c *gin.Context) {
+	p := caller(c)
+	if err := s.sessions.End(c, p.user.ID, p.session.ID); err != nil && !errors.Is(err, session.ErrNotFound) {
+		s.respondError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+type sessionJSON struct {
+	ID         string    `json:"id"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	AMR        []string  `json:"amr"`
+	ClientID   string    `json:"client_id"`
+	UserAgent  string    `json:"user_agent"`
+	Current    bool      `json:"current"`
+}
+
+// listSessions is GET /users/me/sessions.
+func (s *Server) listSessions(c *gin.Context) {
+	p := caller(c)
+	list, err := s.sessions.List(c, p.user.ID)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	out := make([]sessionJSON, 0, len(list))
+	for _, ss := range list {
+		out = append(out, sessionJSON{
+			ID: ss.ID, CreatedAt: ss.CreatedAt.UTC(), LastUsedAt: ss.LastUsedAt.UTC(), ExpiresAt: ss.ExpiresAt.UTC(),
+			AMR: nonNil(ss.AMR), ClientID: ss.ClientID, UserAgent: ss.UserAgent, Current: ss.ID == p.session.ID,
+		})
+	}
+	c.JSON(http.StatusOK, gin.H{"sessions": out})
+}
+
+// endSession is DELETE /users/me/sessions/{id}.
+func (s *Server) endSession(c *gin.Context) {
+	p := caller(c)
+	err := s.sessions.End(c, p.user.ID, c.Param("id"))
+	if errors.Is(err, session.ErrNotFound) {
+		err = notFound("no such session")
+	}
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// coarseUserAgent reduces a User-Agent to "Browser on OS", enough for a
+// user to recognise a device without storing a fingerprint.
+func coarseUserAgent(ua string) string {
+	if ua == "" {
+		return "unknown"
+	}
+	pick := func(table [][2]string) string {
+		for _, e := range table {
+			if strings.Contains(ua, e[0]) {
+				return e[1]
+			}
+		}
+		return ""
+	}
+	browser := pick([][2]string{
+		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"Chrome/", "Chrome"}, {"Chromium/", "Chromium"},
+		{"Safari/", "Safari"}, {"curl/", "curl"}, {"Go-http-client", "Go client"}, {"python-requests", "Python client"},
+		{"okhttp", "Android app"}, {"node", "Node.js client"},
+	})
+	os := pick([][2]string{
+		{"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"}, {"Mac OS X", "macOS"}, {"Windows", "Windows"},
+		{"CrOS", "ChromeOS"}, {"Linux", "Linux"},
+	})
+	switch {
+	case browser != "" && os != "":
+		return browser + " on " + os
+	case browser != "":
+		return browser
+	case os != "":
+		return "a browser on " + os
+	}
+	return "other"
+}

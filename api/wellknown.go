@@ -1,0 +1,94 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// jwks is GET /.well-known/jwks.json (RFC 7517 §5): current, upcoming and
+// still-valid retired keys. Cacheable for JWKSMaxAge; key rotation waits
+// at least that long before a new key signs.
+func (s *Server) jwks(c *gin.Context) {
+	body, err := s.sessions.Keys().JWKS(c)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.Header("Cache-Control", fmt.Sprintf("public, max-age=%d", int(s.opts.JWKSMaxAge/time.Second)))
+	c.Data(http.StatusOK, "application/jwk-set+json", body)
+}
+
+// metadata is the RFC 8414 authorization server metadata, also served as
+// the OpenID Connect discovery document.
+func (s *Server) metadata(c *gin.Context) {
+	iss := s.opts.Issuer
+	grants := []string{"authorization_code", "refresh_token"}
+	if s.opts.PasswordGrant {
+		grants = append(grants, "password")
+	}
+	perms := s.allPermissions()
+	c.Header("Cache-Control", "public, max-age=3600")
+	c.JSON(http.StatusOK, gin.H{
+		"issuer":                                iss,
+		"jwks_uri":                              iss + "/.well-known/jwks.json",
+		"token_endpoint":                        iss + "/token",
+		"revocation_endpoint":                   iss + "/revoke",
+		"grant_types_supported":                 grants,
+		"response_types_supported":              []string{"code"},
+		"response_modes_supported":              []string{"query"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
+		"revocation_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
+		"code_challenge_methods_supported":           []string{"S256"},
+		"scopes_supported":                           perms,
+		"subject_types_supported":                    []string{"public"},
+		"access_token_signing_alg_values_supported":  s.sessions.Keys().Algorithms(),
+		"claims_supported":                           []string{"iss", "sub", "aud", "exp", "iat", "jti", "sid", "amr", "email", "email_verified", "roles", "scope", "client_id"},
+		"service_documentation":                      iss + "/",
+	})
+}
+
+func (s *Server) allPermissions() []string {
+	set := map[string]bool{}
+	for _, p := range s.opts.AllPermissions {
+		set[p] = true
+	}
+	out := make([]string, 0, len(set))
+	for p := range set {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return slices.Clip(out)
+}
+
+// healthz is GET /healthz: 200 while the process serves.
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "version": s.opts.Version})
+}
+
+// readyz is GET /readyz: 200 when the database answers, 503 otherwise or
+// while draining for shutdown.
+func (s *Server) readyz(c *gin.Context) {
+	if s.draining.Load() {
+		writeError(c, http.StatusServiceUnavailable, codeUnavailable, "shutting down")
+		return
+	}
+	ctx, cancel := context.WithTimeout(c, 2*time.Second)
+	defer cancel()
+	if err := s.accounts.Store().Ping(ctx); err != nil {
+		s.log(c).Warn("readiness: accounts store", "error", err.Error())
+		writeError(c, http.StatusServiceUnavailable, codeUnavailable, "database unavailable")
+		return
+	}
+	if err := s.sessions.Store().Ping(ctx); err != nil {
+		s.log(c).Warn("readiness: session store", "error", err.Error())
+		writeError(c, http.StatusServiceUnavailable, codeUnavailable, "database unavailable")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/unilogin/unilogin/accounts"
+	accountsmongo "github.com/unilogin/unilogin/accounts/mongostore"
+	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
+	"github.com/unilogin/unilogin/config"
+	"github.com/unilogin/unilogin/session"
+	sessionmongo "github.com/unilogin/unilogin/session/mongostore"
+	sessionsqlite "github.com/unilogin/unilogin/session/sqlitestore"
+)
+
+// stores are the opened storage backends.
+type stores struct {
+	accounts accounts.Store
+	sessions session.Store
+	kind     string // "sqlite <path>" or "mongodb <database>"
+	close    func(context.Context) error
+}
+
+// openStores opens MongoDB when a URI is configured, else the embedded
+// SQLite file under the data directory.
+func openStores(ctx context.Context, cfg *config.Config) (*stores, error) {
+	if cfg.MongoDB.URI != "" {
+		client, err := mongo.Connect(options.Client().ApplyURI(cfg.MongoDB.URI).SetAppName("unilogin"))
+		if err != nil {
+			return nil, fmt.Errorf("mongodb: connect: %w", err)
+		}
+		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		if err := client.Ping(pctx, nil); err != nil {
+			_ = client.Disconnect(context.Background())
+			return nil, fmt.Errorf("mongodb: ping: %w", err)
+		}
+		db := client.Database(cfg.MongoDB.Database)
+		as, err := accountsmongo.New(ctx, db)
+		if err != nil {
+			_ = client.Disconnect(context.Background())
+			return nil, err
+		}
+		ss, err := sessionmongo.New(ctx, db)
+		if err != nil {
+			_ = client.Disconnect(context.Background())
+			return nil, err
+		}
+		return &stores{accounts: as, sessions: ss, kind: "mongodb database " + cfg.MongoDB.Database,
+			close: func(ctx context.Context) error { return client.Disconnect(ctx) }}, nil
+	}
+	path := filepath.Join(cfg.DataDir, "unilogin.db")
+	db, err := sessionsqlite.OpenDB(path, cfg.SQLite.Synchronous)
+	if err != nil {
+		return nil, err
+	}
+	as, err := accountssqlite.New(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	ss, err := sessionsqlite.New(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &stores{accounts: as, sessions: ss, kind: "sqlite " + path,
+		close: func(context.Context) error { return db.Close() }}, nil
+}
+
+// keyEncryptionKey returns the key that seals private keys and secrets at
+// rest: keys.encryption_key when set, else <data_dir>/master.key, generated
+// (0600) on first start. Instances sharing one MongoDB must share the key.
+func keyEncryptionKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
+	if k, err := cfg.Keys.DecodeEncryptionKey(); err != nil || k != nil {
+		return k, err
+	}
+	path := filepath.Join(cfg.DataDir, "master.key")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		key, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if derr != nil || len(key) != 32 {
+			return nil, fmt.Errorf("%s: not a base64 32-byte key", path)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if cfg.MongoDB.URI != "" && log != nil {
+		log.Warn("keys.encryption_key is not set: generated a key file in the data directory; every instance sharing this MongoDB needs the same key (set UNILOGIN_KEY_ENCRYPTION_KEY)", "path", path)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	// O_EXCL: two processes starting together must not both write one.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return keyEncryptionKey(cfg, log)
+	} else if err != nil {
+		return nil, err
+	}
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n"); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return key, f.Close()
+}
+
+// core is everything but HTTP: stores and domain services.
+type core struct {
+	cfg      *config.Config
+	stores   *stores
+	sealer   *session.Sealer
+	keyring  *session.Keyring
+	sessions *session.Manager
+	accounts *accounts.Service
+}
+
+func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*core, error) {
+	kek, err := keyEncryptionKey(cfg, log)
+	if err != nil {
+		return nil, fmt.Errorf("key-encryption key: %w", err)
+	}
+	sealer, err := session.NewSealer(kek)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStores(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*core, error) {
+		_ = st.close(context.Background())
+		return nil, err
+	}
+	kr, err := session.NewKeyring(ctx, st.sessions, sealer, session.KeyringOptions{
+		Algorithm:      cfg.Tokens.Algorithm,
+		PrePublish:     cfg.Keys.PrePublish,
+		RotationPeriod: cfg.Keys.RotationPeriod,
+		TokenTTL:       cfg.Tokens.AccessTTL,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	mgr, err := session.NewManager(ctx, st.sessions, kr, sealer, session.Options{
+		Issuer:             cfg.Issuer,
+		Audience:           cfg.TokenAudience(),
+		AccessTTL:          cfg.Tokens.AccessTTL,
+		RefreshIdleTTL:     cfg.Tokens.RefreshIdleTTL,
+		RefreshAbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL,
+		ReuseGrace:         cfg.Tokens.RefreshReuseGrace,
+		CodeTTL:            cfg.Tokens.CodeTTL,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	acc, err := accounts.NewService(st.accounts, accounts.Options{
+		BcryptCost:   cfg.Passwords.BcryptCost,
+		DefaultRoles: cfg.DefaultRoles,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return &core{cfg: cfg, stores: st, sealer: sealer, keyring: kr, sessions: mgr, accounts: acc}, nil
+}
+
+func (c *core) Close(ctx context.Context) error { return c.stores.close(ctx) }
+
+func newLogger(cfg *config.Config, w *os.File) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}
+	if cfg.Log.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

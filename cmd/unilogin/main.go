@@ -1,0 +1,145 @@
+// Command unilogin is the unilogin server and its operator CLI.
+//
+//	unilogin serve              run the server
+//	unilogin config check       validate the configuration
+//	unilogin keys list|rotate   inspect or rotate signing keys
+//	unilogin version            print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/unilogin/unilogin/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// exit codes
+const (
+	exitOK     = 0
+	exitError  = 1
+	exitUsage  = 2
+	exitConfig = 3
+)
+
+const usage = `unilogin: federated login service
+
+Usage:
+  unilogin serve [--config FILE]          run the server
+  unilogin config check [--config FILE]   validate the configuration and print every problem
+  unilogin keys list [--config FILE]      list the signing keys in the store
+  unilogin keys rotate [--config FILE]    add a new signing key (published now, signs after keys.pre_publish)
+  unilogin version                        print the version
+
+The configuration file may also be given with UNILOGIN_CONFIG; environment
+variables override it (see docs/configuration.md). Run "unilogin COMMAND --help"
+for a command's flags.
+`
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches a command line and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return cmdServe(ctx, rest, stdout, stderr)
+	case "config":
+		if len(rest) == 0 || rest[0] != "check" {
+			fmt.Fprintln(stderr, "usage: unilogin config check [--config FILE]")
+			return exitUsage
+		}
+		return cmdConfigCheck(rest[1:], stdout, stderr)
+	case "keys":
+		return cmdKeys(ctx, rest, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "unilogin", buildVersion())
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "unilogin: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+}
+
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
+}
+
+// commonFlags parses --config for a command; it returns ok=false (and the
+// exit code) when parsing ended the command (error or --help).
+func commonFlags(name string, args []string, stdout, stderr io.Writer, extra func(*flag.FlagSet)) (path string, code int, ok bool) {
+	fs := flag.NewFlagSet("unilogin "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&path, "config", "", "configuration file (YAML); default $UNILOGIN_CONFIG")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return "", exitOK, false
+		}
+		return "", exitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "unilogin %s: unexpected arguments: %s\n", name, strings.Join(fs.Args(), " "))
+		return "", exitUsage, false
+	}
+	return config.PathFromEnv(path, os.Getenv), exitOK, true
+}
+
+// loadConfig loads and validates; problems are printed to stderr.
+func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
+	cfg, err := config.Load(path, os.Getenv, os.ReadFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "unilogin: configuration: %v\n", err)
+		return nil, false
+	}
+	if problems := cfg.Validate(); len(problems) > 0 {
+		fmt.Fprintf(stderr, "unilogin: the configuration has %d problem(s):\n", len(problems))
+		for _, p := range problems {
+			fmt.Fprintf(stderr, "  %s\n", p)
+		}
+		return nil, false
+	}
+	return cfg, true
+}
+
+func cmdConfigCheck(args []string, stdout, stderr io.Writer) int {
+	path, code, ok := commonFlags("config check", args, stdout, stderr, nil)
+	if !ok {
+		return code
+	}
+	if _, ok := loadConfig(path, stderr); !ok {
+		return exitConfig
+	}
+	src := "built-in defaults and environment"
+	if path != "" {
+		src = path
+	}
+	fmt.Fprintf(stdout, "configuration OK (%s)\n", src)
+	return exitOK
+}

@@ -1,0 +1,405 @@
+package session
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Supported signing algorithms (RFC 7518 names).
+const (
+	ES256 = "ES256"
+	RS256 = "RS256"
+	EdDSA = "EdDSA"
+)
+
+// ErrUnknownKey: no published key has this kid.
+var ErrUnknownKey = errors.New("session: unknown signing key")
+
+// KeyringOptions configure a Keyring.
+type KeyringOptions struct {
+	Algorithm string // ES256 (default), RS256 or EdDSA
+	// PrePublish is how long a rotated-in key is published before it signs;
+	// at least the JWKS cache max-age, so every verifier has seen it.
+	PrePublish time.Duration
+	// RotationPeriod rotates automatically when the signing key is older; 0: never.
+	RotationPeriod time.Duration
+	// TokenTTL is the longest lifetime of a token signed with a key; a
+	// retired key stays published that long (plus Slack) after it stops signing.
+	TokenTTL time.Duration
+	Slack    time.Duration // default 1m
+	// ReloadInterval is how stale this instance's copy of the key table may
+	// be (default 10s). Keys live in the store; every instance reads them.
+	ReloadInterval time.Duration
+	Now            func() time.Time
+}
+
+// Key is a loaded signing key.
+type Key struct {
+	SigningKey
+	private crypto.Signer
+	method  jwt.SigningMethod
+}
+
+// Public returns the public key.
+func (k *Key) Public() crypto.PublicKey { return k.private.Public() }
+
+// keySet is one immutable snapshot of the key table.
+type keySet struct {
+	keys     []*Key // oldest first
+	byID     map[string]*Key
+	jwks     []byte
+	loadedAt time.Time
+}
+
+// Keyring keeps the signing keys: generated on first start, stored sealed
+// in the Store so that every instance sharing the database signs with the
+// same key and publishes the same JWKS, rotated with a pre-publication
+// delay, and retired keys published until their last token has expired.
+type Keyring struct {
+	store  Store
+	sealer *Sealer
+	opts   KeyringOptions
+
+	mu      sync.RWMutex
+	set     *keySet
+	loadMu  sync.Mutex // one reload at a time
+	missAt  time.Time  // last reload caused by an unknown kid
+	missMin time.Duration
+}
+
+// NewKeyring loads the keys and makes sure one of the configured algorithm
+// can sign.
+func NewKeyring(ctx context.Context, store Store, sealer *Sealer, opts KeyringOptions) (*Keyring, error) {
+	if opts.Algorithm == "" {
+		opts.Algorithm = ES256
+	}
+	if _, err := signingMethod(opts.Algorithm); err != nil {
+		return nil, err
+	}
+	if opts.Slack == 0 {
+		opts.Slack = time.Minute
+	}
+	if opts.ReloadInterval == 0 {
+		opts.ReloadInterval = 10 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.TokenTTL == 0 {
+		opts.TokenTTL = 15 * time.Minute
+	}
+	kr := &Keyring{store: store, sealer: sealer, opts: opts, missMin: time.Second}
+	if _, err := kr.Signer(ctx); err != nil {
+		return nil, err
+	}
+	return kr, nil
+}
+
+// Algorithm is the configured signing algorithm.
+func (kr *Keyring) Algorithm() string { return kr.opts.Algorithm }
+
+func (kr *Keyring) snapshot() *keySet {
+	kr.mu.RLock()
+	defer kr.mu.RUnlock()
+	return kr.set
+}
+
+// reload reads the key table again unless another caller did so after
+// notBefore.
+func (kr *Keyring) reload(ctx context.Context, notBefore time.Time) (*keySet, error) {
+	kr.loadMu.Lock()
+	defer kr.loadMu.Unlock()
+	if s := kr.snapshot(); s != nil && s.loadedAt.After(notBefore) {
+		return s, nil
+	}
+	stored, err := kr.store.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("session: load signing keys: %w", err)
+	}
+	now := kr.opts.Now()
+	set := &keySet{byID: make(map[string]*Key, len(stored)), loadedAt: now}
+	var jwks jose.JSONWebKeySet
+	for _, sk := range stored {
+		if !sk.ExpiresAt.IsZero() && !now.Before(sk.ExpiresAt) {
+			continue // left the JWKS; the sweeper deletes it
+		}
+		k, err := kr.open(sk)
+		if err != nil {
+			return nil, err
+		}
+		set.keys = append(set.keys, k)
+		set.byID[k.ID] = k
+		jwks.Keys = append(jwks.Keys, jose.JSONWebKey{Key: k.Public(), KeyID: k.ID, Algorithm: k.Algorithm, Use: "sig"})
+	}
+	if jwks.Keys == nil {
+		jwks.Keys = []jose.JSONWebKey{}
+	}
+	if set.jwks, err = json.Marshal(jwks); err != nil {
+		return nil, fmt.Errorf("session: encode JWKS: %w", err)
+	}
+	kr.mu.Lock()
+	kr.set = set
+	kr.mu.Unlock()
+	return set, nil
+}
+
+func (kr *Keyring) current(ctx context.Context) (*keySet, error) {
+	s := kr.snapshot()
+	if s != nil && kr.opts.Now().Sub(s.loadedAt) < kr.opts.ReloadInterval {
+		return s, nil
+	}
+	return kr.reload(ctx, kr.opts.Now().Add(-kr.opts.ReloadInterval/2))
+}
+
+// pick returns the key that signs at now: of the configured algorithm,
+// active and not retired, the most recently activated (ties: greatest id),
+// so every instance with the same table picks the same key.
+func (kr *Keyring) pick(s *keySet, now time.Time) *Key {
+	var best *Key
+	for _, k := range s.keys {
+		if k.Algorithm != kr.opts.Algorithm || now.Before(k.ActiveAt) || (!k.RetiredAt.IsZero() && !now.Before(k.RetiredAt)) {
+			continue
+		}
+		if best == nil || k.ActiveAt.After(best.ActiveAt) || (k.ActiveAt.Equal(best.ActiveAt) && k.ID > best.ID) {
+			best = k
+		}
+	}
+	return best
+}
+
+// Signer returns the key to sign with now, generating the first key of the
+// configured algorithm when there is none, and rotating when the rotation
+// period has passed.
+func (kr *Keyring) Signer(ctx context.Context) (*Key, error) {
+	s, err := kr.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := kr.opts.Now()
+	k := kr.pick(s, now)
+	if k == nil {
+		// First start (or a new algorithm): nobody can hold tokens of a key
+		// that does not exist yet, so the first key signs at once. Two
+		// instances starting together may both add one; pick() then makes
+		// them agree on the newer.
+		if _, err := kr.add(ctx, now); err != nil {
+			return nil, err
+		}
+		if s, err = kr.reload(ctx, now); err != nil {
+			return nil, err
+		}
+		if k = kr.pick(s, now); k == nil {
+			return nil, errors.New("session: no usable signing key after generating one")
+		}
+	}
+	if p := kr.opts.RotationPeriod; p > 0 && now.Sub(k.ActiveAt) >= p && !kr.hasPending(s, now) {
+		// Only the instance that claims this key's rotation rotates it.
+		claim := "key-rotation:" + k.ID
+		if err := kr.store.Claim(ctx, claim, now.Add(kr.opts.PrePublish+time.Hour)); err == nil {
+			if _, err := kr.rotate(ctx, s, now); err != nil {
+				return nil, err
+			}
+		} else if !errors.Is(err, ErrAlreadyExists) {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+func (kr *Keyring) hasPending(s *keySet, now time.Time) bool {
+	for _, k := range s.keys {
+		if k.Algorithm == kr.opts.Algorithm && now.Before(k.ActiveAt) {
+			return true
+		}
+	}
+	return false
+}
+
+// Rotate adds a new key that is published now and signs after PrePublish;
+// the keys signing until then retire at that instant and stay published
+// until their last token has expired. It returns the new key.
+func (kr *Keyring) Rotate(ctx context.Context) (*SigningKey, error) {
+	s, err := kr.reload(ctx, kr.opts.Now())
+	if err != nil {
+		return nil, err
+	}
+	return kr.rotate(ctx, s, kr.opts.Now())
+}
+
+func (kr *Keyring) rotate(ctx context.Context, s *keySet, now time.Time) (*SigningKey, error) {
+	activeAt := now.Add(kr.opts.PrePublish)
+	nk, err := kr.add(ctx, activeAt)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range s.keys {
+		if k.RetiredAt.IsZero() || k.RetiredAt.After(activeAt) {
+			if err := kr.store.RetireKey(ctx, k.ID, activeAt, activeAt.Add(kr.opts.TokenTTL+kr.opts.Slack)); err != nil {
+				return nil, fmt.Errorf("session: retire key %s: %w", k.ID, err)
+			}
+		}
+	}
+	if _, err := kr.reload(ctx, now); err != nil {
+		return nil, err
+	}
+	return nk, nil
+}
+
+// Keys returns every published key (oldest first), reloading the table.
+func (kr *Keyring) Keys(ctx context.Context) ([]SigningKey, error) {
+	s, err := kr.reload(ctx, kr.opts.Now())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SigningKey, len(s.keys))
+	for i, k := range s.keys {
+		out[i] = k.SigningKey
+		out[i].Sealed = nil
+	}
+	return out, nil
+}
+
+// JWKS returns the JSON Web Key Set (RFC 7517) of the published keys.
+func (kr *Keyring) JWKS(ctx context.Context) ([]byte, error) {
+	s, err := kr.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.jwks, nil
+}
+
+// Lookup returns the published key with this kid. An unknown kid reloads
+// the table, at most once a second, so a key added by another instance is
+// found while junk kids cannot hammer the store.
+func (kr *Keyring) Lookup(ctx context.Context, kid string) (*Key, error) {
+	s, err := kr.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if k, ok := s.byID[kid]; ok {
+		return k, nil
+	}
+	now := kr.opts.Now()
+	kr.mu.Lock()
+	retry := now.Sub(kr.missAt) >= kr.missMin
+	if retry {
+		kr.missAt = now
+	}
+	kr.mu.Unlock()
+	if retry {
+		if s, err = kr.reload(ctx, now); err != nil {
+			return nil, err
+		}
+		if k, ok := s.byID[kid]; ok {
+			return k, nil
+		}
+	}
+	return nil, ErrUnknownKey
+}
+
+// Algorithms lists the algorithms of the published keys, the configured
+// one first. Verification accepts exactly these.
+func (kr *Keyring) Algorithms() []string {
+	algs := []string{kr.opts.Algorithm}
+	if s := kr.snapshot(); s != nil {
+		for _, k := range s.keys {
+			if !slices.Contains(algs, k.Algorithm) {
+				algs = append(algs, k.Algorithm)
+			}
+		}
+	}
+	return algs
+}
+
+// add generates, seals and stores a new key of the configured algorithm.
+func (kr *Keyring) add(ctx context.Context, activeAt time.Time) (*SigningKey, error) {
+	priv, err := generateKey(kr.opts.Algorithm)
+	if err != nil {
+		return nil, err
+	}
+	jwk := jose.JSONWebKey{Key: priv.Public()}
+	thumb, err := jwk.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("session: key thumbprint: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("session: encode key: %w", err)
+	}
+	// RFC 7638 thumbprint as kid: stable, and unique per key.
+	kid := base64.RawURLEncoding.EncodeToString(thumb)
+	sk := &SigningKey{
+		ID:        kid,
+		Algorithm: kr.opts.Algorithm,
+		Sealed:    kr.sealer.Seal(der, "signing-key:"+kid),
+		CreatedAt: kr.opts.Now().UTC(),
+		ActiveAt:  activeAt.UTC(),
+	}
+	if err := kr.store.CreateKey(ctx, sk); err != nil {
+		return nil, fmt.Errorf("session: store signing key: %w", err)
+	}
+	return sk, nil
+}
+
+func (kr *Keyring) open(sk *SigningKey) (*Key, error) {
+	der, err := kr.sealer.Open(sk.Sealed, "signing-key:"+sk.ID)
+	if err != nil {
+		return nil, fmt.Errorf("session: open signing key %s: %w", sk.ID, err)
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("session: parse signing key %s: %w", sk.ID, err)
+	}
+	signer, ok := parsed.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("session: signing key %s has an unsupported type", sk.ID)
+	}
+	method, err := signingMethod(sk.Algorithm)
+	if err != nil {
+		return nil, err
+	}
+	meta := *sk
+	meta.Sealed = nil
+	return &Key{SigningKey: meta, private: signer, method: method}, nil
+}
+
+func signingMethod(alg string) (jwt.SigningMethod, error) {
+	switch alg {
+	case ES256:
+		return jwt.SigningMethodES256, nil
+	case RS256:
+		return jwt.SigningMethodRS256, nil
+	case EdDSA:
+		return jwt.SigningMethodEdDSA, nil
+	}
+	return nil, fmt.Errorf("session: unsupported signing algorithm %q (want ES256, RS256 or EdDSA)", alg)
+}
+
+func generateKey(alg string) (crypto.Signer, error) {
+	switch alg {
+	case ES256:
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case RS256:
+		return rsa.GenerateKey(rand.Reader, 2048)
+	case EdDSA:
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		return priv, err
+	}
+	return nil, fmt.Errorf("session: unsupported signing algorithm %q", alg)
+}

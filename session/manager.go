@@ -1,0 +1,362 @@
+package session
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Options configure a Manager.
+type Options struct {
+	Issuer   string // iss of every access token
+	Audience string // aud of every access token; default Issuer
+
+	AccessTTL          time.Duration // default 15m
+	RefreshIdleTTL     time.Duration // default 30 days
+	RefreshAbsoluteTTL time.Duration // default 90 days
+	// ReuseGrace: a spent refresh token presented again within this window
+	// yields the same successor (a client retrying after a lost response);
+	// later, it revokes the session. Default 10s; 0 disables the grace.
+	ReuseGrace time.Duration
+	CodeTTL    time.Duration // default 60s
+	Leeway     time.Duration // clock skew accepted on our own tokens; default 10s
+	Now        func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.Audience == "" {
+		o.Audience = o.Issuer
+	}
+	set := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	set(&o.AccessTTL, 15*time.Minute)
+	set(&o.RefreshIdleTTL, 30*24*time.Hour)
+	set(&o.RefreshAbsoluteTTL, 90*24*time.Hour)
+	set(&o.CodeTTL, time.Minute)
+	set(&o.Leeway, 10*time.Second)
+	if o.ReuseGrace < 0 {
+		o.ReuseGrace = 0
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Manager issues, rotates and ends sessions and their tokens.
+type Manager struct {
+	store   Store
+	keys    *Keyring
+	opts    Options
+	succKey []byte // HMAC key deriving a refresh token's successor
+}
+
+// successorSecret names the server secret that derives successors.
+const successorSecret = "refresh-successor"
+
+// NewManager returns a Manager. The secret that derives grace-window
+// successors is created in the store on first start and shared by every
+// instance (sealed with the key-encryption key).
+func NewManager(ctx context.Context, store Store, keys *Keyring, sealer *Sealer, opts Options) (*Manager, error) {
+	opts.defaults()
+	key, err := sharedSecret(ctx, store, sealer, successorSecret)
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{store: store, keys: keys, opts: opts, succKey: key}, nil
+}
+
+// sharedSecret returns the 32-byte secret stored under name, creating it.
+func sharedSecret(ctx context.Context, store Store, sealer *Sealer, name string) ([]byte, error) {
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	ad := "secret:" + name
+	sealed, err := store.GetOrCreateSecret(ctx, name, sealer.Seal(fresh, ad))
+	if err != nil {
+		return nil, fmt.Errorf("session: load secret %s: %w", name, err)
+	}
+	return sealer.Open(sealed, ad)
+}
+
+// SharedSecret returns a server-wide 32-byte secret for purpose (e.g. the
+// browser flow cookie key), created on first use and shared through the store.
+func (m *Manager) SharedSecret(ctx context.Context, sealer *Sealer, purpose string) ([]byte, error) {
+	return sharedSecret(ctx, m.store, sealer, purpose)
+}
+
+// Keys returns the keyring.
+func (m *Manager) Keys() *Keyring { return m.keys }
+
+// Store returns the store.
+func (m *Manager) Store() Store { return m.store }
+
+// AccessTTL is the lifetime of access tokens.
+func (m *Manager) AccessTTL() time.Duration { return m.opts.AccessTTL }
+
+// Grant describes a successful sign-in.
+type Grant struct {
+	Subject   Subject
+	ClientID  string   // the app that started the sign-in, if any
+	AMR       []string // how the user signed in
+	Scope     string   // requested scope; empty means every permission
+	UserAgent string   // coarse description of the device
+}
+
+// Pair is a token response (RFC 6749 §5.1).
+type Pair struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    int64 // seconds
+	Scope        string
+	SessionID    string
+	UserID       string
+}
+
+// SubjectLoader loads the current state of a user at a refresh. It returns
+// an error (e.g. the user was disabled or deleted) to refuse the refresh.
+type SubjectLoader func(ctx context.Context, userID string) (Subject, error)
+
+// grantScope narrows the requested scope (empty: all) to the subject's
+// permissions (RFC 6749 §3.3 lets us issue less than was asked).
+func grantScope(requested string, perms []string) string {
+	if strings.TrimSpace(requested) == "" {
+		return strings.Join(perms, " ")
+	}
+	var out []string
+	for _, p := range strings.Fields(requested) {
+		if slices.Contains(perms, p) && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// Start opens a session for a sign-in and returns its first token pair.
+func (m *Manager) Start(ctx context.Context, g Grant) (*Pair, error) {
+	now := m.opts.Now().UTC()
+	s := &Session{
+		ID:         newID(),
+		UserID:     g.Subject.UserID,
+		ClientID:   g.ClientID,
+		AMR:        slices.Clone(g.AMR),
+		Scope:      strings.Join(strings.Fields(g.Scope), " "),
+		UserAgent:  g.UserAgent,
+		CreatedAt:  now,
+		LastUsedAt: now,
+		ExpiresAt:  now.Add(m.opts.RefreshAbsoluteTTL),
+	}
+	if err := m.store.CreateSession(ctx, s); err != nil {
+		return nil, fmt.Errorf("session: create session: %w", err)
+	}
+	refresh := newOpaque()
+	rt := &RefreshToken{Hash: HashToken(refresh), SessionID: s.ID, UserID: s.UserID, CreatedAt: now, ExpiresAt: m.idleDeadline(s, now)}
+	if err := m.store.CreateRefresh(ctx, rt); err != nil {
+		return nil, fmt.Errorf("session: create refresh token: %w", err)
+	}
+	return m.pair(ctx, s, g.Subject, refresh, "", now)
+}
+
+func (m *Manager) idleDeadline(s *Session, now time.Time) time.Time {
+	d := now.Add(m.opts.RefreshIdleTTL)
+	if d.After(s.ExpiresAt) {
+		return s.ExpiresAt
+	}
+	return d
+}
+
+func (m *Manager) pair(ctx context.Context, s *Session, sub Subject, refresh, narrow string, now time.Time) (*Pair, error) {
+	scope := grantScope(s.Scope, sub.Permissions)
+	if narrow != "" {
+		scope = grantScope(narrow, strings.Fields(scope))
+	}
+	at, err := m.signAccess(ctx, s, sub, scope, now)
+	if err != nil {
+		return nil, err
+	}
+	return &Pair{AccessToken: at, RefreshToken: refresh, ExpiresIn: int64(m.opts.AccessTTL / time.Second), Scope: scope, SessionID: s.ID, UserID: s.UserID}, nil
+}
+
+// successor derives the refresh token that replaces token. It is an HMAC of
+// the token under a server secret, so a retry within the grace window can
+// be answered with the same successor without ever storing it in clear.
+func (m *Manager) successor(token string) string {
+	mac := hmac.New(sha256.New, m.succKey)
+	mac.Write([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// Refresh rotates a refresh token (RFC 6749 §6, RFC 9700 §4.14.2): the
+// token is spent and a new pair returned. The atomic step is the unique
+// insert of the successor's hash: of concurrent rotations exactly one
+// inserts it. A spent token presented again within the grace window gets
+// the same successor (while that one is unspent); any other reuse revokes
+// the whole session and returns ErrRefreshReused. clientID must be the
+// client the session was started for (empty for none). scope may narrow
+// the access token's scope (RFC 6749 §6).
+func (m *Manager) Refresh(ctx context.Context, token, clientID, scope string, load SubjectLoader) (*Pair, error) {
+	if token == "" || len(token) > 512 {
+		return nil, ErrInvalidToken
+	}
+	rt, err := m.store.GetRefresh(ctx, HashToken(token))
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrInvalidToken
+	} else if err != nil {
+		return nil, err
+	}
+	s, err := m.store.GetSession(ctx, rt.SessionID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrInvalidToken
+	} else if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare([]byte(s.ClientID), []byte(clientID)) != 1 {
+		return nil, ErrClientMismatch
+	}
+	sub, err := load(ctx, s.UserID)
+	if err != nil {
+		return nil, err
+	}
+	now := m.opts.Now().UTC()
+	succ := m.successor(token)
+	next := &RefreshToken{Hash: HashToken(succ), SessionID: s.ID, UserID: s.UserID, ParentHash: rt.Hash, CreatedAt: now, ExpiresAt: m.idleDeadline(s, now)}
+	err = m.store.CreateRefresh(ctx, next)
+	if errors.Is(err, ErrAlreadyExists) {
+		if err := m.reuse(ctx, s, succ, now); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("session: rotate refresh token: %w", err)
+	}
+	if err := m.store.TouchSession(ctx, s.ID, now); err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	return m.pair(ctx, s, sub, succ, scope, now)
+}
+
+// reuse decides about a token that was spent already: its successor exists.
+// Within the grace window and with the successor unspent, the caller may
+// have the successor again; otherwise the session is revoked.
+func (m *Manager) reuse(ctx context.Context, s *Session, succ string, now time.Time) error {
+	existing, err := m.store.GetRefresh(ctx, HashToken(succ))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err == nil && now.Sub(existing.CreatedAt) <= m.opts.ReuseGrace {
+		_, err := m.store.GetRefresh(ctx, HashToken(m.successor(succ)))
+		if errors.Is(err, ErrNotFound) {
+			return nil // successor unspent: hand it out again
+		} else if err != nil {
+			return err
+		}
+	}
+	if err := m.store.DeleteSession(ctx, s.ID); err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("session: revoke after reuse: %w", err)
+	}
+	return ErrRefreshReused
+}
+
+// Revoke ends the session of a refresh token (RFC 7009 §2.1). An unknown
+// or invalid token is not an error (§2.2). A caller that authenticated as a
+// client (clientID non-empty) may revoke only that client's tokens; for
+// another client's it gets ErrClientMismatch. Without client authentication
+// possession of the token is the proof.
+func (m *Manager) Revoke(ctx context.Context, token, clientID string) error {
+	if token == "" || len(token) > 512 {
+		return nil
+	}
+	rt, err := m.store.GetRefresh(ctx, HashToken(token))
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	s, err := m.store.GetSession(ctx, rt.SessionID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if clientID != "" && subtle.ConstantTimeCompare([]byte(s.ClientID), []byte(clientID)) != 1 {
+		return ErrClientMismatch
+	}
+	if err := m.store.DeleteSession(ctx, s.ID); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// Authenticate verifies an access token and that its session is still live
+// (so logout and revocation take effect at once on our own endpoints).
+func (m *Manager) Authenticate(ctx context.Context, token string) (*AccessClaims, *Session, error) {
+	claims, err := m.ParseAccess(ctx, token)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := m.store.GetSession(ctx, claims.SessionID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, fmt.Errorf("%w: session ended", ErrInvalidToken)
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if s.UserID != claims.Subject {
+		return nil, nil, fmt.Errorf("%w: session of another user", ErrInvalidToken)
+	}
+	return claims, s, nil
+}
+
+// List returns the user's live sessions, newest first.
+func (m *Manager) List(ctx context.Context, userID string) ([]*Session, error) {
+	return m.store.ListSessions(ctx, userID, m.opts.Now())
+}
+
+// End ends one of the user's sessions; ErrNotFound when the user has no
+// such session.
+func (m *Manager) End(ctx context.Context, userID, sessionID string) error {
+	s, err := m.store.GetSession(ctx, sessionID)
+	if err != nil {
+		return err
+	}
+	if s.UserID != userID {
+		return ErrNotFound
+	}
+	return m.store.DeleteSession(ctx, sessionID)
+}
+
+// EndAll ends every session of the user except exceptID (may be empty).
+func (m *Manager) EndAll(ctx context.Context, userID, exceptID string) (int, error) {
+	return m.store.DeleteUserSessions(ctx, userID, exceptID)
+}
+
+// Sweep deletes expired records.
+func (m *Manager) Sweep(ctx context.Context) (int, error) {
+	return m.store.DeleteExpired(ctx, m.opts.Now())
+}
+
+// RunSweeper calls Sweep every interval until ctx ends, reporting errors.
+func (m *Manager) RunSweeper(ctx context.Context, interval time.Duration, report func(n int, err error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := m.Sweep(ctx)
+			if report != nil {
+				report(n, err)
+			}
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// AccessTokenType is the JWS `typ` of access tokens (RFC 9068 §2.1).
+const AccessTokenType = "at+jwt"
+
+// AccessClaims are the claims of an access token (RFC 9068 §2.2 plus the
+// contract's sid, amr, email, roles).
+type AccessClaims struct {
+	jwt.RegisteredClaims
+	SessionID     string   `json:"sid"`
+	AMR           []string `json:"amr"`
+	Email         string   `json:"email,omitempty"`
+	EmailVerified *bool    `json:"email_verified,omitempty"`
+	Roles         []string `json:"roles"`
+	Scope         string   `json:"scope"`
+	ClientID      string   `json:"client_id,omitempty"`
+}
+
+// Permissions returns the scope as a list.
+func (c *AccessClaims) Permissions() []string { return strings.Fields(c.Scope) }
+
+// Subject is what a token says about its user, loaded fresh at every
+// issuance so that role changes take effect at the next refresh.
+type Subject struct {
+	UserID        string
+	Email         string // empty: no email claims
+	EmailVerified bool
+	Roles         []string
+	Permissions   []string
+}
+
+// newOpaque returns a 256-bit random token, base64url without padding.
+func newOpaque() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("session: crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// newID returns a 128-bit random identifier, base64url without padding.
+func newID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("session: crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// HashToken is the stored form of an opaque token (refresh token, code).
+func HashToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+// signAccess mints an access token for the subject in session s.
+func (m *Manager) signAccess(ctx context.Context, s *Session, sub Subject, scope string, now time.Time) (string, error) {
+	key, err := m.keys.Signer(ctx)
+	if err != nil {
+		return "", err
+	}
+	claims := AccessClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    m.opts.Issuer,
+			Subject:   sub.UserID,
+			Audience:  jwt.ClaimStrings{m.opts.Audience},
+			ExpiresAt: jwt.NewNumericDate(now.Add(m.opts.AccessTTL)),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        newID(),
+		},
+		SessionID: s.ID,
+		AMR:       s.AMR,
+		Roles:     sub.Roles,
+		Scope:     scope,
+		ClientID:  s.ClientID,
+	}
+	if claims.Roles == nil {
+		claims.Roles = []string{}
+	}
+	if sub.Email != "" {
+		v := sub.EmailVerified
+		claims.Email, claims.EmailVerified = sub.Email, &v
+	}
+	t := jwt.NewWithClaims(key.method, claims)
+	t.Header["typ"] = AccessTokenType
+	t.Header["kid"] = key.ID
+	signed, err := t.SignedString(key.private)
+	if err != nil {
+		return "", fmt.Errorf("session: sign access token: %w", err)
+	}
+	return signed, nil
+}
+
+// ParseAccess verifies an access token issued here: the algorithm is pinned
+// to those of our published keys and must match the key's own, `typ` must be
+// at+jwt, and iss, aud, exp (required) and iat are checked. It does NOT
+// check that the session is still live: Authenticate does.
+func (m *Manager) ParseAccess(ctx context.Context, token string) (*AccessClaims, error) {
+	claims := new(AccessClaims)
+	var storeErr error
+	parser := jwt.NewParser(
+		jwt.WithValidMethods(m.keys.Algorithms()),
+		jwt.WithIssuer(m.opts.Issuer),
+		jwt.WithAudience(m.opts.Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(m.opts.Leeway),
+		jwt.WithTimeFunc(m.opts.Now),
+	)
+	_, err := parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		if typ, _ := t.Header["typ"].(string); !strings.EqualFold(typ, AccessTokenType) && !strings.EqualFold(typ, "application/"+AccessTokenType) {
+			return nil, errors.New("typ is not at+jwt")
+		}
+		kid, _ := t.Header["kid"].(string)
+		if kid == "" {
+			return nil, errors.New("no kid")
+		}
+		key, err := m.keys.Lookup(ctx, kid)
+		if err != nil {
+			if !errors.Is(err, ErrUnknownKey) {
+				storeErr = err
+			}
+			return nil, err
+		}
+		if key.Algorithm != t.Method.Alg() {
+			return nil, errors.New("alg does not match the key")
+		}
+		return key.Public(), nil
+	})
+	if storeErr != nil {
+		return nil, storeErr // the store failed, not the token
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	if claims.Subject == "" || claims.SessionID == "" {
+		return nil, fmt.Errorf("%w: missing sub or sid", ErrInvalidToken)
+	}
+	return claims, nil
+}
