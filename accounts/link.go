@@ -260,4 +260,3 @@ func (s *Service) Unlink(ctx context.Context, userID, provider string) error {
 	}
 	return s.store.UnlinkIdentity(ctx, userID, provider)
 }
-

@@ -67,7 +67,6 @@ func TestPasswordSignInRefreshAndMe(t *testing.T) {
 	}
 }
 
-
 func TestRefreshReuseAfterGraceRevokesTheSession(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {

@@ -35,14 +35,14 @@ func (s *Server) metadata(c *gin.Context) {
 	perms := s.allPermissions()
 	c.Header("Cache-Control", "public, max-age=3600")
 	c.JSON(http.StatusOK, gin.H{
-		"issuer":                                iss,
-		"jwks_uri":                              iss + "/.well-known/jwks.json",
-		"token_endpoint":                        iss + "/token",
-		"revocation_endpoint":                   iss + "/revoke",
-		"grant_types_supported":                 grants,
-		"response_types_supported":              []string{"code"},
-		"response_modes_supported":              []string{"query"},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
+		"issuer":                                     iss,
+		"jwks_uri":                                   iss + "/.well-known/jwks.json",
+		"token_endpoint":                             iss + "/token",
+		"revocation_endpoint":                        iss + "/revoke",
+		"grant_types_supported":                      grants,
+		"response_types_supported":                   []string{"code"},
+		"response_modes_supported":                   []string{"query"},
+		"token_endpoint_auth_methods_supported":      []string{"client_secret_basic", "client_secret_post", "none"},
 		"revocation_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
 		"code_challenge_methods_supported":           []string{"S256"},
 		"scopes_supported":                           perms,
