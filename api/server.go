@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -113,7 +114,7 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	if len(opts.TrustedProxies) == 0 {
 		e.ForwardedByClientIP = false
 	}
-	e.Use(s.requestID, s.recoverer, s.accessLog, s.limitBody, securityHeaders)
+	e.Use(s.requestID, s.recoverer, s.accessLog, securityHeaders, s.limitBody)
 	e.NoRoute(func(c *gin.Context) { writeError(c, http.StatusNotFound, codeNotFound, "no such endpoint") })
 	e.NoMethod(func(c *gin.Context) {
 		writeError(c, http.StatusMethodNotAllowed, codeInvalidRequest, "method not allowed")
@@ -138,8 +139,8 @@ func (s *Server) routes() {
 	e.GET("/.well-known/oauth-authorization-server", s.metadata)
 
 	e.POST("/signup", s.signup)
-	e.POST("/token", noStore, s.token)
-	e.POST("/revoke", noStore, s.revoke)
+	e.POST("/token", s.token)
+	e.POST("/revoke", s.revoke)
 
 	me := e.Group("/", s.bearer)
 	me.POST("/logout", s.logout)
@@ -235,14 +236,17 @@ func securityHeaders(c *gin.Context) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	// Nothing an auth server answers may be cached unless the handler says
+	// so (JWKS, metadata); RFC 6749 §5.1 requires it for token responses.
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
 	c.Next()
 }
 
-// noStore marks token responses uncacheable (RFC 6749 §5.1).
-func noStore(c *gin.Context) {
-	c.Header("Cache-Control", "no-store")
-	c.Header("Pragma", "no-cache")
-	c.Next()
+// cacheable replaces the default no-store with a public max-age.
+func cacheable(c *gin.Context, maxAge time.Duration) {
+	c.Header("Cache-Control", fmt.Sprintf("public, max-age=%d", int(maxAge/time.Second)))
+	c.Writer.Header().Del("Pragma")
 }
 
 // isUnavailable reports errors that mean "try again later": timeouts,

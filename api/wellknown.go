@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 	"sort"
@@ -20,7 +19,7 @@ func (s *Server) jwks(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	c.Header("Cache-Control", fmt.Sprintf("public, max-age=%d", int(s.opts.JWKSMaxAge/time.Second)))
+	cacheable(c, s.opts.JWKSMaxAge)
 	c.Data(http.StatusOK, "application/jwk-set+json", body)
 }
 
@@ -33,7 +32,7 @@ func (s *Server) metadata(c *gin.Context) {
 		grants = append(grants, "password")
 	}
 	perms := s.allPermissions()
-	c.Header("Cache-Control", "public, max-age=3600")
+	cacheable(c, time.Hour)
 	c.JSON(http.StatusOK, gin.H{
 		"issuer":                                     iss,
 		"jwks_uri":                                   iss + "/.well-known/jwks.json",
