@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 )
 
 // ExternalIdentity is an identity vouched for by an upstream provider, as
@@ -173,13 +174,13 @@ func (s *Service) signInExternal(ctx context.Context, ext ExternalIdentity, poli
 }
 
 func (s *Service) identity(userID string, ext ExternalIdentity) *Identity {
-	return &Identity{Provider: ext.Provider, Subject: ext.Subject, UserID: userID, Email: ext.Email, LinkedAt: s.now().UTC()}
+	return &Identity{Provider: ext.Provider, Subject: ext.Subject, UserID: userID, Email: ext.Email, LinkedAt: s.now().UTC().Truncate(time.Millisecond)}
 }
 
 // createExternal creates a password-less user for ext and links ext to it.
 // If the link loses a race, the new user is removed again.
 func (s *Service) createExternal(ctx context.Context, ext ExternalIdentity, withEmail bool) (*User, error) {
-	now := s.now().UTC()
+	now := s.now().UTC().Truncate(time.Millisecond)
 	u := &User{ID: NewID(), Name: strings.TrimSpace(ext.Name), Roles: slices.Clone(s.defaultRoles), CreatedAt: now, UpdatedAt: now}
 	if withEmail {
 		u.Email, u.EmailVerified = ext.Email, ext.EmailVerified

@@ -109,7 +109,7 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (*User, error) 
 	if err != nil {
 		return nil, err
 	}
-	now := s.now().UTC()
+	now := s.now().UTC().Truncate(time.Millisecond)
 	u := &User{
 		ID:           NewID(),
 		Email:        req.Email,
