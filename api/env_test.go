@@ -43,11 +43,11 @@ func (c *clock) Advance(d time.Duration) {
 // backend opens a fresh pair of stores for one test.
 type backend struct {
 	name string
-	open func(t *testing.T) (accounts.Store, session.Store)
+	open func(t testing.TB) (accounts.Store, session.Store)
 }
 
 func sqliteBackend() backend {
-	return backend{"sqlite", func(t *testing.T) (accounts.Store, session.Store) {
+	return backend{"sqlite", func(t testing.TB) (accounts.Store, session.Store) {
 		db, err := sessionsqlite.OpenDB(filepath.Join(t.TempDir(), "unilogin.db"), "normal")
 		if err != nil {
 			t.Fatal(err)
@@ -70,7 +70,7 @@ func backends() []backend { return []backend{sqliteBackend(), mongoBackend()} }
 
 // env is a real router over real stores, served by httptest.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
 	url      string
 	clock    *clock
@@ -86,6 +86,7 @@ type envOptions struct {
 	providers []providers.Provider
 	mutate    func(*Options)
 	grace     time.Duration
+	cost      int // bcrypt cost; default 4
 }
 
 type syncBuffer struct {
@@ -109,10 +110,13 @@ const testClientID, testClientSecret = "web", "web-secret-0123456789"
 const publicClientID = "spa"
 const appRedirect = "https://app.example.com/callback"
 
-func newEnv(t *testing.T, o envOptions) *env {
+func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	if o.backend.open == nil {
 		o.backend = sqliteBackend()
+	}
+	if o.cost == 0 {
+		o.cost = 4
 	}
 	if o.grace == 0 {
 		o.grace = 10 * time.Second
@@ -136,7 +140,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc, err := accounts.NewService(as, accounts.Options{BcryptCost: 4, DefaultRoles: []string{"member"}, Now: clk.Now})
+	acc, err := accounts.NewService(as, accounts.Options{BcryptCost: o.cost, DefaultRoles: []string{"member"}, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +203,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -209,7 +213,7 @@ func (r response) json(t *testing.T) map[string]any {
 }
 
 // errCode asserts the contract's error shape and returns the code.
-func (r response) errCode(t *testing.T) string {
+func (r response) errCode(t testing.TB) string {
 	t.Helper()
 	m := r.json(t)
 	code, _ := m["error"].(string)
@@ -247,7 +251,7 @@ func noRedirectClient() *http.Client {
 	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-func browserClient(t *testing.T) *http.Client {
+func browserClient(t testing.TB) *http.Client {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
