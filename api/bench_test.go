@@ -86,4 +86,3 @@ func throughputIdx(workers int, d time.Duration, op func(worker int)) float64 {
 	wg.Wait()
 	return float64(n.Load()) / time.Since(start).Seconds()
 }
-
