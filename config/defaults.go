@@ -1,0 +1,152 @@
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Default returns the built-in configuration: with it (and no file or
+// environment) the server runs on http://localhost:8080 with the embedded
+// store under ./data. Each call returns a fresh value.
+func Default() *Config {
+	return &Config{
+		Issuer:  "http://localhost:8080",
+		DataDir: "./data",
+		HTTP: HTTP{
+			Addr:              ":8080",
+			MaxBodyBytes:      64 << 10,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       15 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ShutdownTimeout:   20 * time.Second,
+		},
+		SQLite:    SQLite{Synchronous: "normal"},
+		MongoDB:   MongoDB{Database: "unilogin"},
+		Log:       Log{Level: "info", Format: "json"},
+		Passwords: Passwords{BcryptCost: 12},
+		Tokens: Tokens{
+			Algorithm:          "ES256",
+			AccessTTL:          15 * time.Minute,
+			RefreshIdleTTL:     720 * time.Hour,
+			RefreshAbsoluteTTL: 2160 * time.Hour,
+			RefreshReuseGrace:  10 * time.Second,
+			CodeTTL:            60 * time.Second,
+		},
+		Keys: Keys{
+			PrePublish: 10 * time.Minute,
+			JWKSMaxAge: 5 * time.Minute,
+		},
+		Roles: map[string][]string{
+			"admin":  {"users:admin"},
+			"member": {},
+		},
+		DefaultRoles:  []string{"member"},
+		SweepInterval: 5 * time.Minute,
+	}
+}
+
+// TokenAudience is the `aud` of access tokens: Audience, or the issuer when
+// Audience is empty.
+func (c *Config) TokenAudience() string {
+	if c.Audience != "" {
+		return c.Audience
+	}
+	return c.Issuer
+}
+
+// SecureCookies reports whether cookies must carry the Secure attribute,
+// which is the case when the issuer is an https URL.
+func (c *Config) SecureCookies() bool {
+	scheme, _, ok := strings.Cut(c.Issuer, "://")
+	return ok && strings.EqualFold(scheme, "https")
+}
+
+// CallbackURL is the redirect URI to register at the upstream provider with
+// the given id: <issuer>/auth/<id>/callback.
+func (c *Config) CallbackURL(providerID string) string {
+	return strings.TrimRight(c.Issuer, "/") + "/auth/" + providerID + "/callback"
+}
+
+// Client returns the client with the given id. The pointer refers into c.
+func (c *Config) Client(id string) (*Client, bool) {
+	for i := range c.Clients {
+		if c.Clients[i].ID == id {
+			return &c.Clients[i], true
+		}
+	}
+	return nil, false
+}
+
+// Permissions returns the sorted union of the permissions of roles. Unknown
+// roles are ignored.
+func (c *Config) Permissions(roles []string) []string {
+	out := []string{}
+	for _, r := range roles {
+		out = append(out, c.Roles[r]...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Enabled reports whether the provider is configured: it has a client_id.
+// A nil provider is disabled.
+func (p *Provider) Enabled() bool { return p != nil && p.ClientID != "" }
+
+// providerEntries yields every configured provider with its key path:
+// "providers.google", "providers.github", "providers.oidc[i]".
+func (c *Config) providerEntries() iter.Seq2[string, *Provider] {
+	return func(yield func(string, *Provider) bool) {
+		if c.Providers.Google != nil && !yield("providers.google", c.Providers.Google) {
+			return
+		}
+		if c.Providers.GitHub != nil && !yield("providers.github", c.Providers.GitHub) {
+			return
+		}
+		for i := range c.Providers.OIDC {
+			if !yield(fmt.Sprintf("providers.oidc[%d]", i), &c.Providers.OIDC[i]) {
+				return
+			}
+		}
+	}
+}
+
+// errEncryptionKey never includes the key itself.
+var errEncryptionKey = errors.New("must be 32 bytes encoded in base64 (standard or URL alphabet, padded or not)")
+
+// DecodeEncryptionKey returns the 32-byte key of EncryptionKey, or nil and
+// no error when it is empty. The error never contains the key.
+func (k Keys) DecodeEncryptionKey() ([]byte, error) {
+	s := strings.TrimSpace(k.EncryptionKey)
+	if s == "" {
+		return nil, nil
+	}
+	for _, enc := range []*base64.Encoding{
+		base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding,
+	} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == 32 {
+			return b, nil
+		}
+	}
+	return nil, errEncryptionKey
+}
+
+// SlogLevel maps Level to a slog.Level; unknown or empty levels are Info
+// (Validate reports unknown ones).
+func (l Log) SlogLevel() slog.Level {
+	switch l.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}

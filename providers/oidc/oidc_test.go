@@ -1,0 +1,401 @@
+package oidc_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unilogin/unilogin/providers"
+	"github.com/unilogin/unilogin/providers/oidc"
+	"github.com/unilogin/unilogin/providers/providertest"
+)
+
+const callback = "http://localhost:8080/auth/corp/callback"
+
+func newProvider(t *testing.T, fake *providertest.OIDCServer, mutate ...func(*oidc.Config)) *oidc.Provider {
+	t.Helper()
+	cfg := oidc.Config{
+		ID:           "corp",
+		Name:         "Corp SSO",
+		Issuer:       fake.URL,
+		ClientID:     fake.ClientID,
+		ClientSecret: fake.ClientSecret,
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	p, err := oidc.New(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("oidc.New: %v", err)
+	}
+	return p
+}
+
+// login runs the browser part of the flow and returns the request and code.
+func login(t *testing.T, p providers.Provider) (providers.AuthRequest, string) {
+	t.Helper()
+	req := providers.NewAuthRequest(callback)
+	code, state := providertest.AuthorizeCode(t, p.AuthCodeURL(req))
+	if state != req.State {
+		t.Fatalf("state = %q, want %q", state, req.State)
+	}
+	return req, code
+}
+
+func s256(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func TestFullFlow(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []providertest.Option
+	}{
+		{"ES256", nil},
+		{"RS256", []providertest.Option{providertest.WithRS256()}},
+		{"registered redirect and custom client", []providertest.Option{
+			providertest.WithRedirectURIs(callback), providertest.WithClient("corp-app", "s3cr3t:/+%"),
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := providertest.NewOIDC(t, tc.opts...)
+			p := newProvider(t, fake)
+			if p.ID() != "corp" || p.Name() != "Corp SSO" || p.AMR() != "oidc:corp" || p.Issuer() != fake.URL {
+				t.Fatalf("ID/Name/AMR/Issuer = %q %q %q %q", p.ID(), p.Name(), p.AMR(), p.Issuer())
+			}
+			req, code := login(t, p)
+
+			ar := fake.LastAuthorizeRequest()
+			if ar.Nonce != req.Nonce || ar.CodeChallenge != s256(req.PKCEVerifier) || ar.CodeChallengeMethod != "S256" ||
+				ar.RedirectURI != callback || ar.ResponseType != "code" || ar.Scope != "openid email profile" {
+				t.Errorf("authorize request = %+v", ar)
+			}
+
+			id, err := p.Exchange(t.Context(), req, code)
+			if err != nil {
+				t.Fatalf("Exchange: %v", err)
+			}
+			want := providers.Identity{
+				Provider:      "corp",
+				Subject:       providertest.DefaultOIDCUser.Subject,
+				Email:         providertest.DefaultOIDCUser.Email,
+				EmailVerified: true,
+				Name:          providertest.DefaultOIDCUser.Name,
+				AvatarURL:     providertest.DefaultOIDCUser.Picture,
+			}
+			if id != want {
+				t.Errorf("identity = %+v, want %+v", id, want)
+			}
+			tr := fake.LastTokenRequest()
+			if tr.ClientID != fake.ClientID || tr.ClientSecret != fake.ClientSecret || tr.AuthMethod != "client_secret_basic" ||
+				tr.RedirectURI != callback || tr.CodeVerifier != req.PKCEVerifier || tr.Code != code || tr.GrantType != "authorization_code" {
+				t.Errorf("token request = %+v", tr)
+			}
+			if n := fake.TokenRequests(); n != 1 {
+				t.Errorf("token requests = %d, want 1", n)
+			}
+		})
+	}
+}
+
+func TestExchangeErrors(t *testing.T) {
+	upstream := func(code string) func(*testing.T, error) {
+		return func(t *testing.T, err error) {
+			t.Helper()
+			var ue *providers.UpstreamError
+			if !errors.As(err, &ue) || ue.Code != code {
+				t.Fatalf("err = %v, want *UpstreamError %s", err, code)
+			}
+		}
+	}
+	is := func(target error) func(*testing.T, error) {
+		return func(t *testing.T, err error) {
+			t.Helper()
+			if !errors.Is(err, target) {
+				t.Fatalf("err = %v, want %v", err, target)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		behavior providertest.OIDCBehavior
+		// tamper changes the request or code between authorize and exchange.
+		tamper func(req *providers.AuthRequest, code *string)
+		cfg    func(*oidc.Config)
+		check  func(*testing.T, error)
+	}{
+		{name: "nonce mismatch", behavior: providertest.OIDCBehavior{WrongNonce: true}, check: is(providers.ErrInvalidIDToken)},
+		{name: "nonce of another flow", tamper: func(r *providers.AuthRequest, _ *string) { r.Nonce = providers.RandomString() }, check: is(providers.ErrInvalidIDToken)},
+		{name: "wrong audience", behavior: providertest.OIDCBehavior{WrongAudience: true}, check: is(providers.ErrInvalidIDToken)},
+		{name: "expired", behavior: providertest.OIDCBehavior{Expired: true}, check: is(providers.ErrInvalidIDToken)},
+		{name: "bad signature", behavior: providertest.OIDCBehavior{BadSignature: true}, check: is(providers.ErrInvalidIDToken)},
+		{name: "wrong issuer", behavior: providertest.OIDCBehavior{WrongIssuer: true}, check: is(providers.ErrInvalidIDToken)},
+		{name: "no id_token", behavior: providertest.OIDCBehavior{NoIDToken: true}, check: is(providers.ErrInvalidIDToken)},
+		{name: "token 500", behavior: providertest.OIDCBehavior{TokenStatus: 500}, check: is(providers.ErrUnavailable)},
+		{name: "token 503", behavior: providertest.OIDCBehavior{TokenStatus: 503}, check: is(providers.ErrUnavailable)},
+		{name: "token invalid_grant", behavior: providertest.OIDCBehavior{TokenError: "invalid_grant"}, check: upstream("invalid_grant")},
+		{name: "jwks 500", behavior: providertest.OIDCBehavior{JWKSStatus: 500}, check: is(providers.ErrUnavailable)},
+		{name: "PKCE verifier mismatch", tamper: func(r *providers.AuthRequest, _ *string) { r.PKCEVerifier = providers.NewPKCEVerifier() }, check: upstream("invalid_grant")},
+		{name: "redirect_uri mismatch", tamper: func(r *providers.AuthRequest, _ *string) { r.RedirectURL = "http://localhost:8080/other" }, check: upstream("invalid_grant")},
+		{name: "unknown code", tamper: func(_ *providers.AuthRequest, c *string) { *c = "forged" }, check: upstream("invalid_grant")},
+		{name: "wrong client secret", cfg: func(c *oidc.Config) { c.ClientSecret = "wrong" }, check: upstream("invalid_client")},
+		{name: "empty code", tamper: func(_ *providers.AuthRequest, c *string) { *c = "" }, check: upstream("invalid_request")},
+		{name: "check claims hook", cfg: func(c *oidc.Config) {
+			c.CheckClaims = func(map[string]any) error { return fmt.Errorf("not allowed: %w", providers.ErrAccessDenied) }
+		}, check: is(providers.ErrAccessDenied)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := providertest.NewOIDC(t)
+			var mut []func(*oidc.Config)
+			if tc.cfg != nil {
+				mut = append(mut, tc.cfg)
+			}
+			p := newProvider(t, fake, mut...)
+			req, code := login(t, p)
+			if tc.tamper != nil {
+				tc.tamper(&req, &code)
+			}
+			fake.SetBehavior(tc.behavior)
+			id, err := p.Exchange(t.Context(), req, code)
+			if err == nil {
+				t.Fatalf("Exchange succeeded: %+v", id)
+			}
+			if id != (providers.Identity{}) {
+				t.Errorf("identity on error = %+v", id)
+			}
+			t.Logf("error: %v", err)
+			tc.check(t, err)
+		})
+	}
+}
+
+func TestCodeIsSingleUse(t *testing.T) {
+	fake := providertest.NewOIDC(t)
+	p := newProvider(t, fake)
+	req, code := login(t, p)
+	if _, err := p.Exchange(t.Context(), req, code); err != nil {
+		t.Fatal(err)
+	}
+	_, err := p.Exchange(t.Context(), req, code)
+	var ue *providers.UpstreamError
+	if !errors.As(err, &ue) || ue.Code != "invalid_grant" {
+		t.Fatalf("second exchange: %v, want invalid_grant", err)
+	}
+}
+
+func TestSlowTokenEndpointRespectsDeadline(t *testing.T) {
+	fake := providertest.NewOIDC(t)
+	p := newProvider(t, fake)
+	req, code := login(t, p)
+	fake.SetBehavior(providertest.OIDCBehavior{Delay: time.Minute})
+
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := p.Exchange(ctx, req, code)
+	if !errors.Is(err, providers.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want ErrUnavailable and DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Exchange took %v", d)
+	}
+}
+
+func TestSlowJWKSRespectsDeadline(t *testing.T) {
+	fake := providertest.NewOIDC(t)
+	p := newProvider(t, fake)
+	req, code := login(t, p)
+	fake.SetBehavior(providertest.OIDCBehavior{JWKSDelay: time.Minute})
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := p.Exchange(ctx, req, code)
+	if !errors.Is(err, providers.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want ErrUnavailable and DeadlineExceeded", err)
+	}
+	if errors.Is(err, providers.ErrInvalidIDToken) {
+		t.Fatalf("err = %v: a slow JWKS is not an invalid token", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Exchange took %v", d)
+	}
+	if fake.TokenRequests() != 1 {
+		t.Fatalf("token requests = %d", fake.TokenRequests())
+	}
+}
+
+func TestEmailVerified(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		user     providertest.OIDCUser
+		insecure bool
+		want     bool
+	}{
+		{"true", providertest.OIDCUser{Subject: "s", Email: "a@example.com", EmailVerified: new(true)}, false, true},
+		{"false", providertest.OIDCUser{Subject: "s", Email: "a@example.com", EmailVerified: new(false)}, false, false},
+		{"missing", providertest.OIDCUser{Subject: "s", Email: "a@example.com"}, false, false},
+		{"string true", providertest.OIDCUser{Subject: "s", Email: "a@example.com", Extra: map[string]any{"email_verified": "true"}}, false, true},
+		{"string false", providertest.OIDCUser{Subject: "s", Email: "a@example.com", Extra: map[string]any{"email_verified": "false"}}, false, false},
+		{"number", providertest.OIDCUser{Subject: "s", Email: "a@example.com", Extra: map[string]any{"email_verified": 1}}, false, false},
+		{"no email but verified claim", providertest.OIDCUser{Subject: "s", EmailVerified: new(true)}, false, false},
+		{"insecure skip, missing", providertest.OIDCUser{Subject: "s", Email: "a@example.com"}, true, true},
+		{"insecure skip, false", providertest.OIDCUser{Subject: "s", Email: "a@example.com", EmailVerified: new(false)}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := providertest.NewOIDC(t)
+			fake.SetUser(tc.user)
+			p := newProvider(t, fake, func(c *oidc.Config) { c.InsecureSkipEmailVerified = tc.insecure })
+			req, code := login(t, p)
+			id, err := p.Exchange(t.Context(), req, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id.EmailVerified != tc.want || id.Email != tc.user.Email || id.Subject != "s" {
+				t.Errorf("identity = %+v, want EmailVerified %v", id, tc.want)
+			}
+		})
+	}
+}
+
+func TestNameFallsBackToPreferredUsername(t *testing.T) {
+	fake := providertest.NewOIDC(t)
+	fake.SetUser(providertest.OIDCUser{Subject: "s", Extra: map[string]any{"preferred_username": "alice"}})
+	p := newProvider(t, fake)
+	req, code := login(t, p)
+	id, err := p.Exchange(t.Context(), req, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.Name != "alice" || id.Email != "" || id.EmailVerified {
+		t.Errorf("identity = %+v", id)
+	}
+}
+
+func TestAccessDenied(t *testing.T) {
+	fake := providertest.NewOIDC(t)
+	p := newProvider(t, fake)
+	fake.SetBehavior(providertest.OIDCBehavior{DenyAccess: true})
+	req := providers.NewAuthRequest(callback)
+	q := providertest.Authorize(t, p.AuthCodeURL(req)).Query()
+	if q.Get("state") != req.State || q.Get("code") != "" {
+		t.Fatalf("redirect query = %v", q)
+	}
+	err := providers.FromCallbackError(q.Get("error"), q.Get("error_description"))
+	if !errors.Is(err, providers.ErrAccessDenied) {
+		t.Fatalf("FromCallbackError = %v, want ErrAccessDenied", err)
+	}
+}
+
+func TestAuthCodeURL(t *testing.T) {
+	fake := providertest.NewOIDC(t)
+	p := newProvider(t, fake, func(c *oidc.Config) {
+		c.Scopes = []string{"email", "groups"}
+		c.AuthParams = map[string]string{"prompt": "select_account"}
+		c.RedirectURL = "http://localhost:8080/default/callback"
+		c.AMR = "custom"
+	})
+	if p.AMR() != "custom" {
+		t.Errorf("AMR = %q", p.AMR())
+	}
+	req := providers.NewAuthRequest("")
+	u, err := url.Parse(p.AuthCodeURL(req))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	want := map[string]string{
+		"client_id":             fake.ClientID,
+		"response_type":         "code",
+		"scope":                 "openid email groups",
+		"state":                 req.State,
+		"nonce":                 req.Nonce,
+		"code_challenge":        s256(req.PKCEVerifier),
+		"code_challenge_method": "S256",
+		"redirect_uri":          "http://localhost:8080/default/callback",
+		"prompt":                "select_account",
+	}
+	for k, v := range want {
+		if q.Get(k) != v {
+			t.Errorf("%s = %q, want %q", k, q.Get(k), v)
+		}
+	}
+	if !strings.HasPrefix(u.String(), fake.URL+"/authorize?") {
+		t.Errorf("auth URL = %s", u)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	closed := httptest.NewServer(nil)
+	closed.Close()
+
+	for _, tc := range []struct {
+		name     string
+		behavior providertest.OIDCBehavior
+		cfg      func(c *oidc.Config, fake *providertest.OIDCServer)
+		want     []string // substrings of the error
+		unavail  bool
+	}{
+		{name: "discovery 500", behavior: providertest.OIDCBehavior{DiscoveryStatus: 500}, want: []string{`"corp"`, "discovery", "500"}, unavail: true},
+		{name: "discovery 404", behavior: providertest.OIDCBehavior{DiscoveryStatus: 404}, want: []string{`"corp"`, "404"}},
+		{name: "issuer mismatch", behavior: providertest.OIDCBehavior{DiscoveryIssuer: "https://evil.example"}, want: []string{`"corp"`, "https://evil.example"}},
+		{name: "unreachable", cfg: func(c *oidc.Config, _ *providertest.OIDCServer) { c.Issuer = closed.URL }, want: []string{`"corp"`, closed.URL}, unavail: true},
+		{name: "slow", behavior: providertest.OIDCBehavior{Delay: time.Minute}, cfg: func(c *oidc.Config, _ *providertest.OIDCServer) {
+			c.DiscoveryTimeout = 100 * time.Millisecond
+		}, want: []string{`"corp"`, "deadline"}, unavail: true},
+		{name: "missing fields", cfg: func(c *oidc.Config, _ *providertest.OIDCServer) { c.Issuer, c.ClientID = "", "" },
+			want: []string{`"corp"`, "issuer is required", "client_id is required"}},
+		{name: "reserved auth param", cfg: func(c *oidc.Config, _ *providertest.OIDCServer) { c.AuthParams = map[string]string{"nonce": "x"} },
+			want: []string{`"nonce"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := providertest.NewOIDC(t)
+			fake.SetBehavior(tc.behavior)
+			cfg := oidc.Config{ID: "corp", Issuer: fake.URL, ClientID: fake.ClientID, ClientSecret: fake.ClientSecret}
+			if tc.cfg != nil {
+				tc.cfg(&cfg, fake)
+			}
+			start := time.Now()
+			p, err := oidc.New(t.Context(), cfg)
+			if err == nil {
+				t.Fatalf("New succeeded: %v", p)
+			}
+			t.Logf("error: %v", err)
+			if time.Since(start) > 5*time.Second {
+				t.Errorf("New took %v", time.Since(start))
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if errors.Is(err, providers.ErrUnavailable) != tc.unavail {
+				t.Errorf("errors.Is(ErrUnavailable) = %v, want %v (%v)", !tc.unavail, tc.unavail, err)
+			}
+		})
+	}
+}
+
+func TestExchangeRequiresNonceAndVerifier(t *testing.T) {
+	fake := providertest.NewOIDC(t)
+	p := newProvider(t, fake)
+	req, code := login(t, p)
+	for _, r := range []providers.AuthRequest{
+		{State: req.State, Nonce: "", PKCEVerifier: req.PKCEVerifier, RedirectURL: callback},
+		{State: req.State, Nonce: req.Nonce, PKCEVerifier: "", RedirectURL: callback},
+	} {
+		if _, err := p.Exchange(t.Context(), r, code); err == nil {
+			t.Errorf("Exchange(%+v) succeeded", r)
+		}
+	}
+	if n := fake.TokenRequests(); n != 0 {
+		t.Errorf("token requests = %d, want 0", n)
+	}
+}
