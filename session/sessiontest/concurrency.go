@@ -1,0 +1,132 @@
+package sessiontest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unilogin/unilogin/session"
+)
+
+var concurrencyCases = []testCase{
+	{"ConcurrentCreateRefresh", testConcurrentCreateRefresh},
+	{"ConcurrentConsumeCode", testConcurrentConsumeCode},
+	{"ConcurrentGetOrCreateSecret", testConcurrentGetOrCreateSecret},
+	{"ConcurrentClaim", testConcurrentClaim},
+}
+
+// race runs fn(i) in n goroutines released together, so that they really
+// contend, and returns their errors by index.
+func race(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// tally checks that exactly one call succeeded and every other one failed
+// with loser.
+func tally(t *testing.T, what string, errs []error, loser error) {
+	t.Helper()
+	wins := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case errors.Is(err, loser):
+		default:
+			t.Errorf("%s: unexpected error: %v", what, err)
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%s: %d of %d calls succeeded, want exactly 1", what, wins, len(errs))
+	}
+}
+
+// Rotation: N concurrent rotations of one token insert the same successor
+// hash; exactly one insert wins.
+func testConcurrentCreateRefresh(t *testing.T, s session.Store) {
+	ctx := t.Context()
+	n := now()
+	sess := newSession(t, randomID(t), n)
+	must(t, "CreateSession", s.CreateSession(ctx, sess))
+	hash := hashOf(t)
+	tokens := make([]*session.RefreshToken, 50)
+	for i := range tokens {
+		tokens[i] = newRefresh(t, sess, n.Add(time.Duration(i)*time.Millisecond))
+		tokens[i].Hash = bytes.Clone(hash)
+	}
+	errs := race(len(tokens), func(i int) error { return s.CreateRefresh(ctx, tokens[i]) })
+	tally(t, "CreateRefresh", errs, session.ErrAlreadyExists)
+	if _, err := s.GetRefresh(ctx, hash); err != nil {
+		t.Errorf("GetRefresh(winner): %v", err)
+	}
+}
+
+func testConcurrentConsumeCode(t *testing.T, s session.Store) {
+	ctx := t.Context()
+	n := now()
+	c := newCode(t, n)
+	must(t, "CreateCode", s.CreateCode(ctx, c))
+	var mu sync.Mutex
+	var got []*session.AuthCode
+	errs := race(50, func(int) error {
+		x, err := s.ConsumeCode(ctx, c.Hash, n)
+		if err == nil {
+			mu.Lock()
+			got = append(got, x)
+			mu.Unlock()
+		}
+		return err
+	})
+	tally(t, "ConsumeCode", errs, session.ErrNotFound)
+	if len(got) == 1 {
+		checkCode(t, got[0], c)
+	}
+}
+
+func testConcurrentGetOrCreateSecret(t *testing.T, s session.Store) {
+	ctx := t.Context()
+	const n = 20
+	got := make([][]byte, n)
+	errs := race(n, func(i int) error {
+		var err error
+		got[i], err = s.GetOrCreateSecret(ctx, "jwt-hmac", fmt.Appendf(nil, "candidate-%02d", i))
+		return err
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("GetOrCreateSecret #%d: %v", i, err)
+		}
+	}
+	for i := range got {
+		if !bytes.Equal(got[i], got[0]) {
+			t.Fatalf("GetOrCreateSecret #%d returned %q, #0 returned %q; want the same bytes for all", i, got[i], got[0])
+		}
+	}
+	if !bytes.HasPrefix(got[0], []byte("candidate-")) {
+		t.Errorf("GetOrCreateSecret returned %q, which no caller offered", got[0])
+	}
+	again, err := s.GetOrCreateSecret(ctx, "jwt-hmac", []byte("late"))
+	must(t, "GetOrCreateSecret(late)", err)
+	equalBytes(t, "secret after the race", again, got[0])
+}
+
+func testConcurrentClaim(t *testing.T, s session.Store) {
+	ctx := t.Context()
+	key := "flow:" + randomID(t)
+	expires := now().Add(10 * time.Minute)
+	errs := race(50, func(int) error { return s.Claim(ctx, key, expires) })
+	tally(t, "Claim", errs, session.ErrAlreadyExists)
+}

@@ -1,0 +1,89 @@
+package sqlitestore
+
+import (
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// OpenDB opens (creating it and its directory when missing) the SQLite file
+// of the embedded store, for every component that keeps tables in it.
+//
+// synchronous is "NORMAL" (the default when empty: in WAL mode a power cut
+// can lose the last commits but never corrupts the file) or "FULL" (every
+// commit is durable, at the cost of an fsync per commit).
+//
+// Settings and why:
+//   - journal_mode=WAL: readers do not block the writer, and the CLI can use
+//     the file while the server runs.
+//   - busy_timeout=5000: another process (the CLI) holding the write lock
+//     makes us wait up to 5 s instead of failing at once.
+//   - _txlock=immediate: transactions take the write lock at BEGIN, so two
+//     processes cannot both start reading and then deadlock upgrading to
+//     write (an upgrade failure is SQLITE_BUSY that busy_timeout cannot fix).
+//   - foreign_keys=1: enforce the REFERENCES clauses other components use.
+//   - one open connection: SQLite has a single writer anyway. With one
+//     connection the database/sql pool is the queue, so goroutines of this
+//     process never meet SQLITE_BUSY or its sleep-and-retry backoff, and
+//     write throughput is predictable. The price: a transaction blocks every
+//     other statement of the process until it ends, so code holding one must
+//     never run a statement outside it (that would wait forever).
+func OpenDB(path string, synchronous string) (*sql.DB, error) {
+	level := strings.ToUpper(synchronous)
+	switch level {
+	case "":
+		level = "NORMAL"
+	case "NORMAL", "FULL":
+	default:
+		return nil, fmt.Errorf("sqlitestore: synchronous must be NORMAL or FULL, not %q", synchronous)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlitestore: create directory: %w", err)
+	}
+
+	// The driver runs each _pragma on every new connection (busy_timeout
+	// first) and honours _txlock for BEGIN. A file: URI escapes any '?', '#'
+	// or '%' in the path, which a bare path followed by "?" would not.
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+level+")")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive letter: file:///C:/...
+	}
+	dsn := (&url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}).String()
+
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+
+	// Opening is lazy: this first statement creates the file and applies
+	// the pragmas, so errors surface here rather than on the first request.
+	var mode string
+	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		db.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: journal_mode is %q, want wal (is the file on a network file system?)", path, mode)
+	}
+	return db, nil
+}

@@ -1,0 +1,7 @@
+// Package sqlitestore is the embedded session.Store: one SQLite file (via the
+// pure-Go modernc.org/sqlite driver, so the binary needs no cgo) that the
+// server shares with the accounts tables.
+//
+// OpenDB opens that file with the settings every component relies on; New
+// migrates the session tables in it and returns the Store.
+package sqlitestore

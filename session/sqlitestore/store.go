@@ -1,0 +1,456 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/unilogin/unilogin/session"
+)
+
+// Store is the SQLite session.Store. It is safe for concurrent use; the
+// single connection of OpenDB serialises its statements.
+type Store struct {
+	db *sql.DB
+
+	// The refresh rotation path, prepared once.
+	getSession    *sql.Stmt
+	touchSession  *sql.Stmt
+	getRefresh    *sql.Stmt
+	createRefresh *sql.Stmt
+}
+
+var _ session.Store = (*Store)(nil)
+
+const sessionColumns = `id, user_id, client_id, amr, scope, user_agent, created_at, last_used_at, expires_at`
+
+const refreshColumns = `hash, session_id, user_id, parent_hash, created_at, expires_at`
+
+const codeColumns = `hash, client_id, redirect_uri, code_challenge, code_challenge_method, user_id, amr, payload, created_at, expires_at`
+
+const keyColumns = `id, algorithm, sealed, created_at, active_at, retired_at, expires_at`
+
+// New migrates the session tables in db (opened with OpenDB) and returns a
+// Store on it. The caller keeps ownership of db; Close releases only what
+// New prepared.
+func New(ctx context.Context, db *sql.DB) (*Store, error) {
+	if err := migrate(ctx, db); err != nil {
+		return nil, fmt.Errorf("sqlitestore: migrate: %w", err)
+	}
+	s := &Store{db: db}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&s.getSession, `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ? AND expires_at >= ?`},
+		{&s.touchSession, `UPDATE sessions SET last_used_at = ? WHERE id = ?`},
+		{&s.getRefresh, `SELECT ` + refreshColumns + ` FROM refresh_tokens WHERE hash = ? AND expires_at >= ?`},
+		{&s.createRefresh, `INSERT INTO refresh_tokens (` + refreshColumns + `) VALUES (?, ?, ?, ?, ?, ?)`},
+	} {
+		stmt, err := db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("sqlitestore: prepare: %w", err)
+		}
+		*p.stmt = stmt
+	}
+	return s, nil
+}
+
+// Close releases the prepared statements. It does not close the *sql.DB,
+// which the caller shares with other components.
+func (s *Store) Close() error {
+	var errs []error
+	for _, stmt := range []*sql.Stmt{s.getSession, s.touchSession, s.getRefresh, s.createRefresh} {
+		if stmt != nil {
+			errs = append(errs, stmt.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// --- sessions ---
+
+func (s *Store) CreateSession(ctx context.Context, x *session.Session) error {
+	amr, err := encodeStrings(x.AMR)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		x.ID, x.UserID, x.ClientID, amr, x.Scope, x.UserAgent,
+		millis(x.CreatedAt), nullMillis(x.LastUsedAt), millis(x.ExpiresAt))
+	return wrap("create session", err)
+}
+
+func (s *Store) GetSession(ctx context.Context, id string) (*session.Session, error) {
+	x, err := scanSession(s.getSession.QueryRowContext(ctx, id, millis(time.Now())))
+	if err != nil {
+		return nil, wrap("get session", err)
+	}
+	return x, nil
+}
+
+func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
+	res, err := s.touchSession.ExecContext(ctx, nullMillis(at), id)
+	return wrap("touch session", affectedOne(res, err))
+}
+
+func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]*session.Session, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+		WHERE user_id = ? AND expires_at >= ? ORDER BY created_at DESC, id`, userID, millis(now))
+	if err != nil {
+		return nil, wrap("list sessions", err)
+	}
+	defer rows.Close()
+	var list []*session.Session
+	for rows.Next() {
+		x, err := scanSession(rows)
+		if err != nil {
+			return nil, wrap("list sessions", err)
+		}
+		list = append(list, x)
+	}
+	return list, wrap("list sessions", rows.Err())
+}
+
+// DeleteSession deletes the session and its refresh tokens in one
+// transaction. The tokens go even when the session row is already gone.
+func (s *Store) DeleteSession(ctx context.Context, id string) (err error) {
+	defer func() { err = wrap("delete session", err) }()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() // a no-op after Commit
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE session_id = ?`, id); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if n == 0 {
+		return session.ErrNotFound
+	}
+	return nil
+}
+
+// DeleteUserSessions counts only sessions that were still live: an expired
+// one had already ended.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID, exceptID string) (count int, err error) {
+	defer func() { err = wrap("delete user sessions", err) }()
+	now := millis(time.Now())
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() // a no-op after Commit
+	if _, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE session_id IN
+		(SELECT id FROM sessions WHERE user_id = ? AND id <> ?)`, userID, exceptID); err != nil {
+		return 0, err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sessions
+		WHERE user_id = ? AND id <> ? AND expires_at >= ?`, userID, exceptID, now).Scan(&count); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, userID, exceptID); err != nil {
+		return 0, err
+	}
+	return count, tx.Commit()
+}
+
+// --- refresh tokens ---
+
+func (s *Store) CreateRefresh(ctx context.Context, t *session.RefreshToken) error {
+	_, err := s.createRefresh.ExecContext(ctx, t.Hash, t.SessionID, t.UserID, nullBytes(t.ParentHash),
+		millis(t.CreatedAt), millis(t.ExpiresAt))
+	return wrap("create refresh token", err)
+}
+
+func (s *Store) GetRefresh(ctx context.Context, hash []byte) (*session.RefreshToken, error) {
+	var t session.RefreshToken
+	var created, expires int64
+	err := s.getRefresh.QueryRowContext(ctx, hash, millis(time.Now())).Scan(
+		&t.Hash, &t.SessionID, &t.UserID, &t.ParentHash, &created, &expires)
+	if err != nil {
+		return nil, wrap("get refresh token", err)
+	}
+	t.CreatedAt, t.ExpiresAt = fromMillis(created), fromMillis(expires)
+	return &t, nil
+}
+
+// --- authorization codes ---
+
+func (s *Store) CreateCode(ctx context.Context, c *session.AuthCode) error {
+	amr, err := encodeStrings(c.AMR)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO auth_codes (`+codeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Hash, c.ClientID, c.RedirectURI, c.CodeChallenge, c.CodeChallengeMethod, c.UserID, amr,
+		nullBytes(c.Payload), millis(c.CreatedAt), millis(c.ExpiresAt))
+	return wrap("create code", err)
+}
+
+// ConsumeCode is one DELETE ... RETURNING: the row goes to exactly one
+// caller. An expired code is deleted too, and reported as not found.
+func (s *Store) ConsumeCode(ctx context.Context, hash []byte, now time.Time) (*session.AuthCode, error) {
+	var c session.AuthCode
+	var amr string
+	var created, expires int64
+	err := s.db.QueryRowContext(ctx, `DELETE FROM auth_codes WHERE hash = ? RETURNING `+codeColumns, hash).Scan(
+		&c.Hash, &c.ClientID, &c.RedirectURI, &c.CodeChallenge, &c.CodeChallengeMethod, &c.UserID, &amr,
+		&c.Payload, &created, &expires)
+	if err != nil {
+		return nil, wrap("consume code", err)
+	}
+	if expires < millis(now) {
+		return nil, session.ErrNotFound
+	}
+	if c.AMR, err = decodeStrings(amr); err != nil {
+		return nil, fmt.Errorf("sqlitestore: consume code: %w", err)
+	}
+	c.CreatedAt, c.ExpiresAt = fromMillis(created), fromMillis(expires)
+	return &c, nil
+}
+
+// --- claims ---
+
+// Claim is a plain insert: a key claimed before is refused even when its
+// claim has expired but not yet been swept, which is the safe answer for a
+// replayed flow id.
+func (s *Store) Claim(ctx context.Context, key string, expires time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO claims (key, expires_at) VALUES (?, ?)`, key, millis(expires))
+	return wrap("claim", err)
+}
+
+// --- signing keys ---
+
+func (s *Store) CreateKey(ctx context.Context, k *session.SigningKey) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO signing_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Algorithm, k.Sealed, millis(k.CreatedAt),
+		nullMillis(k.ActiveAt), nullMillis(k.RetiredAt), nullMillis(k.ExpiresAt))
+	return wrap("create key", err)
+}
+
+// ListKeys leaves out keys whose ExpiresAt has passed: they have left the
+// JWKS even if the sweeper has not removed them yet.
+func (s *Store) ListKeys(ctx context.Context) ([]*session.SigningKey, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+keyColumns+` FROM signing_keys
+		WHERE expires_at IS NULL OR expires_at >= ? ORDER BY created_at, id`, millis(time.Now()))
+	if err != nil {
+		return nil, wrap("list keys", err)
+	}
+	defer rows.Close()
+	var keys []*session.SigningKey
+	for rows.Next() {
+		var k session.SigningKey
+		var created int64
+		var active, retired, expires sql.NullInt64
+		if err := rows.Scan(&k.ID, &k.Algorithm, &k.Sealed, &created, &active, &retired, &expires); err != nil {
+			return nil, wrap("list keys", err)
+		}
+		k.CreatedAt = fromMillis(created)
+		k.ActiveAt, k.RetiredAt, k.ExpiresAt = fromNullMillis(active), fromNullMillis(retired), fromNullMillis(expires)
+		keys = append(keys, &k)
+	}
+	return keys, wrap("list keys", rows.Err())
+}
+
+func (s *Store) RetireKey(ctx context.Context, id string, retiredAt, expiresAt time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE signing_keys SET retired_at = ?, expires_at = ? WHERE id = ?`,
+		nullMillis(retiredAt), nullMillis(expiresAt), id)
+	return wrap("retire key", affectedOne(res, err))
+}
+
+func (s *Store) DeleteKey(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM signing_keys WHERE id = ?`, id)
+	return wrap("delete key", affectedOne(res, err))
+}
+
+// --- secrets ---
+
+// GetOrCreateSecret inserts unless a secret exists (the primary key makes
+// the first writer win, also across processes), then reads the winner.
+func (s *Store) GetOrCreateSecret(ctx context.Context, name string, value []byte) ([]byte, error) {
+	if _, err := s.db.ExecContext(ctx,
+		`INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, value); err != nil {
+		return nil, wrap("create secret", err)
+	}
+	var stored []byte
+	if err := s.db.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = ?`, name).Scan(&stored); err != nil {
+		return nil, wrap("get secret", err)
+	}
+	return stored, nil
+}
+
+// --- maintenance ---
+
+// sweepBatch bounds how long one DELETE holds the only connection (and the
+// write lock), so requests can interleave with a large sweep.
+const sweepBatch = 1000
+
+// DeleteExpired sweeps each table in batches, without a transaction: each
+// batch is atomic on its own and a record is either live or gone.
+func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
+	total := 0
+	for _, q := range []string{
+		`DELETE FROM refresh_tokens WHERE hash IN
+			(SELECT hash FROM refresh_tokens WHERE expires_at < ?1 LIMIT ?2)`,
+		`DELETE FROM sessions WHERE id IN
+			(SELECT id FROM sessions WHERE expires_at < ?1 LIMIT ?2)`,
+		`DELETE FROM auth_codes WHERE hash IN
+			(SELECT hash FROM auth_codes WHERE expires_at < ?1 LIMIT ?2)`,
+		`DELETE FROM claims WHERE key IN
+			(SELECT key FROM claims WHERE expires_at < ?1 LIMIT ?2)`,
+		`DELETE FROM signing_keys WHERE id IN
+			(SELECT id FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at < ?1 LIMIT ?2)`,
+	} {
+		for {
+			res, err := s.db.ExecContext(ctx, q, millis(now), sweepBatch)
+			if err != nil {
+				return total, wrap("delete expired", err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return total, wrap("delete expired", err)
+			}
+			total += int(n)
+			if n < sweepBatch {
+				break
+			}
+		}
+	}
+	return total, nil
+}
+
+func (s *Store) Ping(ctx context.Context) error {
+	return wrap("ping", s.db.PingContext(ctx))
+}
+
+// --- helpers ---
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanSession(r rowScanner) (*session.Session, error) {
+	var x session.Session
+	var amr string
+	var created, expires int64
+	var lastUsed sql.NullInt64
+	if err := r.Scan(&x.ID, &x.UserID, &x.ClientID, &amr, &x.Scope, &x.UserAgent,
+		&created, &lastUsed, &expires); err != nil {
+		return nil, err
+	}
+	var err error
+	if x.AMR, err = decodeStrings(amr); err != nil {
+		return nil, err
+	}
+	x.CreatedAt, x.LastUsedAt, x.ExpiresAt = fromMillis(created), fromNullMillis(lastUsed), fromMillis(expires)
+	return &x, nil
+}
+
+// wrap maps driver errors to the session sentinels and prefixes the rest.
+func wrap(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return session.ErrNotFound
+	case errors.Is(err, session.ErrNotFound):
+		return err
+	case isUniqueViolation(err):
+		return session.ErrAlreadyExists
+	}
+	return fmt.Errorf("sqlitestore: %s: %w", op, err)
+}
+
+// isUniqueViolation tells a duplicate key by SQLite's extended result code
+// (the driver turns extended codes on), never by the message.
+func isUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+		return true
+	}
+	return false
+}
+
+// affectedOne turns "no row matched" into ErrNotFound.
+func affectedOne(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return session.ErrNotFound
+	}
+	return nil
+}
+
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+// nullMillis stores the zero time as NULL, so "not set" never compares as
+// a date (a key in service has no expiry and must never be swept).
+func nullMillis(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func fromNullMillis(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMillis(v.Int64)
+}
+
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+func encodeStrings(v []string) (string, error) {
+	if len(v) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("sqlitestore: encode %q: %w", v, err)
+	}
+	return string(b), nil
+}
+
+func decodeStrings(s string) ([]string, error) {
+	var v []string
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, fmt.Errorf("decode string list: %w", err)
+	}
+	if len(v) == 0 {
+		return nil, nil
+	}
+	return v, nil
+}
