@@ -24,7 +24,7 @@ type Options struct {
 	RefreshAbsoluteTTL time.Duration // default 90 days
 	// ReuseGrace: a spent refresh token presented again within this window
 	// yields the same successor (a client retrying after a lost response);
-	// later, it revokes the session. Default 10s; 0 disables the grace.
+	// later, it revokes the session. 0 disables the grace (config default 10s).
 	ReuseGrace time.Duration
 	CodeTTL    time.Duration // default 60s
 	Leeway     time.Duration // clock skew accepted on our own tokens; default 10s
@@ -239,7 +239,12 @@ func (m *Manager) Refresh(ctx context.Context, token, clientID, scope string, lo
 	} else if err != nil {
 		return nil, fmt.Errorf("session: rotate refresh token: %w", err)
 	}
-	if err := m.store.TouchSession(ctx, s.ID, now); err != nil && !errors.Is(err, ErrNotFound) {
+	// Touching the session after the insert also re-checks that it still
+	// exists: a rotation racing with a revocation (e.g. by a detected reuse)
+	// must not hand out a pair for a session that is gone.
+	if err := m.store.TouchSession(ctx, s.ID, now); errors.Is(err, ErrNotFound) {
+		return nil, ErrInvalidToken
+	} else if err != nil {
 		return nil, err
 	}
 	return m.pair(ctx, s, sub, succ, scope, now)
@@ -253,7 +258,7 @@ func (m *Manager) reuse(ctx context.Context, s *Session, succ string, now time.T
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	if err == nil && now.Sub(existing.CreatedAt) <= m.opts.ReuseGrace {
+	if err == nil && m.opts.ReuseGrace > 0 && now.Sub(existing.CreatedAt) <= m.opts.ReuseGrace {
 		_, err := m.store.GetRefresh(ctx, HashToken(m.successor(succ)))
 		if errors.Is(err, ErrNotFound) {
 			return nil // successor unspent: hand it out again

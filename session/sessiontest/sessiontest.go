@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		secretCases,
 		expiryCases,
 		concurrencyCases,
+		managerCases,
 	}
 	for _, g := range groups {
 		for _, tc := range g {

@@ -22,7 +22,9 @@ func TestMiddleware(t *testing.T) {
 	valid := sign(t, jwt.SigningMethodES256, keys().ec, "ec1", claimsAt(ti.URL, clk.Now()), nil)
 	expired := sign(t, jwt.SigningMethodES256, keys().ec, "ec1", claimsAt(ti.URL, clk.Now().Add(-time.Hour)), nil)
 	down := func() *Verifier { // never reached its JWKS
-		v, err := New(context.Background(), "http://127.0.0.1:1", testAudience, WithLazyStart())
+		gone := httptest.NewServer(http.NotFoundHandler())
+		gone.Close()
+		v, err := New(context.Background(), gone.URL, testAudience, WithLazyStart())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -148,9 +148,9 @@ func lifetime(h http.Header, def, lo, hi time.Duration) time.Duration {
 				if err != nil {
 					return lo // invalid max-age counts as stale (RFC 9111 §4.2.1)
 				}
-				d = time.Duration(min(n, uint64(hi/time.Second)+1)) * time.Second
+				d = time.Duration(min(n, uint64(hi/time.Second))) * time.Second
 				if age, err := strconv.ParseInt(h.Get("Age"), 10, 64); err == nil && age > 0 {
-					d -= time.Duration(min(age, int64(hi/time.Second)+1)) * time.Second
+					d -= time.Duration(min(age, int64(hi/time.Second))) * time.Second
 				}
 			}
 		}

@@ -94,9 +94,9 @@ func WithDefaultMaxAge(d time.Duration) Option { return func(cfg *config) { cfg.
 
 // WithMaxAgeBounds clamps the JWKS cache lifetime, whether it comes from
 // Cache-Control or the default (default [1 min, 24 h]). no-store, no-cache and
-// max-age=0 count as 0 and so become min.
-func WithMaxAgeBounds(min, max time.Duration) Option {
-	return func(cfg *config) { cfg.minMaxAge, cfg.maxMaxAge = min, max }
+// max-age=0 count as 0 and so become lo.
+func WithMaxAgeBounds(lo, hi time.Duration) Option {
+	return func(cfg *config) { cfg.minMaxAge, cfg.maxMaxAge = lo, hi }
 }
 
 // WithLazyStart lets New succeed while the issuer is unreachable; discovery

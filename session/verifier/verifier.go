@@ -88,7 +88,9 @@ func (v *Verifier) Audience() string { return v.audience }
 // Token problems match ErrInvalidToken (expiry also ErrExpired, an unknown
 // kid also ErrUnknownKey); without any usable keys it returns an error
 // matching ErrJWKSUnavailable. It does NOT check that the session (sid) is
-// still live: offline verification accepts a token until exp.
+// still live: offline verification accepts a token until exp. ctx bounds only
+// the wait for a JWKS fetch, which happens when the cache is stale or a kid
+// is unknown; with fresh keys Verify does no I/O.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > maxTokenSize {
 		return nil, errTooLarge

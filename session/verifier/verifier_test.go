@@ -126,6 +126,10 @@ func TestVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	vNoLeeway, err := New(context.Background(), ti.URL, testAudience, WithClock(clk.Now), WithLeeway(0))
+	if err != nil {
+		t.Fatal(err)
+	}
 	k := keys()
 	valid := signed(jwt.SigningMethodES256, ecKey, "ec1", nil, nil)
 	es256Hdr := map[string]any{"alg": "ES256", "typ": "at+jwt", "kid": "ec1"}
@@ -194,7 +198,14 @@ func TestVerify(t *testing.T) {
 		{"aud empty array", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", set("aud", []string{}), nil), errNoAudience},
 		{"aud not strings", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", set("aud", []int{1}), nil), errMalformed},
 		{"expired beyond leeway", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", shift("exp", -31*time.Second), nil), ErrExpired},
+		{"expired 1s ago, no leeway", vNoLeeway, signed(jwt.SigningMethodES256, ecKey, "ec1", shift("exp", -time.Second), nil), ErrExpired},
+		{"expiring now, no leeway", vNoLeeway, signed(jwt.SigningMethodES256, ecKey, "ec1", shift("exp", 0), nil), ErrExpired},
+		{"iat 1s ahead, no leeway", vNoLeeway, signed(jwt.SigningMethodES256, ecKey, "ec1", shift("iat", time.Second), nil), errIatFuture},
 		{"expired long ago", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", shift("exp", -24*time.Hour), nil), ErrExpired},
+		{"exp fractional", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", func(c jwt.MapClaims) { c["exp"] = float64(c["exp"].(int64)) + 0.5 }, nil), nil},
+		{"exp absurdly large", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", set("exp", 1e300), nil), errMalformed},
+		{"iat absurdly small", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", set("iat", -1e300), nil), errMalformed},
+		{"aud null", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", set("aud", nil), nil), errNoAudience},
 		{"exp missing", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", del("exp"), nil), errNoExp},
 		{"exp not a number", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", set("exp", "tomorrow"), nil), errMalformed},
 		{"iat missing", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", del("iat"), nil), errNoIat},
@@ -274,8 +285,8 @@ func TestVerify(t *testing.T) {
 			}
 		})
 	}
-	if n := ti.jwksFetches.Load(); n != 3 {
-		t.Errorf("JWKS fetched %d times, want 3 (one per Verifier, no refetch)", n)
+	if n := ti.jwksFetches.Load(); n != 4 {
+		t.Errorf("JWKS fetched %d times, want 4 (one per Verifier, no refetch)", n)
 	}
 }
 
