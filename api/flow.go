@@ -284,8 +284,11 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 	if e := q.Get("error"); e != "" {
 		err := providers.FromCallbackError(e, q.Get("error_description"))
 		s.log(c).Info("provider returned an error", "provider", p.ID(), "error", err.Error())
-		if errors.Is(err, providers.ErrAccessDenied) {
+		switch {
+		case errors.Is(err, providers.ErrAccessDenied):
 			return "", codeAccessDenied
+		case errors.Is(err, providers.ErrUnavailable):
+			return "", codeUnavailable
 		}
 		return "", codeServerError
 	}
@@ -371,8 +374,11 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 	}
 	if payload.Link != nil {
 		if err := s.accounts.Link(c, ac.UserID, *payload.Link); err != nil {
-			if errors.Is(err, accounts.ErrNotFound) || errors.Is(err, accounts.ErrDisabled) {
+			switch {
+			case errors.Is(err, accounts.ErrNotFound), errors.Is(err, accounts.ErrDisabled):
 				return nil, invalidGrant("the user no longer exists or is disabled")
+			case errors.Is(err, accounts.ErrAccountExists):
+				return nil, invalidGrant("the user already has an identity at this provider")
 			}
 			return nil, err
 		}
