@@ -170,6 +170,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		},
 		AllPermissions: []string{"users:admin", "profile:read"},
 		LinkByEmail:    true,
+		Now:            clk.Now,
 		Logger:         slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if o.mutate != nil {

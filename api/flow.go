@@ -198,7 +198,7 @@ func (s *Server) providerLogin(c *gin.Context) {
 	var linkUser string
 	if t := q.Get("link"); t != "" {
 		var lt linkTicket
-		if err := s.flow.open(t, "link-ticket", &lt); err != nil || time.Now().After(lt.Expires) ||
+		if err := s.flow.open(t, "link-ticket", &lt); err != nil || s.now().After(lt.Expires) ||
 			lt.Provider != p.ID() || lt.ClientID != clientID || lt.RedirectURI != redirectURI || lt.Challenge != challenge {
 			redirectError(c, redirectURI, codeInvalidRequest, appState)
 			return
@@ -209,7 +209,7 @@ func (s *Server) providerLogin(c *gin.Context) {
 	fs := flowState{
 		ID: providers.RandomString()[:22], Provider: p.ID(), Nonce: req.Nonce, Verifier: req.PKCEVerifier,
 		ClientID: clientID, RedirectURI: redirectURI, AppState: appState, Challenge: challenge, ChallengeMeth: method,
-		LinkUserID: linkUser, Expires: time.Now().Add(flowTTL),
+		LinkUserID: linkUser, Expires: s.now().Add(flowTTL),
 	}
 	// The state names the flow (so two tabs keep two cookies) and carries
 	// a secret compared with the cookie's.
@@ -250,7 +250,7 @@ func (s *Server) providerCallback(c *gin.Context) {
 		s.respondError(c, badRequest("invalid flow cookie"))
 		return
 	}
-	if time.Now().After(fs.Expires) {
+	if s.now().After(fs.Expires) {
 		s.respondError(c, badRequest("the sign-in took too long; start again"))
 		return
 	}
@@ -379,6 +379,8 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 				return nil, invalidGrant("the user no longer exists or is disabled")
 			case errors.Is(err, accounts.ErrAccountExists):
 				return nil, invalidGrant("the user already has an identity at this provider")
+			case errors.Is(err, accounts.ErrIdentityLinked):
+				return nil, invalidGrant("the identity was linked to another user meanwhile")
 			}
 			return nil, err
 		}
@@ -416,6 +418,10 @@ func (s *Server) startLink(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
+	if len(req.State) > 1024 {
+		s.respondError(c, badRequest("state is too long (at most 1024 characters)"))
+		return
+	}
 	// The link commits only with the app's verifier: a challenge is required
 	// even for confidential clients.
 	if req.CodeChallenge == "" {
@@ -428,7 +434,7 @@ func (s *Server) startLink(c *gin.Context) {
 	}
 	ticket := s.flow.seal(linkTicket{
 		UserID: pr.user.ID, Provider: p.ID(), ClientID: req.ClientID, RedirectURI: req.RedirectURI,
-		Challenge: req.CodeChallenge, Expires: time.Now().Add(flowTTL),
+		Challenge: req.CodeChallenge, Expires: s.now().Add(flowTTL),
 	}, "link-ticket")
 	q := url.Values{
 		"client_id": {req.ClientID}, "redirect_uri": {req.RedirectURI}, "code_challenge": {req.CodeChallenge},

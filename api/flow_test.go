@@ -925,6 +925,30 @@ func TestLinkRefusals(t *testing.T) {
 		}
 	})
 
+	// The identity signs in (and so gets its own user) between the link
+	// flow's callback and the redemption of its code.
+	t.Run("identity taken before redemption", func(t *testing.T) {
+		fe := fe.at(t)
+		id, tk := user(fe)
+		fe.github.SetUser(githubUser(4501, "taken", "", false))
+		a := publicApp()
+		code := fe.appCode(fe.runFlow(browserClient(t), fe.startLink(tk, "github", a)), a)
+		other := fe.claims(fe.signIn("github", publicApp())).Subject
+		r := fe.redeem(a, code)
+		if r.status < 400 || r.status >= 500 {
+			t.Fatalf("redemption: %d %s, want a 4xx client error", r.status, r.body)
+		}
+		if code := r.errCode(t); code != "invalid_grant" && code != "identity_already_linked" {
+			t.Errorf("redemption: error %q", code)
+		}
+		if ids := fe.identitiesOf(id); len(ids) != 0 {
+			t.Errorf("linked %v", ids)
+		}
+		if ids := fe.identitiesOf(other); !slices.Equal(ids, []string{"github:4501"}) {
+			t.Errorf("the signed-in user's identities = %v", ids)
+		}
+	})
+
 	t.Run("link URL tampered", func(t *testing.T) {
 		fe := fe.at(t)
 		fe.github.SetUser(githubUser(4401, "tamper", "", false))

@@ -49,6 +49,8 @@ type Options struct {
 	Logger      *slog.Logger
 	// Version is reported by /healthz.
 	Version string
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
 }
 
 // Deps are the domain services the handlers call.
@@ -81,6 +83,9 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	}
 	if opts.Permissions == nil {
 		opts.Permissions = func([]string) []string { return nil }
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	if opts.JWKSMaxAge <= 0 {
 		opts.JWKSMaxAge = 5 * time.Minute
@@ -123,6 +128,8 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	s.routes()
 	return s, nil
 }
+
+func (s *Server) now() time.Time { return s.opts.Now() }
 
 // Handler returns the http.Handler serving the API.
 func (s *Server) Handler() http.Handler { return s.engine }
