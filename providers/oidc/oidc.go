@@ -75,6 +75,8 @@ type Provider struct {
 	oauth                     oauth2.Config
 	authParams                map[string]string
 	verifier                  *gooidc.IDTokenVerifier
+	upstream                  *gooidc.Provider // for the UserInfo endpoint
+	hasUserInfo               bool
 	client                    *http.Client
 	insecureSkipEmailVerified bool
 	checkClaims               func(map[string]any) error
@@ -111,6 +113,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, fmt.Errorf("oidc: provider %q: discovery at %s: %w", cfg.ID, cfg.Issuer, err)
 	}
 	var meta struct {
+		UserInfo    string   `json:"userinfo_endpoint"`
 		JWKSURI     string   `json:"jwks_uri"`
 		Algs        []string `json:"id_token_signing_alg_values_supported"`
 		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
@@ -138,6 +141,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		issuer:                    cfg.Issuer,
 		authParams:                maps.Clone(cfg.AuthParams),
 		verifier:                  verifier,
+		upstream:                  gp,
+		hasUserInfo:               meta.UserInfo != "",
 		client:                    client,
 		insecureSkipEmailVerified: cfg.InsecureSkipEmailVerified,
 		checkClaims:               cfg.CheckClaims,
@@ -309,7 +314,43 @@ func (p *Provider) Exchange(ctx context.Context, req providers.AuthRequest, code
 			return providers.Identity{}, fmt.Errorf("%s: %w", p.prefix, err)
 		}
 	}
+	if err := p.fillFromUserInfo(ctx, tok, idt.Subject, claims); err != nil {
+		return providers.Identity{}, err
+	}
 	return p.identity(idt.Subject, claims), nil
+}
+
+// fillFromUserInfo completes an ID token without an e-mail address from the
+// UserInfo endpoint: OpenID Connect Core §5.4 lets a provider return the email and
+// profile claims there only, when it also issues an access token. Its sub
+// must be the ID token's (§5.3.4); ID token claims are never overridden.
+func (p *Provider) fillFromUserInfo(ctx context.Context, tok *oauth2.Token, sub string, claims map[string]any) error {
+	if _, ok := claims["email"]; ok || !p.hasUserInfo || tok.AccessToken == "" {
+		return nil // the ID token has the address; profile claims are cosmetic
+	}
+	ui, err := p.upstream.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		if providers.IsTransport(err) {
+			return fmt.Errorf("%s: userinfo: %w: %w", p.prefix, providers.ErrUnavailable, err)
+		}
+		return fmt.Errorf("%s: userinfo: %w", p.prefix, providers.NewUpstreamError("userinfo_failed", err.Error()))
+	}
+	if ui.Subject != sub {
+		return fmt.Errorf("%s: %w: userinfo sub differs from the ID token's", p.prefix, providers.ErrInvalidIDToken)
+	}
+	var extra map[string]any
+	if err := ui.Claims(&extra); err != nil {
+		return fmt.Errorf("%s: userinfo: %w", p.prefix, providers.NewUpstreamError("userinfo_malformed", err.Error()))
+	}
+	// email and email_verified travel together: never pair the ID token's
+	// flag with another source's address.
+	claims["email"], claims["email_verified"] = extra["email"], extra["email_verified"]
+	for _, k := range []string{"name", "preferred_username", "picture"} {
+		if _, ok := claims[k]; !ok {
+			claims[k] = extra[k]
+		}
+	}
+	return nil
 }
 
 func (p *Provider) identity(sub string, claims map[string]any) providers.Identity {
