@@ -6,7 +6,7 @@ BIN      := bin/unilogin
 # Packages whose tests also run under the race detector.
 RACE_PKGS := ./session/... ./accounts/...
 
-.PHONY: run test test-short race build lint fmt bench fuzz clean
+.PHONY: run test test-short race build lint fmt bench bench-go fuzz clean
 
 ## run: start the server on :8080 with the embedded store in ./data
 run:
@@ -30,8 +30,13 @@ lint:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-## bench: benchmarks with ratios against baselines measured in the same run
+## bench: load test (unilogin bench) of an in-process server on the embedded store; BENCHFLAGS e.g. --duration 5s --json
+BENCHFLAGS ?=
 bench:
+	$(GO) run ./cmd/unilogin bench $(BENCHFLAGS)
+
+## bench-go: the go test benchmarks, with ratios against baselines measured in the same run
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./accounts/ ./session/... ./api/
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s)

@@ -78,6 +78,7 @@ var mapping = []struct {
 	{session.ErrNotFound, http.StatusNotFound, codeNotFound, "not found"},
 	{providers.ErrUnavailable, http.StatusServiceUnavailable, codeUnavailable, "the identity provider is unavailable"},
 	{errUnavailable, http.StatusServiceUnavailable, codeUnavailable, "temporarily unavailable, retry later"},
+	{accounts.ErrOverloaded, http.StatusServiceUnavailable, codeUnavailable, "too many sign-ins at once, retry later"},
 }
 
 // respondError writes err in the contract's error format. Unknown errors

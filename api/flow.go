@@ -259,7 +259,7 @@ func (s *Server) providerCallback(c *gin.Context) {
 		return
 	}
 	// Single use, across every instance: the claim is a unique insert.
-	if err := s.sessions.Store().Claim(c, "flow:"+fs.ID, fs.Expires); errors.Is(err, session.ErrAlreadyExists) {
+	if err := s.sessions.Store().Claim(c.Request.Context(), "flow:"+fs.ID, fs.Expires); errors.Is(err, session.ErrAlreadyExists) {
 		s.respondError(c, badRequest("this sign-in was already completed"))
 		return
 	} else if err != nil {
@@ -270,6 +270,7 @@ func (s *Server) providerCallback(c *gin.Context) {
 		HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
 
 	code, errCode := s.completeFlow(c, p, &fs)
+	s.metrics.providerLogin(p.AMR(), errCode)
 	if errCode != "" {
 		redirectError(c, fs.RedirectURI, errCode, fs.AppState)
 		return
@@ -296,10 +297,10 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 	if upstreamCode == "" || len(upstreamCode) > 4096 {
 		return "", codeInvalidRequest
 	}
-	ctx, cancel := context.WithTimeout(c, exchangeTimeout)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), exchangeTimeout)
 	defer cancel()
 	req := providers.AuthRequest{State: fs.State, Nonce: fs.Nonce, PKCEVerifier: fs.Verifier, RedirectURL: s.opts.Issuer + "/auth/" + p.ID() + "/callback"}
-	ident, err := p.Exchange(ctx, req, upstreamCode)
+	ident, err := s.metrics.exchange(ctx, p, req, upstreamCode) // p.Exchange, timed and counted
 	if err != nil {
 		s.log(c).Warn("provider exchange failed", "provider", p.ID(), "error", err.Error())
 		var ue *providers.UpstreamError
@@ -316,20 +317,20 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 	var payload []byte
 	if fs.LinkUserID != "" {
 		// Link flow: check now, commit when the app redeems the code.
-		if err := s.accounts.CheckLink(c, fs.LinkUserID, ext); err != nil {
+		if err := s.accounts.CheckLink(c.Request.Context(), fs.LinkUserID, ext); err != nil {
 			return "", s.flowErrorCode(c, err)
 		}
 		userID = fs.LinkUserID
 		payload, _ = json.Marshal(codePayload{Link: &ext})
 	} else {
-		u, d, err := s.accounts.SignInExternal(c, ext, accounts.LinkPolicy{ByVerifiedEmail: s.opts.LinkByEmail})
+		u, d, err := s.accounts.SignInExternal(c.Request.Context(), ext, accounts.LinkPolicy{ByVerifiedEmail: s.opts.LinkByEmail})
 		if err != nil {
 			s.log(c).Info("provider sign-in refused", "provider", p.ID(), "decision", d.Kind.String(), "error", err.Error())
 			return "", s.flowErrorCode(c, err)
 		}
 		userID = u.ID
 	}
-	code, err = s.sessions.IssueCode(c, session.CodeRequest{
+	code, err = s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
 		ClientID: fs.ClientID, RedirectURI: fs.RedirectURI, CodeChallenge: fs.Challenge, CodeChallengeMethod: fs.ChallengeMeth,
 		UserID: userID, AMR: []string{p.AMR()}, Payload: payload,
 	})
@@ -362,7 +363,7 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 	if code == "" || redirectURI == "" {
 		return nil, badRequest("code and redirect_uri are required")
 	}
-	ac, err := s.sessions.RedeemCode(c, code, client.ID, redirectURI, verifier)
+	ac, err := s.sessions.RedeemCode(c.Request.Context(), code, client.ID, redirectURI, verifier)
 	if err != nil {
 		return nil, err
 	}
@@ -373,7 +374,7 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 		}
 	}
 	if payload.Link != nil {
-		if err := s.accounts.Link(c, ac.UserID, *payload.Link); err != nil {
+		if err := s.accounts.Link(c.Request.Context(), ac.UserID, *payload.Link); err != nil {
 			switch {
 			case errors.Is(err, accounts.ErrNotFound), errors.Is(err, accounts.ErrDisabled):
 				return nil, invalidGrant("the user no longer exists or is disabled")
@@ -385,11 +386,11 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 			return nil, err
 		}
 	}
-	sub, err := s.loadSubject(c, ac.UserID)
+	sub, err := s.loadSubject(c.Request.Context(), ac.UserID)
 	if err != nil {
 		return nil, err
 	}
-	return s.sessions.Start(c, session.Grant{
+	return s.sessions.Start(c.Request.Context(), session.Grant{
 		Subject: sub, ClientID: client.ID, AMR: ac.AMR, UserAgent: coarseUserAgent(c.Request.UserAgent()),
 	})
 }
@@ -449,7 +450,7 @@ func (s *Server) startLink(c *gin.Context) {
 // unlink is DELETE /users/me/identities/{provider}.
 func (s *Server) unlink(c *gin.Context) {
 	pr := caller(c)
-	err := s.accounts.Unlink(c, pr.user.ID, c.Param("provider"))
+	err := s.accounts.Unlink(c.Request.Context(), pr.user.ID, c.Param("provider"))
 	if errors.Is(err, accounts.ErrNotFound) {
 		err = notFound("no identity of this provider is linked")
 	}

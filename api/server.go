@@ -1,19 +1,25 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/providers"
@@ -36,6 +42,9 @@ type Options struct {
 	PasswordGrant bool
 	// Permissions maps a user's roles to their permissions.
 	Permissions func(roles []string) []string
+	// Roles are the configured role names: PUT /admin/users/{id}/roles
+	// refuses any other.
+	Roles []string
 	// AllPermissions lists every configured permission (scopes_supported).
 	AllPermissions []string
 	// MaxBodyBytes limits request bodies (default 64 KiB).
@@ -51,6 +60,18 @@ type Options struct {
 	Version string
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// Metrics are the Prometheus collectors served at /metrics; default:
+	// NewMetrics on a fresh registry of this Server's own.
+	Metrics *Metrics
+	// RateLimits limit password grants, signups and browser logins per
+	// client address and account (ratelimit.go); the zero value: none.
+	RateLimits RateLimits
+	// CORSOrigins are the browser origins allowed to call the API (exact
+	// scheme://host[:port]); none by default.
+	CORSOrigins []string
+	// HSTS sends Strict-Transport-Security (set when serving TLS); it is
+	// also sent whenever the issuer is https.
+	HSTS bool
 }
 
 // Deps are the domain services the handlers call.
@@ -59,6 +80,9 @@ type Deps struct {
 	Sessions  *session.Manager
 	Providers *providers.Registry // may be nil: no providers
 	Sealer    *session.Sealer
+	// Audit keeps the audit log of the admin API; nil: the accounts store,
+	// which must then implement accounts.AuditStore.
+	Audit accounts.AuditStore
 }
 
 // Server is the HTTP API.
@@ -71,6 +95,10 @@ type Server struct {
 	engine   *gin.Engine
 	draining atomic.Bool
 	flow     *flowCodec
+	metrics  *Metrics
+	admin    *accounts.Admin
+	rl       *RateLimits     // nil: no rate limits
+	cors     map[string]bool // allowed origins
 }
 
 // New builds the router.
@@ -91,7 +119,12 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 		opts.JWKSMaxAge = 5 * time.Minute
 	}
 	opts.Issuer = strings.TrimSuffix(opts.Issuer, "/")
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(prometheus.NewRegistry())
+	}
+	opts.Metrics.setBuildInfo(opts.Version)
 	s := &Server{opts: opts, accounts: deps.Accounts, sessions: deps.Sessions, provs: deps.Providers, clients: map[string]*Client{}}
+	s.metrics = opts.Metrics
 	for i := range opts.Clients {
 		c := opts.Clients[i]
 		s.clients[c.ID] = &c
@@ -108,6 +141,12 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.flow = flow
+	if err := s.initAdmin(deps); err != nil {
+		return nil, err
+	}
+	if err := s.initRateLimits(deps); err != nil {
+		return nil, err
+	}
 
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
@@ -119,7 +158,18 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	if len(opts.TrustedProxies) == 0 {
 		e.ForwardedByClientIP = false
 	}
-	e.Use(s.requestID, s.recoverer, s.accessLog, securityHeaders, s.limitBody)
+	e.Use(s.requestID, s.observeHTTP, s.recoverer, s.accessLog, securityHeaders, s.limitBody)
+	e.Use(s.jsonText)
+	if opts.HSTS || strings.HasPrefix(opts.Issuer, "https://") {
+		e.Use(hsts)
+	}
+	if len(opts.CORSOrigins) > 0 {
+		s.cors = map[string]bool{}
+		for _, o := range opts.CORSOrigins {
+			s.cors[strings.ToLower(strings.TrimSuffix(o, "/"))] = true
+		}
+		e.Use(s.corsHeaders)
+	}
 	e.NoRoute(func(c *gin.Context) { writeError(c, http.StatusNotFound, codeNotFound, "no such endpoint") })
 	e.NoMethod(func(c *gin.Context) {
 		writeError(c, http.StatusMethodNotAllowed, codeInvalidRequest, "method not allowed")
@@ -141,11 +191,12 @@ func (s *Server) routes() {
 	e := s.engine
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.serveMetrics())
 	e.GET("/.well-known/jwks.json", s.jwks)
 	e.GET("/.well-known/openid-configuration", s.metadata)
 	e.GET("/.well-known/oauth-authorization-server", s.metadata)
 
-	e.POST("/signup", s.signup)
+	e.POST("/signup", s.limitPerIP(limitSignupIP, func(r RateLimits) Rate { return r.SignupPerIP }), s.signup)
 	e.POST("/token", s.token)
 	e.POST("/revoke", s.revoke)
 
@@ -159,8 +210,11 @@ func (s *Server) routes() {
 	me.DELETE("/users/me/identities/:provider", s.unlink)
 
 	e.GET("/auth/providers", s.listProviders)
-	e.GET("/auth/:provider/login", s.providerLogin)
-	e.GET("/auth/:provider/callback", s.providerCallback)
+	browser := func(r RateLimits) Rate { return r.BrowserLoginPerIP }
+	e.GET("/auth/:provider/login", s.limitPerIP(limitLoginIP, browser), s.providerLogin)
+	e.GET("/auth/:provider/callback", s.limitPerIP(limitCallbackIP, browser), s.providerCallback)
+
+	s.adminRoutes(e)
 }
 
 // --- middleware ---
@@ -237,6 +291,70 @@ func (s *Server) limitBody(c *gin.Context) {
 	c.Next()
 }
 
+// jsonText refuses JSON bodies that are not valid UTF-8 (RFC 8259 §8.1) or
+// that escape a lone UTF-16 surrogate (\ud800): encoding/json would turn
+// either into U+FFFD silently, altering a password or an e-mail address
+// instead of refusing it. It runs after limitBody, so the body it reads is
+// bounded; other content types pass untouched.
+func (s *Server) jsonText(c *gin.Context) {
+	if mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type")); err != nil || mt != "application/json" || c.Request.Body == nil {
+		c.Next()
+		return
+	}
+	b, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(c, http.StatusRequestEntityTooLarge, codeInvalidRequest, "request body too large")
+		} else {
+			writeError(c, http.StatusBadRequest, codeInvalidRequest, "could not read the request body")
+		}
+		return
+	}
+	if !utf8.Valid(b) || loneSurrogate(b) {
+		writeError(c, http.StatusBadRequest, codeInvalidRequest, "request body must be UTF-8 text (RFC 8259 §8.1)")
+		return
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(b))
+	c.Next()
+}
+
+// loneSurrogate reports a \uXXXX escape of a UTF-16 surrogate that is not
+// a high surrogate followed by an escaped low one. Backslashes occur only
+// inside JSON strings, so scanning the whole text is enough.
+func loneSurrogate(b []byte) bool {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
+		return rune(v), err == nil
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		r, ok := hex4(i)
+		if !ok {
+			i++ // skip the escaped character (\" or \\ included)
+			continue
+		}
+		switch {
+		case r >= 0xD800 && r <= 0xDBFF:
+			lo, ok := hex4(i + 6)
+			if !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return true
+			}
+			i += 11
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		default:
+			i += 5
+		}
+	}
+	return false
+}
+
 func securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -247,6 +365,51 @@ func securityHeaders(c *gin.Context) {
 	// so (JWKS, metadata); RFC 6749 §5.1 requires it for token responses.
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
+	c.Next()
+}
+
+// hsts is RFC 6797: browsers use https for the host for a year. It is on
+// when unilogin serves TLS itself or its issuer is https (TLS terminated
+// by a proxy); over plain http browsers ignore it.
+func hsts(c *gin.Context) {
+	c.Header("Strict-Transport-Security", "max-age=31536000")
+	c.Next()
+}
+
+// CORS (Fetch standard, "CORS protocol"): only the configured origins, each
+// echoed exactly, never "*". The API authenticates with bearer tokens, not
+// cookies, so credentials are never allowed.
+const (
+	corsAllowMethods  = "GET, POST, PUT, DELETE"
+	corsAllowHeaders  = "Authorization, Content-Type, X-Request-ID"
+	corsExposeHeaders = "Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy, WWW-Authenticate, X-Request-ID"
+)
+
+// corsHeaders answers preflight requests itself (204; the CORS headers
+// only for an allowed origin) and adds Access-Control-Allow-Origin to the
+// responses to allowed origins. Every response varies by Origin, so that a
+// cache never hands one origin's answer to another.
+func (s *Server) corsHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Add("Vary", "Origin")
+	origin := c.GetHeader("Origin")
+	allowed := origin != "" && s.cors[origin]
+	if c.Request.Method == http.MethodOptions && origin != "" && c.GetHeader("Access-Control-Request-Method") != "" {
+		h.Add("Vary", "Access-Control-Request-Method")
+		h.Add("Vary", "Access-Control-Request-Headers")
+		if allowed {
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Access-Control-Allow-Methods", corsAllowMethods)
+			h.Set("Access-Control-Allow-Headers", corsAllowHeaders)
+			h.Set("Access-Control-Max-Age", "600")
+		}
+		c.AbortWithStatus(http.StatusNoContent)
+		return
+	}
+	if allowed {
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
+	}
 	c.Next()
 }
 

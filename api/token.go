@@ -47,6 +47,7 @@ func (s *Server) token(c *gin.Context) {
 	default:
 		err = &apiError{http.StatusBadRequest, codeUnsupportedGrantType, fmt.Sprintf("grant_type %.40q is not supported", gt)}
 	}
+	s.metrics.tokenResult(form.Get("grant_type"), err) // tokens issued by grant; password logins by outcome
 	if err != nil {
 		s.respondError(c, err)
 		return
@@ -75,11 +76,17 @@ func (s *Server) passwordGrant(c *gin.Context, client *Client, username, passwor
 	if username == "" || password == "" {
 		return nil, badRequest("username and password are required")
 	}
-	u, err := s.accounts.Authenticate(c, username, password)
+	// Rate limits: checked before any bcrypt work, counted after a failure.
+	guard, err := s.guardPassword(c, username)
 	if err != nil {
 		return nil, err
 	}
-	return s.sessions.Start(c, session.Grant{
+	u, err := s.accounts.Authenticate(c.Request.Context(), username, password)
+	guard.done(c, err)
+	if err != nil {
+		return nil, err
+	}
+	return s.sessions.Start(c.Request.Context(), session.Grant{
 		Subject:   s.subject(u),
 		ClientID:  clientID(client),
 		AMR:       []string{"pwd"},
@@ -93,9 +100,10 @@ func (s *Server) refreshGrant(c *gin.Context, client *Client, token, scope strin
 	if token == "" {
 		return nil, badRequest("refresh_token is required")
 	}
-	pair, err := s.sessions.Refresh(c, token, clientID(client), scope, s.loadSubject)
+	pair, err := s.sessions.Refresh(c.Request.Context(), token, clientID(client), scope, s.loadSubject)
 	if errors.Is(err, session.ErrRefreshReused) {
 		s.log(c).Warn("refresh token reuse detected; session revoked")
+		s.metrics.refreshReuse.Inc()
 	}
 	return pair, err
 }
@@ -141,12 +149,12 @@ func (s *Server) revoke(c *gin.Context) {
 		s.respondError(c, badRequest("token is required"))
 		return
 	}
-	err = s.sessions.Revoke(c, token, clientID(client))
+	err = s.sessions.Revoke(c.Request.Context(), token, clientID(client))
 	if err == nil && strings.Count(token, ".") == 2 {
 		// An access token: end its session (RFC 7009 §2 allows it).
-		if claims, perr := s.sessions.ParseAccess(c, token); perr == nil {
+		if claims, perr := s.sessions.ParseAccess(c.Request.Context(), token); perr == nil {
 			if clientID(client) == "" || claims.ClientID == clientID(client) {
-				err = s.sessions.End(c, claims.Subject, claims.SessionID)
+				err = s.sessions.End(c.Request.Context(), claims.Subject, claims.SessionID)
 			}
 		}
 	}

@@ -40,7 +40,7 @@ func (s *Server) bearer(c *gin.Context) {
 		fail("malformed Authorization header; want Bearer <token>")
 		return
 	}
-	claims, sess, err := s.sessions.Authenticate(c, token)
+	claims, sess, err := s.sessions.Authenticate(c.Request.Context(), token)
 	if errors.Is(err, session.ErrInvalidToken) {
 		fail("the access token is invalid, expired or revoked")
 		return
@@ -48,7 +48,7 @@ func (s *Server) bearer(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	u, err := s.accounts.GetActive(c, claims.Subject)
+	u, err := s.accounts.GetActive(c.Request.Context(), claims.Subject)
 	if errors.Is(err, accounts.ErrNotFound) || errors.Is(err, accounts.ErrDisabled) {
 		fail("the user no longer exists or is disabled")
 		return
@@ -125,7 +125,7 @@ func (s *Server) signup(c *gin.Context) {
 		s.respondError(c, badRequest("email and password are required"))
 		return
 	}
-	u, err := s.accounts.Signup(c, accounts.SignupRequest{Email: *req.Email, Password: *req.Password, Name: req.Name})
+	u, err := s.accounts.Signup(c.Request.Context(), accounts.SignupRequest{Email: *req.Email, Password: *req.Password, Name: req.Name})
 	if err != nil {
 		s.respondError(c, err)
 		return
@@ -136,7 +136,7 @@ func (s *Server) signup(c *gin.Context) {
 // me is GET /users/me.
 func (s *Server) me(c *gin.Context) {
 	p := caller(c)
-	ids, err := s.accounts.Store().ListIdentities(c, p.user.ID)
+	ids, err := s.accounts.Store().ListIdentities(c.Request.Context(), p.user.ID)
 	if err != nil {
 		s.respondError(c, err)
 		return
@@ -168,7 +168,7 @@ func (s *Server) changePassword(c *gin.Context) {
 	if req.Current != nil {
 		current = *req.Current
 	}
-	err := s.accounts.SetPassword(c, p.user.ID, current, *req.New)
+	err := s.accounts.SetPassword(c.Request.Context(), p.user.ID, current, *req.New)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
 		err = badRequest("current_password is wrong")
 	}
@@ -176,7 +176,7 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	if _, err := s.sessions.EndAll(c, p.user.ID, p.session.ID); err != nil {
+	if _, err := s.sessions.EndAll(c.Request.Context(), p.user.ID, p.session.ID); err != nil {
 		s.respondError(c, err)
 		return
 	}
@@ -186,7 +186,7 @@ func (s *Server) changePassword(c *gin.Context) {
 // logout is POST /logout: ends the bearer token's session.
 func (s *Server) logout(c *gin.Context) {
 	p := caller(c)
-	if err := s.sessions.End(c, p.user.ID, p.session.ID); err != nil && !errors.Is(err, session.ErrNotFound) {
+	if err := s.sessions.End(c.Request.Context(), p.user.ID, p.session.ID); err != nil && !errors.Is(err, session.ErrNotFound) {
 		s.respondError(c, err)
 		return
 	}
@@ -207,7 +207,7 @@ type sessionJSON struct {
 // listSessions is GET /users/me/sessions.
 func (s *Server) listSessions(c *gin.Context) {
 	p := caller(c)
-	list, err := s.sessions.List(c, p.user.ID)
+	list, err := s.sessions.List(c.Request.Context(), p.user.ID)
 	if err != nil {
 		s.respondError(c, err)
 		return
@@ -225,7 +225,7 @@ func (s *Server) listSessions(c *gin.Context) {
 // endSession is DELETE /users/me/sessions/{id}.
 func (s *Server) endSession(c *gin.Context) {
 	p := caller(c)
-	err := s.sessions.End(c, p.user.ID, c.Param("id"))
+	err := s.sessions.End(c.Request.Context(), p.user.ID, c.Param("id"))
 	if errors.Is(err, session.ErrNotFound) {
 		err = notFound("no such session")
 	}

@@ -14,7 +14,7 @@ import (
 // still-valid retired keys. Cacheable for JWKSMaxAge; key rotation waits
 // at least that long before a new key signs.
 func (s *Server) jwks(c *gin.Context) {
-	body, err := s.sessions.Keys().JWKS(c)
+	body, err := s.sessions.Keys().JWKS(c.Request.Context())
 	if err != nil {
 		s.respondError(c, err)
 		return
@@ -77,7 +77,7 @@ func (s *Server) readyz(c *gin.Context) {
 		writeError(c, http.StatusServiceUnavailable, codeUnavailable, "shutting down")
 		return
 	}
-	ctx, cancel := context.WithTimeout(c, 2*time.Second)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.accounts.Store().Ping(ctx); err != nil {
 		s.log(c).Warn("readiness: accounts store", "error", err.Error())

@@ -29,6 +29,44 @@ type Config struct {
 
 	// SweepInterval is how often expired sessions, tokens and codes are deleted.
 	SweepInterval time.Duration `yaml:"sweep_interval"`
+
+	// RateLimits is abuse protection: request limits and bcrypt admission.
+	RateLimits RateLimits `yaml:"rate_limits"`
+}
+
+// RateLimits configures abuse protection (docs/security.md). The counters
+// are kept in the database, so instances sharing it enforce one limit.
+type RateLimits struct {
+	// Enabled switches every request limit on or off (default true). The
+	// hashing gate below stays on either way.
+	Enabled *bool `yaml:"enabled"`
+	// PasswordPerIP: failed password grants per client address (20 per 5m).
+	PasswordPerIP Rate `yaml:"password_per_ip"`
+	// PasswordPerAccountIP: failed password grants per user name and
+	// client address (10 per 15m); unknown user names count the same.
+	PasswordPerAccountIP Rate `yaml:"password_per_account_ip"`
+	// PasswordPerAccount: failed password grants per user name from every
+	// address (100 per 15m), a ceiling that slows a distributed attack.
+	PasswordPerAccount Rate `yaml:"password_per_account"`
+	// SignupPerIP: POST /signup per client address (30 per 10m).
+	SignupPerIP Rate `yaml:"signup_per_ip"`
+	// BrowserLoginPerIP: /auth/{provider}/login per client address, and
+	// the callbacks likewise (60 per 10m).
+	BrowserLoginPerIP Rate `yaml:"browser_login_per_ip"`
+	// HashingWorkers bounds concurrent bcrypt work; 0: one per core (GOMAXPROCS).
+	HashingWorkers int `yaml:"hashing_workers"`
+	// HashingQueue is how many password checks may wait for a worker before
+	// more are refused with 503; 0: 4 per worker.
+	HashingQueue int `yaml:"hashing_queue"`
+}
+
+// On reports whether the request limits are enabled.
+func (r RateLimits) On() bool { return r.Enabled == nil || *r.Enabled }
+
+// Rate is one limit: at most Limit events per Window; Limit 0 turns it off.
+type Rate struct {
+	Limit  int           `yaml:"limit"`
+	Window time.Duration `yaml:"window"`
 }
 
 // HTTP is the listener.

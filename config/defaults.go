@@ -49,6 +49,13 @@ func Default() *Config {
 		},
 		DefaultRoles:  []string{"member"},
 		SweepInterval: 5 * time.Minute,
+		RateLimits: RateLimits{
+			PasswordPerIP:        Rate{Limit: 20, Window: 5 * time.Minute},
+			PasswordPerAccountIP: Rate{Limit: 10, Window: 15 * time.Minute},
+			PasswordPerAccount:   Rate{Limit: 100, Window: 15 * time.Minute},
+			SignupPerIP:          Rate{Limit: 30, Window: 10 * time.Minute},
+			BrowserLoginPerIP:    Rate{Limit: 60, Window: 10 * time.Minute},
+		},
 	}
 }
 

@@ -58,6 +58,7 @@ func (c *Config) Validate() []Problem {
 	v.roles(c.Roles, c.DefaultRoles)
 	v.providers(c.Providers)
 	v.positive("sweep_interval", c.SweepInterval)
+	v.rateLimits(c.RateLimits)
 	return v.problems
 }
 
@@ -462,4 +463,33 @@ func isLoopback(host string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+func (v *validator) rateLimits(r RateLimits) {
+	for _, l := range []struct {
+		key  string
+		rate Rate
+	}{
+		{"rate_limits.password_per_ip", r.PasswordPerIP},
+		{"rate_limits.password_per_account_ip", r.PasswordPerAccountIP},
+		{"rate_limits.password_per_account", r.PasswordPerAccount},
+		{"rate_limits.signup_per_ip", r.SignupPerIP},
+		{"rate_limits.browser_login_per_ip", r.BrowserLoginPerIP},
+	} {
+		if l.rate.Limit < 0 {
+			v.add(l.key+".limit", "must not be negative (0 turns the limit off)")
+		}
+		if l.rate.Limit > 0 && l.rate.Window < time.Second {
+			v.add(l.key+".window", "must be at least 1s when the limit is on")
+		}
+		if l.rate.Window > 24*time.Hour {
+			v.add(l.key+".window", "must be at most 24h")
+		}
+	}
+	if r.HashingWorkers < 0 {
+		v.add("rate_limits.hashing_workers", "must not be negative (0: one per core)")
+	}
+	if r.HashingQueue < 0 {
+		v.add("rate_limits.hashing_queue", "must not be negative (0: 4 per worker)")
+	}
 }

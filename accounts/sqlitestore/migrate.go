@@ -38,6 +38,18 @@ var migrations = [][]string{
 		)`,
 		`CREATE INDEX IF NOT EXISTS identities_user_id ON identities (user_id)`,
 	},
+	// 2: the audit log of administrative actions (audit.go).
+	{
+		`CREATE TABLE IF NOT EXISTS audit_events (
+			id      TEXT    NOT NULL PRIMARY KEY,         -- UUIDv7: sorts by time
+			time    INTEGER NOT NULL,                     -- Unix milliseconds
+			actor   TEXT    NOT NULL,
+			action  TEXT    NOT NULL,
+			target  TEXT    NOT NULL DEFAULT '',
+			details TEXT    NOT NULL DEFAULT '{}',        -- JSON object of strings
+			ip      TEXT    NOT NULL DEFAULT ''
+		)`,
+	},
 }
 
 // migrate brings the accounts tables to the newest schema version. It is

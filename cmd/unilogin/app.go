@@ -137,7 +137,9 @@ type core struct {
 	accounts *accounts.Service
 }
 
-func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*core, error) {
+// openCore opens the stores and builds the services; each wrap (e.g.
+// instrumentStores) may replace the stores before any service uses them.
+func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger, wrap ...func(*stores)) (*core, error) {
 	kek, err := keyEncryptionKey(cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("key-encryption key: %w", err)
@@ -149,6 +151,9 @@ func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*core,
 	st, err := openStores(ctx, cfg)
 	if err != nil {
 		return nil, err
+	}
+	for _, w := range wrap {
+		w(st)
 	}
 	fail := func(err error) (*core, error) {
 		_ = st.close(context.Background())
@@ -175,9 +180,16 @@ func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*core,
 	if err != nil {
 		return fail(err)
 	}
+	queue := cfg.RateLimits.HashingQueue
+	if queue == 0 {
+		queue = -1 // the default: 4 per worker
+	}
 	acc, err := accounts.NewService(st.accounts, accounts.Options{
 		BcryptCost:   cfg.Passwords.BcryptCost,
 		DefaultRoles: cfg.DefaultRoles,
+		// Admission control: bcrypt work bounded to the cores, a bounded
+		// queue, then 503 (accounts/gate.go).
+		Gate: accounts.NewGate(cfg.RateLimits.HashingWorkers, queue),
 	})
 	if err != nil {
 		return fail(err)

@@ -3,6 +3,8 @@
 //	unilogin serve              run the server
 //	unilogin config check       validate the configuration
 //	unilogin keys list|rotate   inspect or rotate signing keys
+//	unilogin users ...          create, list, change and delete users
+//	unilogin bench              load-test the standard workloads
 //	unilogin version            print the version
 package main
 
@@ -37,6 +39,10 @@ Usage:
   unilogin config check [--config FILE]   validate the configuration and print every problem
   unilogin keys list [--config FILE]      list the signing keys in the store
   unilogin keys rotate [--config FILE]    add a new signing key (published now, signs after keys.pre_publish)
+  unilogin users create|list|set-roles|disable|enable|delete [flags]
+                                          manage users ("unilogin users --help"; docs/admin.md)
+  unilogin bench [--duration 10s] [--concurrency N] [--bcrypt-cost 10] [--url URL] [--json]
+                                          load-test the standard workloads (docs/operations.md)
   unilogin version                        print the version
 
 The configuration file may also be given with UNILOGIN_CONFIG; environment
@@ -65,6 +71,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdConfigCheck(rest[1:], stdout, stderr)
 	case "keys":
 		return cmdKeys(ctx, rest, stdout, stderr)
+	case "users":
+		return cmdUsers(ctx, rest, stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "unilogin", buildVersion())
 		return exitOK

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/config"
+	"github.com/unilogin/unilogin/session"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -42,7 +42,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // finish, and the database is closed. ready, when set, receives the bound
 // address once listening (tests).
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string) error {
-	c, err := openCore(ctx, cfg, log)
+	metrics := newMetrics() // instrument.go
+	// The rate-limit counters use the session store itself (captured
+	// before instrumentStores wraps it, which hides session.RateStore).
+	var rates session.RateStore
+	captureRates := func(st *stores) { rates, _ = st.sessions.(session.RateStore) }
+	c, err := openCore(ctx, cfg, log, captureRates, instrumentStores(metrics.DBDuration))
 	if err != nil {
 		return err
 	}
@@ -57,7 +62,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	if err != nil {
 		return err
 	}
-	srv, err := api.New(ctx, api.Deps{Accounts: c.accounts, Sessions: c.sessions, Providers: reg, Sealer: c.sealer}, apiOptions(cfg, log))
+	opts := withMetrics(apiOptions(cfg, log), metrics)
+	opts.RateLimits.Store = rates
+	srv, err := api.New(ctx, api.Deps{Accounts: c.accounts, Sessions: c.sessions, Providers: reg, Sealer: c.sealer}, opts)
 	if err != nil {
 		return err
 	}
@@ -77,12 +84,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	}
 	tlsOn := cfg.HTTP.TLS.CertFile != ""
 	if tlsOn {
-		cert, err := tls.LoadX509KeyPair(cfg.HTTP.TLS.CertFile, cfg.HTTP.TLS.KeyFile)
+		certs, err := newCertReloader(cfg.HTTP.TLS.CertFile, cfg.HTTP.TLS.KeyFile, log) // tls.go
 		if err != nil {
 			ln.Close()
-			return fmt.Errorf("tls: %w", err)
+			return err
 		}
-		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		certs.reloadOnSIGHUP(ctx)
+		hs.TLSConfig = certs.tlsConfig()
 	}
 
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
@@ -141,6 +149,7 @@ func apiOptions(cfg *config.Config, log *slog.Logger) api.Options {
 		Clients:        clients,
 		PasswordGrant:  cfg.PasswordGrant.On(),
 		Permissions:    cfg.Permissions,
+		Roles:          roleNames(cfg), // users.go
 		AllPermissions: all,
 		MaxBodyBytes:   cfg.HTTP.MaxBodyBytes,
 		TrustedProxies: cfg.HTTP.TrustedProxies,
@@ -148,5 +157,23 @@ func apiOptions(cfg *config.Config, log *slog.Logger) api.Options {
 		LinkByEmail:    cfg.Linking.LinkByEmail(),
 		Logger:         log,
 		Version:        buildVersion(),
+		RateLimits:     rateLimits(cfg.RateLimits),
+		CORSOrigins:    cfg.HTTP.CORSOrigins,
+		HSTS:           cfg.HTTP.TLS.CertFile != "",
+	}
+}
+
+// rateLimits converts config's limits; disabled: none (the zero value).
+func rateLimits(r config.RateLimits) api.RateLimits {
+	if !r.On() {
+		return api.RateLimits{}
+	}
+	rate := func(x config.Rate) api.Rate { return api.Rate{Limit: int64(x.Limit), Window: x.Window} }
+	return api.RateLimits{
+		PasswordPerIP:        rate(r.PasswordPerIP),
+		PasswordPerAccountIP: rate(r.PasswordPerAccountIP),
+		PasswordPerAccount:   rate(r.PasswordPerAccount),
+		SignupPerIP:          rate(r.SignupPerIP),
+		BrowserLoginPerIP:    rate(r.BrowserLoginPerIP),
 	}
 }

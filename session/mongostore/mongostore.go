@@ -63,6 +63,7 @@ func New(ctx context.Context, db *mongo.Database) (*Store, error) {
 		}},
 		{s.codes, []mongo.IndexModel{expires}},
 		{s.claims, []mongo.IndexModel{expires}},
+		{db.Collection(collRateHits), []mongo.IndexModel{expires}},
 	} {
 		// One index per command: FerretDB v1.24.2 panics when one
 		// createIndexes names two or more indexes that already exist.
@@ -460,6 +461,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 		{s.codes, filter},
 		{s.claims, filter},
 		{s.keys, keyFilter},
+		{s.db.Collection(collRateHits), filter},
 	} {
 		res, err := c.coll.DeleteMany(ctx, c.filter)
 		if err != nil {

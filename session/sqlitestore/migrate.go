@@ -81,6 +81,19 @@ CREATE TABLE secrets (
 	value BLOB NOT NULL
 ) STRICT, WITHOUT ROWID;
 `,
+	// 2: shared rate-limit counters (ratelimit.go), one row per key and
+	// fixed window, swept by DeleteExpired once the window has ended.
+	`
+CREATE TABLE rate_counters (
+	key          TEXT    NOT NULL,
+	window_ms    INTEGER NOT NULL,
+	window_start INTEGER NOT NULL,
+	n            INTEGER NOT NULL,
+	expires_at   INTEGER NOT NULL, -- the window's end
+	PRIMARY KEY (key, window_ms, window_start)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX rate_counters_expires_at ON rate_counters (expires_at);
+`,
 }
 
 // migrate brings the session tables up to date in one transaction, so a

@@ -318,6 +318,8 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 			(SELECT key FROM claims WHERE expires_at < ?1 LIMIT ?2)`,
 		`DELETE FROM signing_keys WHERE id IN
 			(SELECT id FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at < ?1 LIMIT ?2)`,
+		`DELETE FROM rate_counters WHERE (key, window_ms, window_start) IN
+			(SELECT key, window_ms, window_start FROM rate_counters WHERE expires_at < ?1 LIMIT ?2)`,
 	} {
 		for {
 			res, err := s.db.ExecContext(ctx, q, millis(now), sweepBatch)

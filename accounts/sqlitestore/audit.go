@@ -1,0 +1,86 @@
+package sqlitestore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/unilogin/unilogin/accounts"
+)
+
+var _ accounts.AuditStore = (*Store)(nil)
+
+// AppendAudit inserts e into audit_events (schema version 2). A zero Time
+// is set to the current time, in *e too.
+func (s *Store) AppendAudit(ctx context.Context, e *accounts.AuditEvent) error {
+	if e.ID == "" {
+		return errors.New("sqlitestore: append audit event: empty id")
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
+	details := e.Details
+	if details == nil {
+		details = map[string]string{}
+	}
+	b, err := json.Marshal(details)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: append audit event: encode details: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx,
+		`INSERT INTO audit_events (id, time, actor, action, target, details, ip) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.Time.UnixMilli(), e.Actor, e.Action, e.Target, string(b), e.IP)
+	switch code := errorCode(err); {
+	case err == nil:
+		return nil
+	case code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return fmt.Errorf("sqlitestore: append audit event: id %q already exists", e.ID)
+	default:
+		return fmt.Errorf("sqlitestore: append audit event: %w", err)
+	}
+}
+
+// ListAudit returns up to limit events with id < before (all when before
+// is empty), by descending id: newest first.
+func (s *Store) ListAudit(ctx context.Context, before string, limit int) ([]*accounts.AuditEvent, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	query := `SELECT id, time, actor, action, target, details, ip FROM audit_events`
+	var args []any
+	if before != "" {
+		query += ` WHERE id < ?`
+		args = append(args, before)
+	}
+	query += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: list audit events: %w", err)
+	}
+	defer rows.Close()
+	var events []*accounts.AuditEvent
+	for rows.Next() {
+		var (
+			e       accounts.AuditEvent
+			ms      int64
+			details string
+		)
+		if err := rows.Scan(&e.ID, &ms, &e.Actor, &e.Action, &e.Target, &details, &e.IP); err != nil {
+			return nil, fmt.Errorf("sqlitestore: list audit events: %w", err)
+		}
+		if err := json.Unmarshal([]byte(details), &e.Details); err != nil {
+			return nil, fmt.Errorf("sqlitestore: list audit events: decode details of %s: %w", e.ID, err)
+		}
+		e.Time = time.UnixMilli(ms).UTC()
+		events = append(events, &e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: list audit events: %w", err)
+	}
+	return events, nil
+}

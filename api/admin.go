@@ -1,0 +1,298 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/unilogin/unilogin/accounts"
+)
+
+// PermissionUsersAdmin guards every /admin route (CONTRACT.md,
+// Authorization and administration).
+const PermissionUsersAdmin = "users:admin"
+
+// Page sizes of the admin listings.
+const (
+	defaultPageLimit = 50
+	maxPageLimit     = 200
+)
+
+// initAdmin builds the administration use cases over the accounts store's
+// audit log (or deps.Audit).
+func (s *Server) initAdmin(deps Deps) error {
+	if deps.Accounts == nil || deps.Sessions == nil {
+		return errors.New("api: Deps.Accounts and Deps.Sessions are required")
+	}
+	audit := deps.Audit
+	if audit == nil {
+		a, ok := deps.Accounts.Store().(accounts.AuditStore)
+		if !ok {
+			return errors.New("api: the accounts store keeps no audit log (accounts.AuditStore); set Deps.Audit")
+		}
+		audit = a
+	}
+	adm, err := accounts.NewAdmin(deps.Accounts, accounts.AdminOptions{Audit: audit, Sessions: deps.Sessions, Roles: s.opts.Roles})
+	if err != nil {
+		return err
+	}
+	s.admin = adm
+	return nil
+}
+
+// The handlers below pass c.Request.Context(), not the *gin.Context, to
+// the domain: gin recycles its Contexts once a handler returns, while a
+// database driver may still watch the context's Done (modernc.org/sqlite
+// does, from a goroutine), which the race detector reports.
+func (s *Server) adminRoutes(e *gin.Engine) {
+	g := e.Group("/admin", s.bearer, s.requirePermission(PermissionUsersAdmin))
+	g.GET("/users", s.adminListUsers)
+	g.GET("/users/:id", s.adminGetUser)
+	g.PUT("/users/:id/roles", s.adminSetRoles)
+	g.POST("/users/:id/disable", s.adminDisable)
+	g.POST("/users/:id/enable", s.adminEnable)
+	g.DELETE("/users/:id", s.adminDelete)
+	g.DELETE("/users/:id/sessions", s.adminEndSessions)
+	g.GET("/audit", s.adminAudit)
+}
+
+// requirePermission admits a bearer caller only when perm is both in the
+// token's scope and among the permissions of the user's roles as they are
+// now: a demoted user loses access at once, a promoted one gains it with
+// the next token (refresh or sign-in), and a token whose scope was narrowed
+// at issuance keeps its limits. Else 403 insufficient_scope (RFC 6750 §3.1).
+func (s *Server) requirePermission(perm string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p := caller(c)
+		if !slices.Contains(p.claims.Permissions(), perm) || !slices.Contains(s.opts.Permissions(p.user.Roles), perm) {
+			c.Header("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+perm+`"`)
+			writeError(c, http.StatusForbidden, codeInsufficientScope, "this needs the permission "+perm)
+			return
+		}
+		c.Next()
+	}
+}
+
+// actor is the caller of an admin route, for the audit log.
+func actor(c *gin.Context) accounts.Actor {
+	return accounts.Actor{ID: caller(c).user.ID, IP: c.ClientIP()}
+}
+
+// adminUserJSON is a user as the admin API lists it.
+type adminUserJSON struct {
+	ID            string    `json:"id"`
+	Email         *string   `json:"email"`
+	EmailVerified bool      `json:"email_verified"`
+	Name          string    `json:"name"`
+	Roles         []string  `json:"roles"`
+	Permissions   []string  `json:"permissions"`
+	HasPassword   bool      `json:"has_password"`
+	Disabled      bool      `json:"disabled"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// adminUserDetailJSON is GET /admin/users/{id}.
+type adminUserDetailJSON struct {
+	adminUserJSON
+	Identities []identityJSON `json:"identities"`
+	Sessions   []sessionJSON  `json:"sessions"`
+}
+
+func (s *Server) adminUserView(u *accounts.User) adminUserJSON {
+	v := adminUserJSON{
+		ID:            u.ID,
+		EmailVerified: u.EmailVerified,
+		Name:          u.Name,
+		Roles:         nonNil(u.Roles),
+		Permissions:   nonNil(s.opts.Permissions(u.Roles)),
+		HasPassword:   u.HasPassword(),
+		Disabled:      u.Disabled,
+		CreatedAt:     u.CreatedAt.UTC(),
+		UpdatedAt:     u.UpdatedAt.UTC(),
+	}
+	if u.Email != "" {
+		e := u.Email
+		v.Email = &e
+	}
+	return v
+}
+
+// pageQuery reads limit (default 50, 1..200) and cursor.
+func pageQuery(c *gin.Context) (limit int, cursor string, err error) {
+	limit = defaultPageLimit
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageLimit {
+			return 0, "", badRequest("limit must be an integer from 1 to " + strconv.Itoa(maxPageLimit))
+		}
+		limit = n
+	}
+	cursor = c.Query("cursor")
+	if len(cursor) > 128 {
+		return 0, "", badRequest("cursor is not one this server returned")
+	}
+	return limit, cursor, nil
+}
+
+// adminListUsers is GET /admin/users?email=&limit=&cursor=: users by id,
+// with keyset pagination; next_cursor is present while more users follow.
+func (s *Server) adminListUsers(c *gin.Context) {
+	limit, cursor, err := pageQuery(c)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	email := c.Query("email")
+	if len(email) > 254 {
+		s.respondError(c, badRequest("email filter is too long"))
+		return
+	}
+	users, next, err := s.admin.ListUsers(c.Request.Context(), cursor, limit, email)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	out := make([]adminUserJSON, 0, len(users))
+	for _, u := range users {
+		out = append(out, s.adminUserView(u))
+	}
+	c.JSON(http.StatusOK, struct {
+		Users      []adminUserJSON `json:"users"`
+		NextCursor string          `json:"next_cursor,omitempty"`
+	}{out, next})
+}
+
+// adminGetUser is GET /admin/users/{id}: the user with identities and live
+// sessions.
+func (s *Server) adminGetUser(c *gin.Context) {
+	u, err := s.accounts.Get(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	ids, err := s.accounts.Store().ListIdentities(c.Request.Context(), u.ID)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	list, err := s.sessions.List(c.Request.Context(), u.ID)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	v := adminUserDetailJSON{adminUserJSON: s.adminUserView(u), Identities: []identityJSON{}, Sessions: []sessionJSON{}}
+	for _, id := range ids {
+		v.Identities = append(v.Identities, identityJSON{Provider: id.Provider, Subject: id.Subject, Email: id.Email, LinkedAt: id.LinkedAt.UTC()})
+	}
+	current := caller(c).session.ID
+	for _, ss := range list {
+		v.Sessions = append(v.Sessions, sessionJSON{
+			ID: ss.ID, CreatedAt: ss.CreatedAt.UTC(), LastUsedAt: ss.LastUsedAt.UTC(), ExpiresAt: ss.ExpiresAt.UTC(),
+			AMR: nonNil(ss.AMR), ClientID: ss.ClientID, UserAgent: ss.UserAgent, Current: ss.ID == current,
+		})
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+// adminSetRoles is PUT /admin/users/{id}/roles {"roles":[...]}: replaces the
+// roles; unknown roles are 400. Tokens get the new roles at their next refresh.
+func (s *Server) adminSetRoles(c *gin.Context) {
+	var req struct {
+		Roles *[]string `json:"roles"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	if req.Roles == nil {
+		s.respondError(c, badRequest("roles is required (an array of role names)"))
+		return
+	}
+	u, err := s.admin.SetRoles(c.Request.Context(), actor(c), c.Param("id"), *req.Roles)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, s.adminUserView(u))
+}
+
+// adminDisable is POST /admin/users/{id}/disable: disables the user and
+// ends all its sessions.
+func (s *Server) adminDisable(c *gin.Context) {
+	u, _, err := s.admin.Disable(c.Request.Context(), actor(c), c.Param("id"))
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, s.adminUserView(u))
+}
+
+// adminEnable is POST /admin/users/{id}/enable.
+func (s *Server) adminEnable(c *gin.Context) {
+	u, err := s.admin.Enable(c.Request.Context(), actor(c), c.Param("id"))
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, s.adminUserView(u))
+}
+
+// adminDelete is DELETE /admin/users/{id}: the user, its identities and
+// its sessions go; 204.
+func (s *Server) adminDelete(c *gin.Context) {
+	if err := s.admin.Delete(c.Request.Context(), actor(c), c.Param("id")); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// adminEndSessions is DELETE /admin/users/{id}/sessions: 204.
+func (s *Server) adminEndSessions(c *gin.Context) {
+	if _, err := s.admin.EndSessions(c.Request.Context(), actor(c), c.Param("id")); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+type auditEventJSON struct {
+	ID      string            `json:"id"`
+	Time    time.Time         `json:"time"`
+	Actor   string            `json:"actor"`
+	Action  string            `json:"action"`
+	Target  string            `json:"target"`
+	Details map[string]string `json:"details"`
+	IP      string            `json:"ip,omitempty"`
+}
+
+// adminAudit is GET /admin/audit?limit=&cursor=: events newest first.
+func (s *Server) adminAudit(c *gin.Context) {
+	limit, cursor, err := pageQuery(c)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	events, next, err := s.admin.ListAudit(c.Request.Context(), cursor, limit)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	out := make([]auditEventJSON, 0, len(events))
+	for _, e := range events {
+		d := e.Details
+		if d == nil {
+			d = map[string]string{}
+		}
+		out = append(out, auditEventJSON{ID: e.ID, Time: e.Time.UTC(), Actor: e.Actor, Action: e.Action, Target: e.Target, Details: d, IP: e.IP})
+	}
+	c.JSON(http.StatusOK, struct {
+		Events     []auditEventJSON `json:"events"`
+		NextCursor string           `json:"next_cursor,omitempty"`
+	}{out, next})
+}

@@ -1,0 +1,576 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/providers/providertest"
+)
+
+// withRoles configures the roles the harness's Permissions knows.
+func withRoles(o *Options) { o.Roles = []string{"admin", "member"} }
+
+func newAdminEnv(t testing.TB, b backend) *env {
+	t.Helper()
+	return newEnv(t, envOptions{backend: b, mutate: withRoles})
+}
+
+// promote gives a user roles directly in the store, as the CLI does.
+func promote(t testing.TB, s accounts.Store, id string, roles ...string) {
+	t.Helper()
+	if err := s.SetRoles(context.Background(), id, roles); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// makeAdmin signs up a user, gives it the admin role and signs it in.
+func (e *env) makeAdmin(email string) (string, tokens) {
+	e.t.Helper()
+	id := e.signup(email, pw)
+	promote(e.t, e.accounts.Store(), id, "admin")
+	return id, e.login(email, pw)
+}
+
+// adminCall sends an authenticated request; body, when not nil, as JSON.
+func (e *env) adminCall(method, path, token string, body any) response {
+	e.t.Helper()
+	if body == nil {
+		return e.do(method, path, "", nil, bearer(token)...)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.do(method, path, "application/json", bytes.NewReader(b), bearer(token)...)
+}
+
+// adminRoute is one admin endpoint with a body that is valid for it.
+type adminRoute struct {
+	method, path string // path with {id}
+	body         any
+	ok           int // status on success
+}
+
+func adminRoutes() []adminRoute {
+	return []adminRoute{
+		{"GET", "/admin/users", nil, 200},
+		{"GET", "/admin/users?email=example&limit=10", nil, 200},
+		{"GET", "/admin/users/{id}", nil, 200},
+		{"PUT", "/admin/users/{id}/roles", map[string]any{"roles": []string{"member"}}, 200},
+		{"POST", "/admin/users/{id}/disable", nil, 200},
+		{"POST", "/admin/users/{id}/enable", nil, 200},
+		{"DELETE", "/admin/users/{id}/sessions", nil, 204},
+		{"GET", "/admin/audit", nil, 200},
+		{"DELETE", "/admin/users/{id}", nil, 204}, // last: the target is gone after it
+	}
+}
+
+func (r adminRoute) url(id string) string { return strings.ReplaceAll(r.path, "{id}", id) }
+
+func TestAdminRoutesRefuseMembers(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			e := newAdminEnv(t, b)
+			target := e.signup("target@example.com", pw)
+			e.signup("member@example.com", pw)
+			member := e.login("member@example.com", pw)
+			for _, rt := range adminRoutes() {
+				r := e.adminCall(rt.method, rt.url(target), member.AccessToken, rt.body)
+				if r.status != http.StatusForbidden || r.errCode(t) != "insufficient_scope" {
+					t.Errorf("%s %s as a member: %d %s, want 403 insufficient_scope", rt.method, rt.path, r.status, r.body)
+					continue
+				}
+				ch := r.header.Get("WWW-Authenticate")
+				if !strings.HasPrefix(ch, "Bearer ") || !strings.Contains(ch, `error="insufficient_scope"`) || !strings.Contains(ch, `scope="users:admin"`) {
+					t.Errorf("%s %s: WWW-Authenticate = %q", rt.method, rt.path, ch)
+				}
+				// Without a token: 401, with a bare challenge.
+				if r := e.do(rt.method, rt.url(target), "", nil); r.status != http.StatusUnauthorized || r.errCode(t) != "invalid_token" {
+					t.Errorf("%s %s without a token: %d %s", rt.method, rt.path, r.status, r.body)
+				}
+			}
+			// Nothing happened to the target, and nothing was audited.
+			u, err := e.accounts.Get(context.Background(), target)
+			if err != nil || u.Disabled || !slices.Equal(u.Roles, []string{"member"}) {
+				t.Errorf("target after refused calls: %+v, %v", u, err)
+			}
+			if evs, _ := e.accounts.Store().(accounts.AuditStore).ListAudit(context.Background(), "", 10); len(evs) != 0 {
+				t.Errorf("refused calls were audited: %d events", len(evs))
+			}
+		})
+	}
+}
+
+func TestAdminRoutesSucceedForAdmins(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			e := newAdminEnv(t, b)
+			adminID, admin := e.makeAdmin("root@example.com")
+			target := e.signup("target@example.com", pw)
+			e.login("target@example.com", pw)
+			for _, rt := range adminRoutes() {
+				r := e.adminCall(rt.method, rt.url(target), admin.AccessToken, rt.body)
+				if r.status != rt.ok {
+					t.Errorf("%s %s as an admin: %d %s, want %d", rt.method, rt.path, r.status, r.body, rt.ok)
+				}
+			}
+			// Every per-user route: 404 not_found for an unknown id.
+			unknown := accounts.NewID()
+			for _, rt := range adminRoutes() {
+				if !strings.Contains(rt.path, "{id}") {
+					continue
+				}
+				r := e.adminCall(rt.method, rt.url(unknown), admin.AccessToken, rt.body)
+				if r.status != http.StatusNotFound || r.errCode(t) != "not_found" {
+					t.Errorf("%s %s (unknown user): %d %s, want 404 not_found", rt.method, rt.path, r.status, r.body)
+				}
+			}
+			// The admin's own view: identities and sessions.
+			r := e.adminCall("GET", "/admin/users/"+adminID, admin.AccessToken, nil)
+			var v struct {
+				ID         string           `json:"id"`
+				Email      string           `json:"email"`
+				Roles      []string         `json:"roles"`
+				Perms      []string         `json:"permissions"`
+				Disabled   *bool            `json:"disabled"`
+				Identities []map[string]any `json:"identities"`
+				Sessions   []struct {
+					ID      string `json:"id"`
+					Current bool   `json:"current"`
+				} `json:"sessions"`
+			}
+			if err := json.Unmarshal(r.body, &v); err != nil || r.status != 200 {
+				t.Fatalf("GET /admin/users/{admin}: %d %s", r.status, r.body)
+			}
+			if v.ID != adminID || v.Email != "root@example.com" || !slices.Equal(v.Roles, []string{"admin"}) ||
+				!slices.Equal(v.Perms, []string{"users:admin"}) || v.Disabled == nil || *v.Disabled ||
+				v.Identities == nil || len(v.Sessions) != 1 || !v.Sessions[0].Current {
+				t.Errorf("admin view = %s", r.body)
+			}
+		})
+	}
+}
+
+func TestAdminBadRequests(t *testing.T) {
+	e := newAdminEnv(t, sqliteBackend())
+	_, admin := e.makeAdmin("root@example.com")
+	target := e.signup("target@example.com", pw)
+	for _, tc := range []struct {
+		method, path string
+		body         string
+	}{
+		{"GET", "/admin/users?limit=0", ""},
+		{"GET", "/admin/users?limit=-3", ""},
+		{"GET", "/admin/users?limit=201", ""},
+		{"GET", "/admin/users?limit=ten", ""},
+		{"GET", "/admin/users?cursor=" + strings.Repeat("x", 200), ""},
+		{"GET", "/admin/audit?limit=1000", ""},
+		{"PUT", "/admin/users/" + target + "/roles", `{"roles":["root"]}`},
+		{"PUT", "/admin/users/" + target + "/roles", `{"roles":["admin","Admin"]}`},
+		{"PUT", "/admin/users/" + target + "/roles", `{}`},
+		{"PUT", "/admin/users/" + target + "/roles", `{"roles":"admin"}`},
+		{"PUT", "/admin/users/" + target + "/roles", `{"roles":[`},
+	} {
+		ct := ""
+		if tc.body != "" {
+			ct = "application/json"
+		}
+		r := e.do(tc.method, tc.path, ct, strings.NewReader(tc.body), bearer(admin.AccessToken)...)
+		if r.status != http.StatusBadRequest || r.errCode(t) != "invalid_request" {
+			t.Errorf("%s %s %s: %d %s, want 400 invalid_request", tc.method, tc.path, tc.body, r.status, r.body)
+		}
+	}
+	if r := e.adminCall("GET", "/admin/users?limit=200", admin.AccessToken, nil); r.status != 200 {
+		t.Errorf("limit=200: %d", r.status)
+	}
+	// Unknown roles are named in the description; the user keeps its roles.
+	r := e.adminCall("PUT", "/admin/users/"+target+"/roles", admin.AccessToken, map[string]any{"roles": []string{"root"}})
+	if desc := r.json(t)["error_description"].(string); !strings.Contains(desc, `"root"`) {
+		t.Errorf("description %q does not name the unknown role", desc)
+	}
+	// An empty list removes every role.
+	r = e.adminCall("PUT", "/admin/users/"+target+"/roles", admin.AccessToken, map[string]any{"roles": []string{}})
+	if r.status != 200 || fmt.Sprint(r.json(t)["roles"]) != "[]" {
+		t.Errorf("empty roles: %d %s", r.status, r.body)
+	}
+}
+
+func TestAdminDisableEndsSessionsAndEnableRestoresLogin(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			e := newAdminEnv(t, b)
+			_, admin := e.makeAdmin("root@example.com")
+			id := e.signup("ivy@example.com", pw)
+			first := e.login("ivy@example.com", pw)
+			second := e.login("ivy@example.com", pw)
+
+			r := e.adminCall("POST", "/admin/users/"+id+"/disable", admin.AccessToken, nil)
+			if r.status != 200 || r.json(t)["disabled"] != true {
+				t.Fatalf("disable: %d %s", r.status, r.body)
+			}
+			if list, _ := e.sessions.List(context.Background(), id); len(list) != 0 {
+				t.Errorf("%d sessions left after disabling", len(list))
+			}
+			for _, tk := range []tokens{first, second} {
+				if r := e.refresh(tk.RefreshToken); r.status != http.StatusBadRequest || r.errCode(t) != "invalid_grant" {
+					t.Errorf("refresh after disable: %d %s", r.status, r.body)
+				}
+				if r := e.get("/users/me", bearer(tk.AccessToken)...); r.status != http.StatusUnauthorized {
+					t.Errorf("/users/me after disable: %d", r.status)
+				}
+			}
+			login := url.Values{"grant_type": {"password"}, "username": {"ivy@example.com"}, "password": {pw}}
+			if r := e.postForm("/token", login); r.status != http.StatusBadRequest || r.errCode(t) != "invalid_grant" {
+				t.Errorf("password login while disabled: %d %s", r.status, r.body)
+			}
+
+			r = e.adminCall("POST", "/admin/users/"+id+"/enable", admin.AccessToken, nil)
+			if r.status != 200 || r.json(t)["disabled"] != false {
+				t.Fatalf("enable: %d %s", r.status, r.body)
+			}
+			tk := e.login("ivy@example.com", pw)
+			if r := e.get("/users/me", bearer(tk.AccessToken)...); r.status != 200 {
+				t.Errorf("/users/me after enable: %d", r.status)
+			}
+			// Sessions ended by the disable stay ended.
+			if r := e.refresh(second.RefreshToken); r.status != http.StatusBadRequest {
+				t.Errorf("an old refresh token works again after enable: %d", r.status)
+			}
+
+			// DELETE /admin/users/{id}/sessions ends the new one too.
+			if r := e.adminCall("DELETE", "/admin/users/"+id+"/sessions", admin.AccessToken, nil); r.status != 204 {
+				t.Fatalf("end sessions: %d %s", r.status, r.body)
+			}
+			if r := e.refresh(tk.RefreshToken); r.status != http.StatusBadRequest {
+				t.Errorf("refresh after the admin ended the sessions: %d", r.status)
+			}
+		})
+	}
+}
+
+func TestAdminDeleteFreesTheIdentity(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			fe := newFlowEnv(t, flowEnvOptions{backend: b, mutate: withRoles})
+			_, admin := fe.makeAdmin("root@example.com")
+			fe.google.SetUser(providertest.OIDCUser{Subject: "g-del", Email: "del@example.com", EmailVerified: new(true)})
+			tk := fe.signIn("google", publicApp())
+			first := fe.claims(tk).Subject
+			if ids := fe.identitiesOf(first); !slices.Equal(ids, []string{"google:g-del"}) {
+				t.Fatalf("identities %v", ids)
+			}
+
+			if r := fe.adminCall("DELETE", "/admin/users/"+first, admin.AccessToken, nil); r.status != http.StatusNoContent {
+				t.Fatalf("delete: %d %s", r.status, r.body)
+			}
+			if r := fe.adminCall("GET", "/admin/users/"+first, admin.AccessToken, nil); r.status != http.StatusNotFound {
+				t.Errorf("GET deleted user: %d", r.status)
+			}
+			if _, err := fe.accounts.Store().GetIdentity(context.Background(), "google", "g-del"); err == nil {
+				t.Error("the identity survived its user")
+			}
+			if r := fe.refresh(tk.RefreshToken); r.status != http.StatusBadRequest {
+				t.Errorf("refresh of a deleted user: %d", r.status)
+			}
+			if r := fe.get("/users/me", bearer(tk.AccessToken)...); r.status != http.StatusUnauthorized {
+				t.Errorf("/users/me of a deleted user: %d", r.status)
+			}
+
+			// The same provider identity signs up afresh, as a new user.
+			again := fe.claims(fe.signIn("google", publicApp())).Subject
+			if again == first {
+				t.Fatal("the deleted user came back")
+			}
+			if ids := fe.identitiesOf(again); !slices.Equal(ids, []string{"google:g-del"}) {
+				t.Errorf("new user's identities %v", ids)
+			}
+		})
+	}
+}
+
+// TestAdminDeleteLinkedIdentityDirectly covers a password user with an
+// identity linked through the store.
+func TestAdminDeleteLinkedIdentityDirectly(t *testing.T) {
+	e := newAdminEnv(t, sqliteBackend())
+	_, admin := e.makeAdmin("root@example.com")
+	id := e.signup("pat@example.com", pw)
+	if err := e.accounts.Store().LinkIdentity(context.Background(), &accounts.Identity{Provider: "github", Subject: "77", UserID: id}); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.adminCall("DELETE", "/admin/users/"+id, admin.AccessToken, nil); r.status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	if _, err := e.accounts.Store().GetIdentity(context.Background(), "github", "77"); err == nil {
+		t.Error("identity survived")
+	}
+	if r := e.postJSON("/signup", map[string]string{"email": "pat@example.com", "password": pw}); r.status != http.StatusCreated {
+		t.Errorf("signup with the deleted user's e-mail: %d %s", r.status, r.body)
+	}
+}
+
+func TestAdminListPagesWhileUsersAreAdded(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			e := newAdminEnv(t, b)
+			ctx := context.Background()
+			_, admin := e.makeAdmin("root@example.com")
+			initial := map[string]int{}
+			for i := range 30 {
+				u := &accounts.User{ID: accounts.NewID(), Email: fmt.Sprintf("u%02d@example.com", i), Roles: []string{"member"}}
+				if err := e.accounts.Store().CreateUser(ctx, u); err != nil {
+					t.Fatal(err)
+				}
+				initial[u.ID] = 0
+			}
+
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for w := range 2 {
+				wg.Go(func() {
+					for i := 0; i < 100; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						u := &accounts.User{ID: accounts.NewID(), Email: fmt.Sprintf("w%d-%d@example.com", w, i)}
+						if err := e.accounts.Store().CreateUser(ctx, u); err != nil {
+							t.Errorf("writer: %v", err)
+							return
+						}
+					}
+				})
+			}
+
+			var seen []string
+			cursor := ""
+			for pages := 0; ; pages++ {
+				if pages > 500 {
+					t.Fatal("paging did not end")
+				}
+				path := "/admin/users?limit=4"
+				if cursor != "" {
+					path += "&cursor=" + url.QueryEscape(cursor)
+				}
+				r := e.adminCall("GET", path, admin.AccessToken, nil)
+				var page struct {
+					Users []struct {
+						ID string `json:"id"`
+					} `json:"users"`
+					NextCursor *string `json:"next_cursor"`
+				}
+				if r.status != 200 || json.Unmarshal(r.body, &page) != nil {
+					close(stop)
+					wg.Wait()
+					t.Fatalf("page %d: %d %s", pages, r.status, r.body)
+				}
+				if len(page.Users) > 4 {
+					t.Fatalf("page of %d users with limit 4", len(page.Users))
+				}
+				for _, u := range page.Users {
+					seen = append(seen, u.ID)
+				}
+				if page.NextCursor == nil {
+					break
+				}
+				if *page.NextCursor != page.Users[len(page.Users)-1].ID {
+					t.Fatalf("next_cursor %q is not the page's last id", *page.NextCursor)
+				}
+				cursor = *page.NextCursor
+			}
+			close(stop)
+			wg.Wait()
+
+			for i := 1; i < len(seen); i++ {
+				if seen[i-1] >= seen[i] {
+					t.Fatalf("ids not strictly increasing at %d: a user listed twice or out of order", i)
+				}
+			}
+			for _, id := range seen {
+				if _, ok := initial[id]; ok {
+					initial[id]++
+				}
+			}
+			for id, n := range initial {
+				if n != 1 {
+					t.Errorf("user %s listed %d times, want once", id, n)
+				}
+			}
+
+			// The e-mail filter.
+			r := e.adminCall("GET", "/admin/users?email=U0&limit=200", admin.AccessToken, nil)
+			var filtered struct {
+				Users []struct {
+					Email string `json:"email"`
+				} `json:"users"`
+			}
+			json.Unmarshal(r.body, &filtered)
+			if len(filtered.Users) != 10 {
+				t.Errorf("email=U0 matched %d users, want u00..u09", len(filtered.Users))
+			}
+		})
+	}
+}
+
+func TestAdminActionsAreAudited(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			e := newAdminEnv(t, b)
+			adminID, admin := e.makeAdmin("root@example.com")
+			id := e.signup("kim@example.com", pw)
+			calls := []struct{ method, path, action string }{
+				{"PUT", "/admin/users/" + id + "/roles", accounts.ActionUserRolesSet},
+				{"POST", "/admin/users/" + id + "/disable", accounts.ActionUserDisable},
+				{"POST", "/admin/users/" + id + "/enable", accounts.ActionUserEnable},
+				{"DELETE", "/admin/users/" + id + "/sessions", accounts.ActionUserSessionsEnd},
+				{"DELETE", "/admin/users/" + id, accounts.ActionUserDelete},
+			}
+			for _, c := range calls {
+				var body any
+				if c.method == "PUT" {
+					body = map[string]any{"roles": []string{"admin", "member"}}
+				}
+				if r := e.adminCall(c.method, c.path, admin.AccessToken, body); r.status >= 300 {
+					t.Fatalf("%s %s: %d %s", c.method, c.path, r.status, r.body)
+				}
+			}
+			// Reads are not audited; a failed action is not either.
+			e.adminCall("GET", "/admin/users", admin.AccessToken, nil)
+			e.adminCall("POST", "/admin/users/"+id+"/disable", admin.AccessToken, nil)
+
+			type event struct {
+				ID      string            `json:"id"`
+				Time    time.Time         `json:"time"`
+				Actor   string            `json:"actor"`
+				Action  string            `json:"action"`
+				Target  string            `json:"target"`
+				Details map[string]string `json:"details"`
+				IP      string            `json:"ip"`
+			}
+			var all []event
+			cursor := ""
+			for {
+				path := "/admin/audit?limit=2"
+				if cursor != "" {
+					path += "&cursor=" + url.QueryEscape(cursor)
+				}
+				r := e.adminCall("GET", path, admin.AccessToken, nil)
+				var page struct {
+					Events     []event `json:"events"`
+					NextCursor string  `json:"next_cursor"`
+				}
+				if r.status != 200 || json.Unmarshal(r.body, &page) != nil {
+					t.Fatalf("audit: %d %s", r.status, r.body)
+				}
+				all = append(all, page.Events...)
+				if cursor = page.NextCursor; cursor == "" {
+					break
+				}
+			}
+			if len(all) != len(calls) {
+				t.Fatalf("%d events, want %d: %+v", len(all), len(calls), all)
+			}
+			for i, ev := range all {
+				want := calls[len(calls)-1-i] // newest first
+				if ev.Action != want.action || ev.Actor != adminID || ev.Target != id || ev.IP != "127.0.0.1" || ev.Time.IsZero() || ev.Details == nil {
+					t.Errorf("event %d = %+v, want action %s by %s on %s from 127.0.0.1", i, ev, want.action, adminID, id)
+				}
+			}
+			if d := all[len(all)-1].Details; d["roles"] != "admin,member" || d["previous_roles"] != "member" {
+				t.Errorf("roles.set details = %v", d)
+			}
+			if d := all[0].Details; d["email"] != "kim@example.com" {
+				t.Errorf("delete details = %v", d)
+			}
+		})
+	}
+}
+
+// jwtRolesAndScope reads the roles and scope claims of an access token.
+func (e *env) jwtRolesAndScope(tk tokens) ([]string, string) {
+	e.t.Helper()
+	c, err := e.sessions.ParseAccess(context.Background(), tk.AccessToken)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c.Roles, c.Scope
+}
+
+func TestAdminRoleChangesTakeEffectAtRefresh(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			e := newAdminEnv(t, b)
+			_, root := e.makeAdmin("root@example.com")
+			id := e.signup("max@example.com", pw)
+			old := e.login("max@example.com", pw)
+			if roles, scope := e.jwtRolesAndScope(old); !slices.Equal(roles, []string{"member"}) || scope != "profile:read" {
+				t.Fatalf("member token: roles %q scope %q", roles, scope)
+			}
+
+			// Promote.
+			if r := e.adminCall("PUT", "/admin/users/"+id+"/roles", root.AccessToken, map[string]any{"roles": []string{"member", "admin"}}); r.status != 200 {
+				t.Fatalf("set roles: %d %s", r.status, r.body)
+			}
+			// The token issued before keeps its roles and scope until it expires.
+			if r := e.adminCall("GET", "/admin/users", old.AccessToken, nil); r.status != http.StatusForbidden {
+				t.Errorf("admin route with the pre-promotion token: %d, want 403 until refresh", r.status)
+			}
+			next := e.mustTokens(e.refresh(old.RefreshToken))
+			roles, scope := e.jwtRolesAndScope(next)
+			if !slices.Equal(roles, []string{"member", "admin"}) || !slices.Contains(strings.Fields(scope), "users:admin") {
+				t.Fatalf("refreshed token: roles %q scope %q, want the admin role and users:admin", roles, scope)
+			}
+			if next.Scope != scope {
+				t.Errorf("token response scope %q, token scope %q", next.Scope, scope)
+			}
+			if r := e.adminCall("GET", "/admin/users", next.AccessToken, nil); r.status != 200 {
+				t.Errorf("admin route after refresh: %d %s", r.status, r.body)
+			}
+
+			// Demote: unilogin's own admin routes refuse at once, even the
+			// token that still says admin; the next refresh drops the role.
+			if r := e.adminCall("PUT", "/admin/users/"+id+"/roles", root.AccessToken, map[string]any{"roles": []string{"member"}}); r.status != 200 {
+				t.Fatalf("set roles: %d %s", r.status, r.body)
+			}
+			if roles, _ := e.jwtRolesAndScope(next); !slices.Contains(roles, "admin") {
+				t.Fatal("test premise: the token still claims admin")
+			}
+			if r := e.adminCall("GET", "/admin/users", next.AccessToken, nil); r.status != http.StatusForbidden || r.errCode(t) != "insufficient_scope" {
+				t.Errorf("admin route after demotion: %d %s, want 403 at once", r.status, r.body)
+			}
+			last := e.mustTokens(e.refresh(next.RefreshToken))
+			if roles, scope := e.jwtRolesAndScope(last); !slices.Equal(roles, []string{"member"}) || strings.Contains(scope, "users:admin") {
+				t.Errorf("token after demotion and refresh: roles %q scope %q", roles, scope)
+			}
+			var me struct {
+				Roles       []string `json:"roles"`
+				Permissions []string `json:"permissions"`
+			}
+			json.Unmarshal(e.get("/users/me", bearer(last.AccessToken)...).body, &me)
+			if !slices.Equal(me.Roles, []string{"member"}) || !slices.Equal(me.Permissions, []string{"profile:read"}) {
+				t.Errorf("/users/me = %+v", me)
+			}
+		})
+	}
+}
+
+// TestAdminNarrowedTokenIsRefused: a token whose scope was narrowed at
+// sign-in (scope=profile:read) has no users:admin, whatever the roles.
+func TestAdminNarrowedTokenIsRefused(t *testing.T) {
+	e := newAdminEnv(t, sqliteBackend())
+	e.makeAdmin("root@example.com")
+	narrow := e.mustTokens(e.postForm("/token", url.Values{"grant_type": {"password"}, "username": {"root@example.com"}, "password": {pw}, "scope": {"profile:read"}}))
+	if r := e.adminCall("GET", "/admin/users", narrow.AccessToken, nil); r.status != http.StatusForbidden {
+		t.Errorf("narrowed token: %d", r.status)
+	}
+}

@@ -1,0 +1,168 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestHostileBodiesGet4xx adds to TestBadInputGetsAClear4xx: encodings,
+// control characters, numbers and shapes a JSON or form parser may choke on.
+// None may be a 5xx, and each is the contract's error object.
+func TestHostileBodiesGet4xx(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	const js, form = "application/json", "application/x-www-form-urlencoded"
+	cases := []struct {
+		name, method, path, ctype, body string
+		status                          int
+		code                            string
+	}{
+		{"invalid UTF-8 in the email", "POST", "/signup", js, "{\"email\":\"a\xff@example.com\",\"password\":\"" + pw + "\"}", 400, "invalid_request"},
+		{"invalid UTF-8 in the password", "POST", "/signup", js, "{\"email\":\"u1@example.com\",\"password\":\"correct \xc3\x28 horse battery\"}", 400, "invalid_request"},
+		{"invalid UTF-8 outside strings", "POST", "/signup", js, "{\xff\"email\":1}", 400, "invalid_request"},
+		{"UTF-16 body", "POST", "/signup", "application/json; charset=utf-16", "\xff\xfe{\x00\"\x00e\x00\"\x00:\x001\x00}\x00", 400, "invalid_request"},
+		{"raw NUL in a string", "POST", "/signup", js, "{\"email\":\"a\x00@example.com\",\"password\":\"" + pw + "\"}", 400, "invalid_request"},
+		{"escaped NUL in the email", "POST", "/signup", js, `{"email":"a\u0000@example.com","password":"` + pw + `"}`, 400, "invalid_request"},
+		{"lone surrogate in the email", "POST", "/signup", js, `{"email":"a\ud800@example.com","password":"` + pw + `"}`, 400, "invalid_request"},
+		{"huge number", "POST", "/signup", js, `{"email":1e999999,"password":"x"}`, 400, "invalid_request"},
+		{"huge integer name", "POST", "/signup", js, `{"email":"u2@example.com","password":"` + pw + `","name":123456789012345678901234567890}`, 400, "invalid_request"},
+		{"null body", "POST", "/signup", js, `null`, 400, "invalid_request"},
+		{"string body", "POST", "/signup", js, `"hello"`, 400, "invalid_request"},
+		{"nested objects", "POST", "/signup", js, `{"email":{"a":{"b":{"c":[1,2,{"d":null}]}}}}`, 400, "invalid_request"},
+		{"deep nesting, objects", "POST", "/signup", js, strings.Repeat(`{"a":`, 10001) + strings.Repeat("}", 10001), 400, "invalid_request"},
+		{"duplicate keys", "POST", "/signup", js, `{"email":"u3@example.com","email":"x","password":"` + pw + `"}`, 400, "invalid_request"},
+		{"empty body", "POST", "/signup", js, ``, 400, "invalid_request"},
+		{"whitespace only", "POST", "/signup", js, "  \n\t ", 400, "invalid_request"},
+		{"truncated escape", "POST", "/signup", js, `{"email":"\u12`, 400, "invalid_request"},
+		{"bad content-type parameters", "POST", "/signup", `application/json; charset="`, `{}`, 400, "invalid_request"},
+		{"form: invalid UTF-8", "POST", "/token", form, "grant_type=password&username=%ff%fe&password=%c3%28xxxxxxxx", 400, "invalid_grant"},
+		{"form: NUL bytes", "POST", "/token", form, "grant_type=password&username=a%00b&password=x%00y", 400, "invalid_grant"},
+		{"form: semicolon separator", "POST", "/token", form, "grant_type=password;username=a", 400, "invalid_request"},
+		{"form: truncated escape", "POST", "/token", form, "grant_type=password&username=a%2", 400, "invalid_request"},
+		{"form: raw binary", "POST", "/token", form, "\x00\x01\x02\xff=\xfe", 400, "invalid_request"},
+		{"form: 10k parameters", "POST", "/token", form, strings.Repeat("a=1&", 10000) + "grant_type=password", 400, "invalid_request"},
+		{"revoke: NUL token", "POST", "/revoke", form, "token=%00", 200, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do(tc.method, tc.path, tc.ctype, strings.NewReader(tc.body))
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			}
+			if tc.code != "" {
+				if code := r.errCode(t); code != tc.code {
+					t.Fatalf("error %q, want %q", code, tc.code)
+				}
+			}
+		})
+	}
+}
+
+// TestCORS: only listed origins are echoed, never "*", never with
+// credentials; preflights are answered for the API routes.
+func TestCORS(t *testing.T) {
+	const app, evil = "https://app.example.com", "https://evil.example"
+	e := newEnv(t, envOptions{mutate: func(o *Options) { o.CORSOrigins = []string{app, "http://localhost:3000"} }})
+	preflight := func(origin, path string) response {
+		return e.do("OPTIONS", path, "", nil, "Origin", origin, "Access-Control-Request-Method", "POST",
+			"Access-Control-Request-Headers", "authorization, content-type")
+	}
+	for _, path := range []string{"/token", "/signup", "/revoke", "/users/me", "/users/me/sessions/abc", "/logout"} {
+		r := preflight(app, path)
+		if r.status != http.StatusNoContent {
+			t.Fatalf("preflight %s: %d %s", path, r.status, r.body)
+		}
+		h := r.header
+		if h.Get("Access-Control-Allow-Origin") != app || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") ||
+			!strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "authorization") ||
+			!strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "content-type") {
+			t.Fatalf("preflight %s headers: %v", path, h)
+		}
+		if h.Get("Access-Control-Allow-Credentials") != "" {
+			t.Fatalf("preflight %s allows credentials", path)
+		}
+		if !strings.Contains(strings.Join(h.Values("Vary"), ","), "Origin") {
+			t.Fatalf("preflight %s without Vary: Origin", path)
+		}
+	}
+	// An unlisted origin: no CORS headers at all (the browser refuses).
+	for _, origin := range []string{evil, "null", "https://app.example.com.evil.example", "http://app.example.com", "https://APP.example.com:443"} {
+		r := preflight(origin, "/token")
+		if got := r.header.Get("Access-Control-Allow-Origin"); got != "" {
+			t.Fatalf("preflight from %s allowed: %q", origin, got)
+		}
+		r = e.get("/.well-known/jwks.json", "Origin", origin)
+		if got := r.header.Get("Access-Control-Allow-Origin"); got != "" || r.status != http.StatusOK {
+			t.Fatalf("GET from %s: %d, Access-Control-Allow-Origin %q", origin, r.status, got)
+		}
+	}
+	// Actual requests from a listed origin: echoed, with the headers a
+	// client needs exposed; errors too (a 400 must be readable).
+	r := e.postForm("/token", nil, "Origin", app)
+	if r.status != http.StatusBadRequest || r.header.Get("Access-Control-Allow-Origin") != app ||
+		!strings.Contains(r.header.Get("Access-Control-Expose-Headers"), "Retry-After") {
+		t.Fatalf("POST /token from %s: %d %v", app, r.status, r.header)
+	}
+	// Every response varies by Origin, with or without one, so a cache never
+	// serves one origin's answer to another.
+	if v := strings.Join(e.get("/.well-known/jwks.json").header.Values("Vary"), ","); !strings.Contains(v, "Origin") {
+		t.Fatalf("JWKS without Vary: Origin (%q)", v)
+	}
+	// A plain OPTIONS (not a preflight) is not swallowed.
+	if r := e.do("OPTIONS", "/token", "", nil); r.status != http.StatusMethodNotAllowed {
+		t.Fatalf("plain OPTIONS: %d", r.status)
+	}
+
+	// Without configured origins, nothing is ever allowed.
+	plain := newEnv(t, envOptions{})
+	if r := plain.do("OPTIONS", "/token", "", nil, "Origin", app, "Access-Control-Request-Method", "POST"); r.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("CORS without configuration: %v", r.header)
+	}
+}
+
+// TestHSTS: Strict-Transport-Security when serving TLS (Options.HSTS) or
+// when the issuer is https; never on a plain-http development issuer.
+func TestHSTS(t *testing.T) {
+	on := newEnv(t, envOptions{mutate: func(o *Options) { o.HSTS = true }})
+	for _, path := range []string{"/healthz", "/.well-known/jwks.json", "/nope"} {
+		if got := on.get(path).header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
+			t.Fatalf("%s: Strict-Transport-Security %q", path, got)
+		}
+	}
+	https := newEnv(t, envOptions{mutate: func(o *Options) { o.Issuer = "https://login.example.com" }})
+	if got := https.get("/healthz").header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
+		t.Fatalf("https issuer: Strict-Transport-Security %q", got)
+	}
+	off := newEnv(t, envOptions{})
+	if got := off.get("/healthz").header.Get("Strict-Transport-Security"); got != "" {
+		t.Fatalf("http issuer: Strict-Transport-Security %q", got)
+	}
+}
+
+func TestLoneSurrogate(t *testing.T) {
+	for in, want := range map[string]bool{
+		`{"p":"\ud83d\ude00"}`:           false, // a pair: 😀
+		`{"p":"\uD83D\uDE00"}`:           false,
+		`{"p":"\\ud800"}`:                false, // an escaped backslash, then text
+		`{"p":"\\\ud800"}`:               true,
+		`{"p":"\u00e9\n\t\"\/"}`:         false,
+		`{"p":"\ud800"}`:                 true,
+		`{"p":"\ud800x"}`:                true,
+		`{"p":"\ude00"}`:                 true,
+		`{"p":"\ud83d\u0041"}`:           true,
+		`{"p":"\ud83d\ud83d\ude00"}`:     true,
+		`{"p":"\ud83d\ude00\ud83d"}`:     true,
+		`{"p":"\ud83`:                    false, // truncated: the JSON decoder refuses it
+		`{"p":"plain text, no escapes"}`: false,
+	} {
+		if got := loneSurrogate([]byte(in)); got != want {
+			t.Errorf("loneSurrogate(%s) = %v, want %v", in, got, want)
+		}
+	}
+	// A password escaped as a surrogate pair is accepted unaltered.
+	e := newEnv(t, envOptions{})
+	if r := e.do("POST", "/signup", "application/json", strings.NewReader(`{"email":"emoji@example.com","password":"correct horse \ud83d\ude00"}`)); r.status != http.StatusCreated {
+		t.Fatalf("signup with an escaped pair: %d %s", r.status, r.body)
+	}
+	e.login("emoji@example.com", "correct horse 😀")
+}

@@ -1,0 +1,244 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/providers"
+)
+
+// Login outcomes: the outcome label of unilogin_logins_total.
+const (
+	OutcomeSuccess     = "success"
+	OutcomeFailure     = "failure"      // bad credentials, refused sign-in, bad input
+	OutcomeRateLimited = "rate_limited" // 429 before the attempt was evaluated
+	OutcomeError       = "error"        // 5xx: database or provider unavailable, bugs
+)
+
+// Metrics are the Prometheus collectors of one Server, registered on a
+// registry the caller owns (never the global default one), so that tests
+// can build many servers in one process. Every label has a bounded set of
+// values: routes are gin's route patterns, never raw paths.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	logins           *prometheus.CounterVec
+	tokensIssued     *prometheus.CounterVec
+	refreshReuse     prometheus.Counter
+	rateLimited      *prometheus.CounterVec
+	providerRequests *prometheus.CounterVec
+	providerDuration *prometheus.HistogramVec
+	httpDuration     *prometheus.HistogramVec
+	buildInfo        *prometheus.GaugeVec
+
+	// DBDuration is unilogin_db_operation_duration_seconds{store,op}. The
+	// api does not observe it itself: cmd wraps the stores with timing
+	// decorators that do.
+	DBDuration *prometheus.HistogramVec
+}
+
+// NewMetrics creates the collectors and registers them, with the Go and
+// process collectors, on reg. It panics when reg already holds them (a
+// programming error: one Metrics per registry).
+func NewMetrics(reg *prometheus.Registry) *Metrics {
+	m := &Metrics{
+		reg: reg,
+		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "unilogin_logins_total",
+			Help: `Sign-in attempts by method (password, google, github, oidc:<id>) and outcome (success, failure, rate_limited, error).`,
+		}, []string{"method", "outcome"}),
+		tokensIssued: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "unilogin_tokens_issued_total",
+			Help: "Token pairs issued at /token, by grant type.",
+		}, []string{"grant"}),
+		refreshReuse: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "unilogin_refresh_reuse_detected_total",
+			Help: "Spent refresh tokens presented outside the grace window; each revoked its whole session.",
+		}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "unilogin_rate_limited_total",
+			Help: "Requests refused with 429, by limit.",
+		}, []string{"limit"}),
+		providerRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "unilogin_provider_requests_total",
+			Help: "Code exchanges with upstream identity providers, by provider and outcome (success, rejected, unavailable, error).",
+		}, []string{"provider", "outcome"}),
+		providerDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "unilogin_provider_request_duration_seconds",
+			Help:    "Duration of a code exchange with an upstream provider (token request, ID token check, user info).",
+			Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"provider"}),
+		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "unilogin_http_request_duration_seconds",
+			Help:    `HTTP requests by method, route pattern ("unmatched" for unknown paths) and status code.`,
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route", "code"}),
+		buildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "unilogin_build_info",
+			Help: "Always 1; the labels say which build is running.",
+		}, []string{"version", "goversion"}),
+		DBDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "unilogin_db_operation_duration_seconds",
+			Help:    "Duration of store operations, by store (accounts, sessions) and operation (the Store method).",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"store", "op"}),
+	}
+	reg.MustRegister(m.logins, m.tokensIssued, m.refreshReuse, m.rateLimited, m.providerRequests,
+		m.providerDuration, m.httpDuration, m.buildInfo, m.DBDuration,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Registry is the registry the collectors are on.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Login counts one sign-in attempt. method is "password", "google",
+// "github" or "oidc:<id>" (a provider's AMR); outcome one of the Outcome*
+// constants. The rate limiter calls it with OutcomeRateLimited when it
+// refuses a password grant or a browser login before it is evaluated.
+func (m *Metrics) Login(method, outcome string) {
+	m.logins.WithLabelValues(method, outcome).Inc()
+}
+
+// RateLimited counts one request refused with 429 by the named limit
+// (e.g. "token_ip", "token_account", "signup_ip", "login_ip"). It is the
+// hook for the rate limiter; the limit names must be a fixed set.
+func (m *Metrics) RateLimited(limit string) {
+	m.rateLimited.WithLabelValues(limit).Inc()
+}
+
+// Metrics returns the server's collectors (cmd hands DBDuration to its
+// store decorators; the rate limiter calls RateLimited and Login).
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// serveMetrics is GET /metrics: Prometheus text format (or whatever the
+// scraper negotiates) from the server's own registry.
+func (s *Server) serveMetrics() gin.HandlerFunc {
+	h := promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{
+		Registry:      s.metrics.reg, // promhttp_metric_handler_errors_total
+		ErrorHandling: promhttp.ContinueOnError,
+	})
+	return gin.WrapH(h)
+}
+
+// observeHTTP is middleware: unilogin_http_request_duration_seconds. The
+// route label is gin's route pattern, so cardinality stays bounded whatever
+// paths clients send; methods outside the standard set count as "OTHER".
+func (s *Server) observeHTTP(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	s.metrics.httpDuration.WithLabelValues(methodLabel(c.Request.Method), route, strconv.Itoa(c.Writer.Status())).
+		Observe(time.Since(start).Seconds())
+}
+
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "OTHER"
+}
+
+// tokenResult is called once per /token request with its grant type and
+// result: it counts issued pairs by grant and password logins by outcome.
+func (m *Metrics) tokenResult(grant string, err error) {
+	switch grant {
+	case "password", "refresh_token", "authorization_code":
+	default:
+		return // unknown grant types are not a label value
+	}
+	if err == nil {
+		m.tokensIssued.WithLabelValues(grant).Inc()
+	}
+	if grant == "password" {
+		m.Login("password", loginOutcome(err))
+	}
+}
+
+// loginOutcome classifies a password grant's error.
+func loginOutcome(err error) string {
+	var ae *apiError
+	var ve *accounts.ValidationError
+	var mbe *http.MaxBytesError
+	switch {
+	case err == nil:
+		return OutcomeSuccess
+	case errors.As(err, &ae):
+		if ae.code == codeRateLimited {
+			return OutcomeRateLimited
+		}
+		if ae.status >= 500 {
+			return OutcomeError
+		}
+		return OutcomeFailure
+	case errors.As(err, &ve), errors.As(err, &mbe):
+		return OutcomeFailure
+	}
+	for _, m := range mapping {
+		if errors.Is(err, m.err) {
+			if m.status >= 500 {
+				return OutcomeError
+			}
+			return OutcomeFailure
+		}
+	}
+	return OutcomeError
+}
+
+// providerLogin counts a browser sign-in that reached the callback, by the
+// provider's AMR; errCode is what the app is told ("" on success).
+func (m *Metrics) providerLogin(amr, errCode string) {
+	switch errCode {
+	case "":
+		m.Login(amr, OutcomeSuccess)
+	case codeServerError, codeUnavailable:
+		m.Login(amr, OutcomeError)
+	default:
+		m.Login(amr, OutcomeFailure)
+	}
+}
+
+// exchange calls p.Exchange and records unilogin_provider_requests_total
+// and unilogin_provider_request_duration_seconds around it.
+func (m *Metrics) exchange(ctx context.Context, p providers.Provider, req providers.AuthRequest, code string) (providers.Identity, error) {
+	start := time.Now()
+	ident, err := p.Exchange(ctx, req, code)
+	m.providerDuration.WithLabelValues(p.ID()).Observe(time.Since(start).Seconds())
+	var ue *providers.UpstreamError
+	outcome := "success"
+	switch {
+	case err == nil:
+	case errors.Is(err, providers.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		outcome = "unavailable"
+	case errors.Is(err, providers.ErrAccessDenied), errors.Is(err, providers.ErrInvalidIDToken), errors.As(err, &ue):
+		outcome = "rejected"
+	default:
+		outcome = "error"
+	}
+	m.providerRequests.WithLabelValues(p.ID(), outcome).Inc()
+	return ident, err
+}
+
+// setBuildInfo sets unilogin_build_info{version,goversion} to 1.
+func (m *Metrics) setBuildInfo(version string) {
+	if version == "" {
+		version = "unknown"
+	}
+	m.buildInfo.WithLabelValues(version, runtime.Version()).Set(1)
+}

@@ -1,0 +1,175 @@
+package api
+
+import (
+	"bufio"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// scrape GETs /metrics and returns every sample by its printed series
+// ("name{label="value",...}", labels sorted by name as the client library
+// prints them).
+func (e *env) scrape() map[string]float64 {
+	e.t.Helper()
+	r := e.get("/metrics")
+	if r.status != http.StatusOK {
+		e.t.Fatalf("/metrics: %d %s", r.status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		e.t.Fatalf("/metrics Content-Type = %q, want the Prometheus text format", ct)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(strings.NewReader(string(r.body)))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if i < 0 || err != nil {
+			e.t.Fatalf("/metrics: unparsable line %q", line)
+		}
+		out[line[:i]] = v
+	}
+	return out
+}
+
+func TestMetricsAfterScriptedFlow(t *testing.T) {
+	fe := newFlowEnv(t, flowEnvOptions{})
+	e := fe.env
+
+	e.signup("mia@example.com", pw)
+	tk := e.login("mia@example.com", pw)
+	if r := e.postForm("/token", url.Values{"grant_type": {"password"}, "username": {"mia@example.com"}, "password": {"not the password at all"}}); r.status != http.StatusBadRequest {
+		t.Fatalf("wrong password: %d %s", r.status, r.body)
+	}
+	next := e.mustTokens(e.refresh(tk.RefreshToken))
+	if r := e.get("/users/me", bearer(next.AccessToken)...); r.status != http.StatusOK {
+		t.Fatalf("/users/me: %d %s", r.status, r.body)
+	}
+	// Reuse of the spent token after the grace window revokes the session.
+	e.clock.Advance(11 * time.Second)
+	if r := e.refresh(tk.RefreshToken); r.status != http.StatusBadRequest {
+		t.Fatalf("reuse: %d %s", r.status, r.body)
+	}
+	// A provider sign-in, redeemed with the authorization_code grant.
+	fe.signIn("google", publicApp())
+	// An unknown path and an odd method: neither may become a label value.
+	e.get("/no/such/path/4711")
+	e.do("FROB", "/token", "", nil)
+
+	m := e.scrape()
+	want := map[string]float64{
+		`unilogin_logins_total{method="password",outcome="success"}`:                                             1,
+		`unilogin_logins_total{method="password",outcome="failure"}`:                                             1,
+		`unilogin_logins_total{method="google",outcome="success"}`:                                               1,
+		`unilogin_tokens_issued_total{grant="password"}`:                                                         1,
+		`unilogin_tokens_issued_total{grant="refresh_token"}`:                                                    1,
+		`unilogin_tokens_issued_total{grant="authorization_code"}`:                                               1,
+		`unilogin_refresh_reuse_detected_total`:                                                                  1,
+		`unilogin_provider_requests_total{outcome="success",provider="google"}`:                                  1,
+		`unilogin_provider_request_duration_seconds_count{provider="google"}`:                                    1,
+		`unilogin_http_request_duration_seconds_count{code="200",method="POST",route="/token"}`:                  3,
+		`unilogin_http_request_duration_seconds_count{code="400",method="POST",route="/token"}`:                  2,
+		`unilogin_http_request_duration_seconds_count{code="201",method="POST",route="/signup"}`:                 1,
+		`unilogin_http_request_duration_seconds_count{code="200",method="GET",route="/users/me"}`:                1,
+		`unilogin_http_request_duration_seconds_count{code="302",method="GET",route="/auth/:provider/callback"}`: 1,
+		`unilogin_http_request_duration_seconds_count{code="404",method="GET",route="unmatched"}`:                1,
+		`unilogin_build_info{goversion="` + runtime.Version() + `",version="unknown"}`:                           1,
+	}
+	for series, v := range want {
+		got, ok := m[series]
+		if !ok {
+			t.Errorf("missing series %s", series)
+		} else if got != v {
+			t.Errorf("%s = %v, want %v", series, got, v)
+		}
+	}
+	// The odd method is folded into OTHER, whatever route it hit.
+	var other bool
+	for series := range m {
+		if strings.HasPrefix(series, "unilogin_http_request_duration_seconds_count{") && strings.Contains(series, `method="OTHER"`) {
+			other = true
+		}
+		if strings.Contains(series, "4711") || strings.Contains(series, "FROB") {
+			t.Errorf("a raw path or method became a label value: %s", series)
+		}
+	}
+	if !other {
+		t.Error(`no HTTP series with method="OTHER" for the FROB request`)
+	}
+	// The Go and process collectors are registered.
+	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total"} {
+		if _, ok := m[name]; !ok && (name != "process_cpu_seconds_total" || runtime.GOOS == "linux") {
+			t.Errorf("missing %s", name)
+		}
+	}
+}
+
+// Each Server has its own registry: two in one process do not collide and
+// do not share counts.
+func TestMetricsRegistryPerServer(t *testing.T) {
+	a := newEnv(t, envOptions{})
+	b := newEnv(t, envOptions{mutate: func(o *Options) { o.Version = "v9.9.9" }})
+	a.signup("ann@example.com", pw)
+	a.login("ann@example.com", pw)
+	if got := a.scrape()[`unilogin_tokens_issued_total{grant="password"}`]; got != 1 {
+		t.Errorf("server a: tokens issued = %v, want 1", got)
+	}
+	mb := b.scrape()
+	if _, ok := mb[`unilogin_tokens_issued_total{grant="password"}`]; ok {
+		t.Error("server b counts server a's tokens")
+	}
+	if mb[`unilogin_build_info{goversion="`+runtime.Version()+`",version="v9.9.9"}`] != 1 {
+		t.Error("server b: build_info does not carry its version")
+	}
+}
+
+func TestLoginOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{nil, OutcomeSuccess},
+		{badRequest("x"), OutcomeFailure},
+		{&apiError{http.StatusTooManyRequests, codeRateLimited, "slow down"}, OutcomeRateLimited},
+		{errUnavailable, OutcomeError},
+		{http.ErrHandlerTimeout, OutcomeError},
+	} {
+		if got := loginOutcome(tc.err); got != tc.want {
+			t.Errorf("loginOutcome(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+// The rate limiter's refusals count in unilogin_rate_limited_total by limit
+// and, for the password grant, as a rate_limited login.
+func TestMetricsRateLimited(t *testing.T) {
+	e := newEnv(t, envOptions{mutate: func(o *Options) {
+		o.RateLimits = RateLimits{PasswordPerIP: Rate{Limit: 1, Window: time.Minute}}
+	}})
+	e.signup("rex@example.com", pw)
+	for i, want := range []int{http.StatusBadRequest, http.StatusTooManyRequests} {
+		r := e.postForm("/token", url.Values{"grant_type": {"password"}, "username": {"rex@example.com"}, "password": {"not the password at all"}})
+		if r.status != want {
+			t.Fatalf("attempt %d: %d %s, want %d", i+1, r.status, r.body, want)
+		}
+	}
+	m := e.scrape()
+	for series, v := range map[string]float64{
+		`unilogin_logins_total{method="password",outcome="failure"}`:      1,
+		`unilogin_logins_total{method="password",outcome="rate_limited"}`: 1,
+		`unilogin_rate_limited_total{limit="token_ip"}`:                   1,
+	} {
+		if m[series] != v {
+			t.Errorf("%s = %v, want %v", series, m[series], v)
+		}
+	}
+}

@@ -1,0 +1,313 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session"
+)
+
+// Rate is one limit: at most Limit events per Window. A Limit of 0 turns
+// the limit off.
+type Rate struct {
+	Limit  int64
+	Window time.Duration
+}
+
+func (r Rate) on() bool { return r.Limit > 0 && r.Window > 0 }
+
+// RateLimits configure abuse protection (CONTRACT.md, Operations;
+// docs/security.md). The zero value turns every limit off. Counters are
+// fixed windows kept in the database (session.RateStore), so every instance
+// on one database enforces one limit.
+type RateLimits struct {
+	// Store keeps the counters. nil: the session store, which must then
+	// implement session.RateStore (both bundled stores do).
+	Store session.RateStore
+	// PasswordPerIP counts failed password grants per client address.
+	PasswordPerIP Rate
+	// PasswordPerAccountIP counts failed password grants per user name and
+	// client address; unknown user names count exactly like known ones.
+	PasswordPerAccountIP Rate
+	// PasswordPerAccount counts failed password grants per user name from
+	// every address: a looser ceiling that slows a distributed attack.
+	PasswordPerAccount Rate
+	// SignupPerIP counts POST /signup requests per client address.
+	SignupPerIP Rate
+	// BrowserLoginPerIP counts GET /auth/{provider}/login per client
+	// address, and the callbacks separately with the same limit.
+	BrowserLoginPerIP Rate
+}
+
+// DefaultRateLimits are the defaults of CONTRACT.md (and of config).
+func DefaultRateLimits() RateLimits {
+	return RateLimits{
+		PasswordPerIP:        Rate{20, 5 * time.Minute},
+		PasswordPerAccountIP: Rate{10, 15 * time.Minute},
+		PasswordPerAccount:   Rate{100, 15 * time.Minute},
+		SignupPerIP:          Rate{30, 10 * time.Minute},
+		BrowserLoginPerIP:    Rate{60, 10 * time.Minute},
+	}
+}
+
+func (r RateLimits) any() bool {
+	return r.PasswordPerIP.on() || r.PasswordPerAccountIP.on() || r.PasswordPerAccount.on() ||
+		r.SignupPerIP.on() || r.BrowserLoginPerIP.on()
+}
+
+// Limit names: the keys' prefixes and the label of unilogin_rate_limited_total.
+const (
+	limitTokenIP        = "token_ip"
+	limitTokenAccountIP = "token_account_ip"
+	limitTokenAccount   = "token_account"
+	limitSignupIP       = "signup_ip"
+	limitLoginIP        = "login_ip"
+	limitCallbackIP     = "callback_ip"
+)
+
+// initRateLimits picks the counter store; no limit on: no limiter.
+func (s *Server) initRateLimits(deps Deps) error {
+	rl := s.opts.RateLimits
+	if !rl.any() {
+		return nil
+	}
+	if rl.Store == nil {
+		rs, ok := deps.Sessions.Store().(session.RateStore)
+		if !ok {
+			return fmt.Errorf("api: rate limits are on but the session store (%T) keeps no rate counters", deps.Sessions.Store())
+		}
+		rl.Store = rs
+	}
+	s.rl = &rl
+	return nil
+}
+
+// rateKey is one counter: a limit and the hashed identity it counts. The
+// address or user name is hashed so that the database holds neither, and
+// the key has a bounded length whatever the request sent.
+type rateKey struct {
+	name string
+	rate Rate
+	key  string
+}
+
+func newRateKey(name string, rate Rate, parts ...string) rateKey {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return rateKey{name: name, rate: rate, key: name + ":" + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18])}
+}
+
+// rateState is a counter's value in its current window.
+type rateState struct {
+	rateKey
+	count int64
+	reset time.Time
+}
+
+func (st rateState) exhausted() bool { return st.count >= st.rate.Limit }
+
+// clientAddr is the address a limit counts: gin's ClientIP (X-Forwarded-For
+// only from Options.TrustedProxies), IPv4-mapped addresses as IPv4, and
+// IPv6 by /64, the block one subscriber usually gets.
+func clientAddr(c *gin.Context) string {
+	ip := c.ClientIP()
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
+}
+
+// normalizeUsername is the account part of a key: user names compare like
+// e-mail addresses do in the store (trimmed, case-insensitive).
+func normalizeUsername(u string) string { return strings.ToLower(strings.TrimSpace(u)) }
+
+// setRateHeaders writes the RateLimit header fields of
+// draft-ietf-httpapi-ratelimit-headers (-07: RateLimit-Limit, -Remaining,
+// -Reset in seconds, and RateLimit-Policy "limit;w=window").
+func setRateHeaders(c *gin.Context, st rateState, now time.Time) {
+	h := c.Writer.Header()
+	h.Set("RateLimit-Limit", strconv.FormatInt(st.rate.Limit, 10))
+	h.Set("RateLimit-Remaining", strconv.FormatInt(max(st.rate.Limit-st.count, 0), 10))
+	h.Set("RateLimit-Reset", strconv.FormatInt(secondsUntil(st.reset, now), 10))
+	h.Set("RateLimit-Policy", fmt.Sprintf("%d;w=%d", st.rate.Limit, int64(st.rate.Window/time.Second)))
+}
+
+// secondsUntil rounds up, and is at least 1: "retry now" invites a loop.
+func secondsUntil(t, now time.Time) int64 {
+	return max(int64(math.Ceil(t.Sub(now).Seconds())), 1)
+}
+
+// errRateLimited is the 429 of every limit. One text for every limit and
+// key, so that it tells nothing about which account or address tripped it.
+var errRateLimited = &apiError{http.StatusTooManyRequests, codeRateLimited, "too many attempts; retry after the number of seconds in Retry-After"}
+
+// tooMany prepares the 429 for the exhausted counter st.
+func (s *Server) tooMany(c *gin.Context, st rateState, now time.Time) error {
+	setRateHeaders(c, st, now)
+	c.Header("Retry-After", strconv.FormatInt(secondsUntil(st.reset, now), 10))
+	s.metrics.RateLimited(st.name)
+	s.log(c).Info("rate limited", slog.String("limit", st.name), slog.String("client_ip", c.ClientIP()))
+	return errRateLimited
+}
+
+// rateStoreFailed logs a counter store failure; the request gets 503.
+func (s *Server) rateStoreFailed(c *gin.Context, err error) error {
+	s.log(c).Error("rate limit store failed", slog.String("error", err.Error()))
+	return errUnavailable
+}
+
+// --- password grant: failures only ---
+
+// passwordGuard checks the failed-login limits of one password grant
+// before any bcrypt work, and counts the attempt after a failure.
+type passwordGuard struct {
+	s      *Server
+	now    time.Time
+	states []rateState
+}
+
+// guardPassword peeks at the per-IP, per-account+IP and per-account
+// counters and refuses the grant (429) when one is exhausted. Known and
+// unknown user names take exactly the same path. A nil guard (limits off)
+// is valid.
+//
+// The check and the count are separate steps (successful logins must not
+// count), so requests already past the check when a counter fills are
+// still evaluated: the overshoot is at most the password checks in flight
+// at that moment, which the bcrypt admission gate bounds.
+func (s *Server) guardPassword(c *gin.Context, username string) (*passwordGuard, error) {
+	if s.rl == nil {
+		return nil, nil
+	}
+	addr, user := clientAddr(c), normalizeUsername(username)
+	var keys []rateKey
+	for _, k := range []rateKey{
+		newRateKey(limitTokenIP, s.rl.PasswordPerIP, addr),
+		newRateKey(limitTokenAccountIP, s.rl.PasswordPerAccountIP, user, addr),
+		newRateKey(limitTokenAccount, s.rl.PasswordPerAccount, user),
+	} {
+		if k.rate.on() {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	g := &passwordGuard{s: s, now: s.now()}
+	var blocked *rateState
+	for _, k := range keys {
+		n, reset, err := s.rl.Store.Peek(c, k.key, k.rate.Window, g.now)
+		if err != nil {
+			return nil, s.rateStoreFailed(c, err)
+		}
+		st := rateState{rateKey: k, count: n, reset: reset}
+		g.states = append(g.states, st)
+		if st.exhausted() && (blocked == nil || st.reset.After(blocked.reset)) {
+			blocked = &st
+		}
+	}
+	if blocked != nil {
+		return nil, s.tooMany(c, *blocked, g.now)
+	}
+	g.headers(c)
+	return g, nil
+}
+
+// done counts a failed attempt (wrong password, unknown or disabled user:
+// ErrInvalidCredentials) in every counter; other outcomes count nothing.
+// A store failure here is logged: the answer is invalid_grant anyway.
+func (g *passwordGuard) done(c *gin.Context, err error) {
+	if g == nil || !errors.Is(err, accounts.ErrInvalidCredentials) {
+		return
+	}
+	for i, st := range g.states {
+		n, reset, herr := g.s.rl.Store.Hit(c, st.key, st.rate.Window, g.now)
+		if herr != nil {
+			g.s.log(c).Error("rate limit store failed", slog.String("error", herr.Error()))
+			continue
+		}
+		g.states[i].count, g.states[i].reset = n, reset
+	}
+	g.headers(c)
+}
+
+// headers describe the client's own limit with the fewest attempts left.
+// The per-account ceiling is left out (its count would tell a caller how
+// often others failed on that account) unless it is the one refusing.
+func (g *passwordGuard) headers(c *gin.Context) {
+	var best *rateState
+	for i := range g.states {
+		st := &g.states[i]
+		if st.name == limitTokenAccount {
+			continue
+		}
+		if best == nil || st.rate.Limit-st.count < best.rate.Limit-best.count {
+			best = st
+		}
+	}
+	if best != nil {
+		setRateHeaders(c, *best, g.now)
+	}
+}
+
+// --- signup and browser logins: every request ---
+
+// limitPerIP is route middleware counting every request of the route per
+// client address. It peeks first, so a flood past the limit writes
+// nothing, then counts; a request that loses a race for the last slot is
+// refused too, so concurrent requests never pass the limit.
+func (s *Server) limitPerIP(name string, rate func(RateLimits) Rate) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if s.rl == nil || !rate(*s.rl).on() {
+			c.Next()
+			return
+		}
+		k := newRateKey(name, rate(*s.rl), clientAddr(c))
+		now := s.now()
+		// Peek first: a flood past the limit writes nothing. Then count;
+		// a request whose own hit went past the limit (it lost a race for
+		// the last slot) is refused too.
+		n, reset, err := s.rl.Store.Peek(c, k.key, k.rate.Window, now)
+		over := n >= k.rate.Limit
+		if err == nil && !over {
+			n, reset, err = s.rl.Store.Hit(c, k.key, k.rate.Window, now)
+			over = n > k.rate.Limit
+		}
+		if err != nil {
+			s.respondError(c, s.rateStoreFailed(c, err))
+			return
+		}
+		st := rateState{rateKey: k, count: n, reset: reset}
+		if over {
+			if name == limitLoginIP || name == limitCallbackIP {
+				if p, ok := s.provs.Get(c.Param("provider")); ok {
+					s.metrics.Login(p.AMR(), OutcomeRateLimited)
+				}
+			}
+			s.respondError(c, s.tooMany(c, st, now))
+			return
+		}
+		setRateHeaders(c, st, now)
+		c.Next()
+	}
+}

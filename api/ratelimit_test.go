@@ -1,0 +1,375 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unilogin/unilogin/accounts"
+	accountsmongo "github.com/unilogin/unilogin/accounts/mongostore"
+	"github.com/unilogin/unilogin/session"
+	sessionmongo "github.com/unilogin/unilogin/session/mongostore"
+	"github.com/unilogin/unilogin/session/mongostore/mongotest"
+)
+
+// behindProxy: the test's own connections (loopback) are the trusted
+// proxy, so X-Forwarded-For picks the client address.
+func behindProxy(o *Options) { o.TrustedProxies = []string{"127.0.0.1/32", "::1/128"} }
+
+func withLimits(rl RateLimits, more ...func(*Options)) func(*Options) {
+	return func(o *Options) {
+		o.RateLimits = rl
+		for _, m := range more {
+			m(o)
+		}
+	}
+}
+
+func from(ip string) []string { return []string{"X-Forwarded-For", ip} }
+
+func (e *env) passwordGrant(user, password string, header ...string) response {
+	e.t.Helper()
+	return e.postForm("/token", url.Values{"grant_type": {"password"}, "username": {user}, "password": {password}}, header...)
+}
+
+// want429 checks the contract's 429: rate_limited, Retry-After in seconds
+// within the window, and the RateLimit header fields agreeing with it.
+func want429(t *testing.T, r response, limit int64, window time.Duration) {
+	t.Helper()
+	if r.status != http.StatusTooManyRequests {
+		t.Fatalf("status %d, want 429: %s", r.status, r.body)
+	}
+	if code := r.errCode(t); code != "rate_limited" {
+		t.Fatalf("error %q, want rate_limited", code)
+	}
+	ra, err := strconv.Atoi(r.header.Get("Retry-After"))
+	if err != nil || ra < 1 || ra > int(window/time.Second) {
+		t.Fatalf("Retry-After %q, want 1..%d seconds", r.header.Get("Retry-After"), int(window/time.Second))
+	}
+	for h, want := range map[string]string{
+		"RateLimit-Limit":     strconv.FormatInt(limit, 10),
+		"RateLimit-Remaining": "0",
+		"RateLimit-Reset":     strconv.Itoa(ra),
+		"RateLimit-Policy":    fmt.Sprintf("%d;w=%d", limit, int(window/time.Second)),
+		"Cache-Control":       "no-store",
+	} {
+		if got := r.header.Get(h); got != want {
+			t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
+}
+
+// TestFailedPasswordGrantLimits: the contract's defaults, on both stores.
+func TestFailedPasswordGrantLimits(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			rl := DefaultRateLimits()
+			e := newEnv(t, envOptions{backend: b, mutate: withLimits(rl, behindProxy)})
+			e.signup("kim@example.com", pw)
+			attacker, victim := "203.0.113.7", "198.51.100.20"
+
+			// 10 failures per account and address, each counted in the headers.
+			for i := 1; i <= 10; i++ {
+				r := e.passwordGrant("kim@example.com", "wrong password", from(attacker)...)
+				if r.status != http.StatusBadRequest || r.errCode(t) != "invalid_grant" {
+					t.Fatalf("failure %d: %d %s", i, r.status, r.body)
+				}
+				if got, want := r.header.Get("RateLimit-Remaining"), strconv.Itoa(10-i); got != want {
+					t.Fatalf("failure %d: RateLimit-Remaining %q, want %q", i, got, want)
+				}
+			}
+			// The 11th is refused before the password is looked at: even
+			// the right one, and whatever the case of the user name.
+			want429(t, e.passwordGrant("KIM@example.com ", pw, from(attacker)...), 10, 15*time.Minute)
+			// Another address still signs in to the same account.
+			e.mustTokens(e.passwordGrant("kim@example.com", pw, from(victim)...))
+
+			// Unknown accounts are limited exactly alike: a 429 reveals nothing.
+			for i := 1; i <= 10; i++ {
+				if r := e.passwordGrant("nobody@example.com", "wrong password", from(attacker)...); r.status != http.StatusBadRequest {
+					t.Fatalf("unknown user, failure %d: %d %s", i, r.status, r.body)
+				}
+			}
+			want429(t, e.passwordGrant("nobody@example.com", "wrong password", from(attacker)...), 10, 15*time.Minute)
+
+			// 20 failures from the attacker's address: every name is refused there now.
+			want429(t, e.passwordGrant("zed@example.com", "wrong password", from(attacker)...), 20, 5*time.Minute)
+
+			// Successful sign-ins count nothing.
+			e.signup("lee@example.com", pw)
+			for i := range 25 {
+				if r := e.passwordGrant("lee@example.com", pw, from("192.0.2.50")...); r.status != http.StatusOK {
+					t.Fatalf("successful sign-in %d: %d %s", i+1, r.status, r.body)
+				}
+			}
+
+			// Once the windows have passed, the attacker's address may try again.
+			e.clock.Advance(15 * time.Minute)
+			e.mustTokens(e.passwordGrant("kim@example.com", pw, from(attacker)...))
+		})
+	}
+}
+
+// TestSpoofedForwardedForDoesNotChangeTheKey: without trusted proxies, a
+// client cannot escape its limit by inventing X-Forwarded-For addresses;
+// through a trusted proxy, only the address the proxy appended counts.
+func TestSpoofedForwardedForDoesNotChangeTheKey(t *testing.T) {
+	rl := RateLimits{PasswordPerAccountIP: Rate{3, 15 * time.Minute}}
+	t.Run("untrusted peer", func(t *testing.T) {
+		e := newEnv(t, envOptions{mutate: withLimits(rl)})
+		for i := range 3 {
+			e.passwordGrant("kim@example.com", "wrong password", "X-Forwarded-For", fmt.Sprintf("10.0.0.%d", i), "X-Real-IP", fmt.Sprintf("10.1.0.%d", i))
+		}
+		want429(t, e.passwordGrant("kim@example.com", "wrong password", "X-Forwarded-For", "10.9.9.9", "X-Real-IP", "10.8.8.8"), 3, 15*time.Minute)
+	})
+	t.Run("untrusted peer, other proxy trusted", func(t *testing.T) {
+		e := newEnv(t, envOptions{mutate: withLimits(rl, func(o *Options) { o.TrustedProxies = []string{"10.0.0.0/8"} })})
+		for i := range 3 {
+			e.passwordGrant("kim@example.com", "wrong password", from(fmt.Sprintf("192.0.2.%d", i))...)
+		}
+		want429(t, e.passwordGrant("kim@example.com", "wrong password", from("192.0.2.99")...), 3, 15*time.Minute)
+	})
+	t.Run("trusted proxy, spoofed prefix", func(t *testing.T) {
+		e := newEnv(t, envOptions{mutate: withLimits(rl, behindProxy)})
+		// The client sent "X-Forwarded-For: <anything>"; the proxy appended
+		// the real address. Only the rightmost untrusted address counts.
+		for i := range 3 {
+			e.passwordGrant("kim@example.com", "wrong password", from(fmt.Sprintf("192.0.2.%d, 203.0.113.7", i))...)
+		}
+		want429(t, e.passwordGrant("kim@example.com", "wrong password", from("192.0.2.99, 203.0.113.7")...), 3, 15*time.Minute)
+		// And a different real address is a different key.
+		if r := e.passwordGrant("kim@example.com", "wrong password", from("192.0.2.1, 203.0.113.8")...); r.status != http.StatusBadRequest {
+			t.Fatalf("another client behind the proxy: %d %s", r.status, r.body)
+		}
+	})
+}
+
+// TestClientAddressKey drives the handler with RemoteAddr set directly:
+// IPv4-mapped IPv6 is IPv4, and IPv6 addresses share a key per /64.
+func TestClientAddressKey(t *testing.T) {
+	e := newEnv(t, envOptions{mutate: withLimits(RateLimits{PasswordPerIP: Rate{2, 5 * time.Minute}})})
+	grant := func(remote string) int {
+		form := url.Values{"grant_type": {"password"}, "username": {"x@example.com"}, "password": {"wrong password"}}
+		req := httptest.NewRequest("POST", "/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", "192.0.2.1") // untrusted: ignored
+		req.RemoteAddr = remote
+		rec := httptest.NewRecorder()
+		e.api.Handler().ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for _, tc := range []struct {
+		remote string
+		want   int
+	}{
+		{"198.51.100.9:1111", 400},
+		{"[::ffff:198.51.100.9]:2222", 400}, // the same IPv4 client
+		{"198.51.100.9:3333", 429},
+		{"198.51.100.10:1111", 400},
+		{"[2001:db8:1:2::1]:1", 400},
+		{"[2001:db8:1:2:ffff::9]:1", 400}, // same /64
+		{"[2001:db8:1:2::77]:1", 429},
+		{"[2001:db8:1:3::1]:1", 400}, // the next /64
+	} {
+		if got := grant(tc.remote); got != tc.want {
+			t.Errorf("from %s: %d, want %d", tc.remote, got, tc.want)
+		}
+	}
+}
+
+// TestAccountCeilingAcrossAddresses: one address cannot lock the account
+// (its own limit comes first), but many addresses together hit the
+// per-account ceiling.
+func TestAccountCeilingAcrossAddresses(t *testing.T) {
+	rl := RateLimits{PasswordPerAccountIP: Rate{3, 15 * time.Minute}, PasswordPerAccount: Rate{7, 15 * time.Minute}}
+	e := newEnv(t, envOptions{mutate: withLimits(rl, behindProxy)})
+	e.signup("kim@example.com", pw)
+	for _, ip := range []string{"192.0.2.1", "192.0.2.2"} {
+		for range 3 {
+			e.passwordGrant("kim@example.com", "wrong password", from(ip)...)
+		}
+		want429(t, e.passwordGrant("kim@example.com", "wrong password", from(ip)...), 3, 15*time.Minute)
+	}
+	// Six failures: the owner still gets in from elsewhere...
+	e.mustTokens(e.passwordGrant("kim@example.com", pw, from("198.51.100.1")...))
+	// ...until the seventh failure reaches the ceiling for every address.
+	e.passwordGrant("kim@example.com", "wrong password", from("192.0.2.3")...)
+	r := e.passwordGrant("kim@example.com", pw, from("198.51.100.1")...)
+	want429(t, r, 7, 15*time.Minute)
+	// Other accounts are not affected.
+	e.signup("lee@example.com", pw)
+	e.mustTokens(e.passwordGrant("lee@example.com", pw, from("192.0.2.3")...))
+}
+
+// TestRateLimitSharedAcrossInstances: two API servers on one MongoDB
+// database enforce one limit.
+func TestRateLimitSharedAcrossInstances(t *testing.T) {
+	servers := mongotest.Servers(t)
+	db := mongotest.FreshDB(t, servers[len(servers)-1].Client)
+	shared := backend{"mongodb-shared", func(t testing.TB) (accounts.Store, session.Store) {
+		as, err := accountsmongo.New(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss, err := sessionmongo.New(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return as, ss
+	}}
+	rl := DefaultRateLimits()
+	a := newEnv(t, envOptions{backend: shared, mutate: withLimits(rl)})
+	b := newEnv(t, envOptions{backend: shared, mutate: withLimits(rl)})
+	a.signup("kim@example.com", pw)
+	for i := range 10 {
+		e := []*env{a, b}[i%2]
+		if r := e.passwordGrant("kim@example.com", "wrong password"); r.status != http.StatusBadRequest {
+			t.Fatalf("failure %d: %d %s", i+1, r.status, r.body)
+		}
+	}
+	want429(t, a.passwordGrant("kim@example.com", pw), 10, 15*time.Minute)
+	want429(t, b.passwordGrant("kim@example.com", pw), 10, 15*time.Minute)
+}
+
+func TestSignupLimit(t *testing.T) {
+	rl := RateLimits{SignupPerIP: Rate{3, 10 * time.Minute}}
+	e := newEnv(t, envOptions{mutate: withLimits(rl, behindProxy)})
+	ip := "203.0.113.9"
+	// Every attempt counts, whatever its outcome.
+	for i, body := range []map[string]string{
+		{"email": "a@example.com", "password": pw},
+		{"email": "a@example.com", "password": pw}, // 409
+		{"email": "not an email", "password": pw},  // 400
+	} {
+		r := e.postJSON("/signup", body, from(ip)...)
+		if r.status == http.StatusTooManyRequests {
+			t.Fatalf("signup %d refused too early", i+1)
+		}
+		if got := r.header.Get("RateLimit-Remaining"); got != strconv.Itoa(2-i) {
+			t.Fatalf("signup %d: RateLimit-Remaining %q", i+1, got)
+		}
+	}
+	want429(t, e.postJSON("/signup", map[string]string{"email": "b@example.com", "password": pw}, from(ip)...), 3, 10*time.Minute)
+	// Other addresses are unaffected; the window's end frees this one.
+	if r := e.postJSON("/signup", map[string]string{"email": "b@example.com", "password": pw}, from("203.0.113.10")...); r.status != http.StatusCreated {
+		t.Fatalf("signup from another address: %d %s", r.status, r.body)
+	}
+	e.clock.Advance(10 * time.Minute)
+	if r := e.postJSON("/signup", map[string]string{"email": "c@example.com", "password": pw}, from(ip)...); r.status != http.StatusCreated {
+		t.Fatalf("signup after the window: %d %s", r.status, r.body)
+	}
+}
+
+func TestBrowserLoginLimit(t *testing.T) {
+	rl := RateLimits{BrowserLoginPerIP: Rate{3, 10 * time.Minute}}
+	fe := newFlowEnv(t, flowEnvOptions{mutate: withLimits(rl)})
+	app := publicApp()
+	for range 3 {
+		fe.signIn("corp", app) // one login and one callback each
+	}
+	r := fe.fetch(browserClient(t), fe.loginURL("corp", app))
+	want429(t, r, 3, 10*time.Minute)
+	// The callbacks have their own counter, also at 3 now.
+	r = fe.fetch(browserClient(t), fe.callbackURL("corp")+"?state=x&code=y")
+	want429(t, r, 3, 10*time.Minute)
+	// Unlimited routes are not affected.
+	if r := fe.get("/auth/providers"); r.status != http.StatusOK {
+		t.Fatalf("/auth/providers: %d", r.status)
+	}
+}
+
+// failingRates is a counter store that is down.
+type failingRates struct{}
+
+var errRatesDown = errors.New("rates down")
+
+func (failingRates) Hit(context.Context, string, time.Duration, time.Time) (int64, time.Time, error) {
+	return 0, time.Time{}, errRatesDown
+}
+
+func (failingRates) Peek(context.Context, string, time.Duration, time.Time) (int64, time.Time, error) {
+	return 0, time.Time{}, errRatesDown
+}
+
+// TestRateStoreDown: when the counters cannot be read, limited requests
+// fail closed with 503 (no unlimited guessing while the database is sick);
+// other routes are unaffected.
+func TestRateStoreDown(t *testing.T) {
+	rl := DefaultRateLimits()
+	rl.Store = failingRates{}
+	e := newEnv(t, envOptions{mutate: withLimits(rl)})
+	for _, r := range []response{
+		e.passwordGrant("kim@example.com", pw),
+		e.postJSON("/signup", map[string]string{"email": "a@example.com", "password": pw}),
+	} {
+		if r.status != http.StatusServiceUnavailable || r.errCode(t) != "temporarily_unavailable" || r.header.Get("Retry-After") == "" {
+			t.Fatalf("%d %s (Retry-After %q)", r.status, r.body, r.header.Get("Retry-After"))
+		}
+		if strings.Contains(string(r.body), errRatesDown.Error()) {
+			t.Fatalf("the cause leaked: %s", r.body)
+		}
+	}
+	if r := e.get("/.well-known/jwks.json"); r.status != http.StatusOK {
+		t.Fatalf("jwks: %d", r.status)
+	}
+}
+
+// TestNoLimitsByDefault: Options without RateLimits limit nothing (the
+// server wires config's limits explicitly).
+func TestNoLimitsByDefault(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for range 12 {
+		if r := e.passwordGrant("kim@example.com", "wrong password"); r.status != http.StatusBadRequest || r.header.Get("RateLimit-Limit") != "" {
+			t.Fatalf("%d %v", r.status, r.header)
+		}
+	}
+}
+
+// withGate replaces the env's account service by one with gate g.
+func withGate(e *env, g accounts.Gate) {
+	acc, err := accounts.NewService(e.accounts.Store(), accounts.Options{BcryptCost: e.accounts.Hasher().Cost(), DefaultRoles: []string{"member"}, Gate: g, Now: e.clock.Now})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.accounts, e.api.accounts = acc, acc
+}
+
+// TestOverloadedGate: with every bcrypt slot busy and the queue full, a
+// sign-in fails fast with 503 while refresh, JWKS and /users/me (which
+// never hash) keep working.
+func TestOverloadedGate(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.signup("kim@example.com", pw)
+	tk := e.login("kim@example.com", pw)
+	g := accounts.NewGate(1, 0)
+	withGate(e, g)
+	release, err := g.Acquire(t.Context()) // the storm holds the only slot
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+
+	r := e.passwordGrant("kim@example.com", pw)
+	if r.status != http.StatusServiceUnavailable || r.errCode(t) != "temporarily_unavailable" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("sign-in while overloaded: %d %s", r.status, r.body)
+	}
+	if r := e.postJSON("/signup", map[string]string{"email": "new@example.com", "password": pw}); r.status != http.StatusServiceUnavailable {
+		t.Fatalf("signup while overloaded: %d %s", r.status, r.body)
+	}
+	next := e.mustTokens(e.refresh(tk.RefreshToken))
+	if r := e.get("/users/me", bearer(next.AccessToken)...); r.status != http.StatusOK {
+		t.Fatalf("/users/me while overloaded: %d %s", r.status, r.body)
+	}
+	if r := e.get("/.well-known/jwks.json"); r.status != http.StatusOK {
+		t.Fatalf("jwks while overloaded: %d", r.status)
+	}
+	release()
+	e.login("kim@example.com", pw)
+}

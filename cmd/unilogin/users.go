@@ -1,0 +1,424 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/user"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/config"
+)
+
+// exitNotFound: the user named on the command line does not exist.
+const exitNotFound = 4
+
+// stdin is where --password-stdin reads; tests replace it.
+var stdin io.Reader = os.Stdin
+
+const usersUsage = `usage: unilogin users COMMAND [flags]
+
+Commands (each also takes --config FILE, and --help):
+  create --email E [--password-stdin] [--name N] [--role R]... [--email-verified]
+                                      create a user (without --role: the default roles)
+  list [--email SUBSTRING] [--limit N]
+                                      list users, oldest first
+  set-roles (--id ID | --email E) (--role R... | --no-roles)
+                                      replace a user's roles (tokens change at their next refresh)
+  disable (--id ID | --email E)       disable a user and end all its sessions
+  enable (--id ID | --email E)        enable a disabled user
+  delete (--id ID | --email E)        delete a user with its identities and sessions
+
+They work on the server's store (the same configuration), also while it runs,
+and each change is recorded in the audit log with actor "cli:<os user>".
+Exit codes: 0 ok, 1 error, 2 usage, 3 configuration, 4 user not found.
+
+Bootstrap the first administrator:
+  printf '%s\n' "$PASSWORD" | unilogin users create --email admin@example.com --password-stdin --role admin
+`
+
+// cmdUsers dispatches "unilogin users ...".
+func cmdUsers(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		io.WriteString(stderr, usersUsage)
+		return exitUsage
+	}
+	sub, rest := args[0], args[1:]
+	switch sub {
+	case "create":
+		return usersCreate(ctx, rest, stdout, stderr)
+	case "list":
+		return usersList(ctx, rest, stdout, stderr)
+	case "set-roles":
+		return usersSetRoles(ctx, rest, stdout, stderr)
+	case "disable", "enable", "delete":
+		return usersChange(ctx, sub, rest, stdout, stderr)
+	case "help", "-h", "--help", "-help":
+		io.WriteString(stdout, usersUsage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "unilogin users: unknown command %q\n\n%s", sub, usersUsage)
+		return exitUsage
+	}
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// usersFlags parses a users subcommand's flags plus --config. ok=false
+// means the command is over (help printed: exitOK; bad flags: exitUsage).
+func usersFlags(sub, synopsis string, args []string, stdout, stderr io.Writer, define func(*flag.FlagSet)) (path string, code int, ok bool) {
+	fs := flag.NewFlagSet("unilogin users "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {} // printed below, to stdout for --help
+	fs.StringVar(&path, "config", "", "configuration file (YAML); default $UNILOGIN_CONFIG")
+	define(fs)
+	usage := func(w io.Writer) {
+		fmt.Fprintf(w, "usage: unilogin users %s %s\n\nFlags:\n", sub, synopsis)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout)
+			return "", exitOK, false
+		}
+		usage(stderr) // after the flag package's own message
+		return "", exitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "unilogin users %s: unexpected arguments: %s\n", sub, strings.Join(fs.Args(), " "))
+		usage(stderr)
+		return "", exitUsage, false
+	}
+	return config.PathFromEnv(path, os.Getenv), exitOK, true
+}
+
+// usersEnv is what every users command works with.
+type usersEnv struct {
+	cfg   *config.Config
+	core  *core
+	admin *accounts.Admin
+	actor accounts.Actor
+}
+
+// openUsers loads the configuration and opens the store; on failure it
+// prints why and returns the exit code.
+func openUsers(ctx context.Context, name, path string, stderr io.Writer) (*usersEnv, int) {
+	cfg, ok := loadConfig(path, stderr)
+	if !ok {
+		return nil, exitConfig
+	}
+	c, err := openCore(ctx, cfg, newLogger(cfg, os.Stderr))
+	if err != nil {
+		fmt.Fprintf(stderr, "unilogin users %s: %v\n", name, err)
+		return nil, exitError
+	}
+	audit, ok := c.stores.accounts.(accounts.AuditStore)
+	if !ok {
+		c.Close(context.Background())
+		fmt.Fprintf(stderr, "unilogin users %s: the store keeps no audit log\n", name)
+		return nil, exitError
+	}
+	adm, err := accounts.NewAdmin(c.accounts, accounts.AdminOptions{Audit: audit, Sessions: c.sessions, Roles: roleNames(cfg)})
+	if err != nil {
+		c.Close(context.Background())
+		fmt.Fprintf(stderr, "unilogin users %s: %v\n", name, err)
+		return nil, exitError
+	}
+	return &usersEnv{cfg: cfg, core: c, admin: adm, actor: accounts.Actor{ID: cliActor()}}, exitOK
+}
+
+func (u *usersEnv) Close() { _ = u.core.Close(context.Background()) }
+
+// fail prints err for command name and returns its exit code: 4 for an
+// unknown user, else 1.
+func fail(stderr io.Writer, name string, err error) int {
+	fmt.Fprintf(stderr, "unilogin users %s: %s\n", name, describe(err))
+	if errors.Is(err, accounts.ErrNotFound) {
+		return exitNotFound
+	}
+	return exitError
+}
+
+func describe(err error) string {
+	var ve *accounts.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return ve.Error()
+	case errors.Is(err, accounts.ErrEmailTaken):
+		return "a user with this e-mail already exists"
+	case errors.Is(err, accounts.ErrNotFound):
+		return "no such user"
+	}
+	return err.Error()
+}
+
+// roleNames are the configured roles, sorted.
+func roleNames(cfg *config.Config) []string {
+	return slices.Sorted(maps.Keys(cfg.Roles))
+}
+
+// cliActor names the operator in the audit log: "cli:" + $USER, else the
+// account name, else the numeric uid.
+func cliActor() string {
+	name := os.Getenv("USER")
+	if name == "" {
+		if u, err := user.Current(); err == nil {
+			name = u.Username
+		}
+	}
+	if name == "" {
+		name = strconv.Itoa(os.Getuid())
+	}
+	return "cli:" + name
+}
+
+// readPassword reads the password from stdin: everything up to EOF minus
+// one trailing newline ("\n" or "\r\n"), like docker login --password-stdin.
+func readPassword() (string, error) {
+	b, err := io.ReadAll(io.LimitReader(stdin, 64<<10))
+	if err != nil {
+		return "", fmt.Errorf("read the password from stdin: %w", err)
+	}
+	pw := string(b)
+	if s, ok := strings.CutSuffix(pw, "\n"); ok {
+		pw = strings.TrimSuffix(s, "\r")
+	}
+	if pw == "" {
+		return "", errors.New("--password-stdin: stdin is empty")
+	}
+	return pw, nil
+}
+
+func usersCreate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var (
+		email, name           string
+		passwordStdin, verify bool
+		roles                 stringList
+	)
+	path, code, ok := usersFlags("create", "--email E [--password-stdin] [--name N] [--role R]... [--email-verified]", args, stdout, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "e-mail address (required)")
+		fs.BoolVar(&passwordStdin, "password-stdin", false, "read the password from stdin (one trailing newline is dropped); without it the user has no password")
+		fs.StringVar(&name, "name", "", "display name")
+		fs.Var(&roles, "role", "a `ROLE` to give (repeatable); default: the configured default_roles")
+		fs.BoolVar(&verify, "email-verified", false, "vouch for the e-mail address: a provider sign-in with the same verified e-mail then links to this user")
+	})
+	if !ok {
+		return code
+	}
+	if email == "" {
+		fmt.Fprintln(stderr, "unilogin users create: --email is required")
+		return exitUsage
+	}
+	password := ""
+	if passwordStdin {
+		var err error
+		if password, err = readPassword(); err != nil {
+			fmt.Fprintf(stderr, "unilogin users create: %v\n", err)
+			return exitError
+		}
+	}
+	env, code := openUsers(ctx, "create", path, stderr)
+	if env == nil {
+		return code
+	}
+	defer env.Close()
+	req := accounts.CreateUserRequest{Email: email, Password: password, Name: name, EmailVerified: verify}
+	if len(roles) > 0 {
+		req.Roles = roles
+	}
+	u, err := env.admin.CreateUser(ctx, env.actor, req)
+	if err != nil {
+		return fail(stderr, "create", err)
+	}
+	fmt.Fprintf(stdout, "created user %s (%s) with roles: %s\n", u.ID, u.Email, rolesText(u.Roles))
+	if !u.HasPassword() && !u.EmailVerified {
+		fmt.Fprintln(stderr, "note: this user has no password and an unverified e-mail, so it cannot sign in yet: "+
+			"provider sign-ins link only to verified addresses (use --email-verified to vouch for it)")
+	}
+	return exitOK
+}
+
+func usersList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var (
+		email string
+		limit int
+	)
+	path, code, ok := usersFlags("list", "[--email SUBSTRING] [--limit N]", args, stdout, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "only users whose e-mail contains this (case-insensitive)")
+		fs.IntVar(&limit, "limit", 100, "list at most this many users")
+	})
+	if !ok {
+		return code
+	}
+	if limit < 1 {
+		fmt.Fprintln(stderr, "unilogin users list: --limit must be at least 1")
+		return exitUsage
+	}
+	env, code := openUsers(ctx, "list", path, stderr)
+	if env == nil {
+		return code
+	}
+	defer env.Close()
+
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLES\tSTATUS\tPASSWORD\tCREATED")
+	cursor, listed := "", 0
+	for listed < limit {
+		users, next, err := env.admin.ListUsers(ctx, cursor, min(limit-listed, 200), email)
+		if err != nil {
+			return fail(stderr, "list", err)
+		}
+		for _, u := range users {
+			status := "active"
+			if u.Disabled {
+				status = "disabled"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, dash(u.Email), dash(u.Name), rolesText(u.Roles),
+				status, yesNo(u.HasPassword()), ts(u.CreatedAt))
+		}
+		listed += len(users)
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	tw.Flush()
+	if cursor != "" {
+		fmt.Fprintf(stderr, "(more users follow: raise --limit above %d)\n", limit)
+	}
+	return exitOK
+}
+
+// target reads --id or --email: exactly one.
+func target(fs *flag.FlagSet, id, email *string) {
+	fs.StringVar(id, "id", "", "the user's id")
+	fs.StringVar(email, "email", "", "the user's e-mail address (case-insensitive)")
+}
+
+// findUser resolves --id or --email; it prints usage problems itself.
+func (u *usersEnv) findUser(ctx context.Context, id, email string) (*accounts.User, error) {
+	if id != "" {
+		return u.core.accounts.Get(ctx, id)
+	}
+	return u.core.accounts.Store().GetUserByEmail(ctx, email)
+}
+
+func oneTarget(name, id, email string, stderr io.Writer) bool {
+	if (id == "") == (email == "") {
+		fmt.Fprintf(stderr, "unilogin users %s: give exactly one of --id and --email\n", name)
+		return false
+	}
+	return true
+}
+
+func usersSetRoles(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var (
+		id, email string
+		roles     stringList
+		none      bool
+	)
+	path, code, ok := usersFlags("set-roles", "(--id ID | --email E) (--role R... | --no-roles)", args, stdout, stderr, func(fs *flag.FlagSet) {
+		target(fs, &id, &email)
+		fs.Var(&roles, "role", "a `ROLE` (repeatable); the user's roles become exactly these")
+		fs.BoolVar(&none, "no-roles", false, "remove every role")
+	})
+	if !ok {
+		return code
+	}
+	if !oneTarget("set-roles", id, email, stderr) {
+		return exitUsage
+	}
+	if (len(roles) == 0) == !none {
+		fmt.Fprintln(stderr, "unilogin users set-roles: give --role (one or more) or --no-roles")
+		return exitUsage
+	}
+	env, code := openUsers(ctx, "set-roles", path, stderr)
+	if env == nil {
+		return code
+	}
+	defer env.Close()
+	u, err := env.findUser(ctx, id, email)
+	if err != nil {
+		return fail(stderr, "set-roles", err)
+	}
+	if u, err = env.admin.SetRoles(ctx, env.actor, u.ID, []string(roles)); err != nil {
+		return fail(stderr, "set-roles", err)
+	}
+	fmt.Fprintf(stdout, "user %s (%s) now has roles: %s (tokens carry them from their next refresh)\n", u.ID, dash(u.Email), rolesText(u.Roles))
+	return exitOK
+}
+
+// usersChange is disable, enable and delete.
+func usersChange(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) int {
+	var id, email string
+	path, code, ok := usersFlags(sub, "(--id ID | --email E)", args, stdout, stderr, func(fs *flag.FlagSet) {
+		target(fs, &id, &email)
+	})
+	if !ok {
+		return code
+	}
+	if !oneTarget(sub, id, email, stderr) {
+		return exitUsage
+	}
+	env, code := openUsers(ctx, sub, path, stderr)
+	if env == nil {
+		return code
+	}
+	defer env.Close()
+	u, err := env.findUser(ctx, id, email)
+	if err != nil {
+		return fail(stderr, sub, err)
+	}
+	switch sub {
+	case "disable":
+		var n int
+		if _, n, err = env.admin.Disable(ctx, env.actor, u.ID); err == nil {
+			fmt.Fprintf(stdout, "disabled user %s (%s); ended %d session(s)\n", u.ID, dash(u.Email), n)
+		}
+	case "enable":
+		if _, err = env.admin.Enable(ctx, env.actor, u.ID); err == nil {
+			fmt.Fprintf(stdout, "enabled user %s (%s)\n", u.ID, dash(u.Email))
+		}
+	case "delete":
+		if err = env.admin.Delete(ctx, env.actor, u.ID); err == nil {
+			fmt.Fprintf(stdout, "deleted user %s (%s) with its identities and sessions\n", u.ID, dash(u.Email))
+		}
+	}
+	if err != nil {
+		return fail(stderr, sub, err)
+	}
+	return exitOK
+}
+
+func rolesText(roles []string) string {
+	if len(roles) == 0 {
+		return "-"
+	}
+	return strings.Join(roles, ",")
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
