@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -216,7 +217,7 @@ func (s *Server) guardPassword(c *gin.Context, username string) (*passwordGuard,
 	g := &passwordGuard{s: s, now: s.now()}
 	var blocked *rateState
 	for _, k := range keys {
-		n, reset, err := s.rl.Store.Peek(c, k.key, k.rate.Window, g.now)
+		n, reset, err := s.rl.Store.Peek(c.Request.Context(), k.key, k.rate.Window, g.now)
 		if err != nil {
 			return nil, s.rateStoreFailed(c, err)
 		}
@@ -235,13 +236,17 @@ func (s *Server) guardPassword(c *gin.Context, username string) (*passwordGuard,
 
 // done counts a failed attempt (wrong password, unknown or disabled user:
 // ErrInvalidCredentials) in every counter; other outcomes count nothing.
-// A store failure here is logged: the answer is invalid_grant anyway.
+// A store failure here is logged: the answer is invalid_grant anyway. The
+// count survives the client hanging up, so that dropping the connection
+// once the guess is made cannot dodge it.
 func (g *passwordGuard) done(c *gin.Context, err error) {
 	if g == nil || !errors.Is(err, accounts.ErrInvalidCredentials) {
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 10*time.Second)
+	defer cancel()
 	for i, st := range g.states {
-		n, reset, herr := g.s.rl.Store.Hit(c, st.key, st.rate.Window, g.now)
+		n, reset, herr := g.s.rl.Store.Hit(ctx, st.key, st.rate.Window, g.now)
 		if herr != nil {
 			g.s.log(c).Error("rate limit store failed", slog.String("error", herr.Error()))
 			continue
@@ -287,10 +292,10 @@ func (s *Server) limitPerIP(name string, rate func(RateLimits) Rate) gin.Handler
 		// Peek first: a flood past the limit writes nothing. Then count;
 		// a request whose own hit went past the limit (it lost a race for
 		// the last slot) is refused too.
-		n, reset, err := s.rl.Store.Peek(c, k.key, k.rate.Window, now)
+		n, reset, err := s.rl.Store.Peek(c.Request.Context(), k.key, k.rate.Window, now)
 		over := n >= k.rate.Limit
 		if err == nil && !over {
-			n, reset, err = s.rl.Store.Hit(c, k.key, k.rate.Window, now)
+			n, reset, err = s.rl.Store.Hit(c.Request.Context(), k.key, k.rate.Window, now)
 			over = n > k.rate.Limit
 		}
 		if err != nil {

@@ -53,7 +53,8 @@ type RateLimits struct {
 	// BrowserLoginPerIP: /auth/{provider}/login per client address, and
 	// the callbacks likewise (60 per 10m).
 	BrowserLoginPerIP Rate `yaml:"browser_login_per_ip"`
-	// HashingWorkers bounds concurrent bcrypt work; 0: one per core (GOMAXPROCS).
+	// HashingWorkers bounds concurrent bcrypt work; 0: one per core but one
+	// (GOMAXPROCS - 1, at least 1), leaving a core to everything else.
 	HashingWorkers int `yaml:"hashing_workers"`
 	// HashingQueue is how many password checks may wait for a worker before
 	// more are refused with 503; 0: 4 per worker.
