@@ -6,7 +6,7 @@ BIN      := bin/unilogin
 # Packages whose tests also run under the race detector.
 RACE_PKGS := ./session/... ./accounts/...
 
-.PHONY: run test test-short race build lint fmt bench bench-go fuzz clean
+.PHONY: run test test-short race race-all build lint fmt bench bench-go fuzz clean
 
 ## run: start the server on :8080 with the embedded store in ./data
 run:
@@ -16,6 +16,10 @@ run:
 test: lint
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race $(RACE_PKGS)
+
+## race-all: every package under the race detector (slower; run before touching concurrency)
+race-all:
+	$(GO) test -count=1 -race ./...
 
 ## build: the unilogin binary in bin/
 build:

@@ -93,13 +93,19 @@ func TestFailedPasswordGrantLimits(t *testing.T) {
 
 			// Unknown accounts are limited exactly alike: a 429 reveals nothing.
 			for i := 1; i <= 10; i++ {
-				if r := e.passwordGrant("nobody@example.com", "wrong password", from(attacker)...); r.status != http.StatusBadRequest {
+				if r := e.passwordGrant("nobody@example.com", "wrong password", from("203.0.113.8")...); r.status != http.StatusBadRequest {
 					t.Fatalf("unknown user, failure %d: %d %s", i, r.status, r.body)
 				}
 			}
-			want429(t, e.passwordGrant("nobody@example.com", "wrong password", from(attacker)...), 10, 15*time.Minute)
+			want429(t, e.passwordGrant("nobody@example.com", "wrong password", from("203.0.113.8")...), 10, 15*time.Minute)
 
-			// 20 failures from the attacker's address: every name is refused there now.
+			// 20 failures from one address, whatever the names: every name
+			// is refused there now.
+			for i := range 10 {
+				if r := e.passwordGrant(fmt.Sprintf("guess%d@example.com", i), "wrong password", from(attacker)...); r.status != http.StatusBadRequest {
+					t.Fatalf("failure %d from the address: %d %s", 11+i, r.status, r.body)
+				}
+			}
 			want429(t, e.passwordGrant("zed@example.com", "wrong password", from(attacker)...), 20, 5*time.Minute)
 
 			// Successful sign-ins count nothing.

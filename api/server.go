@@ -423,5 +423,5 @@ func cacheable(c *gin.Context, maxAge time.Duration) {
 // cancellations and network failures talking to the database.
 func isUnavailable(err error) bool {
 	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne)
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.As(err, &ne)
 }

@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 	"io"
 	"log/slog"
 	"math/big"
@@ -78,13 +77,13 @@ func (c testCert) write(t *testing.T, certFile, keyFile string, at time.Time) {
 	}
 }
 
-type fakeClock struct {
+type certClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *fakeClock) Now() time.Time         { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func (c *certClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *certClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 func TestCertReloader(t *testing.T) {
 	dir := t.TempDir()
@@ -97,7 +96,7 @@ func TestCertReloader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &fakeClock{t: time.Now()}
+	clk := &certClock{t: time.Now()}
 	r.now = clk.Now
 	serving := func() *big.Int {
 		t.Helper()
@@ -200,8 +199,12 @@ func TestServeTLS(t *testing.T) {
 	if res.TLS.PeerCertificates[0].SerialNumber.Cmp(first.serial) != 0 {
 		t.Fatal("not serving the configured certificate")
 	}
-	if _, err := http.Get(base + "/healthz"); err == nil {
-		t.Fatal("plain http answered on the TLS port")
+	// Plain http on the TLS port gets Go's fixed 400, never the API.
+	if res, err := http.Get(base + "/healthz"); err == nil {
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("plain http on the TLS port: %d", res.StatusCode)
+		}
 	}
 
 	// Rotate: new files, then SIGHUP (serve listens for it while running).
@@ -233,6 +236,7 @@ func TestServeTLS(t *testing.T) {
 func TestSlowlorisIsCutOff(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.HTTP.ReadHeaderTimeout = 300 * time.Millisecond
+	cfg.HTTP.ReadTimeout = time.Hour // only the header timeout may cut it off
 	base, stop := startServer(t, cfg)
 	defer stop()
 
@@ -246,7 +250,7 @@ func TestSlowlorisIsCutOff(t *testing.T) {
 		b, _ := io.ReadAll(bufio.NewReader(conn)) // returns at EOF or reset
 		closed <- b
 	}()
-	header := "GET /healthz HTTP/1.1\r\nHost: localhost\r\n" + strings.Repeat("X-Slow: loris\r\n", 200)
+	header := "GET /healthz HTTP/1.1\r\nHost: localhost\r\n" + strings.Repeat("X-Slow: loris\r\n", 60)
 	var got []byte
 	cutOff := false
 	for i := 0; i < len(header) && !cutOff; i++ {
@@ -282,11 +286,5 @@ func TestSlowlorisIsCutOff(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Fatalf("/healthz after the slowloris: %d", res.StatusCode)
-	}
-	var ne net.Error
-	if _, err := conn.Write([]byte("x")); err == nil || (errors.As(err, &ne) && ne.Timeout()) {
-		// A write into a closed TCP connection may still be buffered once;
-		// the read side above is the proof.
-		_ = err
 	}
 }
