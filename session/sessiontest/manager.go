@@ -22,6 +22,7 @@ var managerCases = []testCase{
 	{"ManagerRevokeAndCodes", testManagerRevokeAndCodes},
 	{"ManagerKeyRotation", testManagerKeyRotation},
 	{"ManagerTwoInstancesAgree", testManagerTwoInstances},
+	{"ManagerAutomaticRotation", testManagerAutomaticRotation},
 }
 
 type fakeClock struct {
@@ -272,4 +273,40 @@ func jwksHas(t *testing.T, m *session.Manager, kid string) bool {
 		}
 	}
 	return false
+}
+
+// With a rotation period, the first signing after the period publishes a
+// new key (once, whoever signs) that takes over after the pre-publication delay.
+func testManagerAutomaticRotation(t *testing.T, s session.Store) {
+	clk := &fakeClock{t: now()}
+	sealer, err := session.NewSealer(testKEK)
+	must(t, "sealer", err)
+	opts := session.KeyringOptions{PrePublish: 5 * time.Minute, RotationPeriod: time.Hour, Now: clk.Now, ReloadInterval: time.Second}
+	kr, err := session.NewKeyring(t.Context(), s, sealer, opts)
+	must(t, "keyring", err)
+	first, err := kr.Signer(t.Context())
+	must(t, "signer", err)
+	clk.Add(time.Hour + time.Second)
+	k, err := kr.Signer(t.Context())
+	must(t, "signer after the period", err)
+	if k.ID != first.ID {
+		t.Fatal("the new key signed before its pre-publication delay")
+	}
+	// A second instance signing now must not rotate again.
+	other, err := session.NewKeyring(t.Context(), s, sealer, opts)
+	must(t, "second keyring", err)
+	if _, err := other.Signer(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := kr.Keys(t.Context())
+	must(t, "keys", err)
+	if len(keys) != 2 {
+		t.Fatalf("%d keys after one period, want 2 (the old and one new)", len(keys))
+	}
+	clk.Add(5*time.Minute + time.Second)
+	k, err = kr.Signer(t.Context())
+	must(t, "signer after the delay", err)
+	if k.ID == first.ID {
+		t.Fatal("the rotated key does not sign after the delay")
+	}
 }
