@@ -82,44 +82,10 @@ func actor(c *gin.Context) accounts.Actor {
 	return accounts.Actor{ID: caller(c).user.ID, IP: c.ClientIP()}
 }
 
-// adminUserJSON is a user as the admin API lists it.
-type adminUserJSON struct {
-	ID            string    `json:"id"`
-	Email         *string   `json:"email"`
-	EmailVerified bool      `json:"email_verified"`
-	Name          string    `json:"name"`
-	Roles         []string  `json:"roles"`
-	Permissions   []string  `json:"permissions"`
-	HasPassword   bool      `json:"has_password"`
-	Disabled      bool      `json:"disabled"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
-}
-
 // adminUserDetailJSON is GET /admin/users/{id}.
 type adminUserDetailJSON struct {
-	adminUserJSON
-	Identities []identityJSON `json:"identities"`
-	Sessions   []sessionJSON  `json:"sessions"`
-}
-
-func (s *Server) adminUserView(u *accounts.User) adminUserJSON {
-	v := adminUserJSON{
-		ID:            u.ID,
-		EmailVerified: u.EmailVerified,
-		Name:          u.Name,
-		Roles:         nonNil(u.Roles),
-		Permissions:   nonNil(s.opts.Permissions(u.Roles)),
-		HasPassword:   u.HasPassword(),
-		Disabled:      u.Disabled,
-		CreatedAt:     u.CreatedAt.UTC(),
-		UpdatedAt:     u.UpdatedAt.UTC(),
-	}
-	if u.Email != "" {
-		e := u.Email
-		v.Email = &e
-	}
-	return v
+	userWithIdentitiesJSON
+	Sessions []sessionJSON `json:"sessions"`
 }
 
 // pageQuery reads limit (default 50, 1..200) and cursor.
@@ -157,13 +123,13 @@ func (s *Server) adminListUsers(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	out := make([]adminUserJSON, 0, len(users))
+	out := make([]userJSON, 0, len(users))
 	for _, u := range users {
-		out = append(out, s.adminUserView(u))
+		out = append(out, s.userBase(u))
 	}
 	c.JSON(http.StatusOK, struct {
-		Users      []adminUserJSON `json:"users"`
-		NextCursor string          `json:"next_cursor,omitempty"`
+		Users      []userJSON `json:"users"`
+		NextCursor string     `json:"next_cursor,omitempty"`
 	}{out, next})
 }
 
@@ -185,18 +151,7 @@ func (s *Server) adminGetUser(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	v := adminUserDetailJSON{adminUserJSON: s.adminUserView(u), Identities: []identityJSON{}, Sessions: []sessionJSON{}}
-	for _, id := range ids {
-		v.Identities = append(v.Identities, identityJSON{Provider: id.Provider, Subject: id.Subject, Email: id.Email, LinkedAt: id.LinkedAt.UTC()})
-	}
-	current := caller(c).session.ID
-	for _, ss := range list {
-		v.Sessions = append(v.Sessions, sessionJSON{
-			ID: ss.ID, CreatedAt: ss.CreatedAt.UTC(), LastUsedAt: ss.LastUsedAt.UTC(), ExpiresAt: ss.ExpiresAt.UTC(),
-			AMR: nonNil(ss.AMR), ClientID: ss.ClientID, UserAgent: ss.UserAgent, Current: ss.ID == current,
-		})
-	}
-	c.JSON(http.StatusOK, v)
+	c.JSON(http.StatusOK, adminUserDetailJSON{userWithIdentitiesJSON: s.userView(u, ids), Sessions: sessionViews(list, caller(c).session.ID)})
 }
 
 // adminSetRoles is PUT /admin/users/{id}/roles {"roles":[...]}: replaces the
@@ -218,7 +173,7 @@ func (s *Server) adminSetRoles(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, s.adminUserView(u))
+	c.JSON(http.StatusOK, s.userBase(u))
 }
 
 // adminDisable is POST /admin/users/{id}/disable: disables the user and
@@ -229,7 +184,7 @@ func (s *Server) adminDisable(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, s.adminUserView(u))
+	c.JSON(http.StatusOK, s.userBase(u))
 }
 
 // adminEnable is POST /admin/users/{id}/enable.
@@ -239,7 +194,7 @@ func (s *Server) adminEnable(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, s.adminUserView(u))
+	c.JSON(http.StatusOK, s.userBase(u))
 }
 
 // adminDelete is DELETE /admin/users/{id}: the user, its identities and

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -140,8 +139,6 @@ func clientAddr(c *gin.Context) string {
 
 // normalizeUsername is the account part of a key: user names compare like
 // e-mail addresses do in the store (trimmed, case-insensitive).
-func normalizeUsername(u string) string { return strings.ToLower(strings.TrimSpace(u)) }
-
 // setRateHeaders writes the RateLimit header fields of
 // draft-ietf-httpapi-ratelimit-headers (-07: RateLimit-Limit, -Remaining,
 // -Reset in seconds, and RateLimit-Policy "limit;w=window").
@@ -200,7 +197,7 @@ func (s *Server) guardPassword(c *gin.Context, username string) (*passwordGuard,
 	if s.rl == nil {
 		return nil, nil
 	}
-	addr, user := clientAddr(c), normalizeUsername(username)
+	addr, user := clientAddr(c), accounts.NormalizeEmail(username)
 	var keys []rateKey
 	for _, k := range []rateKey{
 		newRateKey(limitTokenIP, s.rl.PasswordPerIP, addr),

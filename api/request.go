@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -10,7 +11,9 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 )
@@ -46,7 +49,22 @@ func decodeJSON(c *gin.Context, dst any) error {
 	if err != nil || mt != "application/json" {
 		return badRequest("Content-Type must be application/json")
 	}
-	dec := json.NewDecoder(c.Request.Body)
+	// Read the (size-limited) body first: encoding/json would silently turn
+	// invalid UTF-8, or an escaped lone UTF-16 surrogate (\ud800), into
+	// U+FFFD, altering a password or an e-mail address instead of refusing
+	// it (RFC 8259 §8.1).
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return badRequest("could not read the request body")
+	}
+	if !utf8.Valid(body) || loneSurrogate(body) {
+		return badRequest("request body must be UTF-8 text (RFC 8259 §8.1)")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(dst); err != nil {
 		var mbe *http.MaxBytesError
 		var se *json.SyntaxError
@@ -70,10 +88,6 @@ func decodeJSON(c *gin.Context, dst any) error {
 		}
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
 		return badRequest("unexpected data after the JSON object")
 	}
 	return nil
@@ -144,4 +158,40 @@ func bearerToken(c *gin.Context) (token string, present bool) {
 // basicAuthHeader is used by tests and docs: RFC 6749 §2.3.1 encoding.
 func basicAuthHeader(id, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+}
+
+// loneSurrogate reports a \uXXXX escape of a UTF-16 surrogate that is not
+// a high surrogate followed by an escaped low one. Backslashes occur only
+// inside JSON strings, so scanning the whole text is enough.
+func loneSurrogate(b []byte) bool {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
+		return rune(v), err == nil
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		r, ok := hex4(i)
+		if !ok {
+			i++ // skip the escaped character (\" or \\ included)
+			continue
+		}
+		switch {
+		case r >= 0xD800 && r <= 0xDBFF:
+			lo, ok := hex4(i + 6)
+			if !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return true
+			}
+			i += 11
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		default:
+			i += 5
+		}
+	}
+	return false
 }

@@ -1,22 +1,17 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -159,7 +154,6 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 		e.ForwardedByClientIP = false
 	}
 	e.Use(s.requestID, s.observeHTTP, s.recoverer, s.accessLog, securityHeaders, s.limitBody)
-	e.Use(s.jsonText)
 	if opts.HSTS || strings.HasPrefix(opts.Issuer, "https://") {
 		e.Use(hsts)
 	}
@@ -289,70 +283,6 @@ func (s *Server) limitBody(c *gin.Context) {
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxBodyBytes)
 	c.Next()
-}
-
-// jsonText refuses JSON bodies that are not valid UTF-8 (RFC 8259 §8.1) or
-// that escape a lone UTF-16 surrogate (\ud800): encoding/json would turn
-// either into U+FFFD silently, altering a password or an e-mail address
-// instead of refusing it. It runs after limitBody, so the body it reads is
-// bounded; other content types pass untouched.
-func (s *Server) jsonText(c *gin.Context) {
-	if mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type")); err != nil || mt != "application/json" || c.Request.Body == nil {
-		c.Next()
-		return
-	}
-	b, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeError(c, http.StatusRequestEntityTooLarge, codeInvalidRequest, "request body too large")
-		} else {
-			writeError(c, http.StatusBadRequest, codeInvalidRequest, "could not read the request body")
-		}
-		return
-	}
-	if !utf8.Valid(b) || loneSurrogate(b) {
-		writeError(c, http.StatusBadRequest, codeInvalidRequest, "request body must be UTF-8 text (RFC 8259 §8.1)")
-		return
-	}
-	c.Request.Body = io.NopCloser(bytes.NewReader(b))
-	c.Next()
-}
-
-// loneSurrogate reports a \uXXXX escape of a UTF-16 surrogate that is not
-// a high surrogate followed by an escaped low one. Backslashes occur only
-// inside JSON strings, so scanning the whole text is enough.
-func loneSurrogate(b []byte) bool {
-	hex4 := func(i int) (rune, bool) {
-		if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
-			return 0, false
-		}
-		v, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
-		return rune(v), err == nil
-	}
-	for i := 0; i < len(b); i++ {
-		if b[i] != '\\' {
-			continue
-		}
-		r, ok := hex4(i)
-		if !ok {
-			i++ // skip the escaped character (\" or \\ included)
-			continue
-		}
-		switch {
-		case r >= 0xD800 && r <= 0xDBFF:
-			lo, ok := hex4(i + 6)
-			if !ok || lo < 0xDC00 || lo > 0xDFFF {
-				return true
-			}
-			i += 11
-		case r >= 0xDC00 && r <= 0xDFFF:
-			return true
-		default:
-			i += 5
-		}
-	}
-	return false
 }
 
 func securityHeaders(c *gin.Context) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -22,14 +23,20 @@ type tokenResponse struct {
 	Scope        string `json:"scope,omitempty"`
 }
 
-// token is POST /token (RFC 6749 §3.2).
-func (s *Server) token(c *gin.Context) {
+// clientForm reads the form body of /token or /revoke and authenticates
+// the client that sent it (nil when none identified itself).
+func (s *Server) clientForm(c *gin.Context) (url.Values, *Client, error) {
 	form, err := parseForm(c)
 	if err != nil {
-		s.respondError(c, err)
-		return
+		return nil, nil, err
 	}
 	client, err := s.authenticateClient(c, form)
+	return form, client, err
+}
+
+// token is POST /token (RFC 6749 §3.2).
+func (s *Server) token(c *gin.Context) {
+	form, client, err := s.clientForm(c)
 	if err != nil {
 		s.respondError(c, err)
 		return
@@ -134,12 +141,7 @@ func (s *Server) subject(u *accounts.User) session.Subject {
 // revoke is POST /revoke (RFC 7009): 200 whatever the token, unless the
 // request itself is malformed or the client fails authentication.
 func (s *Server) revoke(c *gin.Context) {
-	form, err := parseForm(c)
-	if err != nil {
-		s.respondError(c, err)
-		return
-	}
-	client, err := s.authenticateClient(c, form)
+	form, client, err := s.clientForm(c)
 	if err != nil {
 		s.respondError(c, err)
 		return

@@ -60,18 +60,24 @@ func (s *Server) bearer(c *gin.Context) {
 	c.Next()
 }
 
-// userJSON is the user object of /users/me and /signup.
+// userJSON is a user as the API shows it: the admin API's list entries.
 type userJSON struct {
-	ID            string         `json:"id"`
-	Email         *string        `json:"email"`
-	EmailVerified bool           `json:"email_verified"`
-	Name          string         `json:"name"`
-	Roles         []string       `json:"roles"`
-	Permissions   []string       `json:"permissions"`
-	HasPassword   bool           `json:"has_password"`
-	Disabled      bool           `json:"disabled,omitempty"`
-	Identities    []identityJSON `json:"identities"`
-	CreatedAt     time.Time      `json:"created_at"`
+	ID            string    `json:"id"`
+	Email         *string   `json:"email"`
+	EmailVerified bool      `json:"email_verified"`
+	Name          string    `json:"name"`
+	Roles         []string  `json:"roles"`
+	Permissions   []string  `json:"permissions"`
+	HasPassword   bool      `json:"has_password"`
+	Disabled      bool      `json:"disabled"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// userWithIdentitiesJSON is the user object of /users/me and /signup.
+type userWithIdentitiesJSON struct {
+	userJSON
+	Identities []identityJSON `json:"identities"`
 }
 
 type identityJSON struct {
@@ -81,7 +87,7 @@ type identityJSON struct {
 	LinkedAt time.Time `json:"linked_at"`
 }
 
-func (s *Server) userView(u *accounts.User, ids []*accounts.Identity) userJSON {
+func (s *Server) userBase(u *accounts.User) userJSON {
 	v := userJSON{
 		ID:            u.ID,
 		EmailVerified: u.EmailVerified,
@@ -90,13 +96,18 @@ func (s *Server) userView(u *accounts.User, ids []*accounts.Identity) userJSON {
 		Permissions:   nonNil(s.opts.Permissions(u.Roles)),
 		HasPassword:   u.HasPassword(),
 		Disabled:      u.Disabled,
-		Identities:    []identityJSON{},
 		CreatedAt:     u.CreatedAt.UTC(),
+		UpdatedAt:     u.UpdatedAt.UTC(),
 	}
 	if u.Email != "" {
 		e := u.Email
 		v.Email = &e
 	}
+	return v
+}
+
+func (s *Server) userView(u *accounts.User, ids []*accounts.Identity) userWithIdentitiesJSON {
+	v := userWithIdentitiesJSON{userJSON: s.userBase(u), Identities: []identityJSON{}}
 	for _, id := range ids {
 		v.Identities = append(v.Identities, identityJSON{Provider: id.Provider, Subject: id.Subject, Email: id.Email, LinkedAt: id.LinkedAt.UTC()})
 	}
@@ -212,14 +223,19 @@ func (s *Server) listSessions(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
+	c.JSON(http.StatusOK, gin.H{"sessions": sessionViews(list, p.session.ID)})
+}
+
+// sessionViews shows sessions, marking the caller's own as current.
+func sessionViews(list []*session.Session, currentID string) []sessionJSON {
 	out := make([]sessionJSON, 0, len(list))
 	for _, ss := range list {
 		out = append(out, sessionJSON{
 			ID: ss.ID, CreatedAt: ss.CreatedAt.UTC(), LastUsedAt: ss.LastUsedAt.UTC(), ExpiresAt: ss.ExpiresAt.UTC(),
-			AMR: nonNil(ss.AMR), ClientID: ss.ClientID, UserAgent: ss.UserAgent, Current: ss.ID == p.session.ID,
+			AMR: nonNil(ss.AMR), ClientID: ss.ClientID, UserAgent: ss.UserAgent, Current: ss.ID == currentID,
 		})
 	}
-	c.JSON(http.StatusOK, gin.H{"sessions": out})
+	return out
 }
 
 // endSession is DELETE /users/me/sessions/{id}.

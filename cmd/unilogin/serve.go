@@ -43,11 +43,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // address once listening (tests).
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string) error {
 	metrics := newMetrics() // instrument.go
-	// The rate-limit counters use the session store itself (captured
-	// before instrumentStores wraps it, which hides session.RateStore).
-	var rates session.RateStore
-	captureRates := func(st *stores) { rates, _ = st.sessions.(session.RateStore) }
-	c, err := openCore(ctx, cfg, log, captureRates, instrumentStores(metrics.DBDuration))
+	c, err := openCore(ctx, cfg, log, instrumentStores(metrics.DBDuration))
 	if err != nil {
 		return err
 	}
@@ -63,7 +59,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		return err
 	}
 	opts := withMetrics(apiOptions(cfg, log), metrics)
-	opts.RateLimits.Store = rates
+	// The rate-limit counters live in the session store (the timing
+	// wrapper passes session.RateStore through, so their queries are timed).
+	opts.RateLimits.Store, _ = c.stores.sessions.(session.RateStore)
 	srv, err := api.New(ctx, api.Deps{Accounts: c.accounts, Sessions: c.sessions, Providers: reg, Sealer: c.sealer}, opts)
 	if err != nil {
 		return err
