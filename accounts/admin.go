@@ -161,7 +161,7 @@ func (a *Admin) CreateUser(ctx context.Context, actor Actor, req CreateUserReque
 	if err := a.svc.store.CreateUser(ctx, u); err != nil {
 		return nil, err
 	}
-	err := a.record(ctx, actor, ActionUserCreate, u.ID, map[string]string{
+	err := a.Record(ctx, actor, ActionUserCreate, u.ID, map[string]string{
 		"email":          u.Email,
 		"roles":          strings.Join(u.Roles, ","),
 		"has_password":   strconv.FormatBool(u.HasPassword()),
@@ -192,7 +192,7 @@ func (a *Admin) SetRoles(ctx context.Context, actor Actor, id string, roles []st
 	if err != nil {
 		return nil, err
 	}
-	err = a.record(ctx, actor, ActionUserRolesSet, id, map[string]string{
+	err = a.Record(ctx, actor, ActionUserRolesSet, id, map[string]string{
 		"roles":          strings.Join(roles, ","),
 		"previous_roles": strings.Join(before.Roles, ","),
 	})
@@ -217,7 +217,7 @@ func (a *Admin) Disable(ctx context.Context, actor Actor, id string) (*User, int
 	if endErr != nil {
 		details["sessions_error"] = "ending the sessions failed"
 	}
-	if err := a.record(ctx, actor, ActionUserDisable, id, details); err != nil {
+	if err := a.Record(ctx, actor, ActionUserDisable, id, details); err != nil {
 		return nil, n, errors.Join(endErr, err)
 	}
 	if endErr != nil {
@@ -236,7 +236,7 @@ func (a *Admin) Enable(ctx context.Context, actor Actor, id string) (*User, erro
 	if err := a.svc.store.SetDisabled(ctx, id, false); err != nil {
 		return nil, err
 	}
-	if err := a.record(ctx, actor, ActionUserEnable, id, nil); err != nil {
+	if err := a.Record(ctx, actor, ActionUserEnable, id, nil); err != nil {
 		return nil, err
 	}
 	return a.svc.store.GetUser(ctx, id)
@@ -261,7 +261,7 @@ func (a *Admin) Delete(ctx context.Context, actor Actor, id string) error {
 	if endErr != nil {
 		details["sessions_error"] = "ending the sessions failed"
 	}
-	return errors.Join(endErr, a.record(ctx, actor, ActionUserDelete, id, details))
+	return errors.Join(endErr, a.Record(ctx, actor, ActionUserDelete, id, details))
 }
 
 // EndSessions ends every session of the user (event user.sessions.end) and
@@ -277,7 +277,7 @@ func (a *Admin) EndSessions(ctx context.Context, actor Actor, id string) (int, e
 	if err != nil {
 		return 0, err
 	}
-	return n, a.record(ctx, actor, ActionUserSessionsEnd, id, map[string]string{"sessions_ended": strconv.Itoa(n)})
+	return n, a.Record(ctx, actor, ActionUserSessionsEnd, id, map[string]string{"sessions_ended": strconv.Itoa(n)})
 }
 
 // ListUsers returns up to limit users with id > after, ordered by id,
@@ -330,8 +330,10 @@ func (a *Admin) endAll(ctx context.Context, id string) (int, error) {
 	return n, nil
 }
 
-// record appends the audit event of a committed action.
-func (a *Admin) record(ctx context.Context, actor Actor, action, target string, details map[string]string) error {
+// Record appends the audit event of a committed action or a security event
+// (sign-ins, links, revocations...). It runs detached from ctx's
+// cancellation: what happened is recorded even if the client went away.
+func (a *Admin) Record(ctx context.Context, actor Actor, action, target string, details map[string]string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), detachedTimeout)
 	defer cancel()
 	e := &AuditEvent{

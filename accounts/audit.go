@@ -13,9 +13,19 @@ const (
 	ActionUserEnable      = "user.enable"
 	ActionUserDelete      = "user.delete"
 	ActionUserSessionsEnd = "user.sessions.end"
+
+	// Security events, recorded by the HTTP layer and the key rotation.
+	ActionSignIn         = "auth.sign_in"        // details: method, client_id
+	ActionSignInFailed   = "auth.sign_in_failed" // details: method, reason (and username for passwords)
+	ActionIdentityLink   = "identity.link"       // details: provider, subject
+	ActionIdentityUnlink = "identity.unlink"     // details: provider
+	ActionPasswordChange = "user.password.change"
+	ActionSessionRevoke  = "session.revoke"        // details: session_id, via
+	ActionRefreshReuse   = "session.refresh_reuse" // details: session_id
+	ActionKeyRotate      = "keys.rotate"           // details: kid, algorithm, signs_from
 )
 
-// AuditEvent records one administrative action. Details hold context that
+// AuditEvent records one administrative action or security event. Details hold context that
 // makes the event readable later (the roles set, the e-mail of a deleted
 // user); they never hold secrets: no passwords, hashes or tokens.
 type AuditEvent struct {

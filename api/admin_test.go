@@ -104,8 +104,11 @@ func TestAdminRoutesRefuseMembers(t *testing.T) {
 			if err != nil || u.Disabled || !slices.Equal(u.Roles, []string{"member"}) {
 				t.Errorf("target after refused calls: %+v, %v", u, err)
 			}
-			if evs, _ := e.accounts.Store().(accounts.AuditStore).ListAudit(context.Background(), "", 10); len(evs) != 0 {
-				t.Errorf("refused calls were audited: %d events", len(evs))
+			evs, _ := e.accounts.Store().(accounts.AuditStore).ListAudit(context.Background(), "", 50)
+			for _, ev := range evs {
+				if !strings.HasPrefix(ev.Action, "auth.") { // the member's own sign-in is a security event
+					t.Errorf("refused call audited: %+v", ev)
+				}
 			}
 		})
 	}
@@ -472,7 +475,11 @@ func TestAdminActionsAreAudited(t *testing.T) {
 				if r.status != 200 || json.Unmarshal(r.body, &page) != nil {
 					t.Fatalf("audit: %d %s", r.status, r.body)
 				}
-				all = append(all, page.Events...)
+				for _, ev := range page.Events {
+					if !strings.HasPrefix(ev.Action, "auth.") { // sign-ins are security events, not admin actions
+						all = append(all, ev)
+					}
+				}
 				if cursor = page.NextCursor; cursor == "" {
 					break
 				}

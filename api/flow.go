@@ -272,6 +272,7 @@ func (s *Server) providerCallback(c *gin.Context) {
 	code, errCode := s.completeFlow(c, p, &fs)
 	s.metrics.providerLogin(p.AMR(), errCode)
 	if errCode != "" {
+		s.securityEvent(c, fs.LinkUserID, accounts.ActionSignInFailed, fs.LinkUserID, map[string]string{"method": p.AMR(), "reason": errCode, "client_id": fs.ClientID})
 		redirectError(c, fs.RedirectURI, errCode, fs.AppState)
 		return
 	}
@@ -385,14 +386,19 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 			}
 			return nil, err
 		}
+		s.securityEvent(c, ac.UserID, accounts.ActionIdentityLink, ac.UserID, map[string]string{"provider": payload.Link.Provider, "subject": payload.Link.Subject})
 	}
 	sub, err := s.loadSubject(c.Request.Context(), ac.UserID)
 	if err != nil {
 		return nil, err
 	}
-	return s.sessions.Start(c.Request.Context(), session.Grant{
+	pair, err := s.sessions.Start(c.Request.Context(), session.Grant{
 		Subject: sub, ClientID: client.ID, AMR: ac.AMR, UserAgent: coarseUserAgent(c.Request.UserAgent()),
 	})
+	if err == nil {
+		s.securityEvent(c, ac.UserID, accounts.ActionSignIn, ac.UserID, map[string]string{"method": strings.Join(ac.AMR, " "), "client_id": client.ID, "session_id": pair.SessionID})
+	}
+	return pair, err
 }
 
 // startLink is POST /users/me/identities/{provider}: returns a URL on
@@ -458,5 +464,6 @@ func (s *Server) unlink(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
+	s.securityEvent(c, pr.user.ID, accounts.ActionIdentityUnlink, pr.user.ID, map[string]string{"provider": c.Param("provider")})
 	c.Status(http.StatusNoContent)
 }

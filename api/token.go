@@ -90,16 +90,31 @@ func (s *Server) passwordGrant(c *gin.Context, client *Client, username, passwor
 	}
 	u, err := s.accounts.Authenticate(c.Request.Context(), username, password)
 	guard.done(c, err)
+	if errors.Is(err, accounts.ErrInvalidCredentials) {
+		s.securityEvent(c, "", accounts.ActionSignInFailed, "", map[string]string{
+			"method": "pwd", "reason": "invalid_credentials", "username": truncate(accounts.NormalizeEmail(username), 254)})
+	}
 	if err != nil {
 		return nil, err
 	}
-	return s.sessions.Start(c.Request.Context(), session.Grant{
+	pair, err := s.sessions.Start(c.Request.Context(), session.Grant{
 		Subject:   s.subject(u),
 		ClientID:  clientID(client),
 		AMR:       []string{"pwd"},
 		Scope:     scope,
 		UserAgent: coarseUserAgent(c.Request.UserAgent()),
 	})
+	if err == nil {
+		s.securityEvent(c, u.ID, accounts.ActionSignIn, u.ID, map[string]string{"method": "pwd", "client_id": clientID(client), "session_id": pair.SessionID})
+	}
+	return pair, err
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // refreshGrant is RFC 6749 §6 with rotation.
@@ -108,9 +123,11 @@ func (s *Server) refreshGrant(c *gin.Context, client *Client, token, scope strin
 		return nil, badRequest("refresh_token is required")
 	}
 	pair, err := s.sessions.Refresh(c.Request.Context(), token, clientID(client), scope, s.loadSubject)
-	if errors.Is(err, session.ErrRefreshReused) {
-		s.log(c).Warn("refresh token reuse detected; session revoked")
+	var reuse *session.ReuseError
+	if errors.As(err, &reuse) {
+		s.log(c).Warn("refresh token reuse detected; session revoked", "session_id", reuse.SessionID)
 		s.metrics.refreshReuse.Inc()
+		s.securityEvent(c, "", accounts.ActionRefreshReuse, reuse.UserID, map[string]string{"session_id": reuse.SessionID})
 	}
 	return pair, err
 }
@@ -151,14 +168,19 @@ func (s *Server) revoke(c *gin.Context) {
 		s.respondError(c, badRequest("token is required"))
 		return
 	}
-	err = s.sessions.Revoke(c.Request.Context(), token, clientID(client))
-	if err == nil && strings.Count(token, ".") == 2 {
+	ended, err := s.sessions.Revoke(c.Request.Context(), token, clientID(client))
+	if err == nil && ended == nil && strings.Count(token, ".") == 2 {
 		// An access token: end its session (RFC 7009 §2 allows it).
 		if claims, perr := s.sessions.ParseAccess(c.Request.Context(), token); perr == nil {
 			if clientID(client) == "" || claims.ClientID == clientID(client) {
-				err = s.sessions.End(c.Request.Context(), claims.Subject, claims.SessionID)
+				if err = s.sessions.End(c.Request.Context(), claims.Subject, claims.SessionID); err == nil {
+					ended = &session.Session{ID: claims.SessionID, UserID: claims.Subject}
+				}
 			}
 		}
+	}
+	if ended != nil {
+		s.securityEvent(c, "", accounts.ActionSessionRevoke, ended.UserID, map[string]string{"session_id": ended.ID, "via": "revoke"})
 	}
 	if err != nil && !errors.Is(err, session.ErrClientMismatch) && !errors.Is(err, session.ErrNotFound) {
 		s.respondError(c, err)

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,6 +12,15 @@ import (
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/session"
 )
+
+// securityEvent records a security event in the audit log (best effort:
+// a failure is logged, the request goes on). actorID is empty when the
+// actor is unknown (a failed sign-in, a presented token).
+func (s *Server) securityEvent(c *gin.Context, actorID, action, target string, details map[string]string) {
+	if err := s.admin.Record(c.Request.Context(), accounts.Actor{ID: actorID, IP: c.ClientIP()}, action, target, details); err != nil {
+		s.log(c).Warn("audit log", "action", action, "error", err.Error())
+	}
+}
 
 // principal is the authenticated caller of a bearer-protected route.
 type principal struct {
@@ -187,10 +197,12 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	if _, err := s.sessions.EndAll(c.Request.Context(), p.user.ID, p.session.ID); err != nil {
+	n, err := s.sessions.EndAll(c.Request.Context(), p.user.ID, p.session.ID)
+	if err != nil {
 		s.respondError(c, err)
 		return
 	}
+	s.securityEvent(c, p.user.ID, accounts.ActionPasswordChange, p.user.ID, map[string]string{"other_sessions_ended": strconv.Itoa(n)})
 	c.Status(http.StatusNoContent)
 }
 
@@ -201,6 +213,7 @@ func (s *Server) logout(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
+	s.securityEvent(c, p.user.ID, accounts.ActionSessionRevoke, p.user.ID, map[string]string{"session_id": p.session.ID, "via": "logout"})
 	c.Status(http.StatusNoContent)
 }
 
@@ -249,6 +262,7 @@ func (s *Server) endSession(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
+	s.securityEvent(c, p.user.ID, accounts.ActionSessionRevoke, p.user.ID, map[string]string{"session_id": c.Param("id"), "via": "sessions"})
 	c.Status(http.StatusNoContent)
 }
 

@@ -47,6 +47,9 @@ type KeyringOptions struct {
 	// be (default 10s). Keys live in the store; every instance reads them.
 	ReloadInterval time.Duration
 	Now            func() time.Time
+	// OnRotate, when set, is told of every rotation this instance makes
+	// (automatic or by Rotate), e.g. to record it in the audit log.
+	OnRotate func(ctx context.Context, k *SigningKey)
 }
 
 // Key is a loaded signing key.
@@ -257,6 +260,11 @@ func (kr *Keyring) rotate(ctx context.Context, s *keySet, now time.Time) (*Signi
 	}
 	if _, err := kr.reload(ctx, now); err != nil {
 		return nil, err
+	}
+	if kr.opts.OnRotate != nil {
+		meta := *nk
+		meta.Sealed = nil
+		kr.opts.OnRotate(ctx, &meta)
 	}
 	return nk, nil
 }

@@ -269,37 +269,40 @@ func (m *Manager) reuse(ctx context.Context, s *Session, succ string, now time.T
 	if err := m.store.DeleteSession(ctx, s.ID); err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("session: revoke after reuse: %w", err)
 	}
-	return ErrRefreshReused
+	return &ReuseError{SessionID: s.ID, UserID: s.UserID}
 }
 
-// Revoke ends the session of a refresh token (RFC 7009 §2.1). An unknown
-// or invalid token is not an error (§2.2). A caller that authenticated as a
+// Revoke ends the session of a refresh token (RFC 7009 §2.1) and returns
+// it (nil when there was none). An unknown or invalid token is not an
+// error (§2.2). A caller that authenticated as a
 // client (clientID non-empty) may revoke only that client's tokens; for
 // another client's it gets ErrClientMismatch. Without client authentication
 // possession of the token is the proof.
-func (m *Manager) Revoke(ctx context.Context, token, clientID string) error {
+func (m *Manager) Revoke(ctx context.Context, token, clientID string) (*Session, error) {
 	if token == "" || len(token) > 512 {
-		return nil
+		return nil, nil
 	}
 	rt, err := m.store.GetRefresh(ctx, HashToken(token))
 	if errors.Is(err, ErrNotFound) {
-		return nil
+		return nil, nil
 	} else if err != nil {
-		return err
+		return nil, err
 	}
 	s, err := m.store.GetSession(ctx, rt.SessionID)
 	if errors.Is(err, ErrNotFound) {
-		return nil
+		return nil, nil
 	} else if err != nil {
-		return err
+		return nil, err
 	}
 	if clientID != "" && subtle.ConstantTimeCompare([]byte(s.ClientID), []byte(clientID)) != 1 {
-		return ErrClientMismatch
+		return nil, ErrClientMismatch
 	}
-	if err := m.store.DeleteSession(ctx, s.ID); err != nil && !errors.Is(err, ErrNotFound) {
-		return err
+	if err := m.store.DeleteSession(ctx, s.ID); errors.Is(err, ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
 	}
-	return nil
+	return s, nil
 }
 
 // Authenticate verifies an access token and that its session is still live

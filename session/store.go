@@ -23,6 +23,15 @@ var (
 	ErrClientMismatch = errors.New("session: client mismatch")
 )
 
+// ReuseError is the ErrRefreshReused of one session: which family was
+// revoked, for the audit log.
+type ReuseError struct {
+	SessionID, UserID string
+}
+
+func (e *ReuseError) Error() string        { return ErrRefreshReused.Error() }
+func (e *ReuseError) Is(target error) bool { return target == ErrRefreshReused }
+
 // Session is one sign-in: the family of refresh tokens descended from it.
 // Its ID is the `sid` claim of every access token issued in it.
 type Session struct {

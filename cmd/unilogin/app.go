@@ -135,6 +135,9 @@ type core struct {
 	keyring  *session.Keyring
 	sessions *session.Manager
 	accounts *accounts.Service
+	// rotatedBy is the audit actor of key rotations made by this process:
+	// the server's automatic rotation, or the operator of `keys rotate`.
+	rotatedBy *string
 }
 
 // openCore opens the stores and builds the services; each wrap (e.g.
@@ -159,11 +162,15 @@ func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger, wrap ..
 		_ = st.close(context.Background())
 		return nil, err
 	}
+	rotatedBy := "system:automatic-rotation"
 	kr, err := session.NewKeyring(ctx, st.sessions, sealer, session.KeyringOptions{
 		Algorithm:      cfg.Tokens.Algorithm,
 		PrePublish:     cfg.Keys.PrePublish,
 		RotationPeriod: cfg.Keys.RotationPeriod,
 		TokenTTL:       cfg.Tokens.AccessTTL,
+		OnRotate: func(ctx context.Context, k *session.SigningKey) {
+			recordKeyRotation(ctx, st.accounts, rotatedBy, k, log)
+		},
 	})
 	if err != nil {
 		return fail(err)
@@ -194,7 +201,25 @@ func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger, wrap ..
 	if err != nil {
 		return fail(err)
 	}
-	return &core{cfg: cfg, stores: st, sealer: sealer, keyring: kr, sessions: mgr, accounts: acc}, nil
+	return &core{cfg: cfg, stores: st, sealer: sealer, keyring: kr, sessions: mgr, accounts: acc, rotatedBy: &rotatedBy}, nil
+}
+
+// recordKeyRotation puts a key rotation in the audit log, when the accounts
+// store keeps one (both backends do). A failure is logged, not fatal: the
+// rotation itself has happened.
+func recordKeyRotation(ctx context.Context, store accounts.Store, actor string, k *session.SigningKey, log *slog.Logger) {
+	audit, ok := store.(accounts.AuditStore)
+	if !ok {
+		return
+	}
+	e := &accounts.AuditEvent{
+		ID: accounts.NewID(), Time: time.Now().UTC().Truncate(time.Millisecond), Actor: actor,
+		Action: accounts.ActionKeyRotate, Target: k.ID,
+		Details: map[string]string{"algorithm": k.Algorithm, "signs_from": k.ActiveAt.UTC().Format(time.RFC3339)},
+	}
+	if err := audit.AppendAudit(context.WithoutCancel(ctx), e); err != nil && log != nil {
+		log.Warn("audit log: key rotation not recorded", "kid", k.ID, "error", err.Error())
+	}
 }
 
 func (c *core) Close(ctx context.Context) error { return c.stores.close(ctx) }

@@ -30,6 +30,7 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer c.Close(context.Background())
 	if sub == "rotate" {
+		*c.rotatedBy = cliActor()
 		k, err := c.keyring.Rotate(ctx)
 		if err != nil {
 			fmt.Fprintf(stderr, "unilogin keys rotate: %v\n", err)

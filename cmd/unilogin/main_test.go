@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/config"
 )
 
@@ -169,5 +170,19 @@ func TestKeysRotateAndList(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "published, not yet signing") || !strings.Contains(out.String(), "signing") || strings.Count(out.String(), "ES256") != 3 {
 		t.Fatalf("keys rotate:\n%s", out.String())
+	}
+	// The rotation is in the audit log, with the operator as actor.
+	cfg.DataDir = os.Getenv("UNILOGIN_DATA_DIR")
+	c, err := openCore(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	events, err := c.stores.accounts.(accounts.AuditStore).ListAudit(context.Background(), "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Action != accounts.ActionKeyRotate || !strings.HasPrefix(events[0].Actor, "cli:") {
+		t.Fatalf("audit log after keys rotate: %+v", events)
 	}
 }

@@ -145,11 +145,17 @@ func testManagerRevokeAndCodes(t *testing.T, s session.Store) {
 	clk := &fakeClock{t: now()}
 	m := newManager(t, s, clk, 10*time.Second)
 	p := startSession(t, m)
-	must(t, "revoke", m.Revoke(t.Context(), p.RefreshToken, ""))
+	ended, err := m.Revoke(t.Context(), p.RefreshToken, "")
+	must(t, "revoke", err)
+	if ended == nil || ended.ID != p.SessionID {
+		t.Fatalf("Revoke returned session %+v, want %s", ended, p.SessionID)
+	}
 	if _, err := m.Refresh(t.Context(), p.RefreshToken, "", "", subjectLoader); !errors.Is(err, session.ErrInvalidToken) {
 		t.Fatalf("refresh after revoke: %v", err)
 	}
-	must(t, "revoke unknown", m.Revoke(t.Context(), "unknown", ""))
+	if ended, err := m.Revoke(t.Context(), "unknown", ""); err != nil || ended != nil {
+		t.Fatalf("revoke unknown: %v %v", ended, err)
+	}
 
 	verifier := "a-verifier-of-enough-length-0123456789-abcdefgh"
 	code, err := m.IssueCode(t.Context(), session.CodeRequest{ClientID: "app", RedirectURI: "https://app/cb", CodeChallenge: session.S256(verifier), CodeChallengeMethod: "S256", UserID: "u1", AMR: []string{"github"}})
