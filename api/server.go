@@ -67,6 +67,8 @@ type Options struct {
 	// HSTS sends Strict-Transport-Security (set when serving TLS); it is
 	// also sent whenever the issuer is https.
 	HSTS bool
+	// Branding styles the hosted pages (pages.go; docs/hosted-ui.md).
+	Branding Branding
 }
 
 // Deps are the domain services the handlers call.
@@ -94,6 +96,7 @@ type Server struct {
 	admin    *accounts.Admin
 	rl       *RateLimits     // nil: no rate limits
 	cors     map[string]bool // allowed origins
+	pages    *pages          // hosted pages (pages.go)
 }
 
 // New builds the router.
@@ -136,6 +139,9 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.flow = flow
+	if err := s.initPages(); err != nil { // pages.go: hosted sign-in and account pages
+		return nil, err
+	}
 	if err := s.initAdmin(deps); err != nil {
 		return nil, err
 	}
@@ -209,6 +215,7 @@ func (s *Server) routes() {
 	e.GET("/auth/:provider/callback", s.limitPerIP(limitCallbackIP, browser), s.providerCallback)
 
 	s.adminRoutes(e)
+	s.pageRoutes(e) // pages.go
 }
 
 // --- middleware ---

@@ -36,6 +36,7 @@ func (s *Server) metadata(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{
 		"issuer":                                     iss,
 		"jwks_uri":                                   iss + "/.well-known/jwks.json",
+		"authorization_endpoint":                     iss + "/authorize",
 		"token_endpoint":                             iss + "/token",
 		"revocation_endpoint":                        iss + "/revoke",
 		"grant_types_supported":                      grants,

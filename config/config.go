@@ -32,6 +32,19 @@ type Config struct {
 
 	// RateLimits is abuse protection: request limits and bcrypt admission.
 	RateLimits RateLimits `yaml:"rate_limits"`
+
+	// Branding styles the hosted sign-in and account pages (docs/hosted-ui.md).
+	Branding Branding `yaml:"branding"`
+}
+
+// Branding is what the hosted pages show: name, logo and accent colour.
+type Branding struct {
+	// ProductName is the title of every hosted page (default "unilogin").
+	ProductName string `yaml:"product_name"`
+	// LogoURL is an https (or same-origin path) image shown above the forms; empty: none.
+	LogoURL string `yaml:"logo_url"`
+	// AccentColor is a CSS hex colour (#rgb or #rrggbb) for buttons and links.
+	AccentColor string `yaml:"accent_color"`
 }
 
 // RateLimits configures abuse protection (docs/security.md). The counters

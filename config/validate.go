@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Problem is one invalid setting: the YAML key path (e.g.
@@ -59,7 +60,23 @@ func (c *Config) Validate() []Problem {
 	v.providers(c.Providers)
 	v.positive("sweep_interval", c.SweepInterval)
 	v.rateLimits(c.RateLimits)
+	v.branding(c.Branding)
 	return v.problems
+}
+
+var accentRE = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+
+// branding checks what the hosted pages put into HTML and CSS.
+func (v *validator) branding(b Branding) {
+	if utf8.RuneCountInString(b.ProductName) > 60 {
+		v.add("branding.product_name", "must be at most 60 characters")
+	}
+	if b.LogoURL != "" && !strings.HasPrefix(b.LogoURL, "https://") && !(strings.HasPrefix(b.LogoURL, "/") && !strings.HasPrefix(b.LogoURL, "//")) {
+		v.add("branding.logo_url", "must be an https URL or a path on this server starting with /")
+	}
+	if b.AccentColor != "" && !accentRE.MatchString(b.AccentColor) {
+		v.add("branding.accent_color", "must be a hex colour like #2557d6 or #25d, not %q", b.AccentColor)
+	}
 }
 
 type validator struct{ problems []Problem }

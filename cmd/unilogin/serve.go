@@ -158,6 +158,9 @@ func apiOptions(cfg *config.Config, log *slog.Logger) api.Options {
 		RateLimits:     rateLimits(cfg.RateLimits),
 		CORSOrigins:    cfg.HTTP.CORSOrigins,
 		HSTS:           cfg.HTTP.TLS.CertFile != "",
+		Branding: api.Branding{
+			ProductName: cfg.Branding.ProductName, LogoURL: cfg.Branding.LogoURL, AccentColor: cfg.Branding.AccentColor,
+		},
 	}
 }
 

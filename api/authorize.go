@@ -1,0 +1,287 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session"
+)
+
+// errGenericSignin is the one message of a failed password sign-in: wrong
+// password, unknown and disabled user look the same (CONTRACT.md).
+const errGenericSignin = "The email address or password is incorrect."
+
+// checkAuthz validates an app's request like /auth/{p}/login does. A bad
+// client or redirect URI is shown (showErr), never redirected; once the
+// redirect URI is known good, other problems go back to the app (redirErr).
+func (s *Server) checkAuthz(r authzRequest) (showErr error, redirErr string) {
+	cl, err := s.checkRedirect(r.ClientID, r.RedirectURI)
+	if err != nil {
+		return err, ""
+	}
+	if err := checkChallenge(cl, r.Challenge, r.Method); err != nil || len(r.State) > 1024 {
+		return nil, codeInvalidRequest
+	}
+	return nil, ""
+}
+
+// authorize is GET /authorize, the RFC 6749 §4.1.1 authorization endpoint:
+// it validates the app's request and shows the sign-in page, or, when this
+// browser already has a hosted-page session, answers with a code at once.
+func (s *Server) authorize(c *gin.Context) {
+	q := c.Request.URL.Query()
+	for _, k := range []string{"response_type", "client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method"} {
+		if len(q[k]) > 1 {
+			s.pageError(c, http.StatusBadRequest, "This sign-in link is not valid", fmt.Sprintf("The parameter %q is repeated.", k))
+			return
+		}
+	}
+	req := authzFrom(q)
+	showErr, redirErr := s.checkAuthz(req)
+	if showErr != nil {
+		var ae *apiError
+		msg := "The app sent an invalid sign-in request."
+		if errors.As(showErr, &ae) {
+			msg = "The app sent an invalid sign-in request: " + ae.description + "."
+		}
+		s.pageError(c, http.StatusBadRequest, "This sign-in link is not valid", msg)
+		return
+	}
+	switch rt := q.Get("response_type"); {
+	case rt == "":
+		redirectError(c, req.RedirectURI, codeInvalidRequest, req.State)
+		return
+	case rt != "code":
+		redirectError(c, req.RedirectURI, "unsupported_response_type", req.State)
+		return
+	}
+	if redirErr != "" {
+		redirectError(c, req.RedirectURI, redirErr, req.State)
+		return
+	}
+	pu, err := s.loadPage(c)
+	if err != nil {
+		redirectError(c, req.RedirectURI, codeUnavailable, req.State)
+		return
+	}
+	if pu != nil {
+		// Already signed in at unilogin: no form, a code at once.
+		s.finishAuthz(c, req, pu.user.ID, pu.sess.AMR)
+		return
+	}
+	s.showSignin(c, http.StatusOK, req, "", "")
+}
+
+// finishAuthz ends a sign-in at the app: redirect_uri?code=...&state=...,
+// the code redeemed at POST /token exactly like the provider flow's.
+func (s *Server) finishAuthz(c *gin.Context, req authzRequest, userID string, amr []string) {
+	code, err := s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
+		ClientID: req.ClientID, RedirectURI: req.RedirectURI, CodeChallenge: req.Challenge, CodeChallengeMethod: req.Method,
+		UserID: userID, AMR: amr,
+	})
+	if err != nil {
+		redirectError(c, req.RedirectURI, s.flowErrorCode(c, err), req.State)
+		return
+	}
+	redirectTo(c, req.RedirectURI, url.Values{"code": {code}, "state": {req.State}})
+}
+
+// showSignin renders the sign-in page; req may be empty (signing in to the
+// account page).
+func (s *Server) showSignin(c *gin.Context, status int, req authzRequest, email, errMsg string) {
+	d := &pageData{Title: "Sign in", CSRF: s.preCSRF(c), Req: req, Email: email, Error: errMsg,
+		SignupURL: "/register", AppName: req.ClientID}
+	if req.present() {
+		d.SignupURL = "/register?" + req.query().Encode()
+	}
+	for _, p := range s.provs.List() {
+		u := "/account/signin/" + p.ID()
+		if req.present() {
+			u = "/auth/" + p.ID() + "/login?" + req.query().Encode()
+		}
+		d.Providers = append(d.Providers, providerLink{ID: p.ID(), Name: p.Name(), URL: u})
+	}
+	s.render(c, status, "signin.html", d)
+}
+
+// signinPage is GET /signin: sign in to the account page.
+func (s *Server) signinPage(c *gin.Context) {
+	pu, err := s.loadPage(c)
+	if err != nil {
+		s.pageErr(c, err)
+		return
+	}
+	if pu != nil {
+		c.Redirect(http.StatusSeeOther, "/account")
+		return
+	}
+	s.showSignin(c, http.StatusOK, authzRequest{}, "", "")
+}
+
+// formAuthz reads and validates the app's request from a form's hidden
+// fields; false when the error page was shown.
+func (s *Server) formAuthz(c *gin.Context, form url.Values) (authzRequest, bool) {
+	req := authzFrom(form)
+	if !req.present() {
+		return req, true
+	}
+	if showErr, redirErr := s.checkAuthz(req); showErr != nil || redirErr != "" {
+		s.pageError(c, http.StatusBadRequest, "This sign-in link is not valid", "The app sent an invalid sign-in request.")
+		return req, false
+	}
+	return req, true
+}
+
+// signinSubmit is POST /signin, the password form (with or without an app's request).
+func (s *Server) signinSubmit(c *gin.Context) {
+	form, ok := s.pageForm(c)
+	if !ok {
+		return
+	}
+	req, ok := s.formAuthz(c, form)
+	if !ok {
+		return
+	}
+	pu, err := s.loadPage(c)
+	if err != nil {
+		s.pageErr(c, err)
+		return
+	}
+	if !s.csrfOK(c, form.Get("csrf"), pu, true) {
+		s.csrfFailed(c)
+		return
+	}
+	email, password := form.Get("email"), form.Get("password")
+	if email == "" || password == "" {
+		s.showSignin(c, http.StatusBadRequest, req, email, "Enter your email address and your password.")
+		return
+	}
+	// The password grant's limits: checked before any bcrypt work, counted after a failure.
+	guard, err := s.guardPassword(c, email)
+	if err != nil {
+		s.pageErr(c, err)
+		return
+	}
+	u, err := s.accounts.Authenticate(c.Request.Context(), email, password)
+	guard.done(c, err)
+	if errors.Is(err, accounts.ErrInvalidCredentials) {
+		s.metrics.Login("pwd", OutcomeFailure)
+		s.showSignin(c, http.StatusBadRequest, req, email, errGenericSignin)
+		return
+	} else if err != nil {
+		s.pageErr(c, err)
+		return
+	}
+	s.metrics.Login("pwd", OutcomeSuccess)
+	if err := s.startPageSession(c, u, []string{"pwd"}); err != nil {
+		s.pageErr(c, err)
+		return
+	}
+	if req.present() {
+		s.finishAuthz(c, req, u.ID, []string{"pwd"})
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/account")
+}
+
+// signupPage is GET /register.
+func (s *Server) signupPage(c *gin.Context) {
+	req := authzFrom(c.Request.URL.Query())
+	if req.present() {
+		if showErr, redirErr := s.checkAuthz(req); showErr != nil || redirErr != "" {
+			s.pageError(c, http.StatusBadRequest, "This sign-up link is not valid", "The app sent an invalid sign-in request.")
+			return
+		}
+	}
+	s.showSignup(c, http.StatusOK, req, "", "", nil)
+}
+
+func (s *Server) showSignup(c *gin.Context, status int, req authzRequest, email, name string, fieldErr map[string]string) {
+	d := &pageData{Title: "Create your account", CSRF: s.preCSRF(c), Req: req, Email: email, Name: name,
+		FieldError: fieldErr, SigninURL: "/signin", AppName: req.ClientID}
+	if req.present() {
+		q := req.query()
+		q.Set("response_type", "code")
+		d.SigninURL = "/authorize?" + q.Encode()
+	}
+	if len(fieldErr) > 0 {
+		d.Error = "Please correct the marked fields."
+	}
+	s.render(c, status, "signup.html", d)
+}
+
+// signupSubmit is POST /register: creates a password user (the signup
+// limit of POST /signup applies), signs the browser in and, with an app's
+// request, answers the app with a code.
+func (s *Server) signupSubmit(c *gin.Context) {
+	restoreWriter(c)
+	form, ok := s.pageForm(c)
+	if !ok {
+		return
+	}
+	req, ok := s.formAuthz(c, form)
+	if !ok {
+		return
+	}
+	if !s.csrfOK(c, form.Get("csrf"), nil, true) {
+		s.csrfFailed(c)
+		return
+	}
+	email, password, name := form.Get("email"), form.Get("password"), form.Get("name")
+	u, err := s.accounts.Signup(c.Request.Context(), accounts.SignupRequest{Email: email, Password: password, Name: name})
+	var ve *accounts.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		field := ve.Field
+		if field != "email" && field != "name" {
+			field = "password"
+		}
+		s.showSignup(c, http.StatusBadRequest, req, email, name, map[string]string{field: ve.Reason})
+		return
+	case errors.Is(err, accounts.ErrEmailTaken):
+		s.showSignup(c, http.StatusConflict, req, email, name, map[string]string{"email": "An account with this email address already exists. Sign in instead."})
+		return
+	case err != nil:
+		s.pageErr(c, err)
+		return
+	}
+	if err := s.startPageSession(c, u, []string{"pwd"}); err != nil {
+		s.pageErr(c, err)
+		return
+	}
+	if req.present() {
+		s.finishAuthz(c, req, u.ID, []string{"pwd"})
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/account")
+}
+
+// signout is POST /signout: ends the page session's unilogin session.
+func (s *Server) signout(c *gin.Context) {
+	if _, err := parseForm(c); err != nil {
+		s.pageErr(c, err)
+		return
+	}
+	pu, err := s.loadPage(c)
+	if err != nil {
+		s.pageErr(c, err)
+		return
+	}
+	if pu != nil {
+		if !s.csrfOK(c, c.Request.PostForm.Get("csrf"), pu, false) {
+			s.csrfFailed(c)
+			return
+		}
+		if err := s.sessions.End(c.Request.Context(), pu.user.ID, pu.sess.ID); err != nil && !errors.Is(err, session.ErrNotFound) {
+			s.pageErr(c, err)
+			return
+		}
+	}
+	s.clearCookie(c, pageCookie, "/")
+	s.render(c, http.StatusOK, "signedout.html", &pageData{Title: "Signed out", SigninURL: "/signin"})
+}

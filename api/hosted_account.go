@@ -1,0 +1,298 @@
+package api
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/providers"
+	"github.com/unilogin/unilogin/session"
+)
+
+// Fixed texts of the account page, chosen by a code in its query string
+// (never the query text itself).
+var (
+	accountNotices = map[string]string{
+		"linked":   "The identity was linked. You can now sign in with it.",
+		"unlinked": "The identity was unlinked.",
+		"revoked":  "The session was signed out.",
+		"password": "Your password was saved. Your other sessions were signed out.",
+	}
+	accountErrors = map[string]string{
+		codeIdentityLinked:  "That account at the provider is already linked to another user.",
+		codeAccountExists:   "You already have an identity at this provider linked; unlink it first.",
+		codeAccessDenied:    "The provider did not confirm your identity.",
+		codeUnavailable:     "The provider is unavailable right now; try again later.",
+		codeInvalidRequest:  "The request was invalid; try again.",
+		codeServerError:     "Something went wrong; try again later.",
+		"session_not_found": "That session had already ended.",
+	}
+)
+
+// requirePage loads the page session of an account route; without one
+// the browser goes to the sign-in page (GET) or gets the error page (POST).
+func (s *Server) requirePage(c *gin.Context) *pageUser {
+	pu, err := s.loadPage(c)
+	if err != nil {
+		s.pageErr(c, err)
+		return nil
+	}
+	if pu == nil {
+		if c.Request.Method == http.MethodGet {
+			c.Redirect(http.StatusSeeOther, "/signin")
+			c.Abort()
+			return nil
+		}
+		s.pageError(c, http.StatusUnauthorized, "You are signed out", "Your session has ended. Sign in again to manage your account.")
+		return nil
+	}
+	return pu
+}
+
+// accountPOST is the start of every account form: a page session and its CSRF token.
+func (s *Server) accountPOST(c *gin.Context) (*pageUser, url.Values) {
+	form, ok := s.pageForm(c)
+	if !ok {
+		return nil, nil
+	}
+	pu := s.requirePage(c)
+	if pu == nil {
+		return nil, nil
+	}
+	if !s.csrfOK(c, form.Get("csrf"), pu, false) {
+		s.csrfFailed(c)
+		return nil, nil
+	}
+	return pu, form
+}
+
+// accountPage is GET /account.
+func (s *Server) accountPage(c *gin.Context) {
+	pu := s.requirePage(c)
+	if pu == nil {
+		return
+	}
+	d := &pageData{Notice: accountNotices[c.Query("done")], Error: accountErrors[c.Query("error")]}
+	s.showAccount(c, http.StatusOK, pu, d)
+}
+
+func (s *Server) showAccount(c *gin.Context, status int, pu *pageUser, d *pageData) {
+	ctx := c.Request.Context()
+	ids, err := s.accounts.Store().ListIdentities(ctx, pu.user.ID)
+	if err != nil {
+		s.pageErr(c, err)
+		return
+	}
+	list, err := s.sessions.List(ctx, pu.user.ID)
+	if err != nil {
+		s.pageErr(c, err)
+		return
+	}
+	d.Title, d.CSRF, d.User, d.HasPassword = "Your account", pu.ps.CSRF, pu.user, pu.user.HasPassword()
+	linked := map[string]bool{}
+	for _, id := range ids {
+		linked[id.Provider] = true
+		name := id.Provider
+		if p, ok := s.provs.Get(id.Provider); ok {
+			name = p.Name()
+		}
+		d.Identities = append(d.Identities, identityView{Provider: id.Provider, Name: name, Email: id.Email,
+			LinkedAt: id.LinkedAt, Last: !pu.user.HasPassword() && len(ids) == 1})
+	}
+	for _, p := range s.provs.List() {
+		if !linked[p.ID()] {
+			d.Linkable = append(d.Linkable, providerLink{ID: p.ID(), Name: p.Name(), URL: "/account/link/" + p.ID()})
+		}
+	}
+	for _, ss := range list {
+		app := ss.ClientID
+		switch app {
+		case "":
+			app = "sign-in pages"
+		case accountClientID:
+			app = "account page"
+		}
+		d.Sessions = append(d.Sessions, sessionView{ID: ss.ID, Device: ss.UserAgent, Method: strings.Join(ss.AMR, ", "),
+			App: app, CreatedAt: ss.CreatedAt, LastUsedAt: ss.LastUsedAt, Current: ss.ID == pu.sess.ID})
+	}
+	s.render(c, status, "account.html", d)
+}
+
+// accountPassword is POST /account/password: change or set the password;
+// ends every other session (like POST /users/me/password).
+func (s *Server) accountPassword(c *gin.Context) {
+	pu, form := s.accountPOST(c)
+	if pu == nil {
+		return
+	}
+	err := s.accounts.SetPassword(c.Request.Context(), pu.user.ID, form.Get("current_password"), form.Get("new_password"))
+	var ve *accounts.ValidationError
+	switch {
+	case errors.Is(err, accounts.ErrInvalidCredentials):
+		s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: "Please correct the marked field.",
+			FieldError: map[string]string{"current_password": "The current password is incorrect."}})
+		return
+	case errors.As(err, &ve):
+		s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: "Please correct the marked field.",
+			FieldError: map[string]string{"new_password": ve.Reason}})
+		return
+	case err != nil:
+		s.pageErr(c, err)
+		return
+	}
+	if _, err := s.sessions.EndAll(c.Request.Context(), pu.user.ID, pu.sess.ID); err != nil {
+		s.pageErr(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/account?done=password")
+}
+
+// accountRevoke is POST /account/sessions/revoke: ends one of the user's
+// sessions (form field id); ending this browser's own signs it out.
+func (s *Server) accountRevoke(c *gin.Context) {
+	pu, form := s.accountPOST(c)
+	if pu == nil {
+		return
+	}
+	id := form.Get("id")
+	err := s.sessions.End(c.Request.Context(), pu.user.ID, id)
+	if errors.Is(err, session.ErrNotFound) {
+		c.Redirect(http.StatusSeeOther, "/account?error=session_not_found")
+		return
+	} else if err != nil {
+		s.pageErr(c, err)
+		return
+	}
+	if id == pu.sess.ID {
+		s.clearCookie(c, pageCookie, "/")
+		s.render(c, http.StatusOK, "signedout.html", &pageData{Title: "Signed out", SigninURL: "/signin"})
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/account?done=revoked")
+}
+
+// accountUnlink is POST /account/unlink/{provider}; the last way to sign
+// in cannot be unlinked (409, explained on the page).
+func (s *Server) accountUnlink(c *gin.Context) {
+	pu, _ := s.accountPOST(c)
+	if pu == nil {
+		return
+	}
+	err := s.accounts.Unlink(c.Request.Context(), pu.user.ID, c.Param("provider"))
+	switch {
+	case errors.Is(err, accounts.ErrLastLoginMethod):
+		s.showAccount(c, http.StatusConflict, pu, &pageData{Error: "This is the only way left to sign in to your account, " +
+			"so it cannot be unlinked. Set a password or link another provider first."})
+		return
+	case errors.Is(err, accounts.ErrNotFound):
+		s.showAccount(c, http.StatusNotFound, pu, &pageData{Error: "No identity of this provider is linked."})
+		return
+	case err != nil:
+		s.pageErr(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/account?done=unlinked")
+}
+
+// accountLink is POST /account/link/{provider}: starts the link flow of
+// flow.go for the built-in client, with a link ticket for this user.
+func (s *Server) accountLink(c *gin.Context) {
+	pu, _ := s.accountPOST(c)
+	if pu == nil {
+		return
+	}
+	p, ok := s.provs.Get(c.Param("provider"))
+	if !ok {
+		s.pageError(c, http.StatusNotFound, "Unknown provider", "This provider is not enabled.")
+		return
+	}
+	s.startAccountFlow(c, p, pu.user.ID)
+}
+
+// accountProviderSignin is GET /account/signin/{provider}: sign in to the
+// account page with a provider (the built-in client, no app involved).
+func (s *Server) accountProviderSignin(c *gin.Context) {
+	p, ok := s.provs.Get(c.Param("provider"))
+	if !ok {
+		s.pageError(c, http.StatusNotFound, "Unknown provider", "This provider is not enabled.")
+		return
+	}
+	s.startAccountFlow(c, p, "")
+}
+
+// startAccountFlow runs the provider flow of flow.go as the built-in
+// client: a PKCE verifier and state kept in a sealed cookie for the
+// callback to redeem the code server-side. linkUser set: a link flow.
+func (s *Server) startAccountFlow(c *gin.Context, p providers.Provider, linkUser string) {
+	af := accountFlow{State: providers.RandomString(), Verifier: providers.NewPKCEVerifier(), Link: linkUser != "",
+		Expires: s.now().Add(flowTTL)}
+	challenge := session.S256(af.Verifier)
+	q := url.Values{
+		"client_id": {accountClientID}, "redirect_uri": {s.pages.callbackURL}, "state": {af.State},
+		"code_challenge": {challenge}, "code_challenge_method": {"S256"},
+	}
+	if linkUser != "" {
+		q.Set("link", s.flow.seal(linkTicket{
+			UserID: linkUser, Provider: p.ID(), ClientID: accountClientID, RedirectURI: s.pages.callbackURL,
+			Challenge: challenge, Expires: af.Expires,
+		}, "link-ticket"))
+	}
+	s.setCookie(c, acctFlowCookie, s.flow.seal(af, "account-flow"), acctFlowPath, flowTTL)
+	c.Redirect(http.StatusSeeOther, "/auth/"+p.ID()+"/login?"+q.Encode())
+}
+
+// accountCallback is GET /account/callback, the built-in client's redirect
+// URI: checks the state against the sealed cookie and redeems the code at
+// once with its verifier (codeGrant, as POST /token would; a link commits
+// here). A sign-in becomes the page session; a link's extra session ends.
+func (s *Server) accountCallback(c *gin.Context) {
+	var af accountFlow
+	state := c.Query("state")
+	if !s.openCookie(c, acctFlowCookie, "account-flow", &af) || s.now().After(af.Expires) ||
+		subtle.ConstantTimeCompare([]byte(state), []byte(af.State)) != 1 {
+		s.pageError(c, http.StatusBadRequest, "This sign-in cannot be completed",
+			"No sign-in from this browser is in progress, or it took too long. Start again.")
+		return
+	}
+	s.clearCookie(c, acctFlowCookie, acctFlowPath)
+	if e := c.Query("error"); e != "" {
+		if _, known := accountErrors[e]; !known {
+			e = codeServerError
+		}
+		if af.Link {
+			c.Redirect(http.StatusSeeOther, "/account?error="+e)
+			return
+		}
+		msg := accountErrors[e]
+		if e == codeAccountExists {
+			msg = "An account with this email address already exists. Sign in with your password, then link the provider from your account page."
+		}
+		s.showSignin(c, http.StatusBadRequest, authzRequest{}, "", msg)
+		return
+	}
+	pair, err := s.codeGrant(c, s.clients[accountClientID], accountClientID, c.Query("code"), s.pages.callbackURL, af.Verifier)
+	if err != nil {
+		if af.Link {
+			c.Redirect(http.StatusSeeOther, "/account?error="+codeInvalidRequest)
+			return
+		}
+		s.pageErr(c, err)
+		return
+	}
+	if af.Link {
+		// The link is committed; the session codeGrant started is not needed.
+		if err := s.sessions.End(c.Request.Context(), pair.UserID, pair.SessionID); err != nil && !errors.Is(err, session.ErrNotFound) {
+			s.pageErr(c, err)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, "/account?done=linked")
+		return
+	}
+	s.setPageCookie(c, pair.SessionID, pair.UserID)
+	c.Redirect(http.StatusSeeOther, "/account")
+}

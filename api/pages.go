@@ -1,0 +1,313 @@
+package api
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/unilogin/unilogin/accounts"
+)
+
+// Branding styles the hosted pages (config `branding`).
+type Branding struct {
+	ProductName string // default "unilogin"
+	LogoURL     string // https URL or a path on this server; empty: no logo
+	AccentColor string // CSS hex colour; default #2557d6
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static/unilogin.css
+var baseCSS []byte
+
+// pages holds what the hosted pages need, prepared once in New.
+type pages struct {
+	tmpl        *template.Template
+	css         []byte // the stylesheet: --accent first, then static/unilogin.css
+	brand       Branding
+	callbackURL string // <issuer>/account/callback, the built-in client's redirect URI
+}
+
+var accentRE = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+
+// pageCSP lets the pages load their own stylesheet and a logo; no script
+// at all. form-action is left out: Chrome applies it to the redirect that
+// ends a sign-in at the app.
+const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self' https:; frame-ancestors 'none'; base-uri 'none'"
+
+// initPages parses the templates and registers the built-in client of the
+// account pages (docs/hosted-ui.md, "Linking from the account page").
+func (s *Server) initPages() error {
+	b := s.opts.Branding
+	if strings.TrimSpace(b.ProductName) == "" {
+		b.ProductName = "unilogin"
+	}
+	if !accentRE.MatchString(b.AccentColor) { // config validates; never put anything else into CSS
+		b.AccentColor = "#2557d6"
+	}
+	if b.LogoURL != "" && !strings.HasPrefix(b.LogoURL, "https://") && !(strings.HasPrefix(b.LogoURL, "/") && !strings.HasPrefix(b.LogoURL, "//")) {
+		b.LogoURL = ""
+	}
+	tmpl, err := template.New("").Funcs(template.FuncMap{
+		"when": func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+	}).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return fmt.Errorf("api: hosted page templates: %w", err)
+	}
+	css := append([]byte(":root { --accent: "+b.AccentColor+"; }\n"), baseCSS...)
+	s.pages = &pages{tmpl: tmpl, css: css, brand: b, callbackURL: s.opts.Issuer + "/account/callback"}
+	if _, taken := s.clients[accountClientID]; taken {
+		return fmt.Errorf("api: client id %q is reserved for the hosted account pages", accountClientID)
+	}
+	s.clients[accountClientID] = &Client{ID: accountClientID, RedirectURIs: []string{s.pages.callbackURL}}
+	return nil
+}
+
+func (s *Server) pageRoutes(e *gin.Engine) {
+	e.GET("/static/unilogin.css", s.stylesheet)
+	e.GET("/authorize", s.authorize)
+	e.GET("/signin", s.signinPage)
+	e.POST("/signin", s.signinSubmit)
+	e.GET("/register", s.signupPage)
+	e.POST("/register", s.pageLimit(limitSignupIP, func(r RateLimits) Rate { return r.SignupPerIP }), s.signupSubmit)
+	e.POST("/signout", s.signout)
+
+	e.GET("/account", s.accountPage)
+	e.POST("/account/password", s.accountPassword)
+	e.POST("/account/sessions/revoke", s.accountRevoke)
+	e.POST("/account/link/:provider", s.accountLink)
+	e.POST("/account/unlink/:provider", s.accountUnlink)
+	e.GET("/account/signin/:provider", s.accountProviderSignin)
+	e.GET("/account/callback", s.accountCallback)
+}
+
+func (s *Server) stylesheet(c *gin.Context) {
+	cacheable(c, time.Hour)
+	c.Data(http.StatusOK, "text/css; charset=utf-8", s.pages.css)
+}
+
+// authzRequest is an app's RFC 6749 §4.1.1 request, carried through the
+// sign-in and sign-up forms as hidden fields and validated again on POST.
+type authzRequest struct {
+	ClientID, RedirectURI, State, Challenge, Method string
+}
+
+func (r authzRequest) present() bool { return r.ClientID != "" || r.RedirectURI != "" }
+
+// query is the request as /authorize or /auth/{p}/login parameters.
+func (r authzRequest) query() url.Values {
+	q := url.Values{}
+	for k, v := range map[string]string{"client_id": r.ClientID, "redirect_uri": r.RedirectURI, "state": r.State,
+		"code_challenge": r.Challenge, "code_challenge_method": r.Method} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
+}
+
+func authzFrom(v url.Values) authzRequest {
+	return authzRequest{ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"), State: v.Get("state"),
+		Challenge: v.Get("code_challenge"), Method: v.Get("code_challenge_method")}
+}
+
+type providerLink struct {
+	ID, Name, URL string
+}
+
+// pageData is what every template gets; each page uses its part.
+type pageData struct {
+	Brand      Branding
+	Title      string
+	CSRF       string
+	Error      string // shown at the top of the form, role="alert"
+	FieldError map[string]string
+	Notice     string
+	Email      string
+	Name       string
+	Req        authzRequest
+	AppName    string // the client id of the app being signed in to
+	Providers  []providerLink
+	SignupURL  string
+	SigninURL  string
+	RetryAfter string
+
+	// account page
+	User        *accounts.User
+	Identities  []identityView
+	Linkable    []providerLink
+	Sessions    []sessionView
+	HasPassword bool
+}
+
+type identityView struct {
+	Provider, Name, Email string
+	LinkedAt              time.Time
+	Last                  bool // the only way left to sign in: Unlink is refused
+}
+
+type sessionView struct {
+	ID, Device, Method, App string
+	CreatedAt, LastUsedAt   time.Time
+	Current                 bool
+}
+
+// render executes a page template with the page headers.
+func (s *Server) render(c *gin.Context, status int, name string, d *pageData) {
+	d.Brand = s.pages.brand
+	var buf bytes.Buffer
+	if err := s.pages.tmpl.ExecuteTemplate(&buf, name, d); err != nil {
+		s.log(c).Error("render page", slog.String("page", name), slog.String("error", err.Error()))
+		c.AbortWithStatus(http.StatusInternalServerError)
+		return
+	}
+	c.Header("Content-Type", "text/html; charset=utf-8") // replaces a held JSON error's
+	c.Header("Content-Security-Policy", pageCSP)
+	c.Header("Cache-Control", "no-store")
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	c.Abort()
+}
+
+// pageError shows the error page.
+func (s *Server) pageError(c *gin.Context, status int, title, message string) {
+	d := &pageData{Title: title, Error: message}
+	if ra := c.Writer.Header().Get("Retry-After"); ra != "" && (status == http.StatusTooManyRequests || status >= 500) {
+		d.RetryAfter = ra
+	}
+	s.render(c, status, "error.html", d)
+}
+
+// pageErr shows err on the error page, mapped like respondError maps it for
+// the API (the same table); 5xx pages never show internal details.
+func (s *Server) pageErr(c *gin.Context, err error) {
+	var ae *apiError
+	var ve *accounts.ValidationError
+	switch {
+	case errors.Is(err, errRateLimited):
+		s.pageError(c, http.StatusTooManyRequests, "Too many attempts", "Too many attempts from this network. Wait a little, then try again.")
+		return
+	case errors.As(err, &ae):
+		s.pageError(c, ae.status, "Something is wrong with this request", ae.description)
+		return
+	case errors.As(err, &ve):
+		s.pageError(c, http.StatusBadRequest, "Something is wrong with this request", ve.Error())
+		return
+	}
+	for _, m := range mapping {
+		if errors.Is(err, m.err) {
+			if m.status >= 500 {
+				s.log(c).Warn("page request failed", slog.String("error", err.Error()))
+				c.Header("Retry-After", "5")
+				s.pageError(c, m.status, "Temporarily unavailable", "The service is busy or unavailable right now. Please try again in a moment.")
+				return
+			}
+			s.pageError(c, m.status, "Something went wrong", m.description)
+			return
+		}
+	}
+	if isUnavailable(err) {
+		s.log(c).Error("dependency unavailable", slog.String("error", err.Error()))
+		c.Header("Retry-After", "5")
+		s.pageError(c, http.StatusServiceUnavailable, "Temporarily unavailable", "The service is busy or unavailable right now. Please try again in a moment.")
+		return
+	}
+	s.log(c).Error("internal error", slog.String("error", err.Error()))
+	s.pageError(c, http.StatusInternalServerError, "Something went wrong", "An internal error occurred. Please try again later.")
+}
+
+func (s *Server) csrfFailed(c *gin.Context) {
+	s.pageError(c, http.StatusForbidden, "This form has expired",
+		"The form could not be verified (it is too old or was sent from another site). Go back, reload the page and try again.")
+}
+
+// pageForm parses a page's form body; a bad one gets the error page.
+func (s *Server) pageForm(c *gin.Context) (url.Values, bool) {
+	form, err := parseForm(c)
+	if err != nil {
+		s.pageErr(c, err)
+		return nil, false
+	}
+	return form, true
+}
+
+// heldWriter keeps an error answer (status >= 400) of the middleware it
+// wraps from being written, so that pageLimit can show it as a page.
+type heldWriter struct {
+	gin.ResponseWriter
+	held int
+}
+
+func (w *heldWriter) WriteHeader(code int) {
+	if code >= 400 {
+		w.held = code
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *heldWriter) Write(b []byte) (int, error) {
+	if w.held != 0 {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *heldWriter) WriteString(str string) (int, error) {
+	if w.held != 0 {
+		return len(str), nil
+	}
+	return w.ResponseWriter.WriteString(str)
+}
+
+func (w *heldWriter) WriteHeaderNow() {
+	if w.held == 0 {
+		w.ResponseWriter.WriteHeaderNow()
+	}
+}
+
+// pageLimit is limitPerIP for a page: the same counters, but a refusal
+// (429 with Retry-After, or 503 when the counter store fails) is shown as
+// the error page instead of JSON.
+func (s *Server) pageLimit(name string, rate func(RateLimits) Rate) gin.HandlerFunc {
+	limit := s.limitPerIP(name, rate)
+	return func(c *gin.Context) {
+		orig := c.Writer
+		hw := &heldWriter{ResponseWriter: orig}
+		c.Writer = hw
+		passed := false
+		c.Set("unilogin.page_limit_next", func() { c.Writer = orig; passed = true })
+		// limitPerIP calls c.Next on success; the handlers after it must
+		// write to the real writer, so the first thing they see restores it.
+		limit(c)
+		if !passed {
+			c.Writer = orig
+			if hw.held == 0 {
+				return
+			}
+			if hw.held == http.StatusTooManyRequests {
+				s.pageErr(c, errRateLimited)
+			} else {
+				s.pageErr(c, errUnavailable)
+			}
+		}
+	}
+}
+
+// restoreWriter undoes pageLimit's writer swap; every handler behind a
+// pageLimit calls it first.
+func restoreWriter(c *gin.Context) {
+	if f, ok := c.Get("unilogin.page_limit_next"); ok {
+		f.(func())()
+	}
+}
