@@ -171,6 +171,8 @@ func (s *Server) signinSubmit(c *gin.Context) {
 	guard.done(c, err)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
 		s.metrics.Login("pwd", OutcomeFailure)
+		s.securityEvent(c, "", accounts.ActionSignInFailed, "", map[string]string{
+			"method": "pwd", "reason": "invalid_credentials", "username": truncate(accounts.NormalizeEmail(email), 254), "via": "hosted"})
 		s.showSignin(c, http.StatusBadRequest, req, email, errGenericSignin)
 		return
 	} else if err != nil {
@@ -178,10 +180,17 @@ func (s *Server) signinSubmit(c *gin.Context) {
 		return
 	}
 	s.metrics.Login("pwd", OutcomeSuccess)
+	s.passwordSignedIn(c, u, req)
+}
+
+// passwordSignedIn ends a password sign-in or sign-up on the hosted pages:
+// the browser gets a page session, then the app a code, or the account page.
+func (s *Server) passwordSignedIn(c *gin.Context, u *accounts.User, req authzRequest) {
 	if err := s.startPageSession(c, u, []string{"pwd"}); err != nil {
 		s.pageErr(c, err)
 		return
 	}
+	s.securityEvent(c, u.ID, accounts.ActionSignIn, u.ID, map[string]string{"method": "pwd", "via": "hosted"})
 	if req.present() {
 		s.finishAuthz(c, req, u.ID, []string{"pwd"})
 		return
@@ -250,15 +259,7 @@ func (s *Server) signupSubmit(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
-	if err := s.startPageSession(c, u, []string{"pwd"}); err != nil {
-		s.pageErr(c, err)
-		return
-	}
-	if req.present() {
-		s.finishAuthz(c, req, u.ID, []string{"pwd"})
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/account")
+	s.passwordSignedIn(c, u, req)
 }
 
 // signout is POST /signout: ends the page session's unilogin session.
@@ -281,6 +282,7 @@ func (s *Server) signout(c *gin.Context) {
 			s.pageErr(c, err)
 			return
 		}
+		s.securityEvent(c, pu.user.ID, accounts.ActionSessionRevoke, pu.user.ID, map[string]string{"session_id": pu.sess.ID, "via": "sign-out"})
 	}
 	s.clearCookie(c, pageCookie, "/")
 	s.render(c, http.StatusOK, "signedout.html", &pageData{Title: "Signed out", SigninURL: "/signin"})

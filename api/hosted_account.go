@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -145,10 +146,12 @@ func (s *Server) accountPassword(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
-	if _, err := s.sessions.EndAll(c.Request.Context(), pu.user.ID, pu.sess.ID); err != nil {
+	n, err := s.sessions.EndAll(c.Request.Context(), pu.user.ID, pu.sess.ID)
+	if err != nil {
 		s.pageErr(c, err)
 		return
 	}
+	s.securityEvent(c, pu.user.ID, accounts.ActionPasswordChange, pu.user.ID, map[string]string{"other_sessions_ended": strconv.Itoa(n), "via": "hosted"})
 	c.Redirect(http.StatusSeeOther, "/account?done=password")
 }
 
@@ -168,6 +171,7 @@ func (s *Server) accountRevoke(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
+	s.securityEvent(c, pu.user.ID, accounts.ActionSessionRevoke, pu.user.ID, map[string]string{"session_id": id, "via": "account page"})
 	if id == pu.sess.ID {
 		s.clearCookie(c, pageCookie, "/")
 		s.render(c, http.StatusOK, "signedout.html", &pageData{Title: "Signed out", SigninURL: "/signin"})
@@ -196,6 +200,7 @@ func (s *Server) accountUnlink(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
+	s.securityEvent(c, pu.user.ID, accounts.ActionIdentityUnlink, pu.user.ID, map[string]string{"provider": c.Param("provider"), "via": "account page"})
 	c.Redirect(http.StatusSeeOther, "/account?done=unlinked")
 }
 

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/unilogin/unilogin/accounts"
 	"time"
 
 	"github.com/unilogin/unilogin/providers/providertest"
@@ -227,6 +229,21 @@ func TestHostedSigninForm(t *testing.T) {
 	b.get("/account")
 	isPage(t, b.post("/signout", nil), 200, "signed out")
 	isPage(t, b.get("/authorize?"+authorizeQuery(publicApp()).Encode()), 200, `id="password"`)
+
+	// The hosted sign-ins, failures and sign-out are in the audit log.
+	events, err := e.accounts.Store().(accounts.AuditStore).ListAudit(context.Background(), "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosted := map[string]int{}
+	for _, ev := range events {
+		if ev.Details["via"] == "hosted" || ev.Details["via"] == "sign-out" {
+			hosted[ev.Action]++
+		}
+	}
+	if hosted[accounts.ActionSignInFailed] != 2 || hosted[accounts.ActionSignIn] != 2 || hosted[accounts.ActionSessionRevoke] != 1 {
+		t.Fatalf("hosted audit events = %v", hosted)
+	}
 }
 
 func TestHostedSignupForm(t *testing.T) {
