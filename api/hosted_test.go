@@ -8,10 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/unilogin/unilogin/accounts"
 	"time"
 
+	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/providers/providertest"
 )
 
