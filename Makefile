@@ -25,11 +25,19 @@ race-all:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/unilogin
 
-## lint: gofmt and go vet
+## lint: gofmt, go vet and staticcheck (the pinned version, installed into $(GOBIN) on first use)
+STATICCHECK_VERSION := v0.8.2
+GOBIN    ?= $(shell $(GO) env GOPATH)/bin
+STATICCHECK := $(GOBIN)/staticcheck
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@if ! "$(STATICCHECK)" -version 2>/dev/null | grep -q '$(STATICCHECK_VERSION:v%=%)'; then \
+	  echo "installing staticcheck $(STATICCHECK_VERSION)"; \
+	  GOBIN="$(GOBIN)" $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); \
+	fi
+	"$(STATICCHECK)" ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

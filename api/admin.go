@@ -12,7 +12,7 @@ import (
 	"github.com/unilogin/unilogin/accounts"
 )
 
-// PermissionUsersAdmin guards every /admin route (CONTRACT.md,
+// PermissionUsersAdmin guards every /admin route (docs/http-api.md,
 // Authorization and administration).
 const PermissionUsersAdmin = "users:admin"
 

@@ -13,21 +13,21 @@ import (
 )
 
 // errGenericSignin is the one message of a failed password sign-in: wrong
-// password, unknown and disabled user look the same (CONTRACT.md).
+// password, unknown and disabled user look the same (docs/security.md).
 const errGenericSignin = "The email address or password is incorrect."
 
 // checkAuthz validates an app's request like /auth/{p}/login does. A bad
 // client or redirect URI is shown (showErr), never redirected; once the
 // redirect URI is known good, other problems go back to the app (redirErr).
-func (s *Server) checkAuthz(r authzRequest) (showErr error, redirErr string) {
+func (s *Server) checkAuthz(r authzRequest) (redirErr string, showErr error) {
 	cl, err := s.checkRedirect(r.ClientID, r.RedirectURI)
 	if err != nil {
-		return err, ""
+		return "", err
 	}
 	if err := checkChallenge(cl, r.Challenge, r.Method); err != nil || len(r.State) > 1024 {
-		return nil, codeInvalidRequest
+		return codeInvalidRequest, nil
 	}
-	return nil, ""
+	return "", nil
 }
 
 // authorize is GET /authorize, the RFC 6749 §4.1.1 authorization endpoint:
@@ -42,7 +42,7 @@ func (s *Server) authorize(c *gin.Context) {
 		}
 	}
 	req := authzFrom(q)
-	showErr, redirErr := s.checkAuthz(req)
+	redirErr, showErr := s.checkAuthz(req)
 	if showErr != nil {
 		var ae *apiError
 		msg := "The app sent an invalid sign-in request."
@@ -130,7 +130,7 @@ func (s *Server) formAuthz(c *gin.Context, form url.Values) (authzRequest, bool)
 	if !req.present() {
 		return req, true
 	}
-	if showErr, redirErr := s.checkAuthz(req); showErr != nil || redirErr != "" {
+	if redirErr, showErr := s.checkAuthz(req); showErr != nil || redirErr != "" {
 		s.pageError(c, http.StatusBadRequest, "This sign-in link is not valid", "The app sent an invalid sign-in request.")
 		return req, false
 	}
@@ -202,7 +202,7 @@ func (s *Server) passwordSignedIn(c *gin.Context, u *accounts.User, req authzReq
 func (s *Server) signupPage(c *gin.Context) {
 	req := authzFrom(c.Request.URL.Query())
 	if req.present() {
-		if showErr, redirErr := s.checkAuthz(req); showErr != nil || redirErr != "" {
+		if redirErr, showErr := s.checkAuthz(req); showErr != nil || redirErr != "" {
 			s.pageError(c, http.StatusBadRequest, "This sign-up link is not valid", "The app sent an invalid sign-in request.")
 			return
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/unilogin/unilogin/session"
 )
 
-// Error codes (CONTRACT.md, Conventions; RFC 6749 §5.2; RFC 6750 §3.1).
+// Error codes (docs/http-api.md, Errors; RFC 6749 §5.2; RFC 6750 §3.1).
 const (
 	codeInvalidRequest       = "invalid_request"
 	codeInvalidClient        = "invalid_client"

@@ -386,3 +386,9 @@ func githubUser(id int64, login, email string, verified bool) providertest.GitHu
 	}
 	return u
 }
+
+// basicAuthHeader is RFC 6749 §2.3.1 client authentication: the id and
+// secret form-encoded, then HTTP Basic.
+func basicAuthHeader(id, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+}

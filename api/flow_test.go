@@ -19,7 +19,7 @@ import (
 	"github.com/unilogin/unilogin/providers/providertest"
 )
 
-// The browser flow of CONTRACT.md, "External providers (browser flow)",
+// The browser flow of docs/http-api.md, "External providers",
 // driven like a browser through the real router against fake upstreams.
 
 func TestFlowSignInWithEachProvider(t *testing.T) {

@@ -213,7 +213,7 @@ func TestAccessTokenVerifiesWithGoJose(t *testing.T) {
 			t.Fatal("the JWKS publishes a private key")
 		}
 	}
-	jws, err := jose.ParseSigned(tk.AccessToken, []jose.SignatureAlgorithm{jose.ES256})
+	jws, err := jose.ParseSignedCompact(tk.AccessToken, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		t.Fatal(err)
 	}

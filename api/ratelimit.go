@@ -28,7 +28,7 @@ type Rate struct {
 
 func (r Rate) on() bool { return r.Limit > 0 && r.Window > 0 }
 
-// RateLimits configure abuse protection (CONTRACT.md, Operations;
+// RateLimits configure abuse protection (docs/http-api.md, Operations;
 // docs/security.md). The zero value turns every limit off. Counters are
 // fixed windows kept in the database (session.RateStore), so every instance
 // on one database enforces one limit.
@@ -51,7 +51,7 @@ type RateLimits struct {
 	BrowserLoginPerIP Rate
 }
 
-// DefaultRateLimits are the defaults of CONTRACT.md (and of config).
+// DefaultRateLimits are the documented defaults (docs/http-api.md, and config).
 func DefaultRateLimits() RateLimits {
 	return RateLimits{
 		PasswordPerIP:        Rate{20, 5 * time.Minute},

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -153,11 +152,6 @@ func bearerToken(c *gin.Context) (token string, present bool) {
 		return "", true
 	}
 	return strings.TrimSpace(rest), true
-}
-
-// basicAuthHeader is used by tests and docs: RFC 6749 §2.3.1 encoding.
-func basicAuthHeader(id, secret string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
 }
 
 // loneSurrogate reports a \uXXXX escape of a UTF-16 surrogate that is not

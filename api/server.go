@@ -220,10 +220,6 @@ func (s *Server) routes() {
 
 // --- middleware ---
 
-type ctxKey int
-
-const loggerKey ctxKey = iota
-
 func (s *Server) requestID(c *gin.Context) {
 	id := c.GetHeader("X-Request-ID")
 	if !validRequestID(id) {

@@ -34,7 +34,7 @@ const principalKey = "unilogin.principal"
 func caller(c *gin.Context) *principal { return c.MustGet(principalKey).(*principal) }
 
 // bearer authenticates RFC 6750 bearer tokens and checks that the session
-// is live and the user enabled (CONTRACT.md, Tokens).
+// is live and the user enabled (docs/http-api.md, Tokens).
 func (s *Server) bearer(c *gin.Context) {
 	token, present := bearerToken(c)
 	if !present {

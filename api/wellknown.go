@@ -49,7 +49,6 @@ func (s *Server) metadata(c *gin.Context) {
 		"subject_types_supported":                    []string{"public"},
 		"access_token_signing_alg_values_supported":  s.sessions.Keys().Algorithms(),
 		"claims_supported":                           []string{"iss", "sub", "aud", "exp", "iat", "jti", "sid", "amr", "email", "email_verified", "roles", "scope", "client_id"},
-		"service_documentation":                      iss + "/",
 	})
 }
 

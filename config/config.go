@@ -91,7 +91,7 @@ type HTTP struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// CORSOrigins is the explicit list of browser origins allowed to call the API.
 	CORSOrigins []string `yaml:"cors_origins"`
-	// MaxBodyBytes limits request bodies (default 64 KiB, CONTRACT.md).
+	// MaxBodyBytes limits request bodies (default 64 KiB).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	TLS          TLS   `yaml:"tls"`
 

@@ -78,7 +78,7 @@ func TestDefaultsValidateClean(t *testing.T) {
 	if ps := c.Validate(); ps != nil {
 		t.Fatalf("Default().Validate() = %v, want none", ps)
 	}
-	// The values CONTRACT.md fixes.
+	// The documented defaults (docs/configuration.md).
 	checks := []struct {
 		name      string
 		got, want any
@@ -170,7 +170,7 @@ func TestFullExampleLoadsAndValidates(t *testing.T) {
 	}
 }
 
-// TestPrecedence: environment over YAML over defaults (CONTRACT.md).
+// TestPrecedence: environment over YAML over defaults (docs/configuration.md).
 func TestPrecedence(t *testing.T) {
 	tests := []struct {
 		name string
@@ -281,7 +281,7 @@ func TestEveryEnvVarIsApplied(t *testing.T) {
 	for _, name := range []string{"UNILOGIN_CONFIG", "UNILOGIN_HTTP_ADDR", "UNILOGIN_DATA_DIR", "UNILOGIN_ISSUER",
 		"UNILOGIN_BCRYPT_COST", "UNILOGIN_REFRESH_REUSE_GRACE", "MONGODB_URI", "UNILOGIN_MONGODB_DATABASE"} {
 		if !seen[name] {
-			t.Errorf("CONTRACT.md variable %s missing from EnvVars()", name)
+			t.Errorf("documented variable %s missing from EnvVars()", name)
 		}
 	}
 }
