@@ -60,7 +60,7 @@ type Identity struct {
 }
 
 // NormalizeEmail returns the case-folded key under which an e-mail address is
-// unique. Addresses compare case-insensitively (CONTRACT.md, Conventions).
+// unique. Addresses compare case-insensitively (docs/http-api.md, Conventions).
 func NormalizeEmail(email string) string {
 	return strings.ToLower(strings.TrimSpace(email))
 }

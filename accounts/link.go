@@ -74,7 +74,7 @@ type EmailOwner struct {
 }
 
 // DecideLink is the linking decision, pure and exhaustively tested
-// (CONTRACT.md, External providers):
+// (docs/http-api.md, External providers):
 //   - a known identity signs its user in;
 //   - else, when a user has the same e-mail:
 //   - that user's e-mail is unverified: refuse (account_exists). Linking

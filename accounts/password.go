@@ -3,17 +3,18 @@ package accounts
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	_ "embed"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
-	"github.com/trustelem/zxcvbn/frequency"
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Password rules (CONTRACT.md, OWASP ASVS 5.0 V6.2).
+// Password rules (docs/http-api.md, OWASP ASVS 5.0 V6.2).
 const (
 	MinPasswordLength = 8   // Unicode code points
 	MaxPasswordLength = 256 // Unicode code points
@@ -34,19 +35,25 @@ type ValidationError struct {
 func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
 func (e *ValidationError) Unwrap() error { return e.Err }
 
-// commonPasswords holds the passwords of at least MinPasswordLength code
-// points from zxcvbn's ranked list of the 30,000 most common passwords
-// (which contains the top 3,000 the contract asks for), lower-cased.
-var commonPasswords = func() map[string]struct{} {
-	list := frequency.FrequencyLists["passwords"]
-	m := make(map[string]struct{}, len(list)/2)
-	for _, p := range list {
-		if utf8.RuneCountInString(p) >= MinPasswordLength {
-			m[strings.ToLower(p)] = struct{}{}
+// commonPasswordList is the ranked list of the most common passwords of at
+// least MinPasswordLength code points, lower-cased, one a line; its header
+// names its origin (zxcvbn-ts) and licence.
+//
+//go:embed data/common-passwords.txt
+var commonPasswordList string
+
+// commonPasswords is the list as a set, built on first use (not at start-up).
+var commonPasswords = sync.OnceValue(func() map[string]struct{} {
+	m := make(map[string]struct{}, 18000)
+	for line := range strings.Lines(commonPasswordList) {
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
 		}
+		m[line] = struct{}{}
 	}
 	return m
-}()
+})
 
 // CheckPassword applies the password rules: 8 to 256 code points of valid
 // UTF-8, anything allowed (spaces included), no composition rules, and not
@@ -65,7 +72,7 @@ func CheckPassword(field, pw string) error {
 	if n > MaxPasswordLength {
 		return invalid(fmt.Sprintf("must be at most %d characters long", MaxPasswordLength))
 	}
-	if _, common := commonPasswords[strings.ToLower(pw)]; common {
+	if _, common := commonPasswords()[strings.ToLower(pw)]; common {
 		return invalid("is one of the most commonly used passwords and easy to guess; choose another")
 	}
 	return nil
