@@ -71,6 +71,9 @@ func NormalizeEmail(email string) string {
 // the other returns ErrEmailTaken. Every method returns ErrNotFound for an
 // unknown id. Implementations are safe for concurrent use.
 type Store interface {
+	// AuditStore: every backend keeps the audit log next to the users.
+	AuditStore
+
 	// CreateUser inserts u (u.ID set by the caller). ErrEmailTaken when another
 	// user has the same normalized e-mail. A user without e-mail never collides.
 	CreateUser(ctx context.Context, u *User) error

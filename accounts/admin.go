@@ -26,7 +26,8 @@ type SessionEnder interface {
 
 // AdminOptions configure an Admin.
 type AdminOptions struct {
-	// Audit keeps the audit log. Required.
+	// Audit keeps the audit log; nil: the service's store (tests inject a
+	// failing one).
 	Audit AuditStore
 	// Sessions ends the sessions of disabled and deleted users. Required.
 	Sessions SessionEnder
@@ -57,8 +58,11 @@ const MaxRoles = 64
 
 // NewAdmin returns an Admin over svc.
 func NewAdmin(svc *Service, opts AdminOptions) (*Admin, error) {
-	if svc == nil || opts.Audit == nil || opts.Sessions == nil {
-		return nil, errors.New("accounts: NewAdmin needs a service, an audit store and a session ender")
+	if svc == nil || opts.Sessions == nil {
+		return nil, errors.New("accounts: NewAdmin needs a service and a session ender")
+	}
+	if opts.Audit == nil {
+		opts.Audit = svc.store
 	}
 	return &Admin{svc: svc, audit: opts.Audit, sessions: opts.Sessions, roles: slices.Clone(opts.Roles)}, nil
 }

@@ -38,9 +38,8 @@ type AuditEvent struct {
 	IP      string // the actor's client address; empty from the CLI
 }
 
-// AuditStore keeps the audit log: append-only, read newest first. The
-// accounts backends (sqlitestore, mongostore) implement it next to Store.
-// Implementations are safe for concurrent use.
+// AuditStore keeps the audit log: append-only, read newest first. It is
+// part of Store: every accounts backend keeps one. Implementations are safe for concurrent use.
 type AuditStore interface {
 	// AppendAudit stores e (e.ID set by the caller; an error when an event
 	// with that id exists). The store keeps no reference to e or its map.

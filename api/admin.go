@@ -22,25 +22,12 @@ const (
 	maxPageLimit     = 200
 )
 
-// initAdmin builds the administration use cases over the accounts store's
-// audit log (or deps.Audit).
+// initAdmin takes the administration use cases from deps.
 func (s *Server) initAdmin(deps Deps) error {
-	if deps.Accounts == nil || deps.Sessions == nil {
-		return errors.New("api: Deps.Accounts and Deps.Sessions are required")
+	if deps.Accounts == nil || deps.Sessions == nil || deps.Admin == nil {
+		return errors.New("api: Deps.Accounts, Deps.Sessions and Deps.Admin are required")
 	}
-	audit := deps.Audit
-	if audit == nil {
-		a, ok := deps.Accounts.Store().(accounts.AuditStore)
-		if !ok {
-			return errors.New("api: the accounts store keeps no audit log (accounts.AuditStore); set Deps.Audit")
-		}
-		audit = a
-	}
-	adm, err := accounts.NewAdmin(deps.Accounts, accounts.AdminOptions{Audit: audit, Sessions: deps.Sessions, Roles: s.opts.Roles})
-	if err != nil {
-		return err
-	}
-	s.admin = adm
+	s.admin = deps.Admin
 	return nil
 }
 

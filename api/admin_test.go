@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bytes"
@@ -14,11 +14,14 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/providers/providertest"
 )
 
 // withRoles configures the roles the harness's Permissions knows.
-func withRoles(o *Options) { o.Roles = []string{"admin", "member"} }
+func withRoles(c *config.Config) {
+	c.Roles = map[string][]string{"admin": {"users:admin"}, "member": {"profile:read"}}
+}
 
 func newAdminEnv(t testing.TB, b backend) *env {
 	t.Helper()
@@ -37,7 +40,7 @@ func promote(t testing.TB, s accounts.Store, id string, roles ...string) {
 func (e *env) makeAdmin(email string) (string, tokens) {
 	e.t.Helper()
 	id := e.signup(email, pw)
-	promote(e.t, e.accounts.Store(), id, "admin")
+	promote(e.t, e.store, id, "admin")
 	return id, e.login(email, pw)
 }
 
@@ -104,7 +107,7 @@ func TestAdminRoutesRefuseMembers(t *testing.T) {
 			if err != nil || u.Disabled || !slices.Equal(u.Roles, []string{"member"}) {
 				t.Errorf("target after refused calls: %+v, %v", u, err)
 			}
-			evs, _ := e.accounts.Store().(accounts.AuditStore).ListAudit(context.Background(), "", 50)
+			evs, _ := e.store.ListAudit(context.Background(), "", 50)
 			for _, ev := range evs {
 				if !strings.HasPrefix(ev.Action, "auth.") { // the member's own sign-in is a security event
 					t.Errorf("refused call audited: %+v", ev)
@@ -279,7 +282,7 @@ func TestAdminDeleteFreesTheIdentity(t *testing.T) {
 			if r := fe.adminCall("GET", "/admin/users/"+first, admin.AccessToken, nil); r.status != http.StatusNotFound {
 				t.Errorf("GET deleted user: %d", r.status)
 			}
-			if _, err := fe.accounts.Store().GetIdentity(context.Background(), "google", "g-del"); err == nil {
+			if _, err := fe.store.GetIdentity(context.Background(), "google", "g-del"); err == nil {
 				t.Error("the identity survived its user")
 			}
 			if r := fe.refresh(tk.RefreshToken); r.status != http.StatusBadRequest {
@@ -307,13 +310,13 @@ func TestAdminDeleteLinkedIdentityDirectly(t *testing.T) {
 	e := newAdminEnv(t, sqliteBackend())
 	_, admin := e.makeAdmin("root@example.com")
 	id := e.signup("pat@example.com", pw)
-	if err := e.accounts.Store().LinkIdentity(context.Background(), &accounts.Identity{Provider: "github", Subject: "77", UserID: id}); err != nil {
+	if err := e.store.LinkIdentity(context.Background(), &accounts.Identity{Provider: "github", Subject: "77", UserID: id}); err != nil {
 		t.Fatal(err)
 	}
 	if r := e.adminCall("DELETE", "/admin/users/"+id, admin.AccessToken, nil); r.status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.status, r.body)
 	}
-	if _, err := e.accounts.Store().GetIdentity(context.Background(), "github", "77"); err == nil {
+	if _, err := e.store.GetIdentity(context.Background(), "github", "77"); err == nil {
 		t.Error("identity survived")
 	}
 	if r := e.postJSON("/signup", map[string]string{"email": "pat@example.com", "password": pw}); r.status != http.StatusCreated {
@@ -330,7 +333,7 @@ func TestAdminListPagesWhileUsersAreAdded(t *testing.T) {
 			initial := map[string]int{}
 			for i := range 30 {
 				u := &accounts.User{ID: accounts.NewID(), Email: fmt.Sprintf("u%02d@example.com", i), Roles: []string{"member"}}
-				if err := e.accounts.Store().CreateUser(ctx, u); err != nil {
+				if err := e.store.CreateUser(ctx, u); err != nil {
 					t.Fatal(err)
 				}
 				initial[u.ID] = 0
@@ -347,7 +350,7 @@ func TestAdminListPagesWhileUsersAreAdded(t *testing.T) {
 						default:
 						}
 						u := &accounts.User{ID: accounts.NewID(), Email: fmt.Sprintf("w%d-%d@example.com", w, i)}
-						if err := e.accounts.Store().CreateUser(ctx, u); err != nil {
+						if err := e.store.CreateUser(ctx, u); err != nil {
 							t.Errorf("writer: %v", err)
 							return
 						}

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"context"
@@ -44,7 +44,7 @@ func TestSecurityEventsAreAudited(t *testing.T) {
 			_ = t1
 			_ = other
 
-			events, err := fe.accounts.Store().(accounts.AuditStore).ListAudit(context.Background(), "", 100)
+			events, err := fe.store.ListAudit(context.Background(), "", 100)
 			if err != nil {
 				t.Fatal(err)
 			}

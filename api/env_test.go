@@ -1,7 +1,8 @@
-package api
+package api_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/unilogin/unilogin/accounts"
 	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
+	"github.com/unilogin/unilogin/api/server"
+	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
 	sessionsqlite "github.com/unilogin/unilogin/session/sqlitestore"
@@ -68,25 +71,30 @@ func sqliteBackend() backend {
 // backends are the stores every API test runs against.
 func backends() []backend { return []backend{sqliteBackend(), mongoBackend()} }
 
-// env is a real router over real stores, served by httptest.
+// env is the production assembly (api/server) over real stores, served by
+// httptest: the same middleware, limits and hashing gate as unilogin serve.
 type env struct {
 	t        testing.TB
 	srv      *httptest.Server
 	url      string
 	clock    *clock
+	cfg      *config.Config
 	accounts *accounts.Service
 	sessions *session.Manager
-	api      *Server
+	store    accounts.Store // the raw store, for what the CLI does directly
+	handler  http.Handler
 	logs     *syncBuffer
 }
 
 type envOptions struct {
 	backend   backend
-	clients   []Client
+	clients   []config.Client
 	providers []providers.Provider
-	mutate    func(*Options)
+	mutate    func(*config.Config)
 	grace     time.Duration
 	cost      int // bcrypt cost; default 4
+	version   string
+	gate      accounts.Gate // default: sized from the configuration
 }
 
 type syncBuffer struct {
@@ -110,6 +118,39 @@ const testClientID, testClientSecret = "web", "web-secret-0123456789"
 const publicClientID = "spa"
 const appRedirect = "https://app.example.com/callback"
 
+// testConfig is the configuration of every env before o.mutate: the
+// built-in defaults with the test clients and roles, rate limits off
+// (the rate-limit tests turn them on) and a cheap bcrypt cost.
+func testConfig(t testing.TB, issuer string, o envOptions) *config.Config {
+	cfg := config.Default()
+	cfg.Issuer = issuer
+	cfg.DataDir = t.TempDir()
+	cfg.Keys.EncryptionKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	cfg.Passwords.BcryptCost = o.cost
+	cfg.Tokens.RefreshReuseGrace = o.grace
+	cfg.Clients = o.clients
+	if cfg.Clients == nil {
+		cfg.Clients = []config.Client{
+			{ID: testClientID, Secret: testClientSecret, RedirectURIs: []string{appRedirect}},
+			{ID: publicClientID, RedirectURIs: []string{appRedirect, "http://127.0.0.1:9999/cb"}},
+		}
+	}
+	cfg.Roles = map[string][]string{"admin": {"users:admin"}, "member": {"profile:read"}}
+	cfg.RateLimits.Enabled = new(false)
+	return cfg
+}
+
+// withLimits turns on exactly the limits rl sets, then applies more.
+func withLimits(rl config.RateLimits, more ...func(*config.Config)) func(*config.Config) {
+	return func(c *config.Config) {
+		rl.Enabled = nil
+		c.RateLimits = rl
+		for _, m := range more {
+			m(c)
+		}
+	}
+}
+
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	if o.backend.open == nil {
@@ -121,67 +162,32 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.grace == 0 {
 		o.grace = 10 * time.Second
 	}
-	ctx := context.Background()
 	as, ss := o.backend.open(t)
 	clk := &clock{t: time.Now().Truncate(time.Second)}
-	sealer, err := session.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The server URL is needed for the issuer before the server starts.
 	mux := &handlerSwitch{}
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	kr, err := session.NewKeyring(ctx, ss, sealer, session.KeyringOptions{PrePublish: 10 * time.Minute, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr, err := session.NewManager(ctx, ss, kr, sealer, session.Options{Issuer: srv.URL, ReuseGrace: o.grace, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc, err := accounts.NewService(as, accounts.Options{BcryptCost: o.cost, DefaultRoles: []string{"member"}, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := providers.NewRegistry(o.providers...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clients := o.clients
-	if clients == nil {
-		clients = []Client{
-			{ID: testClientID, Secret: testClientSecret, RedirectURIs: []string{appRedirect}},
-			{ID: publicClientID, RedirectURIs: []string{appRedirect, "http://127.0.0.1:9999/cb"}},
-		}
+	cfg := testConfig(t, srv.URL, o)
+	if o.mutate != nil {
+		o.mutate(cfg)
 	}
 	logs := &syncBuffer{}
-	roles := map[string][]string{"admin": {"users:admin"}, "member": {"profile:read"}}
-	opts := Options{
-		Issuer:        srv.URL,
-		Clients:       clients,
-		PasswordGrant: true,
-		Permissions: func(rs []string) []string {
-			var out []string
-			for _, r := range rs {
-				out = append(out, roles[r]...)
-			}
-			return out
-		},
-		AllPermissions: []string{"users:admin", "profile:read"},
-		LinkByEmail:    true,
-		Now:            clk.Now,
-		Logger:         slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	}
-	if o.mutate != nil {
-		o.mutate(&opts)
-	}
-	s, err := New(ctx, Deps{Accounts: acc, Sessions: mgr, Providers: reg, Sealer: sealer}, opts)
+	s, err := server.New(context.Background(), cfg, server.Options{
+		Accounts: as, Sessions: ss,
+		Providers: append([]providers.Provider{}, o.providers...),
+		Now:       clk.Now,
+		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Version:   o.version,
+		Gate:      o.gate,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close(context.Background()) })
 	mux.set(s.Handler())
-	return &env{t: t, srv: srv, url: srv.URL, clock: clk, accounts: acc, sessions: mgr, api: s, logs: logs}
+	return &env{t: t, srv: srv, url: srv.URL, clock: clk, cfg: cfg, accounts: s.Accounts, sessions: s.Sessions,
+		store: as, handler: s.Handler(), logs: logs}
 }
 
 type handlerSwitch struct {

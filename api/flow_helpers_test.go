@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/providers/github"
 	"github.com/unilogin/unilogin/providers/google"
@@ -30,7 +31,7 @@ type flowEnv struct {
 
 type flowEnvOptions struct {
 	backend backend
-	mutate  func(*Options)
+	mutate  func(*config.Config)
 	rs256   bool // the Google fake signs with RS256, as Google does
 }
 
@@ -339,7 +340,7 @@ func (fe *flowEnv) me(token string) flowMe {
 // users counts the users in the store.
 func (fe *flowEnv) users() int {
 	fe.t.Helper()
-	us, err := fe.accounts.Store().ListUsers(context.Background(), "", 100, "")
+	us, err := fe.store.ListUsers(context.Background(), "", 100, "")
 	if err != nil {
 		fe.t.Fatal(err)
 	}
@@ -349,7 +350,7 @@ func (fe *flowEnv) users() int {
 // identitiesOf lists the providers of a user's identities, from the store.
 func (fe *flowEnv) identitiesOf(userID string) []string {
 	fe.t.Helper()
-	ids, err := fe.accounts.Store().ListIdentities(context.Background(), userID)
+	ids, err := fe.store.ListIdentities(context.Background(), userID)
 	if err != nil {
 		fe.t.Fatal(err)
 	}

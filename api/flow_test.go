@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"cmp"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/providers/github"
 	"github.com/unilogin/unilogin/providers/providertest"
@@ -195,7 +196,7 @@ func TestFlowCookieAttributes(t *testing.T) {
 
 func TestFlowCookieIsSecureWhenTheIssuerIsHTTPS(t *testing.T) {
 	const issuer = "https://login.example.com"
-	fe := newFlowEnv(t, flowEnvOptions{mutate: func(o *Options) { o.Issuer = issuer }})
+	fe := newFlowEnv(t, flowEnvOptions{mutate: func(c *config.Config) { c.Issuer = issuer }})
 	auth, ck := fe.begin(browserClient(t), fe.loginURL("github", publicApp()))
 	if !ck.Secure {
 		t.Error("flow cookie is not Secure under an https issuer")
@@ -298,7 +299,7 @@ func TestFlowLinkingDecisions(t *testing.T) {
 					t.Errorf("the attacker's account gained %v", ids)
 				}
 				for _, id := range [][2]string{{"google", "g-victim"}, {"github", "2002"}} {
-					if _, err := fe.accounts.Store().GetIdentity(ctx, id[0], id[1]); !errors.Is(err, accounts.ErrNotFound) {
+					if _, err := fe.store.GetIdentity(ctx, id[0], id[1]); !errors.Is(err, accounts.ErrNotFound) {
 						t.Errorf("identity %v stored: %v", id, err)
 					}
 				}
@@ -373,7 +374,7 @@ func TestFlowLinkingDecisions(t *testing.T) {
 			})
 
 			t.Run("policy off", func(t *testing.T) {
-				fe := newFlowEnv(t, flowEnvOptions{backend: b, mutate: func(o *Options) { o.LinkByEmail = false }})
+				fe := newFlowEnv(t, flowEnvOptions{backend: b, mutate: func(c *config.Config) { c.Linking.ByVerifiedEmail = new(false) }})
 				fe.github.SetUser(githubUser(1001, "pat", "pat@example.com", true))
 				owner := fe.claims(fe.signIn("github", publicApp())).Subject
 				fe.google.SetUser(providertest.OIDCUser{Subject: "g-pat", Email: "pat@example.com", EmailVerified: new(true)})
@@ -406,7 +407,7 @@ func TestFlowLinkingDecisions(t *testing.T) {
 			t.Run("disabled user", func(t *testing.T) {
 				fe := newFlowEnv(t, flowEnvOptions{backend: b})
 				id := fe.claims(fe.signIn("github", publicApp())).Subject
-				if err := fe.accounts.Store().SetDisabled(ctx, id, true); err != nil {
+				if err := fe.store.SetDisabled(ctx, id, true); err != nil {
 					t.Fatal(err)
 				}
 				if got := fe.signInError("github", publicApp()); got != "access_denied" {

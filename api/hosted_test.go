@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/providers/providertest"
 )
 
@@ -22,6 +23,9 @@ type browser struct {
 	c   *http.Client
 	csr string // the last page's CSRF token
 }
+
+// genericSignin is the hosted sign-in page's one message for every failure.
+const genericSignin = "The email address or password is incorrect."
 
 func newBrowser(t *testing.T, e *env) *browser {
 	return &browser{t: t, e: e, c: browserClient(t)}
@@ -167,11 +171,11 @@ func TestHostedSigninForm(t *testing.T) {
 	form.Set("email", "ann@example.com")
 	form.Set("password", "wrong password!")
 	r = b.post("/signin", form)
-	isPage(t, r, 400, errGenericSignin, `role="alert"`, `aria-describedby="form-error"`, `value="ann@example.com"`)
+	isPage(t, r, 400, genericSignin, `role="alert"`, `aria-describedby="form-error"`, `value="ann@example.com"`)
 	// Unknown user: the same page.
 	form.Set("email", "nobody@example.com")
 	r2 := b.post("/signin", form)
-	isPage(t, r2, 400, errGenericSignin)
+	isPage(t, r2, 400, genericSignin)
 
 	// Missing and wrong CSRF tokens: 403.
 	form.Set("email", "ann@example.com")
@@ -192,7 +196,7 @@ func TestHostedSigninForm(t *testing.T) {
 	cookies := setCookies(t, r)
 	var page *http.Cookie
 	for _, ck := range cookies {
-		if ck.Name == pageCookie {
+		if ck.Name == "unilogin_page" {
 			page = ck
 		}
 	}
@@ -230,7 +234,7 @@ func TestHostedSigninForm(t *testing.T) {
 	isPage(t, b.get("/authorize?"+authorizeQuery(publicApp()).Encode()), 200, `id="password"`)
 
 	// The hosted sign-ins, failures and sign-out are in the audit log.
-	events, err := e.accounts.Store().(accounts.AuditStore).ListAudit(context.Background(), "", 100)
+	events, err := e.store.ListAudit(context.Background(), "", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +292,7 @@ func TestHostedAccountNeedsPageSession(t *testing.T) {
 	}
 	isPage(t, e.postForm("/account/password", url.Values{"csrf": {"x"}, "new_password": {"whatever123"}}), 401)
 	// A forged cookie counts for nothing.
-	r = e.get("/account", "Cookie", pageCookie+"=forged")
+	r = e.get("/account", "Cookie", "unilogin_page"+"=forged")
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("forged cookie: %d", r.status)
 	}
@@ -302,7 +306,7 @@ func TestHostedAccountNeedsPageSession(t *testing.T) {
 		t.Fatalf("sign-in without an app: %d %q", r.status, r.header.Get("Location"))
 	}
 	isPage(t, b.get("/account"), 200, "cat@example.com", "this browser")
-	if err := e.accounts.Store().SetDisabled(context.Background(), uid, true); err != nil {
+	if err := e.store.SetDisabled(context.Background(), uid, true); err != nil {
 		t.Skip("store cannot disable directly:", err)
 	}
 	if r := b.get("/account"); r.status != http.StatusSeeOther {
@@ -361,7 +365,7 @@ func TestHostedLinkAndUnlink(t *testing.T) {
 	isPage(t, b.get("/signin"), 200, `href="/account/signin/github"`)
 	r := walkProvider(t, b, b.get("/account/signin/github"))
 	isPage(t, r, 200, "gina@example.com", `id="identity-github"`, "Your only sign-in method")
-	u, err := e.accounts.Store().GetUserByEmail(context.Background(), "gina@example.com")
+	u, err := e.store.GetUserByEmail(context.Background(), "gina@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,14 +436,12 @@ func mustParse(t *testing.T, s string) *url.URL {
 }
 
 func TestHostedRateLimits(t *testing.T) {
-	e := newEnv(t, envOptions{mutate: func(o *Options) {
-		o.RateLimits = RateLimits{PasswordPerIP: Rate{2, time.Minute}, SignupPerIP: Rate{1, time.Minute}}
-	}})
+	e := newEnv(t, envOptions{mutate: withLimits(config.RateLimits{PasswordPerIP: config.Rate{Limit: 2, Window: time.Minute}, SignupPerIP: config.Rate{Limit: 1, Window: time.Minute}})})
 	b := newBrowser(t, e)
 	b.get("/signin")
 	wrong := func() url.Values { return url.Values{"email": {"eve@example.com"}, "password": {"not the password"}} }
 	for range 2 {
-		isPage(t, b.post("/signin", wrong()), 400, errGenericSignin)
+		isPage(t, b.post("/signin", wrong()), 400, genericSignin)
 	}
 	r := b.post("/signin", wrong())
 	isPage(t, r, 429, "Too many attempts", "You can try again in")

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bufio"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/unilogin/unilogin/config"
 )
 
 // scrape GETs /metrics and returns every sample by its printed series
@@ -117,7 +119,7 @@ func TestMetricsAfterScriptedFlow(t *testing.T) {
 // do not share counts.
 func TestMetricsRegistryPerServer(t *testing.T) {
 	a := newEnv(t, envOptions{})
-	b := newEnv(t, envOptions{mutate: func(o *Options) { o.Version = "v9.9.9" }})
+	b := newEnv(t, envOptions{version: "v9.9.9"})
 	a.signup("ann@example.com", pw)
 	a.login("ann@example.com", pw)
 	if got := a.scrape()[`unilogin_tokens_issued_total{grant="password"}`]; got != 1 {
@@ -132,29 +134,10 @@ func TestMetricsRegistryPerServer(t *testing.T) {
 	}
 }
 
-func TestLoginOutcome(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		want string
-	}{
-		{nil, OutcomeSuccess},
-		{badRequest("x"), OutcomeFailure},
-		{&apiError{http.StatusTooManyRequests, codeRateLimited, "slow down"}, OutcomeRateLimited},
-		{errUnavailable, OutcomeError},
-		{http.ErrHandlerTimeout, OutcomeError},
-	} {
-		if got := loginOutcome(tc.err); got != tc.want {
-			t.Errorf("loginOutcome(%v) = %q, want %q", tc.err, got, tc.want)
-		}
-	}
-}
-
 // The rate limiter's refusals count in unilogin_rate_limited_total by limit
 // and, for the password grant, as a rate_limited login.
 func TestMetricsRateLimited(t *testing.T) {
-	e := newEnv(t, envOptions{mutate: func(o *Options) {
-		o.RateLimits = RateLimits{PasswordPerIP: Rate{Limit: 1, Window: time.Minute}}
-	}})
+	e := newEnv(t, envOptions{mutate: withLimits(config.RateLimits{PasswordPerIP: config.Rate{Limit: 1, Window: time.Minute}})})
 	e.signup("rex@example.com", pw)
 	for i, want := range []int{http.StatusBadRequest, http.StatusTooManyRequests} {
 		r := e.postForm("/token", url.Values{"grant_type": {"password"}, "username": {"rex@example.com"}, "password": {"not the password at all"}})

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"context"
@@ -361,7 +361,7 @@ func TestDisabledUserIsRefused(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	id := e.signup("ivy@example.com", pw)
 	tk := e.login("ivy@example.com", pw)
-	if err := e.accounts.Store().SetDisabled(context.Background(), id, true); err != nil {
+	if err := e.store.SetDisabled(context.Background(), id, true); err != nil {
 		t.Fatal(err)
 	}
 	r := e.postForm("/token", url.Values{"grant_type": {"password"}, "username": {"ivy@example.com"}, "password": {pw}})
@@ -386,7 +386,7 @@ func TestLoginRehashesAtTheConfiguredCost(t *testing.T) {
 	}
 	h, _ := old.Hash(pw)
 	ctx := context.Background()
-	if err := e.accounts.Store().SetPasswordHash(ctx, id, h); err != nil {
+	if err := e.store.SetPasswordHash(ctx, id, h); err != nil {
 		t.Fatal(err)
 	}
 	e.login("jack@example.com", pw)

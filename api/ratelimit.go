@@ -33,8 +33,8 @@ func (r Rate) on() bool { return r.Limit > 0 && r.Window > 0 }
 // fixed windows kept in the database (session.RateStore), so every instance
 // on one database enforces one limit.
 type RateLimits struct {
-	// Store keeps the counters. nil: the session store, which must then
-	// implement session.RateStore (both bundled stores do).
+	// Store keeps the counters (the session store: every session.Store
+	// keeps them). Required when a limit is on.
 	Store session.RateStore
 	// PasswordPerIP counts failed password grants per client address.
 	PasswordPerIP Rate
@@ -77,18 +77,14 @@ const (
 	limitCallbackIP     = "callback_ip"
 )
 
-// initRateLimits picks the counter store; no limit on: no limiter.
-func (s *Server) initRateLimits(deps Deps) error {
+// initRateLimits checks the counter store; no limit on: no limiter.
+func (s *Server) initRateLimits() error {
 	rl := s.opts.RateLimits
 	if !rl.any() {
 		return nil
 	}
 	if rl.Store == nil {
-		rs, ok := deps.Sessions.Store().(session.RateStore)
-		if !ok {
-			return fmt.Errorf("api: rate limits are on but the session store (%T) keeps no rate counters", deps.Sessions.Store())
-		}
-		rl.Store = rs
+		return errors.New("api: rate limits are on but RateLimits.Store is nil")
 	}
 	s.rl = &rl
 	return nil

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/unilogin/unilogin/accounts"
 	accountsmongo "github.com/unilogin/unilogin/accounts/mongostore"
+	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/session"
 	sessionmongo "github.com/unilogin/unilogin/session/mongostore"
 	"github.com/unilogin/unilogin/session/mongostore/mongotest"
@@ -21,16 +22,7 @@ import (
 
 // behindProxy: the test's own connections (loopback) are the trusted
 // proxy, so X-Forwarded-For picks the client address.
-func behindProxy(o *Options) { o.TrustedProxies = []string{"127.0.0.1/32", "::1/128"} }
-
-func withLimits(rl RateLimits, more ...func(*Options)) func(*Options) {
-	return func(o *Options) {
-		o.RateLimits = rl
-		for _, m := range more {
-			m(o)
-		}
-	}
-}
+func behindProxy(c *config.Config) { c.HTTP.TrustedProxies = []string{"127.0.0.1/32", "::1/128"} }
 
 func from(ip string) []string { return []string{"X-Forwarded-For", ip} }
 
@@ -70,7 +62,7 @@ func want429(t *testing.T, r response, limit int64, window time.Duration) {
 func TestFailedPasswordGrantLimits(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
-			rl := DefaultRateLimits()
+			rl := config.Default().RateLimits
 			e := newEnv(t, envOptions{backend: b, mutate: withLimits(rl, behindProxy)})
 			e.signup("kim@example.com", pw)
 			attacker, victim := "203.0.113.7", "198.51.100.20"
@@ -127,7 +119,7 @@ func TestFailedPasswordGrantLimits(t *testing.T) {
 // client cannot escape its limit by inventing X-Forwarded-For addresses;
 // through a trusted proxy, only the address the proxy appended counts.
 func TestSpoofedForwardedForDoesNotChangeTheKey(t *testing.T) {
-	rl := RateLimits{PasswordPerAccountIP: Rate{3, 15 * time.Minute}}
+	rl := config.RateLimits{PasswordPerAccountIP: config.Rate{Limit: 3, Window: 15 * time.Minute}}
 	t.Run("untrusted peer", func(t *testing.T) {
 		e := newEnv(t, envOptions{mutate: withLimits(rl)})
 		for i := range 3 {
@@ -136,7 +128,7 @@ func TestSpoofedForwardedForDoesNotChangeTheKey(t *testing.T) {
 		want429(t, e.passwordGrant("kim@example.com", "wrong password", "X-Forwarded-For", "10.9.9.9", "X-Real-IP", "10.8.8.8"), 3, 15*time.Minute)
 	})
 	t.Run("untrusted peer, other proxy trusted", func(t *testing.T) {
-		e := newEnv(t, envOptions{mutate: withLimits(rl, func(o *Options) { o.TrustedProxies = []string{"10.0.0.0/8"} })})
+		e := newEnv(t, envOptions{mutate: withLimits(rl, func(c *config.Config) { c.HTTP.TrustedProxies = []string{"10.0.0.0/8"} })})
 		for i := range 3 {
 			e.passwordGrant("kim@example.com", "wrong password", from(fmt.Sprintf("192.0.2.%d", i))...)
 		}
@@ -160,7 +152,7 @@ func TestSpoofedForwardedForDoesNotChangeTheKey(t *testing.T) {
 // TestClientAddressKey drives the handler with RemoteAddr set directly:
 // IPv4-mapped IPv6 is IPv4, and IPv6 addresses share a key per /64.
 func TestClientAddressKey(t *testing.T) {
-	e := newEnv(t, envOptions{mutate: withLimits(RateLimits{PasswordPerIP: Rate{2, 5 * time.Minute}})})
+	e := newEnv(t, envOptions{mutate: withLimits(config.RateLimits{PasswordPerIP: config.Rate{Limit: 2, Window: 5 * time.Minute}})})
 	grant := func(remote string) int {
 		form := url.Values{"grant_type": {"password"}, "username": {"x@example.com"}, "password": {"wrong password"}}
 		req := httptest.NewRequest("POST", "/token", strings.NewReader(form.Encode()))
@@ -168,7 +160,7 @@ func TestClientAddressKey(t *testing.T) {
 		req.Header.Set("X-Forwarded-For", "192.0.2.1") // untrusted: ignored
 		req.RemoteAddr = remote
 		rec := httptest.NewRecorder()
-		e.api.Handler().ServeHTTP(rec, req)
+		e.handler.ServeHTTP(rec, req)
 		return rec.Code
 	}
 	for _, tc := range []struct {
@@ -194,7 +186,7 @@ func TestClientAddressKey(t *testing.T) {
 // (its own limit comes first), but many addresses together hit the
 // per-account ceiling.
 func TestAccountCeilingAcrossAddresses(t *testing.T) {
-	rl := RateLimits{PasswordPerAccountIP: Rate{3, 15 * time.Minute}, PasswordPerAccount: Rate{7, 15 * time.Minute}}
+	rl := config.RateLimits{PasswordPerAccountIP: config.Rate{Limit: 3, Window: 15 * time.Minute}, PasswordPerAccount: config.Rate{Limit: 7, Window: 15 * time.Minute}}
 	e := newEnv(t, envOptions{mutate: withLimits(rl, behindProxy)})
 	e.signup("kim@example.com", pw)
 	for _, ip := range []string{"192.0.2.1", "192.0.2.2"} {
@@ -230,7 +222,7 @@ func TestRateLimitSharedAcrossInstances(t *testing.T) {
 		}
 		return as, ss
 	}}
-	rl := DefaultRateLimits()
+	rl := config.Default().RateLimits
 	a := newEnv(t, envOptions{backend: shared, mutate: withLimits(rl)})
 	b := newEnv(t, envOptions{backend: shared, mutate: withLimits(rl)})
 	a.signup("kim@example.com", pw)
@@ -245,7 +237,7 @@ func TestRateLimitSharedAcrossInstances(t *testing.T) {
 }
 
 func TestSignupLimit(t *testing.T) {
-	rl := RateLimits{SignupPerIP: Rate{3, 10 * time.Minute}}
+	rl := config.RateLimits{SignupPerIP: config.Rate{Limit: 3, Window: 10 * time.Minute}}
 	e := newEnv(t, envOptions{mutate: withLimits(rl, behindProxy)})
 	ip := "203.0.113.9"
 	// Every attempt counts, whatever its outcome.
@@ -274,7 +266,7 @@ func TestSignupLimit(t *testing.T) {
 }
 
 func TestBrowserLoginLimit(t *testing.T) {
-	rl := RateLimits{BrowserLoginPerIP: Rate{3, 10 * time.Minute}}
+	rl := config.RateLimits{BrowserLoginPerIP: config.Rate{Limit: 3, Window: 10 * time.Minute}}
 	fe := newFlowEnv(t, flowEnvOptions{mutate: withLimits(rl)})
 	app := publicApp()
 	for range 3 {
@@ -291,8 +283,8 @@ func TestBrowserLoginLimit(t *testing.T) {
 	}
 }
 
-// failingRates is a counter store that is down.
-type failingRates struct{}
+// failingRates is a session store whose rate counters are down.
+type failingRates struct{ session.Store }
 
 var errRatesDown = errors.New("rates down")
 
@@ -308,9 +300,12 @@ func (failingRates) Peek(context.Context, string, time.Duration, time.Time) (int
 // fail closed with 503 (no unlimited guessing while the database is sick);
 // other routes are unaffected.
 func TestRateStoreDown(t *testing.T) {
-	rl := DefaultRateLimits()
-	rl.Store = failingRates{}
-	e := newEnv(t, envOptions{mutate: withLimits(rl)})
+	sqlite := sqliteBackend()
+	down := backend{"sqlite, counters down", func(t testing.TB) (accounts.Store, session.Store) {
+		as, ss := sqlite.open(t)
+		return as, failingRates{ss}
+	}}
+	e := newEnv(t, envOptions{backend: down, mutate: withLimits(config.Default().RateLimits)})
 	for _, r := range []response{
 		e.passwordGrant("kim@example.com", pw),
 		e.postJSON("/signup", map[string]string{"email": "a@example.com", "password": pw}),
@@ -327,8 +322,8 @@ func TestRateStoreDown(t *testing.T) {
 	}
 }
 
-// TestNoLimitsByDefault: Options without RateLimits limit nothing (the
-// server wires config's limits explicitly).
+// TestNoLimitsByDefault: with rate_limits.enabled false (every env's
+// default) nothing is limited.
 func TestNoLimitsByDefault(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	for range 12 {
@@ -338,24 +333,14 @@ func TestNoLimitsByDefault(t *testing.T) {
 	}
 }
 
-// withGate replaces the env's account service by one with gate g.
-func withGate(e *env, g accounts.Gate) {
-	acc, err := accounts.NewService(e.accounts.Store(), accounts.Options{BcryptCost: e.accounts.Hasher().Cost(), DefaultRoles: []string{"member"}, Gate: g, Now: e.clock.Now})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.accounts, e.api.accounts = acc, acc
-}
-
 // TestOverloadedGate: with every bcrypt slot busy and the queue full, a
 // sign-in fails fast with 503 while refresh, JWKS and /users/me (which
 // never hash) keep working.
 func TestOverloadedGate(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	g := accounts.NewGate(1, 0)
+	e := newEnv(t, envOptions{gate: g})
 	e.signup("kim@example.com", pw)
 	tk := e.login("kim@example.com", pw)
-	g := accounts.NewGate(1, 0)
-	withGate(e, g)
 	release, err := g.Acquire(t.Context()) // the storm holds the only slot
 	if err != nil {
 		t.Fatal(err)

@@ -76,10 +76,10 @@ type Deps struct {
 	Accounts  *accounts.Service
 	Sessions  *session.Manager
 	Providers *providers.Registry // may be nil: no providers
-	Sealer    *session.Sealer
-	// Audit keeps the audit log of the admin API; nil: the accounts store,
-	// which must then implement accounts.AuditStore.
-	Audit accounts.AuditStore
+	// Admin is the administration use cases behind /admin (the one Admin
+	// of the process: the CLI's users commands use the same).
+	Admin  *accounts.Admin
+	Sealer *session.Sealer
 }
 
 // Server is the HTTP API.
@@ -145,7 +145,7 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	if err := s.initAdmin(deps); err != nil {
 		return nil, err
 	}
-	if err := s.initRateLimits(deps); err != nil {
+	if err := s.initRateLimits(); err != nil {
 		return nil, err
 	}
 

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"fmt"
@@ -63,9 +63,8 @@ func BenchmarkLoginStormRefreshLatency(b *testing.B) {
 }
 
 func benchStorm(b *testing.B, workers int) {
-	e := newEnv(b, envOptions{cost: benchCost})
 	gate := accounts.NewGate(workers, -1)
-	withGate(e, gate)
+	e := newEnv(b, envOptions{cost: benchCost, gate: gate})
 	e.signup("victim@example.com", pw)
 	e.signup("refresher@example.com", pw)
 	client := benchClient()

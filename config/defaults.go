@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -101,6 +102,14 @@ func (c *Config) Permissions(roles []string) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// RoleNames are the configured role names, sorted.
+func (c *Config) RoleNames() []string { return slices.Sorted(maps.Keys(c.Roles)) }
+
+// AllPermissions is the sorted union of every role's permissions.
+func (c *Config) AllPermissions() []string {
+	return c.Permissions(c.RoleNames())
 }
 
 // Enabled reports whether the provider is configured: it has a client_id.

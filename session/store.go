@@ -91,6 +91,10 @@ type SigningKey struct {
 // concurrent consumers gets the code). Reads never return expired records.
 // Implementations are safe for concurrent use.
 type Store interface {
+	// RateStore: every backend keeps the rate-limit counters, so that
+	// every instance on one database enforces one limit.
+	RateStore
+
 	CreateSession(ctx context.Context, s *Session) error
 	// GetSession returns ErrNotFound for unknown or expired sessions.
 	GetSession(ctx context.Context, id string) (*Session, error)

@@ -11,8 +11,8 @@ import (
 	"github.com/unilogin/unilogin/accounts"
 )
 
-// auditCases are the conformance cases of accounts.AuditStore, which every
-// accounts backend implements next to accounts.Store.
+// auditCases are the conformance cases of accounts.AuditStore, the audit
+// log part of accounts.Store.
 var auditCases = []struct {
 	name string
 	run  func(t *testing.T, s accounts.Store)
@@ -23,15 +23,6 @@ var auditCases = []struct {
 	{"AuditEmptyDetails", testAuditEmptyDetails},
 	{"AuditConcurrentAppend", testAuditConcurrentAppend},
 	{"AuditOutlivesUser", testAuditOutlivesUser},
-}
-
-func auditStore(t *testing.T, s accounts.Store) accounts.AuditStore {
-	t.Helper()
-	as, ok := s.(accounts.AuditStore)
-	if !ok {
-		t.Fatalf("%T does not implement accounts.AuditStore", s)
-	}
-	return as
 }
 
 func newEvent(action, target string) *accounts.AuditEvent {
@@ -53,8 +44,7 @@ func mustAppend(t *testing.T, s accounts.AuditStore, e *accounts.AuditEvent) {
 	}
 }
 
-func testAuditAppendAndList(t *testing.T, st accounts.Store) {
-	s := auditStore(t, st)
+func testAuditAppendAndList(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
 	if got, err := s.ListAudit(ctx, "", 10); err != nil || len(got) != 0 {
 		t.Fatalf("ListAudit(empty log) = %d events, %v; want 0, nil", len(got), err)
@@ -89,8 +79,7 @@ func testAuditAppendAndList(t *testing.T, st accounts.Store) {
 	}
 }
 
-func testAuditPages(t *testing.T, st accounts.Store) {
-	s := auditStore(t, st)
+func testAuditPages(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
 	var want []string
 	for i := range 17 {
@@ -146,8 +135,7 @@ func testAuditPages(t *testing.T, st accounts.Store) {
 	}
 }
 
-func testAuditDuplicateID(t *testing.T, st accounts.Store) {
-	s := auditStore(t, st)
+func testAuditDuplicateID(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
 	e := newEvent(accounts.ActionUserDelete, newID())
 	mustAppend(t, s, e)
@@ -163,8 +151,7 @@ func testAuditDuplicateID(t *testing.T, st accounts.Store) {
 	checkEvent(t, "after a refused duplicate", got[0], e)
 }
 
-func testAuditEmptyDetails(t *testing.T, st accounts.Store) {
-	s := auditStore(t, st)
+func testAuditEmptyDetails(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
 	nilDetails := newEvent(accounts.ActionUserEnable, "a")
 	nilDetails.Details = nil
@@ -181,8 +168,7 @@ func testAuditEmptyDetails(t *testing.T, st accounts.Store) {
 	checkEvent(t, "nil details", got[1], nilDetails)
 }
 
-func testAuditConcurrentAppend(t *testing.T, st accounts.Store) {
-	s := auditStore(t, st)
+func testAuditConcurrentAppend(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
 	events := make([]*accounts.AuditEvent, racers)
 	for i := range events {
@@ -205,15 +191,14 @@ func testAuditConcurrentAppend(t *testing.T, st accounts.Store) {
 	}
 }
 
-func testAuditOutlivesUser(t *testing.T, st accounts.Store) {
-	s := auditStore(t, st)
+func testAuditOutlivesUser(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
 	u := newUser("gone@example.com")
-	mustCreate(t, st, u)
+	mustCreate(t, s, u)
 	e := newEvent(accounts.ActionUserDelete, u.ID)
 	e.Details = map[string]string{"email": u.Email}
 	mustAppend(t, s, e)
-	if err := st.DeleteUser(ctx, u.ID); err != nil {
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
 		t.Fatalf("DeleteUser: %v", err)
 	}
 	got, err := s.ListAudit(ctx, "", 10)

@@ -19,13 +19,11 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/unilogin/unilogin/accounts"
-	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
-	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/api/server"
+	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/providers"
-	"github.com/unilogin/unilogin/providers/github"
 	"github.com/unilogin/unilogin/providers/providertest"
 	"github.com/unilogin/unilogin/session"
-	sessionsqlite "github.com/unilogin/unilogin/session/sqlitestore"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -58,61 +56,30 @@ func (l *lazyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sessionsqlite.OpenDB(filepath.Join(t.TempDir(), "unilogin.db"), "normal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	as, err := accountssqlite.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := sessionsqlite.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := session.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	lh := &lazyHandler{}
 	srv := httptest.NewServer(lh)
 	t.Cleanup(srv.Close)
-	kr, err := session.NewKeyring(ctx, ss, sealer, session.KeyringOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr, err := session.NewManager(ctx, ss, kr, sealer, session.Options{Issuer: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc, err := accounts.NewService(as, accounts.Options{BcryptCost: 4, DefaultRoles: []string{"member"}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	gh := providertest.NewGitHub(t, providertest.WithClient("gh-client", "gh-secret"))
-	gp, err := github.New(github.Config{ClientID: gh.ClientID, ClientSecret: gh.ClientSecret, BaseURL: gh.URL, APIURL: gh.APIURL,
-		RedirectURL: srv.URL + "/auth/github/callback"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := providers.NewRegistry(gp)
-	if err != nil {
-		t.Fatal(err)
-	}
 	a := newApp(t, srv.URL)
-	s, err := api.New(ctx, api.Deps{Accounts: acc, Sessions: mgr, Providers: reg, Sealer: sealer}, api.Options{
-		Issuer:      srv.URL,
-		Clients:     []api.Client{{ID: "demo-app", RedirectURIs: []string{a.redirectURI()}}},
-		LinkByEmail: true,
-		Branding:    api.Branding{ProductName: "Acme Login", AccentColor: "#0a7d5a"},
-	})
+	// The production configuration (rate limits, hashing gate, store
+	// instrumentation: the defaults) with a fake GitHub as the provider.
+	cfg := config.Default()
+	cfg.Issuer = srv.URL
+	cfg.DataDir = t.TempDir()
+	cfg.Passwords.BcryptCost = 4
+	cfg.Clients = []config.Client{{ID: "demo-app", RedirectURIs: []string{a.redirectURI()}}}
+	cfg.Branding = config.Branding{ProductName: "Acme Login", AccentColor: "#0a7d5a"}
+	cfg.Providers.GitHub = &config.Provider{ClientID: gh.ClientID, ClientSecret: gh.ClientSecret, BaseURL: gh.URL, APIURL: gh.APIURL}
+	if p := cfg.Validate(); len(p) > 0 {
+		t.Fatalf("configuration: %v", p)
+	}
+	s, err := server.New(context.Background(), cfg, server.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close(context.Background()) })
 	lh.set(s.Handler())
-	return &world{t: t, url: srv.URL, app: a, github: gh, accounts: acc, sessions: mgr}
+	return &world{t: t, url: srv.URL, app: a, github: gh, accounts: s.Accounts, sessions: s.Sessions}
 }
 
 // app is the relying party of the tests: its home page has a "Sign in"

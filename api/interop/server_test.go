@@ -6,23 +6,15 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/unilogin/unilogin/accounts"
-	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
-	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/api/server"
 	"github.com/unilogin/unilogin/config"
-	"github.com/unilogin/unilogin/providers"
-	"github.com/unilogin/unilogin/providers/oidc"
-	"github.com/unilogin/unilogin/session"
-	sessionsqlite "github.com/unilogin/unilogin/session/sqlitestore"
 )
 
 // The app that signs its users in through unilogin.
@@ -70,13 +62,11 @@ providers:
 
 // startUnilogin serves an unstarted httptest server as unilogin, whose
 // issuer is the server's URL. Like `unilogin serve`: load and validate the
-// config, open the SQLite store under data_dir, build the keyring, session
-// manager, accounts service and providers, then the API. Every value comes
-// from the loaded config (cmd/unilogin: app.go openCore, providers.go
-// buildProviders, serve.go apiOptions).
+// config, then the production assembly (api/server) builds everything
+// from it: the SQLite store under data_dir, the services, the provider and
+// the HTTP handler.
 func startUnilogin(t *testing.T, srv *httptest.Server, opIssuer string) *unilogin {
 	t.Helper()
-	ctx := context.Background()
 	issuer := "http://" + srv.Listener.Addr().String()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "unilogin.yaml")
@@ -100,102 +90,11 @@ func startUnilogin(t *testing.T, srv *httptest.Server, opIssuer string) *unilogi
 		}
 	})
 
-	// openCore.
-	kek, err := cfg.Keys.DecodeEncryptionKey()
+	s, err := server.New(context.Background(), cfg, server.Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealer, err := session.NewSealer(kek)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sessionsqlite.OpenDB(filepath.Join(cfg.DataDir, "unilogin.db"), cfg.SQLite.Synchronous)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	as, err := accountssqlite.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := sessionsqlite.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := session.NewKeyring(ctx, ss, sealer, session.KeyringOptions{
-		Algorithm:      cfg.Tokens.Algorithm,
-		PrePublish:     cfg.Keys.PrePublish,
-		RotationPeriod: cfg.Keys.RotationPeriod,
-		TokenTTL:       cfg.Tokens.AccessTTL,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr, err := session.NewManager(ctx, ss, kr, sealer, session.Options{
-		Issuer:             cfg.Issuer,
-		Audience:           cfg.TokenAudience(),
-		AccessTTL:          cfg.Tokens.AccessTTL,
-		RefreshIdleTTL:     cfg.Tokens.RefreshIdleTTL,
-		RefreshAbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL,
-		ReuseGrace:         cfg.Tokens.RefreshReuseGrace,
-		CodeTTL:            cfg.Tokens.CodeTTL,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc, err := accounts.NewService(as, accounts.Options{
-		BcryptCost:   cfg.Passwords.BcryptCost,
-		DefaultRoles: cfg.DefaultRoles,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	// buildProviders, generic OIDC entries (the only kind configured).
-	var list []providers.Provider
-	for _, p := range cfg.Providers.OIDC {
-		if !p.Enabled() {
-			continue
-		}
-		prov, err := oidc.New(ctx, oidc.Config{
-			ID: p.ID, Name: p.Name, Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
-			Scopes: p.Scopes, RedirectURL: cfg.CallbackURL(p.ID), InsecureSkipEmailVerified: p.InsecureSkipEmailVerified,
-		})
-		if err != nil {
-			t.Fatalf("providers.oidc %s: %v", p.ID, err)
-		}
-		list = append(list, prov)
-	}
-	reg, err := providers.NewRegistry(list...)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	// apiOptions.
-	var clients []api.Client
-	for _, cl := range cfg.Clients {
-		clients = append(clients, api.Client{ID: cl.ID, Secret: cl.Secret, RedirectURIs: cl.RedirectURIs})
-	}
-	var all []string
-	for _, perms := range cfg.Roles {
-		all = append(all, perms...)
-	}
-	s, err := api.New(ctx, api.Deps{Accounts: acc, Sessions: mgr, Providers: reg, Sealer: sealer}, api.Options{
-		Issuer:         cfg.Issuer,
-		Clients:        clients,
-		PasswordGrant:  cfg.PasswordGrant.On(),
-		Permissions:    cfg.Permissions,
-		Roles:          slices.Sorted(maps.Keys(cfg.Roles)),
-		AllPermissions: all,
-		MaxBodyBytes:   cfg.HTTP.MaxBodyBytes,
-		TrustedProxies: cfg.HTTP.TrustedProxies,
-		JWKSMaxAge:     cfg.Keys.JWKSMaxAge,
-		LinkByEmail:    cfg.Linking.LinkByEmail(),
-		Logger:         log,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { s.Close(context.Background()) })
 	srv.Config.Handler = s.Handler()
 	srv.Start()
 	t.Cleanup(srv.Close)

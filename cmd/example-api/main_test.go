@@ -7,58 +7,33 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/unilogin/unilogin/accounts"
-	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
-	"github.com/unilogin/unilogin/api"
-	"github.com/unilogin/unilogin/session"
-	sessionsqlite "github.com/unilogin/unilogin/session/sqlitestore"
+	"github.com/unilogin/unilogin/api/server"
+	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/session/verifier"
 )
 
-// startUnilogin runs a real unilogin (router + embedded store) on httptest.
-func startUnilogin(t *testing.T) (*httptest.Server, *accounts.Service) {
+// startUnilogin runs a real unilogin (the production assembly over the
+// embedded store) on httptest.
+func startUnilogin(t *testing.T) (*httptest.Server, *server.Server) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sessionsqlite.OpenDB(filepath.Join(t.TempDir(), "u.db"), "normal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	as, _ := accountssqlite.New(ctx, db)
-	ss, _ := sessionsqlite.New(ctx, db)
-	sealer, _ := session.NewSealer([]byte("example-api-test-key-encryption!"))
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
-	kr, err := session.NewKeyring(ctx, ss, sealer, session.KeyringOptions{})
+	cfg := config.Default()
+	cfg.Issuer = srv.URL
+	cfg.DataDir = t.TempDir()
+	cfg.Passwords.BcryptCost = 4
+	s, err := server.New(context.Background(), cfg, server.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mgr, err := session.NewManager(ctx, ss, kr, sealer, session.Options{Issuer: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc, _ := accounts.NewService(as, accounts.Options{BcryptCost: 4, DefaultRoles: []string{"member"}})
-	perms := map[string][]string{"admin": {"users:admin"}}
-	s, err := api.New(ctx, api.Deps{Accounts: acc, Sessions: mgr, Sealer: sealer}, api.Options{
-		Issuer: srv.URL, PasswordGrant: true,
-		Permissions: func(roles []string) []string {
-			var out []string
-			for _, r := range roles {
-				out = append(out, perms[r]...)
-			}
-			return out
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { s.Close(context.Background()) })
 	handler = s.Handler()
-	return srv, acc
+	return srv, s
 }
 
 func token(t *testing.T, base, email string) string {
@@ -95,14 +70,15 @@ func call(t *testing.T, u, tok string) (int, string) {
 // TestExampleAPIAcceptsUniloginTokens runs the example app against a real
 // unilogin: tokens verify offline, roles gate /admin.
 func TestExampleAPIAcceptsUniloginTokens(t *testing.T) {
-	ul, acc := startUnilogin(t)
+	ul, s := startUnilogin(t)
+	acc := s.Accounts
 	ctx := context.Background()
 	member, err := acc.Signup(ctx, accounts.SignupRequest{Email: "member@example.com", Password: "correct horse battery"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	boss, _ := acc.Signup(ctx, accounts.SignupRequest{Email: "boss@example.com", Password: "correct horse battery"})
-	if err := acc.Store().SetRoles(ctx, boss.ID, []string{"admin"}); err != nil {
+	if _, err := s.Admin.SetRoles(ctx, accounts.Actor{ID: "cli:test"}, boss.ID, []string{"admin"}); err != nil {
 		t.Fatal(err)
 	}
 	v, err := verifier.New(ctx, ul.URL, ul.URL)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,9 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/unilogin/unilogin/accounts"
-	"github.com/unilogin/unilogin/session"
 )
 
 // TestBenchJSON runs the bench briefly against its in-process server and
@@ -157,58 +153,5 @@ func TestServeInstrumentsStores(t *testing.T) {
 		if !strings.Contains(string(b), series) {
 			t.Errorf("/metrics lacks %s", series)
 		}
-	}
-}
-
-// The decorators keep the optional interfaces of what they wrap, which
-// other code finds by type assertion (audit log, rate-limit counters).
-func TestTimedStoresKeepOptionalInterfaces(t *testing.T) {
-	cfg := testConfig(t)
-	st, err := openStores(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.close(context.Background())
-	m := newMetrics()
-	instrumentStores(m.DBDuration)(st)
-	if _, ok := st.accounts.(*timedAccounts); ok {
-		t.Error("accounts: the decorator hides accounts.AuditStore")
-	}
-	if _, ok := st.accounts.(accounts.AuditStore); !ok {
-		t.Errorf("%T does not implement accounts.AuditStore", st.accounts)
-	}
-	if _, ok := st.sessions.(session.RateStore); !ok {
-		t.Errorf("%T does not implement session.RateStore", st.sessions)
-	}
-	if err := st.accounts.Ping(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.sessions.GetSession(context.Background(), "no-such-session"); !errors.Is(err, session.ErrNotFound) {
-		t.Errorf("GetSession through the decorator: %v, want session.ErrNotFound", err)
-	}
-	fams, err := m.Registry().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]uint64{}
-	for _, f := range fams {
-		if f.GetName() != "unilogin_db_operation_duration_seconds" {
-			continue
-		}
-		for _, s := range f.GetMetric() {
-			var store, op string
-			for _, l := range s.GetLabel() {
-				switch l.GetName() {
-				case "store":
-					store = l.GetValue()
-				case "op":
-					op = l.GetValue()
-				}
-			}
-			got[store+"."+op] = s.GetHistogram().GetSampleCount()
-		}
-	}
-	if got["accounts.Ping"] != 1 || got["sessions.GetSession"] != 1 {
-		t.Errorf("DB operations observed: %v", got)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"text/tabwriter"
 	"time"
+
+	"github.com/unilogin/unilogin/api/server"
 )
 
 func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -23,22 +25,21 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitConfig
 	}
-	c, err := openCore(ctx, cfg, newLogger(cfg, os.Stderr))
+	c, err := server.Open(ctx, cfg, server.Options{Logger: newLogger(cfg, os.Stderr)})
 	if err != nil {
 		fmt.Fprintf(stderr, "unilogin keys: %v\n", err)
 		return exitError
 	}
 	defer c.Close(context.Background())
 	if sub == "rotate" {
-		*c.rotatedBy = cliActor()
-		k, err := c.keyring.Rotate(ctx)
+		k, err := c.Rotate(ctx, cliActor())
 		if err != nil {
 			fmt.Fprintf(stderr, "unilogin keys rotate: %v\n", err)
 			return exitError
 		}
 		fmt.Fprintf(stdout, "new key %s (%s) published now; it signs from %s\n", k.ID, k.Algorithm, k.ActiveAt.Format(time.RFC3339))
 	}
-	keys, err := c.keyring.Keys(ctx)
+	keys, err := c.Keyring.Keys(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "unilogin keys: %v\n", err)
 		return exitError

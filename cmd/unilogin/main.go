@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -119,6 +120,14 @@ func commonFlags(name string, args []string, stdout, stderr io.Writer, extra fun
 		return "", exitUsage, false
 	}
 	return config.PathFromEnv(path, os.Getenv), exitOK, true
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}
+	if cfg.Log.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 // loadConfig loads and validates; problems are printed to stderr.

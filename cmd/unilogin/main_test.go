@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/server"
 	"github.com/unilogin/unilogin/config"
 )
 
@@ -173,12 +174,12 @@ func TestKeysRotateAndList(t *testing.T) {
 	}
 	// The rotation is in the audit log, with the operator as actor.
 	cfg.DataDir = os.Getenv("UNILOGIN_DATA_DIR")
-	c, err := openCore(context.Background(), cfg, nil)
+	c, err := server.Open(context.Background(), cfg, server.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close(context.Background())
-	events, err := c.stores.accounts.(accounts.AuditStore).ListAudit(context.Background(), "", 10)
+	events, _, err := c.Admin.ListAudit(context.Background(), "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}

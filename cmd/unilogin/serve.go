@@ -13,9 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/api/server"
 	"github.com/unilogin/unilogin/config"
-	"github.com/unilogin/unilogin/session"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -42,30 +41,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // finish, and the database is closed. ready, when set, receives the bound
 // address once listening (tests).
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string) error {
-	metrics := newMetrics() // instrument.go
-	c, err := openCore(ctx, cfg, log, instrumentStores(metrics.DBDuration))
+	srv, err := server.New(ctx, cfg, server.Options{Logger: log, Version: buildVersion()})
 	if err != nil {
 		return err
 	}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := c.Close(cctx); err != nil {
+		if err := srv.Close(cctx); err != nil {
 			log.Warn("closing the database", "error", err.Error())
 		}
 	}()
-	reg, err := buildProviders(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	opts := withMetrics(apiOptions(cfg, log), metrics)
-	// The rate-limit counters live in the session store (the timing
-	// wrapper passes session.RateStore through, so their queries are timed).
-	opts.RateLimits.Store, _ = c.stores.sessions.(session.RateStore)
-	srv, err := api.New(ctx, api.Deps{Accounts: c.accounts, Sessions: c.sessions, Providers: reg, Sealer: c.sealer}, opts)
-	if err != nil {
-		return err
-	}
 
 	hs := &http.Server{
 		Handler:           srv.Handler(),
@@ -93,16 +79,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	defer stopSweep()
-	go c.sessions.RunSweeper(sweepCtx, cfg.SweepInterval, func(n int, err error) {
-		if err != nil {
-			log.Warn("sweeping expired records", "error", err.Error())
-		} else if n > 0 {
-			log.Debug("swept expired records", "count", n)
-		}
-	})
+	go srv.Run(sweepCtx)
 
-	log.Info("unilogin listening", "addr", ln.Addr().String(), "store", c.stores.kind, "issuer", cfg.Issuer,
-		"tls", tlsOn, "providers", len(reg.List()), "version", buildVersion())
+	log.Info("unilogin listening", "addr", ln.Addr().String(), "store", srv.StoreKind, "issuer", cfg.Issuer,
+		"tls", tlsOn, "providers", len(srv.Providers.List()), "version", buildVersion())
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -131,50 +111,4 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	}
 	log.Info("unilogin stopped")
 	return nil
-}
-
-func apiOptions(cfg *config.Config, log *slog.Logger) api.Options {
-	clients := make([]api.Client, 0, len(cfg.Clients))
-	for _, cl := range cfg.Clients {
-		clients = append(clients, api.Client{ID: cl.ID, Secret: cl.Secret, RedirectURIs: cl.RedirectURIs})
-	}
-	var all []string
-	for _, perms := range cfg.Roles {
-		all = append(all, perms...)
-	}
-	return api.Options{
-		Issuer:         cfg.Issuer,
-		Clients:        clients,
-		PasswordGrant:  cfg.PasswordGrant.On(),
-		Permissions:    cfg.Permissions,
-		Roles:          roleNames(cfg), // users.go
-		AllPermissions: all,
-		MaxBodyBytes:   cfg.HTTP.MaxBodyBytes,
-		TrustedProxies: cfg.HTTP.TrustedProxies,
-		JWKSMaxAge:     cfg.Keys.JWKSMaxAge,
-		LinkByEmail:    cfg.Linking.LinkByEmail(),
-		Logger:         log,
-		Version:        buildVersion(),
-		RateLimits:     rateLimits(cfg.RateLimits),
-		CORSOrigins:    cfg.HTTP.CORSOrigins,
-		HSTS:           cfg.HTTP.TLS.CertFile != "",
-		Branding: api.Branding{
-			ProductName: cfg.Branding.ProductName, LogoURL: cfg.Branding.LogoURL, AccentColor: cfg.Branding.AccentColor,
-		},
-	}
-}
-
-// rateLimits converts config's limits; disabled: none (the zero value).
-func rateLimits(r config.RateLimits) api.RateLimits {
-	if !r.On() {
-		return api.RateLimits{}
-	}
-	rate := func(x config.Rate) api.Rate { return api.Rate{Limit: int64(x.Limit), Window: x.Window} }
-	return api.RateLimits{
-		PasswordPerIP:        rate(r.PasswordPerIP),
-		PasswordPerAccountIP: rate(r.PasswordPerAccountIP),
-		PasswordPerAccount:   rate(r.PasswordPerAccount),
-		SignupPerIP:          rate(r.SignupPerIP),
-		BrowserLoginPerIP:    rate(r.BrowserLoginPerIP),
-	}
 }

@@ -6,15 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"os/user"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/server"
 	"github.com/unilogin/unilogin/config"
 )
 
@@ -108,7 +107,7 @@ func usersFlags(sub, synopsis string, args []string, stdout, stderr io.Writer, d
 // usersEnv is what every users command works with.
 type usersEnv struct {
 	cfg   *config.Config
-	core  *core
+	core  *server.Core
 	admin *accounts.Admin
 	actor accounts.Actor
 }
@@ -120,24 +119,12 @@ func openUsers(ctx context.Context, name, path string, stderr io.Writer) (*users
 	if !ok {
 		return nil, exitConfig
 	}
-	c, err := openCore(ctx, cfg, newLogger(cfg, os.Stderr))
+	c, err := server.Open(ctx, cfg, server.Options{Logger: newLogger(cfg, os.Stderr)})
 	if err != nil {
 		fmt.Fprintf(stderr, "unilogin users %s: %v\n", name, err)
 		return nil, exitError
 	}
-	audit, ok := c.stores.accounts.(accounts.AuditStore)
-	if !ok {
-		c.Close(context.Background())
-		fmt.Fprintf(stderr, "unilogin users %s: the store keeps no audit log\n", name)
-		return nil, exitError
-	}
-	adm, err := accounts.NewAdmin(c.accounts, accounts.AdminOptions{Audit: audit, Sessions: c.sessions, Roles: roleNames(cfg)})
-	if err != nil {
-		c.Close(context.Background())
-		fmt.Fprintf(stderr, "unilogin users %s: %v\n", name, err)
-		return nil, exitError
-	}
-	return &usersEnv{cfg: cfg, core: c, admin: adm, actor: accounts.Actor{ID: cliActor()}}, exitOK
+	return &usersEnv{cfg: cfg, core: c, admin: c.Admin, actor: accounts.Actor{ID: cliActor()}}, exitOK
 }
 
 func (u *usersEnv) Close() { _ = u.core.Close(context.Background()) }
@@ -163,11 +150,6 @@ func describe(err error) string {
 		return "no such user"
 	}
 	return err.Error()
-}
-
-// roleNames are the configured roles, sorted.
-func roleNames(cfg *config.Config) []string {
-	return slices.Sorted(maps.Keys(cfg.Roles))
 }
 
 // cliActor names the operator in the audit log: "cli:" + $USER, else the
@@ -310,9 +292,9 @@ func target(fs *flag.FlagSet, id, email *string) {
 // findUser resolves --id or --email; it prints usage problems itself.
 func (u *usersEnv) findUser(ctx context.Context, id, email string) (*accounts.User, error) {
 	if id != "" {
-		return u.core.accounts.Get(ctx, id)
+		return u.core.Accounts.Get(ctx, id)
 	}
-	return u.core.accounts.Store().GetUserByEmail(ctx, email)
+	return u.core.Accounts.Store().GetUserByEmail(ctx, email)
 }
 
 func oneTarget(name, id, email string, stderr io.Writer) bool {

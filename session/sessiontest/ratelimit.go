@@ -15,15 +15,6 @@ var rateCases = []testCase{
 	{"RateDeleteExpired", testRateDeleteExpired},
 }
 
-func rateStore(t *testing.T, s session.Store) session.RateStore {
-	t.Helper()
-	rs, ok := s.(session.RateStore)
-	if !ok {
-		t.Fatalf("%T does not implement session.RateStore", s)
-	}
-	return rs
-}
-
 // rateNow is an instant well inside a 15-minute window (and so inside every
 // shorter window that divides it), so that a case never straddles a boundary.
 func rateNow() time.Time {
@@ -32,7 +23,7 @@ func rateNow() time.Time {
 }
 
 func testRateHitAndPeek(t *testing.T, s session.Store) {
-	rs, ctx, n := rateStore(t, s), t.Context(), rateNow()
+	rs, ctx, n := s, t.Context(), rateNow()
 	key := "test:" + randomID(t)
 	_, wantEnd := session.RateWindow(n, 5*time.Minute)
 
@@ -65,7 +56,7 @@ func testRateHitAndPeek(t *testing.T, s session.Store) {
 // The count starts again in the next window; keys and window lengths are
 // independent counters.
 func testRateWindowsAndKeys(t *testing.T, s session.Store) {
-	rs, ctx, n := rateStore(t, s), t.Context(), rateNow()
+	rs, ctx, n := s, t.Context(), rateNow()
 	a, b := "test:a:"+randomID(t), "test:b:"+randomID(t)
 	for range 2 {
 		_, _, err := rs.Hit(ctx, a, time.Minute, n)
@@ -105,7 +96,7 @@ func testRateWindowsAndKeys(t *testing.T, s session.Store) {
 // 50 concurrent hits on one key: none is lost, and every count returned is
 // within 1..50 with 50 reached (a limiter compares these counts).
 func testRateConcurrentHits(t *testing.T, s session.Store) {
-	rs, ctx, n := rateStore(t, s), t.Context(), rateNow()
+	rs, ctx, n := s, t.Context(), rateNow()
 	key := "test:concurrent:" + randomID(t)
 	const N = 50
 	counts := make([]int64, N)
@@ -132,7 +123,7 @@ func testRateConcurrentHits(t *testing.T, s session.Store) {
 
 // Counters whose window has ended are swept; the current window's stay.
 func testRateDeleteExpired(t *testing.T, s session.Store) {
-	rs, ctx, n := rateStore(t, s), t.Context(), rateNow()
+	rs, ctx, n := s, t.Context(), rateNow()
 	old, cur := "test:old:"+randomID(t), "test:cur:"+randomID(t)
 	_, _, err := rs.Hit(ctx, old, time.Minute, n.Add(-10*time.Minute))
 	must(t, "Hit(old)", err)

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unilogin/unilogin/accounts"
-	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/session"
 )
 
@@ -16,10 +15,7 @@ import (
 // (api.Metrics.DBDuration). Errors are passed through untouched, so
 // errors.Is on sentinels works as before.
 
-// newMetrics builds the server's collectors on a registry of their own.
-func newMetrics() *api.Metrics { return api.NewMetrics(prometheus.NewRegistry()) }
-
-// instrumentStores returns a hook for openCore that wraps the opened stores
+// instrumentStores returns a hook for Open that wraps the opened stores
 // with the timing decorators before any service is built over them.
 func instrumentStores(h *prometheus.HistogramVec) func(*stores) {
 	return func(st *stores) {
@@ -28,27 +24,15 @@ func instrumentStores(h *prometheus.HistogramVec) func(*stores) {
 	}
 }
 
-// withMetrics sets the collectors the API serves at /metrics.
-func withMetrics(o api.Options, m *api.Metrics) api.Options {
-	o.Metrics = m
-	return o
-}
-
 // timer starts timing one operation; call the result when it is done.
 func timer(h *prometheus.HistogramVec, store, op string) func() {
 	start := time.Now()
 	return func() { h.WithLabelValues(store, op).Observe(time.Since(start).Seconds()) }
 }
 
-// timeAccounts wraps an accounts.Store. When s also keeps the audit log
-// (accounts.AuditStore), so does the result: callers find it by a type
-// assertion on the store.
+// timeAccounts wraps an accounts.Store.
 func timeAccounts(s accounts.Store, h *prometheus.HistogramVec) accounts.Store {
-	t := &timedAccounts{s: s, h: h}
-	if a, ok := s.(accounts.AuditStore); ok {
-		return &timedAuditAccounts{timedAccounts: t, a: a}
-	}
-	return t
+	return &timedAccounts{s: s, h: h}
 }
 
 type timedAccounts struct {
@@ -125,35 +109,19 @@ func (t *timedAccounts) Ping(ctx context.Context) error {
 	return t.s.Ping(ctx)
 }
 
-// timedAuditAccounts is timedAccounts over a store that keeps the audit log.
-type timedAuditAccounts struct {
-	*timedAccounts
-	a accounts.AuditStore
-}
-
-var (
-	_ accounts.Store      = (*timedAuditAccounts)(nil)
-	_ accounts.AuditStore = (*timedAuditAccounts)(nil)
-)
-
-func (t *timedAuditAccounts) AppendAudit(ctx context.Context, e *accounts.AuditEvent) error {
+func (t *timedAccounts) AppendAudit(ctx context.Context, e *accounts.AuditEvent) error {
 	defer t.time("AppendAudit")()
-	return t.a.AppendAudit(ctx, e)
+	return t.s.AppendAudit(ctx, e)
 }
 
-func (t *timedAuditAccounts) ListAudit(ctx context.Context, before string, limit int) ([]*accounts.AuditEvent, error) {
+func (t *timedAccounts) ListAudit(ctx context.Context, before string, limit int) ([]*accounts.AuditEvent, error) {
 	defer t.time("ListAudit")()
-	return t.a.ListAudit(ctx, before, limit)
+	return t.s.ListAudit(ctx, before, limit)
 }
 
-// timeSessions wraps a session.Store. When s also keeps rate-limit
-// counters (session.RateStore), so does the result.
+// timeSessions wraps a session.Store.
 func timeSessions(s session.Store, h *prometheus.HistogramVec) session.Store {
-	t := &timedSessions{s: s, h: h}
-	if r, ok := s.(session.RateStore); ok {
-		return &timedRateSessions{timedSessions: t, r: r}
-	}
-	return t
+	return &timedSessions{s: s, h: h}
 }
 
 type timedSessions struct {
@@ -255,24 +223,12 @@ func (t *timedSessions) Ping(ctx context.Context) error {
 	return t.s.Ping(ctx)
 }
 
-// timedRateSessions is timedSessions over a store that keeps rate-limit
-// counters.
-type timedRateSessions struct {
-	*timedSessions
-	r session.RateStore
-}
-
-var (
-	_ session.Store     = (*timedRateSessions)(nil)
-	_ session.RateStore = (*timedRateSessions)(nil)
-)
-
-func (t *timedRateSessions) Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error) {
+func (t *timedSessions) Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error) {
 	defer t.time("Hit")()
-	return t.r.Hit(ctx, key, window, now)
+	return t.s.Hit(ctx, key, window, now)
 }
 
-func (t *timedRateSessions) Peek(ctx context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error) {
+func (t *timedSessions) Peek(ctx context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error) {
 	defer t.time("Peek")()
-	return t.r.Peek(ctx, key, window, now)
+	return t.s.Peek(ctx, key, window, now)
 }

@@ -1,4 +1,10 @@
-package main
+// Package server assembles the whole unilogin service from a
+// *config.Config: it opens the stores (or takes injected ones), builds the
+// domain services, the identity providers and the HTTP handler, and runs
+// the background work. `unilogin serve`, the CLI's other commands and
+// every test harness start the service through it, so that a test runs the
+// middleware, limits and hashing gate production runs.
+package server
 
 import (
 	"context"
@@ -11,15 +17,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/unilogin/unilogin/accounts"
 	accountsmongo "github.com/unilogin/unilogin/accounts/mongostore"
 	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
+	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/config"
+	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
 	sessionmongo "github.com/unilogin/unilogin/session/mongostore"
 	sessionsqlite "github.com/unilogin/unilogin/session/sqlitestore"
@@ -99,7 +109,7 @@ func keyEncryptionKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	if cfg.MongoDB.URI != "" && log != nil {
+	if cfg.MongoDB.URI != "" {
 		log.Warn("keys.encryption_key is not set: generated a key file in the data directory; every instance sharing this MongoDB needs the same key (set UNILOGIN_KEY_ENCRYPTION_KEY)", "path", path)
 	}
 	key := make([]byte, 32)
@@ -127,22 +137,86 @@ func keyEncryptionKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
 	return key, f.Close()
 }
 
-// core is everything but HTTP: stores and domain services.
-type core struct {
-	cfg      *config.Config
-	stores   *stores
-	sealer   *session.Sealer
-	keyring  *session.Keyring
-	sessions *session.Manager
-	accounts *accounts.Service
-	// rotatedBy is the audit actor of key rotations made by this process:
-	// the server's automatic rotation, or the operator of `keys rotate`.
-	rotatedBy *string
+// Options are what a caller may inject instead of what the configuration
+// says; every field is optional.
+type Options struct {
+	// Accounts and Sessions, when both set, are used instead of opening
+	// the configured database; the caller owns (and closes) them. They are
+	// wrapped with the same timing decorators as opened stores.
+	Accounts accounts.Store
+	Sessions session.Store
+	// Providers, when non-nil, replace the configured identity providers
+	// (tests use fakes); an empty non-nil slice means none.
+	Providers []providers.Provider
+	// Gate, when set, replaces the hashing gate sized from
+	// rate_limits.hashing_workers and hashing_queue (tests hold its slots).
+	Gate accounts.Gate
+	// Now is the clock of every service; default time.Now.
+	Now func() time.Time
+	// Logger receives the logs; default: discarded.
+	Logger *slog.Logger
+	// Version is reported by /healthz and unilogin_build_info.
+	Version string
 }
 
-// openCore opens the stores and builds the services; each wrap (e.g.
-// instrumentStores) may replace the stores before any service uses them.
-func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger, wrap ...func(*stores)) (*core, error) {
+// Core is everything but HTTP: the stores, the domain services and the
+// one accounts.Admin. The CLI's users and keys commands work with it.
+type Core struct {
+	Config   *config.Config
+	Accounts *accounts.Service
+	Admin    *accounts.Admin
+	Sessions *session.Manager
+	Keyring  *session.Keyring
+	Sealer   *session.Sealer
+	// Metrics are the Prometheus collectors; the stores are timed into
+	// Metrics.DBDuration.
+	Metrics *api.Metrics
+	// StoreKind names the database for logs: "sqlite <path>" or
+	// "mongodb database <name>".
+	StoreKind string
+
+	log   *slog.Logger
+	rates session.RateStore
+	close func(context.Context) error
+	// rotatedBy is the audit actor of key rotations: the automatic
+	// rotation, or the operator during Rotate.
+	mu        sync.Mutex
+	rotatedBy string
+}
+
+// automaticRotation is the audit actor of the keyring's own rotations.
+const automaticRotation = "system:automatic-rotation"
+
+// Rotate adds a signing key now (session.Keyring.Rotate), recorded in the
+// audit log with actor as the one who rotated.
+func (c *Core) Rotate(ctx context.Context, actor string) (*session.SigningKey, error) {
+	c.setRotatedBy(actor)
+	defer c.setRotatedBy(automaticRotation)
+	return c.Keyring.Rotate(ctx)
+}
+
+func (c *Core) setRotatedBy(actor string) {
+	c.mu.Lock()
+	c.rotatedBy = actor
+	c.mu.Unlock()
+}
+
+func (c *Core) rotationActor() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rotatedBy
+}
+
+// Open opens the configured stores (or the injected ones) and builds the
+// services over them. cfg must have passed Validate.
+func Open(ctx context.Context, cfg *config.Config, opts Options) (*Core, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
 	kek, err := keyEncryptionKey(cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("key-encryption key: %w", err)
@@ -151,25 +225,29 @@ func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger, wrap ..
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStores(ctx, cfg)
-	if err != nil {
-		return nil, err
+	st := &stores{accounts: opts.Accounts, sessions: opts.Sessions, kind: "injected",
+		close: func(context.Context) error { return nil }}
+	if opts.Accounts == nil || opts.Sessions == nil {
+		if st, err = openStores(ctx, cfg); err != nil {
+			return nil, err
+		}
 	}
-	for _, w := range wrap {
-		w(st)
-	}
-	fail := func(err error) (*core, error) {
+	metrics := api.NewMetrics(prometheus.NewRegistry())
+	instrumentStores(metrics.DBDuration)(st) // instrument.go
+	fail := func(err error) (*Core, error) {
 		_ = st.close(context.Background())
 		return nil, err
 	}
-	rotatedBy := "system:automatic-rotation"
+	c := &Core{Config: cfg, Sealer: sealer, Metrics: metrics, StoreKind: st.kind, log: log, rates: st.sessions,
+		close: st.close, rotatedBy: automaticRotation}
 	kr, err := session.NewKeyring(ctx, st.sessions, sealer, session.KeyringOptions{
 		Algorithm:      cfg.Tokens.Algorithm,
 		PrePublish:     cfg.Keys.PrePublish,
 		RotationPeriod: cfg.Keys.RotationPeriod,
 		TokenTTL:       cfg.Tokens.AccessTTL,
+		Now:            opts.Now,
 		OnRotate: func(ctx context.Context, k *session.SigningKey) {
-			recordKeyRotation(ctx, st.accounts, rotatedBy, k, log)
+			recordKeyRotation(ctx, st.accounts, c.rotationActor(), k, opts.Now, log)
 		},
 	})
 	if err != nil {
@@ -183,51 +261,50 @@ func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger, wrap ..
 		RefreshAbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL,
 		ReuseGrace:         cfg.Tokens.RefreshReuseGrace,
 		CodeTTL:            cfg.Tokens.CodeTTL,
+		Now:                opts.Now,
 	})
 	if err != nil {
 		return fail(err)
 	}
-	queue := cfg.RateLimits.HashingQueue
-	if queue == 0 {
-		queue = -1 // the default: 4 per worker
+	gate := opts.Gate
+	if gate == nil {
+		queue := cfg.RateLimits.HashingQueue
+		if queue == 0 {
+			queue = -1 // the default: 4 per worker
+		}
+		// Admission control: bcrypt work bounded to the cores, a bounded
+		// queue, then 503 (accounts/gate.go).
+		gate = accounts.NewGate(cfg.RateLimits.HashingWorkers, queue)
 	}
 	acc, err := accounts.NewService(st.accounts, accounts.Options{
 		BcryptCost:   cfg.Passwords.BcryptCost,
 		DefaultRoles: cfg.DefaultRoles,
-		// Admission control: bcrypt work bounded to the cores, a bounded
-		// queue, then 503 (accounts/gate.go).
-		Gate: accounts.NewGate(cfg.RateLimits.HashingWorkers, queue),
+		Gate:         gate,
+		Now:          opts.Now,
 	})
 	if err != nil {
 		return fail(err)
 	}
-	return &core{cfg: cfg, stores: st, sealer: sealer, keyring: kr, sessions: mgr, accounts: acc, rotatedBy: &rotatedBy}, nil
+	adm, err := accounts.NewAdmin(acc, accounts.AdminOptions{Sessions: mgr, Roles: cfg.RoleNames()})
+	if err != nil {
+		return fail(err)
+	}
+	c.Accounts, c.Admin, c.Sessions, c.Keyring = acc, adm, mgr, kr
+	return c, nil
 }
 
-// recordKeyRotation puts a key rotation in the audit log, when the accounts
-// store keeps one (both backends do). A failure is logged, not fatal: the
+// recordKeyRotation puts a key rotation in the audit log. A failure is logged, not fatal: the
 // rotation itself has happened.
-func recordKeyRotation(ctx context.Context, store accounts.Store, actor string, k *session.SigningKey, log *slog.Logger) {
-	audit, ok := store.(accounts.AuditStore)
-	if !ok {
-		return
-	}
+func recordKeyRotation(ctx context.Context, audit accounts.AuditStore, actor string, k *session.SigningKey, now func() time.Time, log *slog.Logger) {
 	e := &accounts.AuditEvent{
-		ID: accounts.NewID(), Time: time.Now().UTC().Truncate(time.Millisecond), Actor: actor,
+		ID: accounts.NewID(), Time: now().UTC().Truncate(time.Millisecond), Actor: actor,
 		Action: accounts.ActionKeyRotate, Target: k.ID,
 		Details: map[string]string{"algorithm": k.Algorithm, "signs_from": k.ActiveAt.UTC().Format(time.RFC3339)},
 	}
-	if err := audit.AppendAudit(context.WithoutCancel(ctx), e); err != nil && log != nil {
+	if err := audit.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
 		log.Warn("audit log: key rotation not recorded", "kid", k.ID, "error", err.Error())
 	}
 }
 
-func (c *core) Close(ctx context.Context) error { return c.stores.close(ctx) }
-
-func newLogger(cfg *config.Config, w *os.File) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}
-	if cfg.Log.Format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
-}
+// Close closes the stores Open opened (not injected ones).
+func (c *Core) Close(ctx context.Context) error { return c.close(ctx) }

@@ -1,0 +1,68 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/config"
+	"github.com/unilogin/unilogin/session"
+)
+
+// The decorators time every Store method, audit log and rate counters
+// included, and pass errors through untouched.
+func TestTimedStores(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	st, err := openStores(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close(context.Background())
+	m := api.NewMetrics(prometheus.NewRegistry())
+	instrumentStores(m.DBDuration)(st)
+	ctx := context.Background()
+	if err := st.accounts.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.sessions.GetSession(ctx, "no-such-session"); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("GetSession through the decorator: %v, want session.ErrNotFound", err)
+	}
+	if _, err := st.accounts.ListAudit(ctx, "", 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.sessions.Peek(ctx, "k", time.Minute, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	fams, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]uint64{}
+	for _, f := range fams {
+		if f.GetName() != "unilogin_db_operation_duration_seconds" {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			var store, op string
+			for _, l := range s.GetLabel() {
+				switch l.GetName() {
+				case "store":
+					store = l.GetValue()
+				case "op":
+					op = l.GetValue()
+				}
+			}
+			got[store+"."+op] = s.GetHistogram().GetSampleCount()
+		}
+	}
+	for _, op := range []string{"accounts.Ping", "sessions.GetSession", "accounts.ListAudit", "sessions.Peek"} {
+		if got[op] != 1 {
+			t.Errorf("%s observed %d times, want 1 (all: %v)", op, got[op], got)
+		}
+	}
+}

@@ -1,0 +1,116 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/config"
+	"github.com/unilogin/unilogin/providers"
+)
+
+// Server is the whole service: the Core, the identity providers and the
+// HTTP handler.
+type Server struct {
+	*Core
+	Providers *providers.Registry
+	api       *api.Server
+}
+
+// New assembles the service from cfg (which must have passed Validate):
+// Open, then the identity providers (the configured ones, or
+// opts.Providers), then the HTTP handler with every middleware, limit and
+// gate production has. Run starts the background work; Close closes the
+// stores.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error) {
+	core, err := Open(ctx, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Server, error) {
+		_ = core.Close(context.Background())
+		return nil, err
+	}
+	var reg *providers.Registry
+	if opts.Providers != nil {
+		reg, err = providers.NewRegistry(opts.Providers...)
+	} else {
+		reg, err = buildProviders(ctx, cfg, core.log) // providers.go
+	}
+	if err != nil {
+		return fail(err)
+	}
+	o := apiOptions(cfg, core.log)
+	o.Version = opts.Version
+	o.Now = opts.Now
+	o.Metrics = core.Metrics
+	o.RateLimits.Store = core.rates
+	srv, err := api.New(ctx, api.Deps{Accounts: core.Accounts, Sessions: core.Sessions, Admin: core.Admin,
+		Providers: reg, Sealer: core.Sealer}, o)
+	if err != nil {
+		return fail(err)
+	}
+	return &Server{Core: core, Providers: reg, api: srv}, nil
+}
+
+// Handler is the HTTP handler of the whole API.
+func (s *Server) Handler() http.Handler { return s.api.Handler() }
+
+// Drain makes /readyz answer 503 so load balancers stop sending traffic.
+func (s *Server) Drain() { s.api.Drain() }
+
+// Run does the background work until ctx ends: the sweeper deletes
+// expired sessions, tokens, codes, claims, counters and keys every
+// sweep_interval. (Signing keys rotate as they are used, in the keyring.)
+func (s *Server) Run(ctx context.Context) {
+	log := s.log
+	s.Sessions.RunSweeper(ctx, s.Config.SweepInterval, func(n int, err error) {
+		if err != nil {
+			log.Warn("sweeping expired records", "error", err.Error())
+		} else if n > 0 {
+			log.Debug("swept expired records", "count", n)
+		}
+	})
+}
+
+func apiOptions(cfg *config.Config, log *slog.Logger) api.Options {
+	clients := make([]api.Client, 0, len(cfg.Clients))
+	for _, cl := range cfg.Clients {
+		clients = append(clients, api.Client{ID: cl.ID, Secret: cl.Secret, RedirectURIs: cl.RedirectURIs})
+	}
+	return api.Options{
+		Issuer:         cfg.Issuer,
+		Clients:        clients,
+		PasswordGrant:  cfg.PasswordGrant.On(),
+		Permissions:    cfg.Permissions,
+		Roles:          cfg.RoleNames(),
+		AllPermissions: cfg.AllPermissions(),
+		MaxBodyBytes:   cfg.HTTP.MaxBodyBytes,
+		TrustedProxies: cfg.HTTP.TrustedProxies,
+		JWKSMaxAge:     cfg.Keys.JWKSMaxAge,
+		LinkByEmail:    cfg.Linking.LinkByEmail(),
+		Logger:         log,
+		RateLimits:     rateLimits(cfg.RateLimits),
+		CORSOrigins:    cfg.HTTP.CORSOrigins,
+		HSTS:           cfg.HTTP.TLS.CertFile != "",
+		Branding: api.Branding{
+			ProductName: cfg.Branding.ProductName, LogoURL: cfg.Branding.LogoURL, AccentColor: cfg.Branding.AccentColor,
+		},
+	}
+}
+
+// rateLimits converts config's limits; disabled: none (the zero value).
+func rateLimits(r config.RateLimits) api.RateLimits {
+	if !r.On() {
+		return api.RateLimits{}
+	}
+	rate := func(x config.Rate) api.Rate { return api.Rate{Limit: int64(x.Limit), Window: x.Window} }
+	return api.RateLimits{
+		PasswordPerIP:        rate(r.PasswordPerIP),
+		PasswordPerAccountIP: rate(r.PasswordPerAccountIP),
+		PasswordPerAccount:   rate(r.PasswordPerAccount),
+		SignupPerIP:          rate(r.SignupPerIP),
+		BrowserLoginPerIP:    rate(r.BrowserLoginPerIP),
+	}
+}
