@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/oauth"
 )
 
 // PermissionUsersAdmin guards every /admin route (docs/http-api.md,
@@ -57,7 +58,7 @@ func (s *Server) requirePermission(perm string) gin.HandlerFunc {
 		p := caller(c)
 		if !slices.Contains(p.claims.Permissions(), perm) || !slices.Contains(s.opts.Permissions(p.user.Roles), perm) {
 			c.Header("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+perm+`"`)
-			writeError(c, http.StatusForbidden, codeInsufficientScope, "this needs the permission "+perm)
+			oauth.WriteError(c, http.StatusForbidden, oauth.CodeInsufficientScope, "this needs the permission "+perm)
 			return
 		}
 		c.Next()
@@ -81,13 +82,13 @@ func pageQuery(c *gin.Context) (limit int, cursor string, err error) {
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxPageLimit {
-			return 0, "", badRequest("limit must be an integer from 1 to " + strconv.Itoa(maxPageLimit))
+			return 0, "", oauth.BadRequest("limit must be an integer from 1 to " + strconv.Itoa(maxPageLimit))
 		}
 		limit = n
 	}
 	cursor = c.Query("cursor")
 	if len(cursor) > 128 {
-		return 0, "", badRequest("cursor is not one this server returned")
+		return 0, "", oauth.BadRequest("cursor is not one this server returned")
 	}
 	return limit, cursor, nil
 }
@@ -102,7 +103,7 @@ func (s *Server) adminListUsers(c *gin.Context) {
 	}
 	email := c.Query("email")
 	if len(email) > 254 {
-		s.respondError(c, badRequest("email filter is too long"))
+		s.respondError(c, oauth.BadRequest("email filter is too long"))
 		return
 	}
 	users, next, err := s.admin.ListUsers(c.Request.Context(), cursor, limit, email)
@@ -152,7 +153,7 @@ func (s *Server) adminSetRoles(c *gin.Context) {
 		return
 	}
 	if req.Roles == nil {
-		s.respondError(c, badRequest("roles is required (an array of role names)"))
+		s.respondError(c, oauth.BadRequest("roles is required (an array of role names)"))
 		return
 	}
 	u, err := s.admin.SetRoles(c.Request.Context(), actor(c), c.Param("id"), *req.Roles)

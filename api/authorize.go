@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/session"
 )
 
@@ -25,7 +26,7 @@ func (s *Server) checkAuthz(r authzRequest) (redirErr string, showErr error) {
 		return "", err
 	}
 	if err := checkChallenge(cl, r.Challenge, r.Method); err != nil || len(r.State) > 1024 {
-		return codeInvalidRequest, nil
+		return oauth.CodeInvalidRequest, nil
 	}
 	return "", nil
 }
@@ -44,17 +45,16 @@ func (s *Server) authorize(c *gin.Context) {
 	req := authzFrom(q)
 	redirErr, showErr := s.checkAuthz(req)
 	if showErr != nil {
-		var ae *apiError
 		msg := "The app sent an invalid sign-in request."
-		if errors.As(showErr, &ae) {
-			msg = "The app sent an invalid sign-in request: " + ae.description + "."
+		if cl := oauth.Classify(showErr); cl.Decided {
+			msg = "The app sent an invalid sign-in request: " + cl.Description + "."
 		}
 		s.pageError(c, http.StatusBadRequest, "This sign-in link is not valid", msg)
 		return
 	}
 	switch rt := q.Get("response_type"); {
 	case rt == "":
-		redirectError(c, req.RedirectURI, codeInvalidRequest, req.State)
+		redirectError(c, req.RedirectURI, oauth.CodeInvalidRequest, req.State)
 		return
 	case rt != "code":
 		redirectError(c, req.RedirectURI, "unsupported_response_type", req.State)
@@ -66,7 +66,7 @@ func (s *Server) authorize(c *gin.Context) {
 	}
 	pu, err := s.loadPage(c)
 	if err != nil {
-		redirectError(c, req.RedirectURI, codeUnavailable, req.State)
+		redirectError(c, req.RedirectURI, oauth.CodeUnavailable, req.State)
 		return
 	}
 	if pu != nil {
@@ -170,7 +170,7 @@ func (s *Server) signinSubmit(c *gin.Context) {
 	u, err := s.accounts.Authenticate(c.Request.Context(), email, password)
 	guard.done(c, err)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
-		s.metrics.Login("pwd", OutcomeFailure)
+		s.metrics.Login("pwd", oauth.OutcomeFailure)
 		s.securityEvent(c, "", accounts.ActionSignInFailed, "", map[string]string{
 			"method": "pwd", "reason": "invalid_credentials", "username": truncate(accounts.NormalizeEmail(email), 254), "via": "hosted"})
 		s.showSignin(c, http.StatusBadRequest, req, email, errGenericSignin)
@@ -179,7 +179,7 @@ func (s *Server) signinSubmit(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
-	s.metrics.Login("pwd", OutcomeSuccess)
+	s.metrics.Login("pwd", oauth.OutcomeSuccess)
 	s.passwordSignedIn(c, u, req)
 }
 

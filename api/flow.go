@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
 )
@@ -114,10 +115,10 @@ func (s *Server) listProviders(c *gin.Context) {
 func (s *Server) checkRedirect(clientID, redirectURI string) (*Client, error) {
 	cl, ok := s.clients[clientID]
 	if !ok || clientID == "" {
-		return nil, badRequest("unknown client_id")
+		return nil, oauth.BadRequest("unknown client_id")
 	}
 	if !slices.Contains(cl.RedirectURIs, redirectURI) {
-		return nil, badRequest("redirect_uri is not registered for this client")
+		return nil, oauth.BadRequest("redirect_uri is not registered for this client")
 	}
 	return cl, nil
 }
@@ -149,7 +150,7 @@ func checkChallenge(cl *Client, challenge, method string) error {
 func redirectTo(c *gin.Context, redirectURI string, params url.Values) {
 	u, err := url.Parse(redirectURI)
 	if err != nil { // registered URIs are validated at start-up
-		writeError(c, http.StatusInternalServerError, codeServerError, "internal server error")
+		oauth.WriteError(c, http.StatusInternalServerError, oauth.CodeServerError, "internal server error")
 		return
 	}
 	q := u.Query()
@@ -173,13 +174,13 @@ func redirectError(c *gin.Context, redirectURI, code, appState string) {
 func (s *Server) providerLogin(c *gin.Context) {
 	p, ok := s.provs.Get(c.Param("provider"))
 	if !ok {
-		s.respondError(c, notFound("unknown provider"))
+		s.respondError(c, oauth.NotFound("unknown provider"))
 		return
 	}
 	q := c.Request.URL.Query()
 	for _, k := range []string{"client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method", "link"} {
 		if len(q[k]) > 1 {
-			s.respondError(c, badRequest(fmt.Sprintf("parameter %q is repeated", k)))
+			s.respondError(c, oauth.BadRequest(fmt.Sprintf("parameter %q is repeated", k)))
 			return
 		}
 	}
@@ -192,7 +193,7 @@ func (s *Server) providerLogin(c *gin.Context) {
 	// From here on the redirect URI is known good: errors go back to the app.
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
 	if err := checkChallenge(cl, challenge, method); err != nil || len(appState) > 1024 {
-		redirectError(c, redirectURI, codeInvalidRequest, appState)
+		redirectError(c, redirectURI, oauth.CodeInvalidRequest, appState)
 		return
 	}
 	var linkUser string
@@ -200,7 +201,7 @@ func (s *Server) providerLogin(c *gin.Context) {
 		var lt linkTicket
 		if err := s.flow.open(t, "link-ticket", &lt); err != nil || s.now().After(lt.Expires) ||
 			lt.Provider != p.ID() || lt.ClientID != clientID || lt.RedirectURI != redirectURI || lt.Challenge != challenge {
-			redirectError(c, redirectURI, codeInvalidRequest, appState)
+			redirectError(c, redirectURI, oauth.CodeInvalidRequest, appState)
 			return
 		}
 		linkUser = lt.UserID
@@ -231,36 +232,36 @@ var flowIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
 func (s *Server) providerCallback(c *gin.Context) {
 	p, ok := s.provs.Get(c.Param("provider"))
 	if !ok {
-		s.respondError(c, notFound("unknown provider"))
+		s.respondError(c, oauth.NotFound("unknown provider"))
 		return
 	}
 	state := c.Query("state")
 	id, _, _ := strings.Cut(state, ".")
 	if !flowIDRE.MatchString(id) {
-		s.respondError(c, badRequest("missing or malformed state"))
+		s.respondError(c, oauth.BadRequest("missing or malformed state"))
 		return
 	}
 	cookie, err := c.Request.Cookie(flowCookiePrefix + id)
 	if err != nil {
-		s.respondError(c, badRequest("no sign-in in progress in this browser (missing flow cookie)"))
+		s.respondError(c, oauth.BadRequest("no sign-in in progress in this browser (missing flow cookie)"))
 		return
 	}
 	var fs flowState
 	if err := s.flow.open(cookie.Value, "flow-cookie", &fs); err != nil || fs.ID != id || fs.Provider != p.ID() {
-		s.respondError(c, badRequest("invalid flow cookie"))
+		s.respondError(c, oauth.BadRequest("invalid flow cookie"))
 		return
 	}
 	if s.now().After(fs.Expires) {
-		s.respondError(c, badRequest("the sign-in took too long; start again"))
+		s.respondError(c, oauth.BadRequest("the sign-in took too long; start again"))
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(state), []byte(fs.State)) != 1 {
-		s.respondError(c, badRequest("state does not match this browser's sign-in"))
+		s.respondError(c, oauth.BadRequest("state does not match this browser's sign-in"))
 		return
 	}
 	// Single use, across every instance: the claim is a unique insert.
 	if err := s.sessions.Store().Claim(c.Request.Context(), "flow:"+fs.ID, fs.Expires); errors.Is(err, session.ErrAlreadyExists) {
-		s.respondError(c, badRequest("this sign-in was already completed"))
+		s.respondError(c, oauth.BadRequest("this sign-in was already completed"))
 		return
 	} else if err != nil {
 		s.respondError(c, err)
@@ -269,9 +270,10 @@ func (s *Server) providerCallback(c *gin.Context) {
 	http.SetCookie(c.Writer, &http.Cookie{Name: cookie.Name, Value: "", Path: flowCookiePath, MaxAge: -1,
 		HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
 
-	code, errCode := s.completeFlow(c, p, &fs)
-	s.metrics.providerLogin(p.AMR(), errCode)
-	if errCode != "" {
+	code, err := s.completeFlow(c, p, &fs)
+	s.metrics.providerLogin(p.AMR(), err)
+	if err != nil {
+		errCode := s.flowErrorCode(c, err)
 		s.securityEvent(c, fs.LinkUserID, accounts.ActionSignInFailed, fs.LinkUserID, map[string]string{"method": p.AMR(), "reason": errCode, "client_id": fs.ClientID})
 		redirectError(c, fs.RedirectURI, errCode, fs.AppState)
 		return
@@ -280,23 +282,17 @@ func (s *Server) providerCallback(c *gin.Context) {
 }
 
 // completeFlow exchanges the provider's code, resolves the account and
-// issues our one-time code. It returns an error code for the app otherwise.
-func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowState) (code, errCode string) {
+// issues our one-time code.
+func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowState) (string, error) {
 	q := c.Request.URL.Query()
 	if e := q.Get("error"); e != "" {
 		err := providers.FromCallbackError(e, q.Get("error_description"))
 		s.log(c).Info("provider returned an error", "provider", p.ID(), "error", err.Error())
-		switch {
-		case errors.Is(err, providers.ErrAccessDenied):
-			return "", codeAccessDenied
-		case errors.Is(err, providers.ErrUnavailable):
-			return "", codeUnavailable
-		}
-		return "", codeServerError
+		return "", err
 	}
 	upstreamCode := q.Get("code")
 	if upstreamCode == "" || len(upstreamCode) > 4096 {
-		return "", codeInvalidRequest
+		return "", oauth.BadRequest("missing or malformed code")
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), exchangeTimeout)
 	defer cancel()
@@ -304,14 +300,7 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 	ident, err := s.metrics.exchange(ctx, p, req, upstreamCode) // p.Exchange, timed and counted
 	if err != nil {
 		s.log(c).Warn("provider exchange failed", "provider", p.ID(), "error", err.Error())
-		var ue *providers.UpstreamError
-		switch {
-		case errors.Is(err, providers.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-			return "", codeUnavailable
-		case errors.Is(err, providers.ErrAccessDenied), errors.Is(err, providers.ErrInvalidIDToken), errors.As(err, &ue):
-			return "", codeAccessDenied
-		}
-		return "", codeServerError
+		return "", err
 	}
 	ext := accounts.ExternalIdentity{Provider: ident.Provider, Subject: ident.Subject, Email: ident.Email, EmailVerified: ident.EmailVerified, Name: ident.Name}
 	var userID string
@@ -319,7 +308,7 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 	if fs.LinkUserID != "" {
 		// Link flow: check now, commit when the app redeems the code.
 		if err := s.accounts.CheckLink(c.Request.Context(), fs.LinkUserID, ext); err != nil {
-			return "", s.flowErrorCode(c, err)
+			return "", err
 		}
 		userID = fs.LinkUserID
 		payload, _ = json.Marshal(codePayload{Link: &ext})
@@ -327,42 +316,37 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 		u, d, err := s.accounts.SignInExternal(c.Request.Context(), ext, accounts.LinkPolicy{ByVerifiedEmail: s.opts.LinkByEmail})
 		if err != nil {
 			s.log(c).Info("provider sign-in refused", "provider", p.ID(), "decision", d.Kind.String(), "error", err.Error())
-			return "", s.flowErrorCode(c, err)
+			return "", err
 		}
 		userID = u.ID
 	}
-	code, err = s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
+	code, err := s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
 		ClientID: fs.ClientID, RedirectURI: fs.RedirectURI, CodeChallenge: fs.Challenge, CodeChallengeMethod: fs.ChallengeMeth,
 		UserID: userID, AMR: []string{p.AMR()}, Payload: payload,
 	})
 	if err != nil {
-		return "", s.flowErrorCode(c, err)
+		return "", err
 	}
-	return code, ""
+	return code, nil
 }
 
+// flowErrorCode is the error code an app is redirected with when err ends
+// a browser sign-in; a server_error's cause is logged.
 func (s *Server) flowErrorCode(c *gin.Context, err error) string {
-	switch {
-	case errors.Is(err, accounts.ErrAccountExists):
-		return codeAccountExists
-	case errors.Is(err, accounts.ErrIdentityLinked):
-		return codeIdentityLinked
-	case errors.Is(err, accounts.ErrDisabled), errors.Is(err, accounts.ErrNotFound):
-		return codeAccessDenied
-	case isUnavailable(err):
-		return codeUnavailable
+	code := oauth.Classify(err).Redirect
+	if code == oauth.CodeServerError {
+		s.log(c).Error("provider sign-in failed", "error", err.Error())
 	}
-	s.log(c).Error("provider sign-in failed", "error", err.Error())
-	return codeServerError
+	return code
 }
 
 // codeGrant is RFC 6749 §4.1.3 with RFC 7636 §4.5.
 func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, redirectURI, verifier string) (*session.Pair, error) {
 	if client == nil {
-		return nil, badRequest("client_id is required")
+		return nil, oauth.BadRequest("client_id is required")
 	}
 	if code == "" || redirectURI == "" {
-		return nil, badRequest("code and redirect_uri are required")
+		return nil, oauth.BadRequest("code and redirect_uri are required")
 	}
 	ac, err := s.sessions.RedeemCode(c.Request.Context(), code, client.ID, redirectURI, verifier)
 	if err != nil {
@@ -376,15 +360,7 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 	}
 	if payload.Link != nil {
 		if err := s.accounts.Link(c.Request.Context(), ac.UserID, *payload.Link); err != nil {
-			switch {
-			case errors.Is(err, accounts.ErrNotFound), errors.Is(err, accounts.ErrDisabled):
-				return nil, invalidGrant("the user no longer exists or is disabled")
-			case errors.Is(err, accounts.ErrAccountExists):
-				return nil, invalidGrant("the user already has an identity at this provider")
-			case errors.Is(err, accounts.ErrIdentityLinked):
-				return nil, invalidGrant("the identity was linked to another user meanwhile")
-			}
-			return nil, err
+			return nil, oauth.GrantError(err)
 		}
 		s.securityEvent(c, ac.UserID, accounts.ActionIdentityLink, ac.UserID, map[string]string{"provider": payload.Link.Provider, "subject": payload.Link.Subject})
 	}
@@ -407,7 +383,7 @@ func (s *Server) startLink(c *gin.Context) {
 	pr := caller(c)
 	p, ok := s.provs.Get(c.Param("provider"))
 	if !ok {
-		s.respondError(c, notFound("unknown provider"))
+		s.respondError(c, oauth.NotFound("unknown provider"))
 		return
 	}
 	var req struct {
@@ -426,17 +402,17 @@ func (s *Server) startLink(c *gin.Context) {
 		return
 	}
 	if len(req.State) > 1024 {
-		s.respondError(c, badRequest("state is too long (at most 1024 characters)"))
+		s.respondError(c, oauth.BadRequest("state is too long (at most 1024 characters)"))
 		return
 	}
 	// The link commits only with the app's verifier: a challenge is required
 	// even for confidential clients.
 	if req.CodeChallenge == "" {
-		s.respondError(c, badRequest("code_challenge is required to link an identity"))
+		s.respondError(c, oauth.BadRequest("code_challenge is required to link an identity"))
 		return
 	}
 	if err := checkChallenge(&Client{}, req.CodeChallenge, req.CodeChallengeMethod); err != nil {
-		s.respondError(c, badRequest(err.Error()))
+		s.respondError(c, oauth.BadRequest(err.Error()))
 		return
 	}
 	ticket := s.flow.seal(linkTicket{
@@ -458,7 +434,7 @@ func (s *Server) unlink(c *gin.Context) {
 	pr := caller(c)
 	err := s.accounts.Unlink(c.Request.Context(), pr.user.ID, c.Param("provider"))
 	if errors.Is(err, accounts.ErrNotFound) {
-		err = notFound("no identity of this provider is linked")
+		err = oauth.NotFound("no identity of this provider is linked")
 	}
 	if err != nil {
 		s.respondError(c, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
 )
@@ -25,13 +26,13 @@ var (
 		"password": "Your password was saved. Your other sessions were signed out.",
 	}
 	accountErrors = map[string]string{
-		codeIdentityLinked:  "That account at the provider is already linked to another user.",
-		codeAccountExists:   "You already have an identity at this provider linked; unlink it first.",
-		codeAccessDenied:    "The provider did not confirm your identity.",
-		codeUnavailable:     "The provider is unavailable right now; try again later.",
-		codeInvalidRequest:  "The request was invalid; try again.",
-		codeServerError:     "Something went wrong; try again later.",
-		"session_not_found": "That session had already ended.",
+		oauth.CodeIdentityLinked: "That account at the provider is already linked to another user.",
+		oauth.CodeAccountExists:  "You already have an identity at this provider linked; unlink it first.",
+		oauth.CodeAccessDenied:   "The provider did not confirm your identity.",
+		oauth.CodeUnavailable:    "The provider is unavailable right now; try again later.",
+		oauth.CodeInvalidRequest: "The request was invalid; try again.",
+		oauth.CodeServerError:    "Something went wrong; try again later.",
+		"session_not_found":      "That session had already ended.",
 	}
 )
 
@@ -267,14 +268,14 @@ func (s *Server) accountCallback(c *gin.Context) {
 	s.clearCookie(c, acctFlowCookie, acctFlowPath)
 	if e := c.Query("error"); e != "" {
 		if _, known := accountErrors[e]; !known {
-			e = codeServerError
+			e = oauth.CodeServerError
 		}
 		if af.Link {
 			c.Redirect(http.StatusSeeOther, "/account?error="+e)
 			return
 		}
 		msg := accountErrors[e]
-		if e == codeAccountExists {
+		if e == oauth.CodeAccountExists {
 			msg = "An account with this email address already exists. Sign in with your password, then link the provider from your account page."
 		}
 		s.showSignin(c, http.StatusBadRequest, authzRequest{}, "", msg)
@@ -283,7 +284,7 @@ func (s *Server) accountCallback(c *gin.Context) {
 	pair, err := s.codeGrant(c, s.clients[accountClientID], accountClientID, c.Query("code"), s.pages.callbackURL, af.Verifier)
 	if err != nil {
 		if af.Link {
-			c.Redirect(http.StatusSeeOther, "/account?error="+codeInvalidRequest)
+			c.Redirect(http.StatusSeeOther, "/account?error="+oauth.CodeInvalidRequest)
 			return
 		}
 		s.pageErr(c, err)

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -15,23 +14,6 @@ import (
 
 	"github.com/unilogin/unilogin/session"
 )
-
-func TestLoginOutcome(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		want string
-	}{
-		{nil, OutcomeSuccess},
-		{badRequest("x"), OutcomeFailure},
-		{&apiError{http.StatusTooManyRequests, codeRateLimited, "slow down"}, OutcomeRateLimited},
-		{errUnavailable, OutcomeError},
-		{http.ErrHandlerTimeout, OutcomeError},
-	} {
-		if got := loginOutcome(tc.err); got != tc.want {
-			t.Errorf("loginOutcome(%v) = %q, want %q", tc.err, got, tc.want)
-		}
-	}
-}
 
 // FuzzFlowCookie: the flow cookie's opener never panics and accepts only
 // what the server sealed (for the same purpose).

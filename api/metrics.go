@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -13,16 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/providers"
-)
-
-// Login outcomes: the outcome label of unilogin_logins_total.
-const (
-	OutcomeSuccess     = "success"
-	OutcomeFailure     = "failure"      // bad credentials, refused sign-in, bad input
-	OutcomeRateLimited = "rate_limited" // 429 before the attempt was evaluated
-	OutcomeError       = "error"        // 5xx: database or provider unavailable, bugs
 )
 
 // Metrics are the Prometheus collectors of one Server, registered on a
@@ -104,8 +95,8 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Login counts one sign-in attempt. method is "password", "google",
-// "github" or "oidc:<id>" (a provider's AMR); outcome one of the Outcome*
-// constants. The rate limiter calls it with OutcomeRateLimited when it
+// "github" or "oidc:<id>" (a provider's AMR); outcome one of the oauth.Outcome*
+// constants. The rate limiter calls it with oauth.OutcomeRateLimited when it
 // refuses a password grant or a browser login before it is evaluated.
 func (m *Metrics) Login(method, outcome string) {
 	m.logins.WithLabelValues(method, outcome).Inc()
@@ -171,47 +162,18 @@ func (m *Metrics) tokenResult(grant string, err error) {
 	}
 }
 
-// loginOutcome classifies a password grant's error.
+// loginOutcome is the login outcome of a sign-in's result.
 func loginOutcome(err error) string {
-	var ae *apiError
-	var ve *accounts.ValidationError
-	var mbe *http.MaxBytesError
-	switch {
-	case err == nil:
-		return OutcomeSuccess
-	case errors.As(err, &ae):
-		if ae.code == codeRateLimited {
-			return OutcomeRateLimited
-		}
-		if ae.status >= 500 {
-			return OutcomeError
-		}
-		return OutcomeFailure
-	case errors.As(err, &ve), errors.As(err, &mbe):
-		return OutcomeFailure
+	if err == nil {
+		return oauth.OutcomeSuccess
 	}
-	for _, m := range mapping {
-		if errors.Is(err, m.err) {
-			if m.status >= 500 {
-				return OutcomeError
-			}
-			return OutcomeFailure
-		}
-	}
-	return OutcomeError
+	return oauth.Classify(err).Outcome()
 }
 
 // providerLogin counts a browser sign-in that reached the callback, by the
-// provider's AMR; errCode is what the app is told ("" on success).
-func (m *Metrics) providerLogin(amr, errCode string) {
-	switch errCode {
-	case "":
-		m.Login(amr, OutcomeSuccess)
-	case codeServerError, codeUnavailable:
-		m.Login(amr, OutcomeError)
-	default:
-		m.Login(amr, OutcomeFailure)
-	}
+// provider's AMR; err is how it failed (nil on success).
+func (m *Metrics) providerLogin(amr string, err error) {
+	m.Login(amr, loginOutcome(err))
 }
 
 // exchange calls p.Exchange and records unilogin_provider_requests_total
@@ -220,16 +182,9 @@ func (m *Metrics) exchange(ctx context.Context, p providers.Provider, req provid
 	start := time.Now()
 	ident, err := p.Exchange(ctx, req, code)
 	m.providerDuration.WithLabelValues(p.ID()).Observe(time.Since(start).Seconds())
-	var ue *providers.UpstreamError
 	outcome := "success"
-	switch {
-	case err == nil:
-	case errors.Is(err, providers.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		outcome = "unavailable"
-	case errors.Is(err, providers.ErrAccessDenied), errors.Is(err, providers.ErrInvalidIDToken), errors.As(err, &ue):
-		outcome = "rejected"
-	default:
-		outcome = "error"
+	if err != nil {
+		outcome = oauth.Classify(err).ProviderOutcome()
 	}
 	m.providerRequests.WithLabelValues(p.ID(), outcome).Inc()
 	return ident, err

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"embed"
-	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/oauth"
 )
 
 // Branding styles the hosted pages (config `branding`).
@@ -188,42 +188,26 @@ func (s *Server) pageError(c *gin.Context, status int, title, message string) {
 	s.render(c, status, "error.html", d)
 }
 
-// pageErr shows err on the error page, mapped like respondError maps it for
-// the API (the same table); 5xx pages never show internal details.
+// pageErr shows err on the error page, as oauth.Classify decides (the API's
+// decision); 5xx pages never show internal details.
 func (s *Server) pageErr(c *gin.Context, err error) {
-	var ae *apiError
-	var ve *accounts.ValidationError
+	const busy = "The service is busy or unavailable right now. Please try again in a moment."
+	cl := oauth.Classify(err)
 	switch {
-	case errors.Is(err, errRateLimited):
+	case cl.Code == oauth.CodeRateLimited:
 		s.pageError(c, http.StatusTooManyRequests, "Too many attempts", "Too many attempts from this network. Wait a little, then try again.")
-		return
-	case errors.As(err, &ae):
-		s.pageError(c, ae.status, "Something is wrong with this request", ae.description)
-		return
-	case errors.As(err, &ve):
-		s.pageError(c, http.StatusBadRequest, "Something is wrong with this request", ve.Error())
-		return
-	}
-	for _, m := range mapping {
-		if errors.Is(err, m.err) {
-			if m.status >= 500 {
-				s.log(c).Warn("page request failed", slog.String("error", err.Error()))
-				c.Header("Retry-After", "5")
-				s.pageError(c, m.status, "Temporarily unavailable", "The service is busy or unavailable right now. Please try again in a moment.")
-				return
-			}
-			s.pageError(c, m.status, "Something went wrong", m.description)
-			return
-		}
-	}
-	if isUnavailable(err) {
-		s.log(c).Error("dependency unavailable", slog.String("error", err.Error()))
+	case cl.Status == http.StatusInternalServerError:
+		s.log(c).Error("internal error", slog.String("error", err.Error()))
+		s.pageError(c, cl.Status, "Something went wrong", "An internal error occurred. Please try again later.")
+	case cl.Internal():
+		s.log(c).Warn("page request failed", slog.String("error", err.Error()))
 		c.Header("Retry-After", "5")
-		s.pageError(c, http.StatusServiceUnavailable, "Temporarily unavailable", "The service is busy or unavailable right now. Please try again in a moment.")
-		return
+		s.pageError(c, cl.Status, "Temporarily unavailable", busy)
+	case cl.Decided:
+		s.pageError(c, cl.Status, "Something is wrong with this request", cl.Description)
+	default:
+		s.pageError(c, cl.Status, "Something went wrong", cl.Description)
 	}
-	s.log(c).Error("internal error", slog.String("error", err.Error()))
-	s.pageError(c, http.StatusInternalServerError, "Something went wrong", "An internal error occurred. Please try again later.")
 }
 
 func (s *Server) csrfFailed(c *gin.Context) {
@@ -296,9 +280,9 @@ func (s *Server) pageLimit(name string, rate func(RateLimits) Rate) gin.HandlerF
 				return
 			}
 			if hw.held == http.StatusTooManyRequests {
-				s.pageErr(c, errRateLimited)
+				s.pageErr(c, oauth.ErrRateLimited)
 			} else {
-				s.pageErr(c, errUnavailable)
+				s.pageErr(c, oauth.ErrUnavailable)
 			}
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net/http"
 	"net/netip"
 	"strconv"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/session"
 )
 
@@ -151,23 +151,19 @@ func secondsUntil(t, now time.Time) int64 {
 	return max(int64(math.Ceil(t.Sub(now).Seconds())), 1)
 }
 
-// errRateLimited is the 429 of every limit. One text for every limit and
-// key, so that it tells nothing about which account or address tripped it.
-var errRateLimited = &apiError{http.StatusTooManyRequests, codeRateLimited, "too many attempts; retry after the number of seconds in Retry-After"}
-
 // tooMany prepares the 429 for the exhausted counter st.
 func (s *Server) tooMany(c *gin.Context, st rateState, now time.Time) error {
 	setRateHeaders(c, st, now)
 	c.Header("Retry-After", strconv.FormatInt(secondsUntil(st.reset, now), 10))
 	s.metrics.RateLimited(st.name)
 	s.log(c).Info("rate limited", slog.String("limit", st.name), slog.String("client_ip", c.ClientIP()))
-	return errRateLimited
+	return oauth.ErrRateLimited
 }
 
 // rateStoreFailed logs a counter store failure; the request gets 503.
 func (s *Server) rateStoreFailed(c *gin.Context, err error) error {
 	s.log(c).Error("rate limit store failed", slog.String("error", err.Error()))
-	return errUnavailable
+	return oauth.ErrUnavailable
 }
 
 // --- password grant: failures only ---
@@ -299,7 +295,7 @@ func (s *Server) limitPerIP(name string, rate func(RateLimits) Rate) gin.Handler
 		if over {
 			if name == limitLoginIP || name == limitCallbackIP {
 				if p, ok := s.provs.Get(c.Param("provider")); ok {
-					s.metrics.Login(p.AMR(), OutcomeRateLimited)
+					s.metrics.Login(p.AMR(), oauth.OutcomeRateLimited)
 				}
 			}
 			s.respondError(c, s.tooMany(c, st, now))

@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/unilogin/unilogin/api/oauth"
 )
 
 // parseForm reads an application/x-www-form-urlencoded body (RFC 6749
@@ -23,19 +25,19 @@ import (
 func parseForm(c *gin.Context) (url.Values, error) {
 	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
-		return nil, badRequest("Content-Type must be application/x-www-form-urlencoded")
+		return nil, oauth.BadRequest("Content-Type must be application/x-www-form-urlencoded")
 	}
 	if err := c.Request.ParseForm(); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, err
 		}
-		return nil, badRequest("malformed form body")
+		return nil, oauth.BadRequest("malformed form body")
 	}
 	form := c.Request.PostForm
 	for k, v := range form {
 		if len(v) > 1 {
-			return nil, badRequest(fmt.Sprintf("parameter %q is repeated", k))
+			return nil, oauth.BadRequest(fmt.Sprintf("parameter %q is repeated", k))
 		}
 	}
 	return form, nil
@@ -46,7 +48,7 @@ func parseForm(c *gin.Context) (url.Values, error) {
 func decodeJSON(c *gin.Context, dst any) error {
 	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return badRequest("Content-Type must be application/json")
+		return oauth.BadRequest("Content-Type must be application/json")
 	}
 	// Read the (size-limited) body first: encoding/json would silently turn
 	// invalid UTF-8, or an escaped lone UTF-16 surrogate (\ud800), into
@@ -58,10 +60,10 @@ func decodeJSON(c *gin.Context, dst any) error {
 		if errors.As(err, &mbe) {
 			return err
 		}
-		return badRequest("could not read the request body")
+		return oauth.BadRequest("could not read the request body")
 	}
 	if !utf8.Valid(body) || loneSurrogate(body) {
-		return badRequest("request body must be UTF-8 text (RFC 8259 §8.1)")
+		return oauth.BadRequest("request body must be UTF-8 text (RFC 8259 §8.1)")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(dst); err != nil {
@@ -72,28 +74,28 @@ func decodeJSON(c *gin.Context, dst any) error {
 		case errors.As(err, &mbe):
 			return err
 		case errors.Is(err, io.EOF):
-			return badRequest("request body is empty")
+			return oauth.BadRequest("request body is empty")
 		case errors.Is(err, io.ErrUnexpectedEOF):
-			return badRequest("request body is truncated JSON")
+			return oauth.BadRequest("request body is truncated JSON")
 		case errors.As(err, &se):
-			return badRequest(fmt.Sprintf("malformed JSON at byte %d", se.Offset))
+			return oauth.BadRequest(fmt.Sprintf("malformed JSON at byte %d", se.Offset))
 		case errors.As(err, &te):
 			if te.Field != "" {
-				return badRequest(fmt.Sprintf("field %q must be a %s", te.Field, te.Type))
+				return oauth.BadRequest(fmt.Sprintf("field %q must be a %s", te.Field, te.Type))
 			}
-			return badRequest("request body must be a JSON object")
+			return oauth.BadRequest("request body must be a JSON object")
 		default:
-			return badRequest("malformed JSON body")
+			return oauth.BadRequest("malformed JSON body")
 		}
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return badRequest("unexpected data after the JSON object")
+		return oauth.BadRequest("unexpected data after the JSON object")
 	}
 	return nil
 }
 
 // errInvalidClient is RFC 6749 §5.2 invalid_client.
-var errInvalidClient = &apiError{http.StatusUnauthorized, codeInvalidClient, "client authentication failed"}
+var errInvalidClient = &oauth.Error{Status: http.StatusUnauthorized, Code: oauth.CodeInvalidClient, Description: "client authentication failed"}
 
 // authenticateClient finds the client of a /token or /revoke request (RFC
 // 6749 §2.3.1): HTTP Basic with the form-encoded id and secret, or
@@ -105,7 +107,7 @@ func (s *Server) authenticateClient(c *gin.Context, form url.Values) (*Client, e
 	id, secret := form.Get("client_id"), form.Get("client_secret")
 	if user, pass, ok := c.Request.BasicAuth(); ok {
 		if secret != "" {
-			return nil, badRequest("use one client authentication method, not two")
+			return nil, oauth.BadRequest("use one client authentication method, not two")
 		}
 		bid, err1 := url.QueryUnescape(user)
 		bsecret, err2 := url.QueryUnescape(pass)
@@ -113,7 +115,7 @@ func (s *Server) authenticateClient(c *gin.Context, form url.Values) (*Client, e
 			return nil, errInvalidClient
 		}
 		if id != "" && id != bid {
-			return nil, badRequest("client_id differs from the authenticated client")
+			return nil, oauth.BadRequest("client_id differs from the authenticated client")
 		}
 		id, secret = bid, bsecret
 	} else if h := c.GetHeader("Authorization"); h != "" {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -17,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
 )
@@ -170,9 +169,9 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 		}
 		e.Use(s.corsHeaders)
 	}
-	e.NoRoute(func(c *gin.Context) { writeError(c, http.StatusNotFound, codeNotFound, "no such endpoint") })
+	e.NoRoute(func(c *gin.Context) { oauth.WriteError(c, http.StatusNotFound, oauth.CodeNotFound, "no such endpoint") })
 	e.NoMethod(func(c *gin.Context) {
-		writeError(c, http.StatusMethodNotAllowed, codeInvalidRequest, "method not allowed")
+		oauth.WriteError(c, http.StatusMethodNotAllowed, oauth.CodeInvalidRequest, "method not allowed")
 	})
 	s.engine = e
 	s.routes()
@@ -256,7 +255,7 @@ func (s *Server) recoverer(c *gin.Context) {
 				panic(v)
 			}
 			s.log(c).Error("panic", slog.Any("panic", v))
-			writeError(c, http.StatusInternalServerError, codeServerError, "internal server error")
+			oauth.WriteError(c, http.StatusInternalServerError, oauth.CodeServerError, "internal server error")
 		}
 	}()
 	c.Next()
@@ -281,7 +280,7 @@ func (s *Server) accessLog(c *gin.Context) {
 
 func (s *Server) limitBody(c *gin.Context) {
 	if c.Request.ContentLength > s.opts.MaxBodyBytes {
-		writeError(c, http.StatusRequestEntityTooLarge, codeInvalidRequest, "request body too large")
+		oauth.WriteError(c, http.StatusRequestEntityTooLarge, oauth.CodeInvalidRequest, "request body too large")
 		return
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxBodyBytes)
@@ -350,11 +349,4 @@ func (s *Server) corsHeaders(c *gin.Context) {
 func cacheable(c *gin.Context, maxAge time.Duration) {
 	c.Header("Cache-Control", fmt.Sprintf("public, max-age=%d", int(maxAge/time.Second)))
 	c.Writer.Header().Del("Pragma")
-}
-
-// isUnavailable reports errors that mean "try again later": timeouts,
-// cancellations and network failures talking to the database.
-func isUnavailable(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.As(err, &ne)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/session"
 )
 
@@ -50,9 +51,9 @@ func (s *Server) token(c *gin.Context) {
 	case "authorization_code":
 		pair, err = s.codeGrant(c, client, form.Get("client_id"), form.Get("code"), form.Get("redirect_uri"), form.Get("code_verifier"))
 	case "":
-		err = badRequest("grant_type is required")
+		err = oauth.BadRequest("grant_type is required")
 	default:
-		err = &apiError{http.StatusBadRequest, codeUnsupportedGrantType, fmt.Sprintf("grant_type %.40q is not supported", gt)}
+		err = &oauth.Error{Status: http.StatusBadRequest, Code: oauth.CodeUnsupportedGrantType, Description: fmt.Sprintf("grant_type %.40q is not supported", gt)}
 	}
 	s.metrics.tokenResult(form.Get("grant_type"), err) // tokens issued by grant; password logins by outcome
 	if err != nil {
@@ -78,10 +79,10 @@ func clientID(cl *Client) string {
 // passwordGrant is RFC 6749 §4.3, for first-party apps.
 func (s *Server) passwordGrant(c *gin.Context, client *Client, username, password, scope string) (*session.Pair, error) {
 	if !s.opts.PasswordGrant {
-		return nil, &apiError{http.StatusBadRequest, codeUnsupportedGrantType, "the password grant is disabled"}
+		return nil, &oauth.Error{Status: http.StatusBadRequest, Code: oauth.CodeUnsupportedGrantType, Description: "the password grant is disabled"}
 	}
 	if username == "" || password == "" {
-		return nil, badRequest("username and password are required")
+		return nil, oauth.BadRequest("username and password are required")
 	}
 	// Rate limits: checked before any bcrypt work, counted after a failure.
 	guard, err := s.guardPassword(c, username)
@@ -120,7 +121,7 @@ func truncate(s string, n int) string {
 // refreshGrant is RFC 6749 §6 with rotation.
 func (s *Server) refreshGrant(c *gin.Context, client *Client, token, scope string) (*session.Pair, error) {
 	if token == "" {
-		return nil, badRequest("refresh_token is required")
+		return nil, oauth.BadRequest("refresh_token is required")
 	}
 	pair, err := s.sessions.Refresh(c.Request.Context(), token, clientID(client), scope, s.loadSubject)
 	var reuse *session.ReuseError
@@ -165,7 +166,7 @@ func (s *Server) revoke(c *gin.Context) {
 	}
 	token := form.Get("token")
 	if token == "" {
-		s.respondError(c, badRequest("token is required"))
+		s.respondError(c, oauth.BadRequest("token is required"))
 		return
 	}
 	ended, err := s.sessions.Revoke(c.Request.Context(), token, clientID(client))

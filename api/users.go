@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/session"
 )
 
@@ -39,12 +40,12 @@ func (s *Server) bearer(c *gin.Context) {
 	token, present := bearerToken(c)
 	if !present {
 		c.Header("WWW-Authenticate", `Bearer realm="unilogin"`)
-		writeError(c, http.StatusUnauthorized, codeInvalidToken, "missing bearer token")
+		oauth.WriteError(c, http.StatusUnauthorized, oauth.CodeInvalidToken, "missing bearer token")
 		return
 	}
 	fail := func(desc string) {
 		c.Header("WWW-Authenticate", `Bearer realm="unilogin", error="invalid_token", error_description="`+desc+`"`)
-		writeError(c, http.StatusUnauthorized, codeInvalidToken, desc)
+		oauth.WriteError(c, http.StatusUnauthorized, oauth.CodeInvalidToken, desc)
 	}
 	if token == "" {
 		fail("malformed Authorization header; want Bearer <token>")
@@ -143,7 +144,7 @@ func (s *Server) signup(c *gin.Context) {
 		return
 	}
 	if req.Email == nil || req.Password == nil {
-		s.respondError(c, badRequest("email and password are required"))
+		s.respondError(c, oauth.BadRequest("email and password are required"))
 		return
 	}
 	u, err := s.accounts.Signup(c.Request.Context(), accounts.SignupRequest{Email: *req.Email, Password: *req.Password, Name: req.Name})
@@ -178,11 +179,11 @@ func (s *Server) changePassword(c *gin.Context) {
 		return
 	}
 	if req.New == nil {
-		s.respondError(c, badRequest("new_password is required"))
+		s.respondError(c, oauth.BadRequest("new_password is required"))
 		return
 	}
 	if p.user.HasPassword() && req.Current == nil {
-		s.respondError(c, badRequest("current_password is required"))
+		s.respondError(c, oauth.BadRequest("current_password is required"))
 		return
 	}
 	current := ""
@@ -191,7 +192,7 @@ func (s *Server) changePassword(c *gin.Context) {
 	}
 	err := s.accounts.SetPassword(c.Request.Context(), p.user.ID, current, *req.New)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
-		err = badRequest("current_password is wrong")
+		err = oauth.BadRequest("current_password is wrong")
 	}
 	if err != nil {
 		s.respondError(c, err)
@@ -256,7 +257,7 @@ func (s *Server) endSession(c *gin.Context) {
 	p := caller(c)
 	err := s.sessions.End(c.Request.Context(), p.user.ID, c.Param("id"))
 	if errors.Is(err, session.ErrNotFound) {
-		err = notFound("no such session")
+		err = oauth.NotFound("no such session")
 	}
 	if err != nil {
 		s.respondError(c, err)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/unilogin/unilogin/api/oauth"
 )
 
 // jwks is GET /.well-known/jwks.json (RFC 7517 §5): current, upcoming and
@@ -74,19 +76,19 @@ func (s *Server) healthz(c *gin.Context) {
 // while draining for shutdown.
 func (s *Server) readyz(c *gin.Context) {
 	if s.draining.Load() {
-		writeError(c, http.StatusServiceUnavailable, codeUnavailable, "shutting down")
+		oauth.WriteError(c, http.StatusServiceUnavailable, oauth.CodeUnavailable, "shutting down")
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.accounts.Store().Ping(ctx); err != nil {
 		s.log(c).Warn("readiness: accounts store", "error", err.Error())
-		writeError(c, http.StatusServiceUnavailable, codeUnavailable, "database unavailable")
+		oauth.WriteError(c, http.StatusServiceUnavailable, oauth.CodeUnavailable, "database unavailable")
 		return
 	}
 	if err := s.sessions.Store().Ping(ctx); err != nil {
 		s.log(c).Warn("readiness: session store", "error", err.Error())
-		writeError(c, http.StatusServiceUnavailable, codeUnavailable, "database unavailable")
+		oauth.WriteError(c, http.StatusServiceUnavailable, oauth.CodeUnavailable, "database unavailable")
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
