@@ -20,28 +20,11 @@ import (
 	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
 	"github.com/unilogin/unilogin/api/server"
 	"github.com/unilogin/unilogin/config"
+	"github.com/unilogin/unilogin/internal/testkit"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
 	sessionsqlite "github.com/unilogin/unilogin/session/sqlitestore"
 )
-
-// clock is a settable time source shared by the services under test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // backend opens a fresh pair of stores for one test.
 type backend struct {
@@ -77,13 +60,13 @@ type env struct {
 	t        testing.TB
 	srv      *httptest.Server
 	url      string
-	clock    *clock
+	clock    *testkit.Clock
 	cfg      *config.Config
 	accounts *accounts.Service
 	sessions *session.Manager
 	store    accounts.Store // the raw store, for what the CLI does directly
 	handler  http.Handler
-	logs     *syncBuffer
+	logs     *testkit.SyncBuffer
 }
 
 type envOptions struct {
@@ -95,23 +78,6 @@ type envOptions struct {
 	cost      int // bcrypt cost; default 4
 	version   string
 	gate      accounts.Gate // default: sized from the configuration
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 const testClientID, testClientSecret = "web", "web-secret-0123456789"
@@ -163,7 +129,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		o.grace = 10 * time.Second
 	}
 	as, ss := o.backend.open(t)
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := testkit.NewClock(time.Now().Truncate(time.Second))
 	// The server URL is needed for the issuer before the server starts.
 	mux := &handlerSwitch{}
 	srv := httptest.NewServer(mux)
@@ -172,7 +138,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.mutate != nil {
 		o.mutate(cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	s, err := server.New(context.Background(), cfg, server.Options{
 		Accounts: as, Sessions: ss,
 		Providers: append([]providers.Provider{}, o.providers...),

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/internal/testkit"
 )
 
 // Concurrency of the race tests: enough goroutines to make a lost race
@@ -215,7 +216,7 @@ func testConcurrentCreateSameEmail(t *testing.T, s accounts.Store) {
 		// Different spellings of one address.
 		users[i] = newUser([]string{"race@example.com", "Race@Example.com", "RACE@EXAMPLE.COM"}[i%3])
 	}
-	errs := race(racers, func(i int) error { return s.CreateUser(ctx, users[i]) })
+	errs := testkit.Race(racers, func(i int) error { return s.CreateUser(ctx, users[i]) })
 
 	winner := -1
 	for i, err := range errs {
@@ -499,7 +500,7 @@ func testConcurrentLinkIdentity(t *testing.T, s accounts.Store) {
 		users[i] = newUser("")
 		mustCreate(t, s, users[i])
 	}
-	errs := race(racers, func(i int) error {
+	errs := testkit.Race(racers, func(i int) error {
 		return s.LinkIdentity(ctx, &accounts.Identity{Provider: "google", Subject: "contested", UserID: users[i].ID})
 	})
 
@@ -825,23 +826,6 @@ func mustLink(t *testing.T, s accounts.Store, id *accounts.Identity) {
 	if err := s.LinkIdentity(t.Context(), id); err != nil {
 		t.Fatalf("LinkIdentity(%s, %s -> %s): %v", id.Provider, id.Subject, id.UserID, err)
 	}
-}
-
-// race runs f(0) ... f(n-1) in n goroutines released at the same instant
-// and returns their errors by index.
-func race(n int, f func(i int) error) []error {
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = f(i)
-		})
-	}
-	close(start)
-	wg.Wait()
-	return errs
 }
 
 // listAll pages through ListUsers with the given page size and returns the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/internal/testkit"
 )
 
 // auditCases are the conformance cases of accounts.AuditStore, the audit
@@ -174,7 +175,7 @@ func testAuditConcurrentAppend(t *testing.T, s accounts.Store) {
 	for i := range events {
 		events[i] = newEvent(accounts.ActionUserSessionsEnd, fmt.Sprintf("u%d", i))
 	}
-	for i, err := range race(racers, func(i int) error { return s.AppendAudit(ctx, events[i]) }) {
+	for i, err := range testkit.Race(racers, func(i int) error { return s.AppendAudit(ctx, events[i]) }) {
 		if err != nil {
 			t.Errorf("racer %d: AppendAudit: %v", i, err)
 		}

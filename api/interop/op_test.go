@@ -10,6 +10,8 @@ import (
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/unilogin/unilogin/internal/testkit"
 )
 
 // The example OP's user store (storage.NewUserStore) holds this user; its
@@ -31,7 +33,7 @@ const (
 type exampleOP struct {
 	issuer   string // equals the URL it is served on
 	username string // of the example user
-	logs     *syncBuffer
+	logs     *testkit.SyncBuffer
 }
 
 // opOptions choose how the OP treats unilogin's client.
@@ -63,7 +65,7 @@ func startOP(t *testing.T, callbackURL string, o opOptions) *exampleOP {
 
 	// SetupServer installs its logger as the process-wide slog default;
 	// this test binary is ours, so point it at a buffer shown on failure.
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// The example's newOP passes op.WithAllowInsecure, which lets the
 	// issuer be http://127.0.0.1:<port>.

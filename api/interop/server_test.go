@@ -9,12 +9,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/unilogin/unilogin/api/server"
 	"github.com/unilogin/unilogin/config"
+	"github.com/unilogin/unilogin/internal/testkit"
 )
 
 // The app that signs its users in through unilogin.
@@ -82,7 +81,7 @@ func startUnilogin(t *testing.T, srv *httptest.Server, opIssuer string) *unilogi
 		t.Fatalf("config check: %v", problems)
 	}
 
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -99,22 +98,4 @@ func startUnilogin(t *testing.T, srv *httptest.Server, opIssuer string) *unilogi
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return &unilogin{url: issuer, cfg: cfg}
-}
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -87,14 +86,9 @@ type GitHubServer struct {
 	srv     *httptest.Server
 	closing chan struct{}
 
-	mu         sync.Mutex
-	behavior   GitHubBehavior
-	user       GitHubUser
-	grants     map[string]*grant
-	tokens     map[string]GitHubUser // access token -> user
-	lastAuth   AuthorizeRequest
-	lastToken  TokenRequest
-	tokenCalls int
+	fake[GitHubUser, GitHubBehavior]
+	grants map[string]*grant
+	tokens map[string]GitHubUser // access token -> user
 }
 
 // NewGitHub starts a fake GitHub. It is closed by t.Cleanup.
@@ -106,7 +100,7 @@ func NewGitHub(t testing.TB, opts ...Option) *GitHubServer {
 		ClientSecret: o.clientSecret,
 		opts:         o,
 		closing:      make(chan struct{}),
-		user:         DefaultGitHubUser,
+		fake:         fake[GitHubUser, GitHubBehavior]{user: DefaultGitHubUser},
 		grants:       make(map[string]*grant),
 		tokens:       make(map[string]GitHubUser),
 	}
@@ -125,60 +119,13 @@ func NewGitHub(t testing.TB, opts ...Option) *GitHubServer {
 	return s
 }
 
-// SetUser chooses who signs in at the next authorization. Codes and tokens
-// already issued keep their user.
-func (s *GitHubServer) SetUser(u GitHubUser) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.user = u
-}
-
-// SetBehavior replaces the misbehaviour switches; the zero value restores
-// a well-behaved GitHub.
-func (s *GitHubServer) SetBehavior(b GitHubBehavior) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.behavior = b
-}
-
-// Behavior returns the current misbehaviour switches.
-func (s *GitHubServer) Behavior() GitHubBehavior {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.behavior
-}
-
-// LastAuthorizeRequest returns what the authorize page last received.
-func (s *GitHubServer) LastAuthorizeRequest() AuthorizeRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lastAuth
-}
-
-// LastTokenRequest returns what the token endpoint last received.
-func (s *GitHubServer) LastTokenRequest() TokenRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lastToken
-}
-
-// TokenRequests returns how many requests the token endpoint has received.
-func (s *GitHubServer) TokenRequests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tokenCalls
-}
-
 func (s *GitHubServer) delay(r *http.Request) bool {
 	return wait(r, s.closing, s.Behavior().Delay)
 }
 
 func (s *GitHubServer) authorize(w http.ResponseWriter, r *http.Request) {
 	ar := newAuthorizeRequest(r.URL.Query())
-	s.mu.Lock()
-	s.lastAuth = ar
-	b, user := s.behavior, s.user
-	s.mu.Unlock()
+	b, user := s.authorizeReceived(ar)
 
 	if ar.ClientID != s.ClientID {
 		http.Error(w, "unknown client_id", http.StatusNotFound)
@@ -212,10 +159,7 @@ func (s *GitHubServer) authorize(w http.ResponseWriter, r *http.Request) {
 // and errors with status 200 and an error field.
 func (s *GitHubServer) token(w http.ResponseWriter, r *http.Request) {
 	tr, ok := readTokenRequest(r)
-	s.mu.Lock()
-	s.tokenCalls++
-	s.lastToken = tr
-	s.mu.Unlock()
+	s.tokenReceived(tr)
 	if !s.delay(r) {
 		return
 	}

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -105,14 +104,9 @@ type OIDCServer struct {
 	badSigner jose.Signer
 	jwks      jose.JSONWebKeySet
 
-	mu         sync.Mutex
-	behavior   OIDCBehavior
-	user       OIDCUser
-	grants     map[string]*grant
-	tokens     map[string]OIDCUser // access token -> user, for /userinfo
-	lastAuth   AuthorizeRequest
-	lastToken  TokenRequest
-	tokenCalls int
+	fake[OIDCUser, OIDCBehavior]
+	grants map[string]*grant
+	tokens map[string]OIDCUser // access token -> user, for /userinfo
 }
 
 // NewOIDC starts a fake OIDC provider with a fresh signing key (ECDSA
@@ -126,7 +120,7 @@ func NewOIDC(t testing.TB, opts ...Option) *OIDCServer {
 		opts:         o,
 		closing:      make(chan struct{}),
 		kid:          randomToken("key-")[:16],
-		user:         DefaultOIDCUser,
+		fake:         fake[OIDCUser, OIDCBehavior]{user: DefaultOIDCUser},
 		grants:       make(map[string]*grant),
 		tokens:       make(map[string]OIDCUser),
 	}
@@ -183,50 +177,6 @@ func newSigner(alg jose.SignatureAlgorithm, key crypto.Signer, kid string) (jose
 	)
 }
 
-// SetUser chooses who signs in at the next /authorize. Codes already issued
-// keep their user.
-func (s *OIDCServer) SetUser(u OIDCUser) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.user = u
-}
-
-// SetBehavior replaces the misbehaviour switches; the zero value restores
-// a well-behaved provider.
-func (s *OIDCServer) SetBehavior(b OIDCBehavior) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.behavior = b
-}
-
-// Behavior returns the current misbehaviour switches.
-func (s *OIDCServer) Behavior() OIDCBehavior {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.behavior
-}
-
-// LastAuthorizeRequest returns what /authorize last received.
-func (s *OIDCServer) LastAuthorizeRequest() AuthorizeRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lastAuth
-}
-
-// LastTokenRequest returns what /token last received.
-func (s *OIDCServer) LastTokenRequest() TokenRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lastToken
-}
-
-// TokenRequests returns how many requests /token has received.
-func (s *OIDCServer) TokenRequests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tokenCalls
-}
-
 func (s *OIDCServer) delay(r *http.Request) bool {
 	return wait(r, s.closing, s.Behavior().Delay)
 }
@@ -268,10 +218,7 @@ func (s *OIDCServer) discovery(w http.ResponseWriter, r *http.Request) {
 func (s *OIDCServer) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	ar := newAuthorizeRequest(q)
-	s.mu.Lock()
-	s.lastAuth = ar
-	b, user := s.behavior, s.user
-	s.mu.Unlock()
+	b, user := s.authorizeReceived(ar)
 
 	if ar.ClientID != s.ClientID {
 		http.Error(w, "unknown client_id", http.StatusBadRequest)
@@ -310,10 +257,7 @@ func (s *OIDCServer) authorize(w http.ResponseWriter, r *http.Request) {
 // Connect Core §3.1.3).
 func (s *OIDCServer) token(w http.ResponseWriter, r *http.Request) {
 	tr, ok := readTokenRequest(r)
-	s.mu.Lock()
-	s.tokenCalls++
-	s.lastToken = tr
-	s.mu.Unlock()
+	s.tokenReceived(tr)
 	if !s.delay(r) {
 		return
 	}

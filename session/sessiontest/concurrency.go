@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unilogin/unilogin/internal/testkit"
 	"github.com/unilogin/unilogin/session"
 )
 
@@ -16,23 +17,6 @@ var concurrencyCases = []testCase{
 	{"ConcurrentConsumeCode", testConcurrentConsumeCode},
 	{"ConcurrentGetOrCreateSecret", testConcurrentGetOrCreateSecret},
 	{"ConcurrentClaim", testConcurrentClaim},
-}
-
-// race runs fn(i) in n goroutines released together, so that they really
-// contend, and returns their errors by index.
-func race(n int, fn func(i int) error) []error {
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = fn(i)
-		})
-	}
-	close(start)
-	wg.Wait()
-	return errs
 }
 
 // tally checks that exactly one call succeeded and every other one failed
@@ -67,7 +51,7 @@ func testConcurrentCreateRefresh(t *testing.T, s session.Store) {
 		tokens[i] = newRefresh(t, sess, n.Add(time.Duration(i)*time.Millisecond))
 		tokens[i].Hash = bytes.Clone(hash)
 	}
-	errs := race(len(tokens), func(i int) error { return s.CreateRefresh(ctx, tokens[i]) })
+	errs := testkit.Race(len(tokens), func(i int) error { return s.CreateRefresh(ctx, tokens[i]) })
 	tally(t, "CreateRefresh", errs, session.ErrAlreadyExists)
 	if _, err := s.GetRefresh(ctx, hash); err != nil {
 		t.Errorf("GetRefresh(winner): %v", err)
@@ -81,7 +65,7 @@ func testConcurrentConsumeCode(t *testing.T, s session.Store) {
 	must(t, "CreateCode", s.CreateCode(ctx, c))
 	var mu sync.Mutex
 	var got []*session.AuthCode
-	errs := race(50, func(int) error {
+	errs := testkit.Race(50, func(int) error {
 		x, err := s.ConsumeCode(ctx, c.Hash, n)
 		if err == nil {
 			mu.Lock()
@@ -100,7 +84,7 @@ func testConcurrentGetOrCreateSecret(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	const n = 20
 	got := make([][]byte, n)
-	errs := race(n, func(i int) error {
+	errs := testkit.Race(n, func(i int) error {
 		var err error
 		got[i], err = s.GetOrCreateSecret(ctx, "jwt-hmac", fmt.Appendf(nil, "candidate-%02d", i))
 		return err
@@ -127,6 +111,6 @@ func testConcurrentClaim(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	key := "flow:" + randomID(t)
 	expires := now().Add(10 * time.Minute)
-	errs := race(50, func(int) error { return s.Claim(ctx, key, expires) })
+	errs := testkit.Race(50, func(int) error { return s.Claim(ctx, key, expires) })
 	tally(t, "Claim", errs, session.ErrAlreadyExists)
 }

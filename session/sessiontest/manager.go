@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unilogin/unilogin/internal/testkit"
 	"github.com/unilogin/unilogin/session"
 )
 
@@ -25,17 +26,9 @@ var managerCases = []testCase{
 	{"ManagerAutomaticRotation", testManagerAutomaticRotation},
 }
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 var testKEK = []byte("sessiontest-key-encryption-key!!")
 
-func newManager(t *testing.T, s session.Store, clk *fakeClock, grace time.Duration) *session.Manager {
+func newManager(t *testing.T, s session.Store, clk *testkit.Clock, grace time.Duration) *session.Manager {
 	t.Helper()
 	sealer, err := session.NewSealer(testKEK)
 	must(t, "sealer", err)
@@ -60,11 +53,11 @@ func startSession(t *testing.T, m *session.Manager) *session.Pair {
 // 50 goroutines rotate one refresh token: exactly one successor exists, and
 // every caller within the grace window gets that same successor.
 func testManagerConcurrentRefresh(t *testing.T, s session.Store) {
-	clk := &fakeClock{t: now()}
+	clk := testkit.NewClock(now())
 	m := newManager(t, s, clk, 10*time.Second)
 	p := startSession(t, m)
 	pairs := make([]*session.Pair, 50)
-	errs := race(50, func(i int) error {
+	errs := testkit.Race(50, func(i int) error {
 		var err error
 		pairs[i], err = m.Refresh(context.Background(), p.RefreshToken, "", "", subjectLoader)
 		return err
@@ -83,12 +76,12 @@ func testManagerConcurrentRefresh(t *testing.T, s session.Store) {
 // most one gets a pair (none, if the revocation overtakes it) and the
 // family ends up revoked.
 func testManagerConcurrentRefreshNoGrace(t *testing.T, s session.Store) {
-	clk := &fakeClock{t: now()}
+	clk := testkit.NewClock(now())
 	m := newManager(t, s, clk, 0)
 	p := startSession(t, m)
 	var winner string
 	var mu sync.Mutex
-	errs := race(50, func(i int) error {
+	errs := testkit.Race(50, func(i int) error {
 		pair, err := m.Refresh(context.Background(), p.RefreshToken, "", "", subjectLoader)
 		if err == nil {
 			mu.Lock()
@@ -118,18 +111,18 @@ func testManagerConcurrentRefreshNoGrace(t *testing.T, s session.Store) {
 }
 
 func testManagerReuseAfterGrace(t *testing.T, s session.Store) {
-	clk := &fakeClock{t: now()}
+	clk := testkit.NewClock(now())
 	m := newManager(t, s, clk, 10*time.Second)
 	p := startSession(t, m)
 	next, err := m.Refresh(t.Context(), p.RefreshToken, "", "", subjectLoader)
 	must(t, "refresh", err)
-	clk.Add(9 * time.Second)
+	clk.Advance(9 * time.Second)
 	again, err := m.Refresh(t.Context(), p.RefreshToken, "", "", subjectLoader)
 	must(t, "retry within grace", err)
 	if again.RefreshToken != next.RefreshToken {
 		t.Fatal("the retry within grace got another successor")
 	}
-	clk.Add(2 * time.Second)
+	clk.Advance(2 * time.Second)
 	if _, err := m.Refresh(t.Context(), p.RefreshToken, "", "", subjectLoader); !errors.Is(err, session.ErrRefreshReused) {
 		t.Fatalf("reuse after grace: %v", err)
 	}
@@ -142,7 +135,7 @@ func testManagerReuseAfterGrace(t *testing.T, s session.Store) {
 }
 
 func testManagerRevokeAndCodes(t *testing.T, s session.Store) {
-	clk := &fakeClock{t: now()}
+	clk := testkit.NewClock(now())
 	m := newManager(t, s, clk, 10*time.Second)
 	p := startSession(t, m)
 	ended, err := m.Revoke(t.Context(), p.RefreshToken, "")
@@ -174,7 +167,7 @@ func testManagerRevokeAndCodes(t *testing.T, s session.Store) {
 		t.Fatalf("code user = %q", ac.UserID)
 	}
 	code, _ = m.IssueCode(t.Context(), session.CodeRequest{ClientID: "app", RedirectURI: "https://app/cb", UserID: "u1"})
-	clk.Add(61 * time.Second)
+	clk.Advance(61 * time.Second)
 	if _, err := m.RedeemCode(t.Context(), code, "app", "https://app/cb", ""); !errors.Is(err, session.ErrInvalidToken) {
 		t.Fatalf("expired code: %v", err)
 	}
@@ -184,7 +177,7 @@ func testManagerRevokeAndCodes(t *testing.T, s session.Store) {
 // the pre-publication delay new tokens use the new kid; the JWKS keeps the
 // old key until its last token has expired.
 func testManagerKeyRotation(t *testing.T, s session.Store) {
-	clk := &fakeClock{t: now()}
+	clk := testkit.NewClock(now())
 	m := newManager(t, s, clk, 10*time.Second)
 	before := startSession(t, m)
 	oldKid := kidOf(t, m, before.AccessToken)
@@ -201,7 +194,7 @@ func testManagerKeyRotation(t *testing.T, s session.Store) {
 	if kid := kidOf(t, m, startSession(t, m).AccessToken); kid != oldKid {
 		t.Fatalf("the new key signed before its pre-publication delay")
 	}
-	clk.Add(5*time.Minute + time.Second)
+	clk.Advance(5*time.Minute + time.Second)
 	after := startSession(t, m)
 	if kidOf(t, m, after.AccessToken) != nk.ID {
 		t.Fatal("the new key does not sign after the delay")
@@ -214,7 +207,7 @@ func testManagerKeyRotation(t *testing.T, s session.Store) {
 		t.Fatal("the old key left the JWKS while its tokens live")
 	}
 	// Old key retired at +5m, its last token expires at +20m, +1m slack.
-	clk.Add(16*time.Minute + 30*time.Second)
+	clk.Advance(16*time.Minute + 30*time.Second)
 	if jwksHas(t, m, oldKid) {
 		t.Fatal("the retired key is still published after its tokens expired")
 	}
@@ -222,7 +215,7 @@ func testManagerKeyRotation(t *testing.T, s session.Store) {
 
 // Two instances on one store sign with the same key and publish the same JWKS.
 func testManagerTwoInstances(t *testing.T, s session.Store) {
-	clk := &fakeClock{t: now()}
+	clk := testkit.NewClock(now())
 	a := newManager(t, s, clk, 10*time.Second)
 	b := newManager(t, s, clk, 10*time.Second)
 	ka, kb := kidOf(t, a, startSession(t, a).AccessToken), kidOf(t, b, startSession(t, b).AccessToken)
@@ -237,7 +230,7 @@ func testManagerTwoInstances(t *testing.T, s session.Store) {
 	// A rotation by one is seen by the other once its cache refreshes.
 	nk, err := a.Keys().Rotate(t.Context())
 	must(t, "rotate", err)
-	clk.Add(5*time.Minute + time.Second)
+	clk.Advance(5*time.Minute + time.Second)
 	if kidOf(t, b, startSession(t, b).AccessToken) != nk.ID || kidOf(t, a, startSession(t, a).AccessToken) != nk.ID {
 		t.Fatal("instances disagree after a rotation")
 	}
@@ -284,7 +277,7 @@ func jwksHas(t *testing.T, m *session.Manager, kid string) bool {
 // With a rotation period, the first signing after the period publishes a
 // new key (once, whoever signs) that takes over after the pre-publication delay.
 func testManagerAutomaticRotation(t *testing.T, s session.Store) {
-	clk := &fakeClock{t: now()}
+	clk := testkit.NewClock(now())
 	sealer, err := session.NewSealer(testKEK)
 	must(t, "sealer", err)
 	opts := session.KeyringOptions{PrePublish: 5 * time.Minute, RotationPeriod: time.Hour, Now: clk.Now, ReloadInterval: time.Second}
@@ -292,7 +285,7 @@ func testManagerAutomaticRotation(t *testing.T, s session.Store) {
 	must(t, "keyring", err)
 	first, err := kr.Signer(t.Context())
 	must(t, "signer", err)
-	clk.Add(time.Hour + time.Second)
+	clk.Advance(time.Hour + time.Second)
 	k, err := kr.Signer(t.Context())
 	must(t, "signer after the period", err)
 	if k.ID != first.ID {
@@ -309,7 +302,7 @@ func testManagerAutomaticRotation(t *testing.T, s session.Store) {
 	if len(keys) != 2 {
 		t.Fatalf("%d keys after one period, want 2 (the old and one new)", len(keys))
 	}
-	clk.Add(5*time.Minute + time.Second)
+	clk.Advance(5*time.Minute + time.Second)
 	k, err = kr.Signer(t.Context())
 	must(t, "signer after the delay", err)
 	if k.ID == first.ID {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unilogin/unilogin/internal/testkit"
 	"github.com/unilogin/unilogin/session"
 )
 
@@ -100,7 +101,7 @@ func testRateConcurrentHits(t *testing.T, s session.Store) {
 	key := "test:concurrent:" + randomID(t)
 	const N = 50
 	counts := make([]int64, N)
-	errs := race(N, func(i int) error {
+	errs := testkit.Race(N, func(i int) error {
 		c, _, err := rs.Hit(ctx, key, 10*time.Minute, n)
 		counts[i] = c
 		return err

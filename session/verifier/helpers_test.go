@@ -17,6 +17,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/unilogin/unilogin/internal/testkit"
 )
 
 const testAudience = "https://api.example.com"
@@ -168,25 +170,8 @@ func (ti *testIssuer) set(f func(ti *testIssuer)) {
 	ti.mu.Unlock()
 }
 
-// fakeClock is a settable clock for WithClock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Unix(1_800_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// newClock is a settable clock for WithClock.
+func newClock() *testkit.Clock { return testkit.NewClock(time.Unix(1_800_000_000, 0)) }
 
 // claimsAt returns the claims unilogin issues, for a token issued at now.
 func claimsAt(iss string, now time.Time) jwt.MapClaims {

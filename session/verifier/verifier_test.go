@@ -17,10 +17,12 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/unilogin/unilogin/internal/testkit"
 )
 
 // setup starts a test issuer and a Verifier on it with a fake clock.
-func setup(t testing.TB, opts ...Option) (*testIssuer, *fakeClock, *Verifier) {
+func setup(t testing.TB, opts ...Option) (*testIssuer, *testkit.Clock, *Verifier) {
 	t.Helper()
 	ti := newTestIssuer(t)
 	clk := newClock()
