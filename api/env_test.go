@@ -8,17 +8,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
 	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
 	"github.com/unilogin/unilogin/api/server"
+	"github.com/unilogin/unilogin/api/server/servertest"
 	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/internal/testkit"
 	"github.com/unilogin/unilogin/providers"
@@ -55,10 +54,10 @@ func sqliteBackend() backend {
 func backends() []backend { return []backend{sqliteBackend(), mongoBackend()} }
 
 // env is the production assembly (api/server) over real stores, served by
-// httptest: the same middleware, limits and hashing gate as unilogin serve.
+// httptest (servertest): the same middleware, limits and hashing gate as
+// unilogin serve.
 type env struct {
 	t        testing.TB
-	srv      *httptest.Server
 	url      string
 	clock    *testkit.Clock
 	cfg      *config.Config
@@ -84,13 +83,10 @@ const testClientID, testClientSecret = "web", "web-secret-0123456789"
 const publicClientID = "spa"
 const appRedirect = "https://app.example.com/callback"
 
-// testConfig is the configuration of every env before o.mutate: the
-// built-in defaults with the test clients and roles, rate limits off
-// (the rate-limit tests turn them on) and a cheap bcrypt cost.
-func testConfig(t testing.TB, issuer string, o envOptions) *config.Config {
-	cfg := config.Default()
-	cfg.Issuer = issuer
-	cfg.DataDir = t.TempDir()
+// testConfig is the configuration of every env before o.mutate:
+// servertest's (the built-in defaults) with the test clients and roles,
+// rate limits off (the rate-limit tests turn them on).
+func testConfig(cfg *config.Config, o envOptions) {
 	cfg.Keys.EncryptionKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 	cfg.Passwords.BcryptCost = o.cost
 	cfg.Tokens.RefreshReuseGrace = o.grace
@@ -103,7 +99,6 @@ func testConfig(t testing.TB, issuer string, o envOptions) *config.Config {
 	}
 	cfg.Roles = map[string][]string{"admin": {"users:admin"}, "member": {"profile:read"}}
 	cfg.RateLimits.Enabled = new(false)
-	return cfg
 }
 
 // withLimits turns on exactly the limits rl sets, then applies more.
@@ -130,16 +125,15 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	as, ss := o.backend.open(t)
 	clk := testkit.NewClock(time.Now().Truncate(time.Second))
-	// The server URL is needed for the issuer before the server starts.
-	mux := &handlerSwitch{}
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	cfg := testConfig(t, srv.URL, o)
-	if o.mutate != nil {
-		o.mutate(cfg)
-	}
 	logs := &testkit.SyncBuffer{}
-	s, err := server.New(context.Background(), cfg, server.Options{
+	var cfg *config.Config
+	s := servertest.Start(t, func(c *config.Config) {
+		testConfig(c, o)
+		if o.mutate != nil {
+			o.mutate(c)
+		}
+		cfg = c
+	}, server.Options{
 		Accounts: as, Sessions: ss,
 		Providers: append([]providers.Provider{}, o.providers...),
 		Now:       clk.Now,
@@ -147,26 +141,8 @@ func newEnv(t testing.TB, o envOptions) *env {
 		Version:   o.version,
 		Gate:      o.gate,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close(context.Background()) })
-	mux.set(s.Handler())
-	return &env{t: t, srv: srv, url: srv.URL, clock: clk, cfg: cfg, accounts: s.Accounts, sessions: s.Sessions,
+	return &env{t: t, url: s.URL, clock: clk, cfg: cfg, accounts: s.Accounts, sessions: s.Sessions,
 		store: as, handler: s.Handler(), logs: logs}
-}
-
-type handlerSwitch struct {
-	mu sync.RWMutex
-	h  http.Handler
-}
-
-func (h *handlerSwitch) set(x http.Handler) { h.mu.Lock(); h.h = x; h.mu.Unlock() }
-func (h *handlerSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.mu.RLock()
-	x := h.h
-	h.mu.RUnlock()
-	x.ServeHTTP(w, r)
 }
 
 // response is a decoded HTTP answer.

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/api/server"
+	"github.com/unilogin/unilogin/api/server/servertest"
 	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/providers/providertest"
@@ -39,47 +39,22 @@ type world struct {
 	sessions *session.Manager
 }
 
-// lazyHandler lets a server start before its handler exists (its URL is
-// the issuer).
-type lazyHandler struct {
-	mu sync.RWMutex
-	h  http.Handler
-}
-
-func (l *lazyHandler) set(h http.Handler) { l.mu.Lock(); l.h = h; l.mu.Unlock() }
-func (l *lazyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	l.mu.RLock()
-	h := l.h
-	l.mu.RUnlock()
-	h.ServeHTTP(w, r)
-}
-
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	lh := &lazyHandler{}
-	srv := httptest.NewServer(lh)
-	t.Cleanup(srv.Close)
 	gh := providertest.NewGitHub(t, providertest.WithClient("gh-client", "gh-secret"))
-	a := newApp(t, srv.URL)
+	var a *app
 	// The production configuration (rate limits, hashing gate, store
 	// instrumentation: the defaults) with a fake GitHub as the provider.
-	cfg := config.Default()
-	cfg.Issuer = srv.URL
-	cfg.DataDir = t.TempDir()
-	cfg.Passwords.BcryptCost = 4
-	cfg.Clients = []config.Client{{ID: "demo-app", RedirectURIs: []string{a.redirectURI()}}}
-	cfg.Branding = config.Branding{ProductName: "Acme Login", AccentColor: "#0a7d5a"}
-	cfg.Providers.GitHub = &config.Provider{ClientID: gh.ClientID, ClientSecret: gh.ClientSecret, BaseURL: gh.URL, APIURL: gh.APIURL}
-	if p := cfg.Validate(); len(p) > 0 {
-		t.Fatalf("configuration: %v", p)
-	}
-	s, err := server.New(context.Background(), cfg, server.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close(context.Background()) })
-	lh.set(s.Handler())
-	return &world{t: t, url: srv.URL, app: a, github: gh, accounts: s.Accounts, sessions: s.Sessions}
+	s := servertest.Start(t, func(cfg *config.Config) {
+		a = newApp(t, cfg.Issuer)
+		cfg.Clients = []config.Client{{ID: "demo-app", RedirectURIs: []string{a.redirectURI()}}}
+		cfg.Branding = config.Branding{ProductName: "Acme Login", AccentColor: "#0a7d5a"}
+		cfg.Providers.GitHub = &config.Provider{ClientID: gh.ClientID, ClientSecret: gh.ClientSecret, BaseURL: gh.URL, APIURL: gh.APIURL}
+		if p := cfg.Validate(); len(p) > 0 {
+			t.Fatalf("configuration: %v", p)
+		}
+	}, server.Options{})
+	return &world{t: t, url: s.URL, app: a, github: gh, accounts: s.Accounts, sessions: s.Sessions}
 }
 
 // app is the relying party of the tests: its home page has a "Sign in"

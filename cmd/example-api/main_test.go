@@ -12,28 +12,15 @@ import (
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/api/server"
-	"github.com/unilogin/unilogin/config"
+	"github.com/unilogin/unilogin/api/server/servertest"
 	"github.com/unilogin/unilogin/session/verifier"
 )
 
 // startUnilogin runs a real unilogin (the production assembly over the
 // embedded store) on httptest.
-func startUnilogin(t *testing.T) (*httptest.Server, *server.Server) {
+func startUnilogin(t *testing.T) *servertest.Instance {
 	t.Helper()
-	var handler http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	cfg := config.Default()
-	cfg.Issuer = srv.URL
-	cfg.DataDir = t.TempDir()
-	cfg.Passwords.BcryptCost = 4
-	s, err := server.New(context.Background(), cfg, server.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close(context.Background()) })
-	handler = s.Handler()
-	return srv, s
+	return servertest.Start(t, nil, server.Options{})
 }
 
 func token(t *testing.T, base, email string) string {
@@ -70,15 +57,15 @@ func call(t *testing.T, u, tok string) (int, string) {
 // TestExampleAPIAcceptsUniloginTokens runs the example app against a real
 // unilogin: tokens verify offline, roles gate /admin.
 func TestExampleAPIAcceptsUniloginTokens(t *testing.T) {
-	ul, s := startUnilogin(t)
-	acc := s.Accounts
+	ul := startUnilogin(t)
+	acc := ul.Accounts
 	ctx := context.Background()
 	member, err := acc.Signup(ctx, accounts.SignupRequest{Email: "member@example.com", Password: "correct horse battery"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	boss, _ := acc.Signup(ctx, accounts.SignupRequest{Email: "boss@example.com", Password: "correct horse battery"})
-	if _, err := s.Admin.SetRoles(ctx, accounts.Actor{ID: "cli:test"}, boss.ID, []string{"admin"}); err != nil {
+	if _, err := ul.Admin.SetRoles(ctx, accounts.Actor{ID: "cli:test"}, boss.ID, []string{"admin"}); err != nil {
 		t.Fatal(err)
 	}
 	v, err := verifier.New(ctx, ul.URL, ul.URL)

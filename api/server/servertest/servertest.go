@@ -1,0 +1,65 @@
+// Package servertest starts the whole service, as api/server assembles it
+// for `unilogin serve`, on an httptest server whose URL is the issuer. The
+// API, browser and example-app tests use it, so they run the middleware,
+// limits and hashing gate that production runs.
+package servertest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/unilogin/unilogin/api/server"
+	"github.com/unilogin/unilogin/config"
+)
+
+// Instance is a running service.
+type Instance struct {
+	*server.Server
+	// URL is the issuer: the httptest server's base URL.
+	URL string
+}
+
+// Start serves the service on httptest until the test ends. The
+// configuration is config.Default with the issuer set to the server's URL,
+// a temporary data directory and bcrypt cost 4; configure (may be nil)
+// changes it further before the service is built. opts injects stores,
+// providers, clock or logger.
+func Start(t testing.TB, configure func(*config.Config), opts server.Options) *Instance {
+	t.Helper()
+	lh := &lazyHandler{}
+	hs := httptest.NewServer(lh)
+	t.Cleanup(hs.Close)
+	cfg := config.Default()
+	cfg.Issuer = hs.URL
+	cfg.DataDir = t.TempDir()
+	cfg.Passwords.BcryptCost = 4
+	if configure != nil {
+		configure(cfg)
+	}
+	s, err := server.New(context.Background(), cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(context.Background()) })
+	lh.set(s.Handler())
+	return &Instance{Server: s, URL: hs.URL}
+}
+
+// lazyHandler lets the server start before its handler exists (its URL is
+// the issuer).
+type lazyHandler struct {
+	mu sync.RWMutex
+	h  http.Handler
+}
+
+func (l *lazyHandler) set(h http.Handler) { l.mu.Lock(); l.h = h; l.mu.Unlock() }
+
+func (l *lazyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l.mu.RLock()
+	h := l.h
+	l.mu.RUnlock()
+	h.ServeHTTP(w, r)
+}
