@@ -52,9 +52,6 @@ func NewService(store Store, opts Options) (*Service, error) {
 	return &Service{store: store, hasher: h, defaultRoles: slices.Clone(opts.DefaultRoles), gate: opts.Gate, now: opts.Now}, nil
 }
 
-// Store returns the underlying store.
-func (s *Service) Store() Store { return s.store }
-
 // Hasher returns the password hasher.
 func (s *Service) Hasher() *Hasher { return s.hasher }
 

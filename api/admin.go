@@ -129,7 +129,7 @@ func (s *Server) adminGetUser(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	ids, err := s.accounts.Store().ListIdentities(c.Request.Context(), u.ID)
+	ids, err := s.accounts.Identities(c.Request.Context(), u.ID)
 	if err != nil {
 		s.respondError(c, err)
 		return

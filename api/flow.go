@@ -206,7 +206,7 @@ func (s *Server) providerLogin(c *gin.Context) {
 		}
 		linkUser = lt.UserID
 	}
-	req := providers.NewAuthRequest(s.opts.Issuer + "/auth/" + p.ID() + "/callback")
+	req := providers.NewAuthRequest(s.opts.CallbackURL(p.ID()))
 	fs := flowState{
 		ID: providers.RandomString()[:22], Provider: p.ID(), Nonce: req.Nonce, Verifier: req.PKCEVerifier,
 		ClientID: clientID, RedirectURI: redirectURI, AppState: appState, Challenge: challenge, ChallengeMeth: method,
@@ -224,7 +224,7 @@ func (s *Server) providerLogin(c *gin.Context) {
 	c.Redirect(http.StatusFound, p.AuthCodeURL(req))
 }
 
-func (s *Server) secureCookies() bool { return strings.HasPrefix(s.opts.Issuer, "https://") }
+func (s *Server) secureCookies() bool { return s.opts.SecureCookies }
 
 var flowIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
 
@@ -260,7 +260,7 @@ func (s *Server) providerCallback(c *gin.Context) {
 		return
 	}
 	// Single use, across every instance: the claim is a unique insert.
-	if err := s.sessions.Store().Claim(c.Request.Context(), "flow:"+fs.ID, fs.Expires); errors.Is(err, session.ErrAlreadyExists) {
+	if err := s.sessions.ClaimFlow(c.Request.Context(), fs.ID, fs.Expires); errors.Is(err, session.ErrAlreadyExists) {
 		s.respondError(c, oauth.BadRequest("this sign-in was already completed"))
 		return
 	} else if err != nil {
@@ -296,7 +296,7 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), exchangeTimeout)
 	defer cancel()
-	req := providers.AuthRequest{State: fs.State, Nonce: fs.Nonce, PKCEVerifier: fs.Verifier, RedirectURL: s.opts.Issuer + "/auth/" + p.ID() + "/callback"}
+	req := providers.AuthRequest{State: fs.State, Nonce: fs.Nonce, PKCEVerifier: fs.Verifier, RedirectURL: s.opts.CallbackURL(p.ID())}
 	ident, err := s.metrics.exchange(ctx, p, req, upstreamCode) // p.Exchange, timed and counted
 	if err != nil {
 		s.log(c).Warn("provider exchange failed", "provider", p.ID(), "error", err.Error())

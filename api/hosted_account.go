@@ -85,7 +85,7 @@ func (s *Server) accountPage(c *gin.Context) {
 
 func (s *Server) showAccount(c *gin.Context, status int, pu *pageUser, d *pageData) {
 	ctx := c.Request.Context()
-	ids, err := s.accounts.Store().ListIdentities(ctx, pu.user.ID)
+	ids, err := s.accounts.Identities(ctx, pu.user.ID)
 	if err != nil {
 		s.pageErr(c, err)
 		return

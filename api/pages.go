@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -39,8 +37,6 @@ type pages struct {
 	callbackURL string // <issuer>/account/callback, the built-in client's redirect URI
 }
 
-var accentRE = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
-
 // pageCSP lets the pages load their own stylesheet and a logo; no script
 // at all. form-action is left out: Chrome applies it to the redirect that
 // ends a sign-in at the app.
@@ -49,16 +45,7 @@ const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self' https:; fr
 // initPages parses the templates and registers the built-in client of the
 // account pages (docs/hosted-ui.md, "Linking from the account page").
 func (s *Server) initPages() error {
-	b := s.opts.Branding
-	if strings.TrimSpace(b.ProductName) == "" {
-		b.ProductName = "unilogin"
-	}
-	if !accentRE.MatchString(b.AccentColor) { // config validates; never put anything else into CSS
-		b.AccentColor = "#2557d6"
-	}
-	if b.LogoURL != "" && !strings.HasPrefix(b.LogoURL, "https://") && !(strings.HasPrefix(b.LogoURL, "/") && !strings.HasPrefix(b.LogoURL, "//")) {
-		b.LogoURL = ""
-	}
+	b := s.opts.Branding // config.Branding.Effective: safe for HTML and CSS
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"when": func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
 	}).ParseFS(templateFS, "templates/*.html")

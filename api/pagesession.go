@@ -116,7 +116,7 @@ func (s *Server) loadPage(c *gin.Context) (*pageUser, error) {
 		return stale()
 	}
 	ctx := c.Request.Context()
-	sess, err := s.sessions.Store().GetSession(ctx, ps.SessionID)
+	sess, err := s.sessions.Session(ctx, ps.SessionID)
 	if errors.Is(err, session.ErrNotFound) {
 		return stale()
 	} else if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -63,11 +64,19 @@ type Options struct {
 	// CORSOrigins are the browser origins allowed to call the API (exact
 	// scheme://host[:port]); none by default.
 	CORSOrigins []string
-	// HSTS sends Strict-Transport-Security (set when serving TLS); it is
-	// also sent whenever the issuer is https.
+	// HSTS sends Strict-Transport-Security (set when serving TLS or when
+	// the issuer is https).
 	HSTS bool
-	// Branding styles the hosted pages (pages.go; docs/hosted-ui.md).
+	// Branding styles the hosted pages (pages.go; docs/hosted-ui.md). The
+	// caller passes config's Effective branding: the api puts it into HTML
+	// and CSS as it is.
 	Branding Branding
+	// SecureCookies sets the Secure attribute on every cookie (an https
+	// issuer: config.SecureCookies).
+	SecureCookies bool
+	// CallbackURL is the redirect URI of a provider's sign-ins, the one
+	// registered there (config.CallbackURL).
+	CallbackURL func(providerID string) string
 }
 
 // Deps are the domain services the handlers call.
@@ -159,7 +168,10 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 		e.ForwardedByClientIP = false
 	}
 	e.Use(s.requestID, s.observeHTTP, s.recoverer, s.accessLog, securityHeaders, s.limitBody)
-	if opts.HSTS || strings.HasPrefix(opts.Issuer, "https://") {
+	if opts.CallbackURL == nil {
+		return nil, errors.New("api: Options.CallbackURL is required")
+	}
+	if opts.HSTS {
 		e.Use(hsts)
 	}
 	if len(opts.CORSOrigins) > 0 {

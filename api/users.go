@@ -158,7 +158,7 @@ func (s *Server) signup(c *gin.Context) {
 // me is GET /users/me.
 func (s *Server) me(c *gin.Context) {
 	p := caller(c)
-	ids, err := s.accounts.Store().ListIdentities(c.Request.Context(), p.user.ID)
+	ids, err := s.accounts.Identities(c.Request.Context(), p.user.ID)
 	if err != nil {
 		s.respondError(c, err)
 		return

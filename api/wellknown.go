@@ -81,12 +81,12 @@ func (s *Server) readyz(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.accounts.Store().Ping(ctx); err != nil {
+	if err := s.accounts.Ping(ctx); err != nil {
 		s.log(c).Warn("readiness: accounts store", "error", err.Error())
 		oauth.WriteError(c, http.StatusServiceUnavailable, oauth.CodeUnavailable, "database unavailable")
 		return
 	}
-	if err := s.sessions.Store().Ping(ctx); err != nil {
+	if err := s.sessions.Ping(ctx); err != nil {
 		s.log(c).Warn("readiness: session store", "error", err.Error())
 		oauth.WriteError(c, http.StatusServiceUnavailable, oauth.CodeUnavailable, "database unavailable")
 		return

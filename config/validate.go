@@ -66,12 +66,34 @@ func (c *Config) Validate() []Problem {
 
 var accentRE = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 
+// safeLogoURL: empty, an https URL, or a path on this server.
+func safeLogoURL(u string) bool {
+	return u == "" || strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "//")
+}
+
+// Effective is b as the hosted pages show it: the default product name and
+// accent colour for empty (or, without Validate, invalid) ones and no logo
+// for an unsafe URL, by the rules Validate reports. Nothing else reaches
+// the pages' HTML and CSS.
+func (b Branding) Effective() Branding {
+	if strings.TrimSpace(b.ProductName) == "" {
+		b.ProductName = Default().Branding.ProductName
+	}
+	if !accentRE.MatchString(b.AccentColor) {
+		b.AccentColor = Default().Branding.AccentColor
+	}
+	if !safeLogoURL(b.LogoURL) {
+		b.LogoURL = ""
+	}
+	return b
+}
+
 // branding checks what the hosted pages put into HTML and CSS.
 func (v *validator) branding(b Branding) {
 	if utf8.RuneCountInString(b.ProductName) > 60 {
 		v.add("branding.product_name", "must be at most 60 characters")
 	}
-	if b.LogoURL != "" && !strings.HasPrefix(b.LogoURL, "https://") && !(strings.HasPrefix(b.LogoURL, "/") && !strings.HasPrefix(b.LogoURL, "//")) {
+	if !safeLogoURL(b.LogoURL) {
 		v.add("branding.logo_url", "must be an https URL or a path on this server starting with /")
 	}
 	if b.AccentColor != "" && !accentRE.MatchString(b.AccentColor) {

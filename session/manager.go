@@ -99,9 +99,6 @@ func (m *Manager) SharedSecret(ctx context.Context, sealer *Sealer, purpose stri
 // Keys returns the keyring.
 func (m *Manager) Keys() *Keyring { return m.keys }
 
-// Store returns the store.
-func (m *Manager) Store() Store { return m.store }
-
 // AccessTTL is the lifetime of access tokens.
 func (m *Manager) AccessTTL() time.Duration { return m.opts.AccessTTL }
 

@@ -126,7 +126,7 @@ func TestLinkAndUnlinkGitHub(t *testing.T) {
 	if n := text(t, ctx, ".notice"); !strings.Contains(n, "linked") {
 		t.Fatalf("notice %q", n)
 	}
-	ids, _ := w.accounts.Store().ListIdentities(context.Background(), u.ID)
+	ids, _ := w.accounts.Identities(context.Background(), u.ID)
 	if len(ids) != 1 || ids[0].Subject != "4242" {
 		t.Fatalf("identities after linking: %v", ids)
 	}
@@ -138,7 +138,7 @@ func TestLinkAndUnlinkGitHub(t *testing.T) {
 	if n := text(t, ctx, ".notice"); !strings.Contains(n, "unlinked") {
 		t.Fatalf("notice %q", n)
 	}
-	ids, _ = w.accounts.Store().ListIdentities(context.Background(), u.ID)
+	ids, _ = w.accounts.Identities(context.Background(), u.ID)
 	if len(ids) != 0 {
 		t.Fatalf("identities after unlinking: %v", ids)
 	}
@@ -168,7 +168,7 @@ func TestRevokeAnotherSession(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d sessions listed after revoking, want 1 (this browser)", n)
 	}
-	if _, err := w.sessions.Store().GetSession(context.Background(), other.SessionID); !errors.Is(err, session.ErrNotFound) {
+	if _, err := w.sessions.Session(context.Background(), other.SessionID); !errors.Is(err, session.ErrNotFound) {
 		t.Fatalf("the revoked session is still there: %v", err)
 	}
 	screenshot(t, ctx, "account-revoked")

@@ -93,10 +93,10 @@ func apiOptions(cfg *config.Config, log *slog.Logger) api.Options {
 		Logger:         log,
 		RateLimits:     rateLimits(cfg.RateLimits),
 		CORSOrigins:    cfg.HTTP.CORSOrigins,
-		HSTS:           cfg.HTTP.TLS.CertFile != "",
-		Branding: api.Branding{
-			ProductName: cfg.Branding.ProductName, LogoURL: cfg.Branding.LogoURL, AccentColor: cfg.Branding.AccentColor,
-		},
+		HSTS:           cfg.HTTP.TLS.CertFile != "" || cfg.SecureCookies(),
+		SecureCookies:  cfg.SecureCookies(),
+		CallbackURL:    cfg.CallbackURL,
+		Branding:       api.Branding(cfg.Branding.Effective()),
 	}
 }
 

@@ -294,7 +294,7 @@ func (u *usersEnv) findUser(ctx context.Context, id, email string) (*accounts.Us
 	if id != "" {
 		return u.core.Accounts.Get(ctx, id)
 	}
-	return u.core.Accounts.Store().GetUserByEmail(ctx, email)
+	return u.core.Accounts.GetByEmail(ctx, email)
 }
 
 func oneTarget(name, id, email string, stderr io.Writer) bool {
