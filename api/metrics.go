@@ -2,9 +2,7 @@ package api
 
 import (
 	"context"
-	"net/http"
 	"runtime"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -121,29 +119,6 @@ func (s *Server) serveMetrics() gin.HandlerFunc {
 		ErrorHandling: promhttp.ContinueOnError,
 	})
 	return gin.WrapH(h)
-}
-
-// observeHTTP is middleware: unilogin_http_request_duration_seconds. The
-// route label is gin's route pattern, so cardinality stays bounded whatever
-// paths clients send; methods outside the standard set count as "OTHER".
-func (s *Server) observeHTTP(c *gin.Context) {
-	start := time.Now()
-	c.Next()
-	route := c.FullPath()
-	if route == "" {
-		route = "unmatched"
-	}
-	s.metrics.httpDuration.WithLabelValues(methodLabel(c.Request.Method), route, strconv.Itoa(c.Writer.Status())).
-		Observe(time.Since(start).Seconds())
-}
-
-func methodLabel(m string) string {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodOptions:
-		return m
-	}
-	return "OTHER"
 }
 
 // tokenResult is called once per /token request with its grant type and

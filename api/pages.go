@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/api/oauth"
 )
 
@@ -80,7 +81,7 @@ func (s *Server) pageRoutes(e *gin.Engine) {
 }
 
 func (s *Server) stylesheet(c *gin.Context) {
-	cacheable(c, time.Hour)
+	middleware.Cacheable(c, time.Hour)
 	c.Data(http.StatusOK, "text/css; charset=utf-8", s.pages.css)
 }
 

@@ -2,10 +2,7 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
@@ -102,9 +100,8 @@ type Server struct {
 	flow     *flowCodec
 	metrics  *Metrics
 	admin    *accounts.Admin
-	rl       *RateLimits     // nil: no rate limits
-	cors     map[string]bool // allowed origins
-	pages    *pages          // hosted pages (pages.go)
+	rl       *RateLimits // nil: no rate limits
+	pages    *pages      // hosted pages (pages.go)
 }
 
 // New builds the router.
@@ -167,19 +164,16 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	if len(opts.TrustedProxies) == 0 {
 		e.ForwardedByClientIP = false
 	}
-	e.Use(s.requestID, s.observeHTTP, s.recoverer, s.accessLog, securityHeaders, s.limitBody)
 	if opts.CallbackURL == nil {
 		return nil, errors.New("api: Options.CallbackURL is required")
 	}
+	e.Use(middleware.RequestID, middleware.ObserveHTTP(s.metrics.httpDuration), middleware.Recover(opts.Logger),
+		middleware.AccessLog(opts.Logger), middleware.SecurityHeaders, middleware.LimitBody(opts.MaxBodyBytes))
 	if opts.HSTS {
-		e.Use(hsts)
+		e.Use(middleware.HSTS)
 	}
 	if len(opts.CORSOrigins) > 0 {
-		s.cors = map[string]bool{}
-		for _, o := range opts.CORSOrigins {
-			s.cors[strings.ToLower(strings.TrimSuffix(o, "/"))] = true
-		}
-		e.Use(s.corsHeaders)
+		e.Use(middleware.CORS(opts.CORSOrigins))
 	}
 	e.NoRoute(func(c *gin.Context) { oauth.WriteError(c, http.StatusNotFound, oauth.CodeNotFound, "no such endpoint") })
 	e.NoMethod(func(c *gin.Context) {
@@ -229,136 +223,5 @@ func (s *Server) routes() {
 	s.pageRoutes(e) // pages.go
 }
 
-// --- middleware ---
-
-func (s *Server) requestID(c *gin.Context) {
-	id := c.GetHeader("X-Request-ID")
-	if !validRequestID(id) {
-		var b [12]byte
-		_, _ = rand.Read(b[:])
-		id = hex.EncodeToString(b[:])
-	}
-	c.Header("X-Request-ID", id)
-	c.Set("request_id", id)
-	c.Next()
-}
-
-func validRequestID(id string) bool {
-	if id == "" || len(id) > 128 {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:", r)) {
-			return false
-		}
-	}
-	return true
-}
-
 // log returns the logger with the request id.
-func (s *Server) log(c *gin.Context) *slog.Logger {
-	return s.opts.Logger.With(slog.String("request_id", c.GetString("request_id")))
-}
-
-func (s *Server) recoverer(c *gin.Context) {
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			s.log(c).Error("panic", slog.Any("panic", v))
-			oauth.WriteError(c, http.StatusInternalServerError, oauth.CodeServerError, "internal server error")
-		}
-	}()
-	c.Next()
-}
-
-func (s *Server) accessLog(c *gin.Context) {
-	start := time.Now()
-	c.Next()
-	// Only the route pattern is logged: query strings carry codes and state.
-	route := c.FullPath()
-	if route == "" {
-		route = "unmatched"
-	}
-	s.log(c).Info("request",
-		slog.String("method", c.Request.Method),
-		slog.String("route", route),
-		slog.Int("status", c.Writer.Status()),
-		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-		slog.String("client_ip", c.ClientIP()),
-	)
-}
-
-func (s *Server) limitBody(c *gin.Context) {
-	if c.Request.ContentLength > s.opts.MaxBodyBytes {
-		oauth.WriteError(c, http.StatusRequestEntityTooLarge, oauth.CodeInvalidRequest, "request body too large")
-		return
-	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxBodyBytes)
-	c.Next()
-}
-
-func securityHeaders(c *gin.Context) {
-	h := c.Writer.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-	// Nothing an auth server answers may be cached unless the handler says
-	// so (JWKS, metadata); RFC 6749 §5.1 requires it for token responses.
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	c.Next()
-}
-
-// hsts is RFC 6797: browsers use https for the host for a year. It is on
-// when unilogin serves TLS itself or its issuer is https (TLS terminated
-// by a proxy); over plain http browsers ignore it.
-func hsts(c *gin.Context) {
-	c.Header("Strict-Transport-Security", "max-age=31536000")
-	c.Next()
-}
-
-// CORS (Fetch standard, "CORS protocol"): only the configured origins, each
-// echoed exactly, never "*". The API authenticates with bearer tokens, not
-// cookies, so credentials are never allowed.
-const (
-	corsAllowMethods  = "GET, POST, PUT, DELETE"
-	corsAllowHeaders  = "Authorization, Content-Type, X-Request-ID"
-	corsExposeHeaders = "Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy, WWW-Authenticate, X-Request-ID"
-)
-
-// corsHeaders answers preflight requests itself (204; the CORS headers
-// only for an allowed origin) and adds Access-Control-Allow-Origin to the
-// responses to allowed origins. Every response varies by Origin, so that a
-// cache never hands one origin's answer to another.
-func (s *Server) corsHeaders(c *gin.Context) {
-	h := c.Writer.Header()
-	h.Add("Vary", "Origin")
-	origin := c.GetHeader("Origin")
-	allowed := origin != "" && s.cors[origin]
-	if c.Request.Method == http.MethodOptions && origin != "" && c.GetHeader("Access-Control-Request-Method") != "" {
-		h.Add("Vary", "Access-Control-Request-Method")
-		h.Add("Vary", "Access-Control-Request-Headers")
-		if allowed {
-			h.Set("Access-Control-Allow-Origin", origin)
-			h.Set("Access-Control-Allow-Methods", corsAllowMethods)
-			h.Set("Access-Control-Allow-Headers", corsAllowHeaders)
-			h.Set("Access-Control-Max-Age", "600")
-		}
-		c.AbortWithStatus(http.StatusNoContent)
-		return
-	}
-	if allowed {
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
-	}
-	c.Next()
-}
-
-// cacheable replaces the default no-store with a public max-age.
-func cacheable(c *gin.Context, maxAge time.Duration) {
-	c.Header("Cache-Control", fmt.Sprintf("public, max-age=%d", int(maxAge/time.Second)))
-	c.Writer.Header().Del("Pragma")
-}
+func (s *Server) log(c *gin.Context) *slog.Logger { return middleware.Logger(s.opts.Logger, c) }

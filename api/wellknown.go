@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/api/oauth"
 )
 
@@ -21,7 +22,7 @@ func (s *Server) jwks(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	cacheable(c, s.opts.JWKSMaxAge)
+	middleware.Cacheable(c, s.opts.JWKSMaxAge)
 	c.Data(http.StatusOK, "application/jwk-set+json", body)
 }
 
@@ -34,7 +35,7 @@ func (s *Server) metadata(c *gin.Context) {
 		grants = append(grants, "password")
 	}
 	perms := s.allPermissions()
-	cacheable(c, time.Hour)
+	middleware.Cacheable(c, time.Hour)
 	c.JSON(http.StatusOK, gin.H{
 		"issuer":                                     iss,
 		"jwks_uri":                                   iss + "/.well-known/jwks.json",
