@@ -65,11 +65,10 @@ type Config struct {
 
 // Provider is GitHub sign-in. It is safe for concurrent use.
 type Provider struct {
-	id, name, amr string
-	prefix        string // of error messages: github, or github "<id>"
-	apiURL        string
-	oauth         oauth2.Config
-	client        *http.Client
+	providers.Base
+	prefix string // of error messages: github, or github "<id>"
+	apiURL string
+	client *http.Client
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -114,13 +113,10 @@ func New(cfg Config) (*Provider, error) {
 		prefix = fmt.Sprintf("github %q", id)
 	}
 	return &Provider{
-		id:     id,
 		prefix: prefix,
-		name:   cmp.Or(cfg.Name, DefaultName),
-		amr:    cmp.Or(cfg.AMR, DefaultAMR),
 		apiURL: api,
 		client: client,
-		oauth: oauth2.Config{
+		Base: providers.NewBase(id, cmp.Or(cfg.Name, DefaultName), cmp.Or(cfg.AMR, DefaultAMR), oauth2.Config{
 			ClientID:     cfg.ClientID,
 			ClientSecret: cfg.ClientSecret,
 			RedirectURL:  cfg.RedirectURL,
@@ -133,7 +129,7 @@ func New(cfg Config) (*Provider, error) {
 				// single-use code).
 				AuthStyle: oauth2.AuthStyleInParams,
 			},
-		},
+		}),
 	}, nil
 }
 
@@ -145,28 +141,11 @@ func checkURL(key, raw string) error {
 	return nil
 }
 
-// ID implements providers.Provider.
-func (p *Provider) ID() string { return p.id }
-
-// Name implements providers.Provider.
-func (p *Provider) Name() string { return p.name }
-
-// AMR implements providers.Provider.
-func (p *Provider) AMR() string { return p.amr }
-
-func (p *Provider) config(req providers.AuthRequest) *oauth2.Config {
-	c := p.oauth
-	if req.RedirectURL != "" {
-		c.RedirectURL = req.RedirectURL
-	}
-	return &c
-}
-
 // AuthCodeURL implements providers.Provider: client_id, redirect_uri,
 // scope, state and the S256 challenge of req.PKCEVerifier. req.Nonce is
 // not used (GitHub is not OpenID Connect).
 func (p *Provider) AuthCodeURL(req providers.AuthRequest) string {
-	return p.config(req).AuthCodeURL(req.State, oauth2.S256ChallengeOption(req.PKCEVerifier))
+	return p.OAuth2(req).AuthCodeURL(req.State, oauth2.S256ChallengeOption(req.PKCEVerifier))
 }
 
 // Exchange implements providers.Provider. It redeems code with req's PKCE
@@ -179,7 +158,7 @@ func (p *Provider) Exchange(ctx context.Context, req providers.AuthRequest, code
 	if code == "" {
 		return providers.Identity{}, fmt.Errorf("%s: %w", p.prefix, providers.NewUpstreamError("invalid_request", "callback without code"))
 	}
-	tok, err := p.config(req).Exchange(context.WithValue(ctx, oauth2.HTTPClient, p.client), code, oauth2.VerifierOption(req.PKCEVerifier))
+	tok, err := p.OAuth2(req).Exchange(context.WithValue(ctx, oauth2.HTTPClient, p.client), code, oauth2.VerifierOption(req.PKCEVerifier))
 	if err != nil {
 		return providers.Identity{}, fmt.Errorf("%s: token exchange: %w", p.prefix, providers.ClassifyTokenError(err))
 	}
@@ -206,7 +185,7 @@ func (p *Provider) Exchange(ctx context.Context, req providers.AuthRequest, code
 	}
 
 	id := providers.Identity{
-		Provider:  p.id,
+		Provider:  p.ID(),
 		Subject:   strconv.FormatInt(user.ID, 10),
 		Name:      user.Login,
 		AvatarURL: user.AvatarURL,

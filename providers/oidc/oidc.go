@@ -70,9 +70,9 @@ type Config struct {
 
 // Provider is an OpenID Connect provider. It is safe for concurrent use.
 type Provider struct {
-	id, name, amr, issuer     string
+	providers.Base
+	issuer                    string
 	prefix                    string // of error messages: oidc "<id>"
-	oauth                     oauth2.Config
 	authParams                map[string]string
 	verifier                  *gooidc.IDTokenVerifier
 	upstream                  *gooidc.Provider // for the UserInfo endpoint
@@ -134,10 +134,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	})
 
 	p := &Provider{
-		id:                        cfg.ID,
 		prefix:                    fmt.Sprintf("oidc %q", cfg.ID),
-		name:                      cmp.Or(cfg.Name, cfg.ID),
-		amr:                       cmp.Or(cfg.AMR, "oidc:"+cfg.ID),
 		issuer:                    cfg.Issuer,
 		authParams:                maps.Clone(cfg.AuthParams),
 		verifier:                  verifier,
@@ -146,13 +143,13 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		client:                    client,
 		insecureSkipEmailVerified: cfg.InsecureSkipEmailVerified,
 		checkClaims:               cfg.CheckClaims,
-		oauth: oauth2.Config{
+		Base: providers.NewBase(cfg.ID, cmp.Or(cfg.Name, cfg.ID), cmp.Or(cfg.AMR, "oidc:"+cfg.ID), oauth2.Config{
 			ClientID:     cfg.ClientID,
 			ClientSecret: cfg.ClientSecret,
 			Endpoint:     ep,
 			RedirectURL:  cfg.RedirectURL,
 			Scopes:       scopes(cfg.Scopes),
-		},
+		}),
 	}
 	return p, nil
 }
@@ -219,25 +216,8 @@ func signingAlgs(advertised []string) []string {
 	return algs
 }
 
-// ID implements providers.Provider.
-func (p *Provider) ID() string { return p.id }
-
-// Name implements providers.Provider.
-func (p *Provider) Name() string { return p.name }
-
-// AMR implements providers.Provider.
-func (p *Provider) AMR() string { return p.amr }
-
 // Issuer is the verified issuer URL.
 func (p *Provider) Issuer() string { return p.issuer }
-
-func (p *Provider) config(req providers.AuthRequest) *oauth2.Config {
-	c := p.oauth
-	if req.RedirectURL != "" {
-		c.RedirectURL = req.RedirectURL
-	}
-	return &c
-}
 
 // AuthCodeURL implements providers.Provider: the authorization request of
 // OpenID Connect Core §3.1.2.1 with response_type=code, state, nonce,
@@ -251,7 +231,7 @@ func (p *Provider) AuthCodeURL(req providers.AuthRequest) string {
 	for k, v := range p.authParams {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v))
 	}
-	return p.config(req).AuthCodeURL(req.State, opts...)
+	return p.OAuth2(req).AuthCodeURL(req.State, opts...)
 }
 
 // Exchange implements providers.Provider. It redeems code with req's PKCE
@@ -272,7 +252,7 @@ func (p *Provider) Exchange(ctx context.Context, req providers.AuthRequest, code
 		return providers.Identity{}, fmt.Errorf("%s: %w", p.prefix, providers.NewUpstreamError("invalid_request", "callback without code"))
 	}
 	ctx = gooidc.ClientContext(ctx, p.client)
-	tok, err := p.config(req).Exchange(ctx, code, oauth2.VerifierOption(req.PKCEVerifier))
+	tok, err := p.OAuth2(req).Exchange(ctx, code, oauth2.VerifierOption(req.PKCEVerifier))
 	if err != nil {
 		return providers.Identity{}, fmt.Errorf("%s: token exchange: %w", p.prefix, providers.ClassifyTokenError(err))
 	}
@@ -355,7 +335,7 @@ func (p *Provider) fillFromUserInfo(ctx context.Context, tok *oauth2.Token, sub 
 
 func (p *Provider) identity(sub string, claims map[string]any) providers.Identity {
 	id := providers.Identity{
-		Provider:  p.id,
+		Provider:  p.ID(),
 		Subject:   sub,
 		Email:     str(claims["email"]),
 		Name:      str(claims["name"]),
