@@ -290,28 +290,26 @@ func (a *Admin) EndSessions(ctx context.Context, actor Actor, id string) (int, e
 // more users. Users created while paging have larger ids (UUIDv7) and are
 // met on later pages, so every user is listed once.
 func (a *Admin) ListUsers(ctx context.Context, after string, limit int, emailContains string) ([]*User, string, error) {
-	if limit <= 0 {
-		return nil, "", nil
-	}
-	page, err := a.svc.store.ListUsers(ctx, after, limit+1, emailContains)
-	if err != nil {
-		return nil, "", err
-	}
-	if len(page) <= limit {
-		return page, "", nil
-	}
-	page = page[:limit]
-	return page, page[limit-1].ID, nil
+	return paged(limit, func(n int) ([]*User, error) { return a.svc.store.ListUsers(ctx, after, n, emailContains) },
+		func(u *User) string { return u.ID })
 }
 
 // ListAudit returns up to limit events older than the event before (all
 // when empty), newest first, and the cursor for the next page ("" when
 // there are no more).
 func (a *Admin) ListAudit(ctx context.Context, before string, limit int) ([]*AuditEvent, string, error) {
+	return paged(limit, func(n int) ([]*AuditEvent, error) { return a.audit.ListAudit(ctx, before, n) },
+		func(e *AuditEvent) string { return e.ID })
+}
+
+// paged reads one page of up to limit items with list (asked for one more,
+// to know whether another page follows) and returns it with the cursor of
+// the next page: the id of its last item, or "" when there is none.
+func paged[T any](limit int, list func(n int) ([]T, error), id func(T) string) ([]T, string, error) {
 	if limit <= 0 {
 		return nil, "", nil
 	}
-	page, err := a.audit.ListAudit(ctx, before, limit+1)
+	page, err := list(limit + 1)
 	if err != nil {
 		return nil, "", err
 	}
@@ -319,7 +317,7 @@ func (a *Admin) ListAudit(ctx context.Context, before string, limit int) ([]*Aud
 		return page, "", nil
 	}
 	page = page[:limit]
-	return page, page[limit-1].ID, nil
+	return page, id(page[limit-1]), nil
 }
 
 // endAll ends the user's sessions on a context detached from the caller's:
