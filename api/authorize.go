@@ -228,7 +228,6 @@ func (s *Server) showSignup(c *gin.Context, status int, req authzRequest, email,
 // limit of POST /signup applies), signs the browser in and, with an app's
 // request, answers the app with a code.
 func (s *Server) signupSubmit(c *gin.Context) {
-	restoreWriter(c)
 	form, ok := s.pageForm(c)
 	if !ok {
 		return

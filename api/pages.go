@@ -213,73 +213,16 @@ func (s *Server) pageForm(c *gin.Context) (url.Values, bool) {
 	return form, true
 }
 
-// heldWriter keeps an error answer (status >= 400) of the middleware it
-// wraps from being written, so that pageLimit can show it as a page.
-type heldWriter struct {
-	gin.ResponseWriter
-	held int
-}
-
-func (w *heldWriter) WriteHeader(code int) {
-	if code >= 400 {
-		w.held = code
-		return
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *heldWriter) Write(b []byte) (int, error) {
-	if w.held != 0 {
-		return len(b), nil
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *heldWriter) WriteString(str string) (int, error) {
-	if w.held != 0 {
-		return len(str), nil
-	}
-	return w.ResponseWriter.WriteString(str)
-}
-
-func (w *heldWriter) WriteHeaderNow() {
-	if w.held == 0 {
-		w.ResponseWriter.WriteHeaderNow()
-	}
-}
-
-// pageLimit is limitPerIP for a page: the same counters, but a refusal
-// (429 with Retry-After, or 503 when the counter store fails) is shown as
-// the error page instead of JSON.
+// pageLimit is route middleware over perIP for a page: the same counters,
+// but a refusal (429 with Retry-After, or 503 when the counter store
+// fails) is shown as the error page.
 func (s *Server) pageLimit(name string, rate func(RateLimits) Rate) gin.HandlerFunc {
-	limit := s.limitPerIP(name, rate)
 	return func(c *gin.Context) {
-		orig := c.Writer
-		hw := &heldWriter{ResponseWriter: orig}
-		c.Writer = hw
-		passed := false
-		c.Set("unilogin.page_limit_next", func() { c.Writer = orig; passed = true })
-		// limitPerIP calls c.Next on success; the handlers after it must
-		// write to the real writer, so the first thing they see restores it.
-		limit(c)
-		if !passed {
-			c.Writer = orig
-			if hw.held == 0 {
-				return
-			}
-			if hw.held == http.StatusTooManyRequests {
-				s.pageErr(c, oauth.ErrRateLimited)
-			} else {
-				s.pageErr(c, oauth.ErrUnavailable)
-			}
+		if err := s.perIP(c, name, rate); err != nil {
+			s.pageErr(c, err)
+			c.Abort()
+			return
 		}
-	}
-}
-
-// restoreWriter undoes pageLimit's writer swap; every handler behind a
-// pageLimit calls it first.
-func restoreWriter(c *gin.Context) {
-	if f, ok := c.Get("unilogin.page_limit_next"); ok {
-		f.(func())()
+		c.Next()
 	}
 }

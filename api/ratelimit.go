@@ -266,42 +266,49 @@ func (g *passwordGuard) headers(c *gin.Context) {
 
 // --- signup and browser logins: every request ---
 
-// limitPerIP is route middleware counting every request of the route per
-// client address. It peeks first, so a flood past the limit writes
-// nothing, then counts; a request that loses a race for the last slot is
-// refused too, so concurrent requests never pass the limit.
+// perIP is the decision of the limit name for this request: it counts
+// every request of the route per client address and returns nil when the
+// request may go on (RateLimit-* headers set), oauth.ErrRateLimited when
+// the limit is exhausted (Retry-After set) or oauth.ErrUnavailable when
+// the counters cannot be read. It peeks first, so a flood past the limit
+// writes nothing, then counts; a request that loses a race for the last
+// slot is refused too, so concurrent requests never pass the limit. The
+// caller writes the answer: JSON for the API, a page for the hosted pages.
+func (s *Server) perIP(c *gin.Context, name string, rate func(RateLimits) Rate) error {
+	if s.rl == nil || !rate(*s.rl).on() {
+		return nil
+	}
+	k := newRateKey(name, rate(*s.rl), clientAddr(c))
+	now := s.now()
+	n, reset, err := s.rl.Store.Peek(c.Request.Context(), k.key, k.rate.Window, now)
+	over := n >= k.rate.Limit
+	if err == nil && !over {
+		n, reset, err = s.rl.Store.Hit(c.Request.Context(), k.key, k.rate.Window, now)
+		over = n > k.rate.Limit
+	}
+	if err != nil {
+		return s.rateStoreFailed(c, err)
+	}
+	st := rateState{rateKey: k, count: n, reset: reset}
+	if over {
+		if name == limitLoginIP || name == limitCallbackIP {
+			if p, ok := s.provs.Get(c.Param("provider")); ok {
+				s.metrics.Login(p.AMR(), oauth.OutcomeRateLimited)
+			}
+		}
+		return s.tooMany(c, st, now)
+	}
+	setRateHeaders(c, st, now)
+	return nil
+}
+
+// limitPerIP is route middleware over perIP, answering a refusal in JSON.
 func (s *Server) limitPerIP(name string, rate func(RateLimits) Rate) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if s.rl == nil || !rate(*s.rl).on() {
-			c.Next()
+		if err := s.perIP(c, name, rate); err != nil {
+			s.respondError(c, err)
 			return
 		}
-		k := newRateKey(name, rate(*s.rl), clientAddr(c))
-		now := s.now()
-		// Peek first: a flood past the limit writes nothing. Then count;
-		// a request whose own hit went past the limit (it lost a race for
-		// the last slot) is refused too.
-		n, reset, err := s.rl.Store.Peek(c.Request.Context(), k.key, k.rate.Window, now)
-		over := n >= k.rate.Limit
-		if err == nil && !over {
-			n, reset, err = s.rl.Store.Hit(c.Request.Context(), k.key, k.rate.Window, now)
-			over = n > k.rate.Limit
-		}
-		if err != nil {
-			s.respondError(c, s.rateStoreFailed(c, err))
-			return
-		}
-		st := rateState{rateKey: k, count: n, reset: reset}
-		if over {
-			if name == limitLoginIP || name == limitCallbackIP {
-				if p, ok := s.provs.Get(c.Param("provider")); ok {
-					s.metrics.Login(p.AMR(), oauth.OutcomeRateLimited)
-				}
-			}
-			s.respondError(c, s.tooMany(c, st, now))
-			return
-		}
-		setRateHeaders(c, st, now)
 		c.Next()
 	}
 }
