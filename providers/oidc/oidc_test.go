@@ -107,23 +107,7 @@ func TestFullFlow(t *testing.T) {
 }
 
 func TestExchangeErrors(t *testing.T) {
-	upstream := func(code string) func(*testing.T, error) {
-		return func(t *testing.T, err error) {
-			t.Helper()
-			var ue *providers.UpstreamError
-			if !errors.As(err, &ue) || ue.Code != code {
-				t.Fatalf("err = %v, want *UpstreamError %s", err, code)
-			}
-		}
-	}
-	is := func(target error) func(*testing.T, error) {
-		return func(t *testing.T, err error) {
-			t.Helper()
-			if !errors.Is(err, target) {
-				t.Fatalf("err = %v, want %v", err, target)
-			}
-		}
-	}
+	upstream, is := providertest.UpstreamErr, providertest.Is
 	for _, tc := range []struct {
 		name     string
 		behavior providertest.OIDCBehavior
