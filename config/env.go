@@ -161,15 +161,15 @@ func kindOf(p any) string {
 // applyEnv overrides c with every variable that is set (non-empty), and
 // reads secrets from their *_FILE companions. It reports every bad
 // variable at once; messages name the variable and never echo a secret.
-func applyEnv(c *Config, getenv func(string) string, readFile func(string) ([]byte, error)) error {
-	var errs []error
+func applyEnv(c *Config, getenv func(string) string, readFile func(string) ([]byte, error)) []Problem {
+	var errs []Problem
 	for _, e := range envTable {
 		if e.field == nil {
 			continue
 		}
-		val, err := envValue(e, getenv, readFile)
-		if err != nil {
-			errs = append(errs, err)
+		val, p := envValue(e, getenv, readFile)
+		if p != nil {
+			errs = append(errs, *p)
 			continue
 		}
 		if val == "" {
@@ -177,18 +177,18 @@ func applyEnv(c *Config, getenv func(string) string, readFile func(string) ([]by
 		}
 		if err := setField(e.field(c), val); err != nil {
 			if e.Secret {
-				errs = append(errs, fmt.Errorf("config: %s: %s", e.Name, err.Error()))
+				errs = append(errs, Problem{e.Name, err.Error()})
 			} else {
-				errs = append(errs, fmt.Errorf("config: %s: %s (got %q)", e.Name, err.Error(), val))
+				errs = append(errs, Problem{e.Name, fmt.Sprintf("%s (got %q)", err.Error(), val)})
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // envValue returns the variable's value, or the content of the file named
 // by its _FILE companion for a secret.
-func envValue(e EnvVar, getenv func(string) string, readFile func(string) ([]byte, error)) (string, error) {
+func envValue(e EnvVar, getenv func(string) string, readFile func(string) ([]byte, error)) (string, *Problem) {
 	val := getenv(e.Name)
 	if !e.Secret {
 		return val, nil
@@ -198,11 +198,11 @@ func envValue(e EnvVar, getenv func(string) string, readFile func(string) ([]byt
 		return val, nil
 	}
 	if val != "" {
-		return "", fmt.Errorf("config: %s and %s are both set; use one", e.Name, e.FileName())
+		return "", &Problem{e.Name, fmt.Sprintf("%s and %s are both set; use one", e.Name, e.FileName())}
 	}
 	s, err := readSecretFile(file, readFile)
 	if err != nil {
-		return "", fmt.Errorf("config: %s: %w", e.FileName(), err)
+		return "", &Problem{e.FileName(), secretFileMessage(file, err)}
 	}
 	return s, nil
 }

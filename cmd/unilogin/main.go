@@ -121,14 +121,11 @@ func commonFlags(name string, args []string, stdout, stderr io.Writer, extra fun
 	return config.PathFromEnv(path, os.Getenv), exitOK, true
 }
 
-// loadConfig loads and validates; problems are printed to stderr.
+// loadConfig loads and validates; every problem (file, environment,
+// values) is printed to stderr at once.
 func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
-	cfg, err := config.Load(path, os.Getenv, os.ReadFile)
-	if err != nil {
-		fmt.Fprintf(stderr, "unilogin: configuration: %v\n", err)
-		return nil, false
-	}
-	if problems := cfg.Validate(); len(problems) > 0 {
+	cfg, problems := config.Check(path, os.Getenv, os.ReadFile)
+	if len(problems) > 0 {
 		fmt.Fprintf(stderr, "unilogin: the configuration has %d problem(s):\n", len(problems))
 		for _, p := range problems {
 			fmt.Fprintf(stderr, "  %s\n", p)
