@@ -98,7 +98,7 @@ roles:
 func TestCheckYAMLShapes(t *testing.T) {
 	tests := []struct {
 		name, yaml, path string
-		want         []string
+		want             []string
 	}{
 		{"syntax error", "issuer: [\n", "unilogin.yaml", []string{"line"}},
 		{"tab indentation", "http:\n\taddr: x\n", "unilogin.yaml", []string{"line 2"}},
