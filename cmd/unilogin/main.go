@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/unilogin/unilogin/config"
@@ -43,7 +42,7 @@ Usage:
                                           manage users ("unilogin users --help"; docs/admin.md)
   unilogin bench [--duration 10s] [--concurrency N] [--bcrypt-cost 10] [--url URL] [--json]
                                           load-test the standard workloads (docs/operations.md)
-  unilogin version                        print the version
+  unilogin version (or --version, -v)     print the version, VCS revision and Go version
 
 The configuration file may also be given with UNILOGIN_CONFIG; environment
 variables override it (see docs/configuration.md). Run "unilogin COMMAND --help"
@@ -75,9 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdUsers(ctx, rest, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, rest, stdout, stderr)
-	case "version", "--version":
-		fmt.Fprintln(stdout, "unilogin", buildVersion())
-		return exitOK
+	case "version", "--version", "-v":
+		return cmdVersion(stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -85,16 +83,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "unilogin: unknown command %q\n\n%s", cmd, usage)
 		return exitUsage
 	}
-}
-
-func buildVersion() string {
-	if version != "dev" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return version
 }
 
 // commonFlags parses --config for a command; it returns ok=false (and the
