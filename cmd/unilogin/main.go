@@ -36,7 +36,8 @@ const usage = `unilogin: federated login service
 Usage:
   unilogin serve [--config FILE]          run the server
   unilogin config check [--config FILE]   validate the configuration and print every problem
-  unilogin keys list [--config FILE]      list the signing keys in the store
+  unilogin keys list [--config FILE] [--json]
+                                          list the signing keys in the store
   unilogin keys rotate [--config FILE]    add a new signing key (published now, signs after keys.pre_publish)
   unilogin users create|list|set-roles|disable|enable|delete [flags]
                                           manage users ("unilogin users --help"; docs/admin.md)
@@ -90,16 +91,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func commonFlags(name string, args []string, stdout, stderr io.Writer, extra func(*flag.FlagSet)) (path string, code int, ok bool) {
 	fs := flag.NewFlagSet("unilogin "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {} // printed once below: to stdout for --help, else to stderr
 	fs.StringVar(&path, "config", "", "configuration file (YAML); default $UNILOGIN_CONFIG")
 	if extra != nil {
 		extra(fs)
 	}
+	usage := func(w io.Writer) {
+		fmt.Fprintf(w, "usage: unilogin %s [flags]\n\nFlags:\n", name)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
+			usage(stdout)
 			return "", exitOK, false
 		}
+		usage(stderr) // after the flag package's own message
 		return "", exitUsage, false
 	}
 	if fs.NArg() > 0 {
