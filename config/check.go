@@ -84,6 +84,11 @@ func valueSources(c *Config, getenv func(string) string) map[string]string {
 			}
 		}
 	}
+	if c.Metrics.TokenFile != "" {
+		if _, ok := out["metrics.token"]; !ok {
+			out["metrics.token"] = fmt.Sprintf("metrics.token_file (%s)", c.Metrics.TokenFile)
+		}
+	}
 	for path, p := range c.providerEntries() {
 		if p.ClientSecretFile != "" {
 			if _, ok := out[path+".client_secret"]; !ok {

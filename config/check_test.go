@@ -206,3 +206,24 @@ func TestNearest(t *testing.T) {
 		t.Errorf("editDistance = %s", got)
 	}
 }
+
+func TestCheckMetrics(t *testing.T) {
+	ps := checkYAML(t, "http: {addr: ':8080'}\nmetrics: {addr: ':8080', token: short, pprof: true}\n", nil, nil)
+	wantIn(t, problemAt(t, ps, "metrics.addr"), "differ from http.addr")
+	wantIn(t, problemAt(t, ps, "metrics.token"), "at least 16")
+	for _, p := range ps {
+		if strings.Contains(p.String(), "short") {
+			t.Errorf("echoes the token: %s", p)
+		}
+	}
+	ps = checkYAML(t, "metrics: {pprof: true, token_file: tok}\n", nil, map[string]string{"tok": "a-long-enough-metrics-token\n"})
+	wantIn(t, problemAt(t, ps, "metrics.pprof"), "needs metrics.addr")
+	ps = checkYAML(t, "metrics: {addr: '127.0.0.1:9100', token_file: gone}\n", nil, nil)
+	wantIn(t, problemAt(t, ps, "metrics.token_file"), "gone", "does not exist")
+
+	c, ps := Check("unilogin.yaml", env(map[string]string{"UNILOGIN_METRICS_TOKEN_FILE": "/run/secrets/m"}),
+		files(map[string]string{"unilogin.yaml": "metrics: {addr: '127.0.0.1:9100', token_file: ignored}\n", "/run/secrets/m": "a-long-enough-metrics-token\n"}))
+	if len(ps) != 0 || c.Metrics.Token != "a-long-enough-metrics-token" || c.Metrics.Addr != "127.0.0.1:9100" {
+		t.Errorf("metrics from env file: %+v %v", c.Metrics, ps)
+	}
+}

@@ -96,6 +96,11 @@ var envTable = []EnvVar{
 	{Name: "UNILOGIN_KEY_PRE_PUBLISH", Key: "keys.pre_publish", Description: "how long a new key is published before it signs",
 		field: func(c *Config) any { return &c.Keys.PrePublish }},
 
+	{Name: "UNILOGIN_METRICS_ADDR", Key: "metrics.addr", Description: "separate listen address for /metrics (host:port); empty: on the main listener",
+		field: func(c *Config) any { return &c.Metrics.Addr }},
+	{Name: "UNILOGIN_METRICS_TOKEN", Key: "metrics.token", Secret: true, Description: "bearer token required by /metrics and /debug/pprof",
+		field: func(c *Config) any { c.Metrics.TokenFile = ""; return &c.Metrics.Token }},
+
 	{Name: "UNILOGIN_GOOGLE_CLIENT_ID", Key: "providers.google.client_id", Description: "Google OAuth client id (enables Google)",
 		field: func(c *Config) any { return &google(c).ClientID }},
 	{Name: "UNILOGIN_GOOGLE_CLIENT_SECRET", Key: "providers.google.client_secret", Secret: true, Description: "Google OAuth client secret",

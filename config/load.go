@@ -87,6 +87,7 @@ func resolveSecretFiles(c *Config, dir string, readFile func(string) ([]byte, er
 	for path, p := range c.providerEntries() {
 		resolve(path, "client_secret", "client_secret_file", &p.ClientSecret, p.ClientSecretFile)
 	}
+	resolve("metrics", "token", "token_file", &c.Metrics.Token, c.Metrics.TokenFile)
 	return errs
 }
 
