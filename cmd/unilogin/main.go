@@ -5,6 +5,7 @@
 //	unilogin keys list|rotate   inspect or rotate signing keys
 //	unilogin users ...          create, list, change and delete users
 //	unilogin bench              load-test the standard workloads
+//	unilogin healthcheck        probe the local server's /healthz (container HEALTHCHECK)
 //	unilogin version            print the version
 package main
 
@@ -43,6 +44,7 @@ Usage:
                                           manage users ("unilogin users --help"; docs/admin.md)
   unilogin bench [--duration 10s] [--concurrency N] [--bcrypt-cost 10] [--url URL] [--json]
                                           load-test the standard workloads (docs/operations.md)
+  unilogin healthcheck [--url URL]        exit 0 when the local server's /healthz answers 200
   unilogin version (or --version, -v)     print the version, VCS revision and Go version
 
 The configuration file may also be given with UNILOGIN_CONFIG; environment
@@ -75,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdUsers(ctx, rest, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, rest, stdout, stderr)
+	case "healthcheck":
+		return cmdHealthcheck(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		return cmdVersion(stdout)
 	case "help", "-h", "--help":
