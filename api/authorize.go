@@ -164,13 +164,14 @@ func (s *Server) signinSubmit(c *gin.Context) {
 	// The password grant's limits: checked before any bcrypt work, counted after a failure.
 	guard, err := s.guardPassword(c, email)
 	if err != nil {
+		s.metrics.Login(MethodPassword, loginOutcome(err)) // rate_limited, as at /token
 		s.pageErr(c, err)
 		return
 	}
 	u, err := s.accounts.Authenticate(c.Request.Context(), email, password)
 	guard.done(c, err)
+	s.metrics.Login(MethodPassword, loginOutcome(err)) // the API's labels: one alert covers both
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
-		s.metrics.Login("pwd", OutcomeFailure)
 		s.securityEvent(c, "", accounts.ActionSignInFailed, "", map[string]string{
 			"method": "pwd", "reason": "invalid_credentials", "username": truncate(accounts.NormalizeEmail(email), 254), "via": "hosted"})
 		s.showSignin(c, http.StatusBadRequest, req, email, errGenericSignin)
@@ -179,7 +180,6 @@ func (s *Server) signinSubmit(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
-	s.metrics.Login("pwd", OutcomeSuccess)
 	s.passwordSignedIn(c, u, req)
 }
 

@@ -35,6 +35,23 @@ type Config struct {
 
 	// Branding styles the hosted sign-in and account pages (docs/hosted-ui.md).
 	Branding Branding `yaml:"branding"`
+
+	// Metrics places GET /metrics (docs/operations.md).
+	Metrics Metrics `yaml:"metrics"`
+}
+
+// Metrics configures where /metrics is served and who may read it.
+type Metrics struct {
+	// Addr, when set, serves /metrics on a listener of its own (host:port)
+	// and no longer on http.addr.
+	Addr string `yaml:"addr"`
+	// Token, when set, is the bearer token /metrics (and /debug/pprof)
+	// require. Secret: also token_file and UNILOGIN_METRICS_TOKEN(_FILE).
+	Token     string `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+	// Pprof serves net/http/pprof under /debug/pprof on the metrics
+	// listener (default off; needs Addr).
+	Pprof bool `yaml:"pprof"`
 }
 
 // Branding is what the hosted pages show: name, logo and accent colour.

@@ -407,7 +407,7 @@ func TestYAMLErrors(t *testing.T) {
 		{"unknown nested key", "http:\n  addr: ':1'\n  adress: ':2'\n", []string{"line 3", "adress"}},
 		{"unknown provider key", "providers:\n  github:\n    client_id: x\n    secret: y\n", []string{"line 4", "secret"}},
 		{"every unknown key", "foo: 1\nbar: 2\n", []string{"line 1", "foo", "line 2", "bar"}},
-		{"duration without unit", "tokens:\n  access_ttl: 900\n", []string{"line 2", "time.Duration"}},
+		{"duration without unit", "tokens:\n  access_ttl: 900\n", []string{"tokens.access_ttl", "line 2", "unit"}},
 		{"syntax error", "issuer: [\n", []string{"unilogin.yaml"}},
 		{"duplicate key", "issuer: a\nissuer: b\n", []string{"line 2", "issuer"}},
 		{"two documents", "issuer: a\n---\nissuer: b\n", []string{"more than one YAML document"}},

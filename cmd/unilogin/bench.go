@@ -129,18 +129,19 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	o := benchOptions{}
 	fs := flag.NewFlagSet("unilogin bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), benchUsage); fs.PrintDefaults() }
+	fs.Usage = func() {} // printed once below: to stdout for --help, else to stderr
+	usage := func(w io.Writer) { fmt.Fprint(w, benchUsage); fs.SetOutput(w); fs.PrintDefaults() }
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each workload runs")
-	fs.IntVar(&o.concurrency, "concurrency", 2*runtime.GOMAXPROCS(0), "concurrent workers (default 2 per core)")
+	fs.IntVar(&o.concurrency, "concurrency", 2*runtime.GOMAXPROCS(0), "concurrent workers, 2 per core by default")
 	fs.IntVar(&o.cost, "bcrypt-cost", 10, "bcrypt cost of the in-process server and of the raw bcrypt baseline (match the target's with --url)")
 	fs.StringVar(&o.url, "url", "", "base URL of a running unilogin to drive instead of an in-process one (it creates its user with /signup)")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
+			usage(stdout)
 			return exitOK
 		}
+		usage(stderr)
 		return exitUsage
 	}
 	if fs.NArg() > 0 || o.duration <= 0 || o.concurrency < 1 || o.cost < bcrypt.MinCost || o.cost > bcrypt.MaxCost {

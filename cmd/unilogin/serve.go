@@ -59,6 +59,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		return err
 	}
 	opts := withMetrics(apiOptions(cfg, log), metrics)
+	opts.MetricsToken, opts.NoMetricsRoute = cfg.Metrics.Token, cfg.Metrics.Addr != "" // metricsserver.go
 	// The rate-limit counters live in the session store (the timing
 	// wrapper passes session.RateStore through, so their queries are timed).
 	opts.RateLimits.Store, _ = c.stores.sessions.(session.RateStore)
@@ -90,6 +91,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		certs.reloadOnSIGHUP(ctx)
 		hs.TLSConfig = certs.tlsConfig()
 	}
+
+	ms, err := startMetricsServer(cfg, metrics, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer ms.Shutdown(context.Background()) // after the drain below, or on an early return
 
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	defer stopSweep()
