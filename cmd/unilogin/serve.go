@@ -43,7 +43,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // address once listening (tests).
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string) error {
 	metrics := newMetrics() // instrument.go
-	c, err := openCore(ctx, cfg, log, instrumentStores(metrics.DBDuration))
+	c, err := openCore(ctx, cfg, log, guardStores(metrics.DBDuration, newDBGuard(cfg.Database.Timeout)))
 	if err != nil {
 		return err
 	}

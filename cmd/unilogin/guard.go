@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// errDBFailingFast is the cause given to a store call refused while the
+// database guard fails fast; the store sees a cancelled context and the API
+// answers 503 temporarily_unavailable.
+var errDBFailingFast = errors.New("database unavailable: failing fast after repeated timeouts")
+
+// Guard tuning. In-flight: MongoDB's default connection pool is 100 and
+// SQLite has one connection, so more concurrent calls only queue inside the
+// driver; 64 bounds the goroutines blocked on the database to what it can
+// serve, the rest wait at most the deadline here. Fail fast: after 3 calls
+// in a row ran into the deadline the database is taken to be down; for the
+// next second every call is refused at once (503 in microseconds instead of
+// after the whole deadline), then one probe call goes through, and its
+// success lets all calls through again. Recovery after the database
+// returns thus takes at most that second plus one call.
+const (
+	guardInFlight = 64
+	guardTrip     = 3
+	guardOpenFor  = time.Second
+)
+
+// dbGuard bounds every store call of the server: a deadline of
+// database.timeout on its context, at most guardInFlight calls at once, and
+// a short fail-fast window after repeated timeouts. A nil guard does nothing
+// but run done.
+type dbGuard struct {
+	timeout time.Duration
+	sem     chan struct{}
+	now     func() time.Time
+
+	mu        sync.Mutex
+	fails     int       // consecutive calls that ran into the deadline
+	openUntil time.Time // fail fast until then
+	probing   bool      // a probe call is in flight
+}
+
+func newDBGuard(timeout time.Duration) *dbGuard {
+	return &dbGuard{timeout: timeout, sem: make(chan struct{}, guardInFlight), now: time.Now}
+}
+
+// enter starts one store call: it returns the context to call the store
+// with and the function to run when the call has returned (it also runs
+// observe).
+func (g *dbGuard) enter(ctx context.Context, observe func()) (context.Context, func()) {
+	if g == nil {
+		return ctx, observe
+	}
+	probe, ok := g.admit()
+	if !ok {
+		cctx, cancel := context.WithCancelCause(ctx)
+		cancel(errDBFailingFast)
+		return cctx, observe
+	}
+	cctx, cancel := context.WithTimeout(ctx, g.timeout)
+	select {
+	case g.sem <- struct{}{}:
+	case <-cctx.Done():
+		// Waited the whole deadline for a slot: overload, not an outage;
+		// the call fails at once on its expired context.
+		return cctx, func() {
+			if probe {
+				g.mu.Lock()
+				g.probing = false
+				g.mu.Unlock()
+			}
+			cancel()
+			observe()
+		}
+	}
+	return cctx, func() {
+		<-g.sem
+		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+		cancel()
+		g.record(timedOut, probe)
+		observe()
+	}
+}
+
+// admit reports whether a call may go to the database now, and whether it
+// is the probe that ends a fail-fast window.
+func (g *dbGuard) admit() (probe, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.fails < guardTrip {
+		return false, true
+	}
+	if g.now().Before(g.openUntil) || g.probing {
+		return false, false
+	}
+	g.probing = true
+	return true, true
+}
+
+// record notes the outcome of an admitted call. A call that answered in
+// time, whatever its error, shows the database is there.
+func (g *dbGuard) record(timedOut, probe bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if probe {
+		g.probing = false
+	}
+	if !timedOut {
+		g.fails = 0
+		return
+	}
+	g.fails++
+	if g.fails >= guardTrip {
+		g.openUntil = g.now().Add(guardOpenFor)
+	}
+}
