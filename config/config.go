@@ -16,7 +16,7 @@ type Config struct {
 	MongoDB MongoDB `yaml:"mongodb"`
 	// Database bounds every store call (both backends).
 	Database Database `yaml:"database"`
-	Log     Log     `yaml:"log"`
+	Log      Log      `yaml:"log"`
 
 	Passwords     Passwords     `yaml:"passwords"`
 	PasswordGrant PasswordGrant `yaml:"password_grant"`

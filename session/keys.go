@@ -81,9 +81,9 @@ type Keyring struct {
 	sealer *Sealer
 	opts   KeyringOptions
 
-	mu      sync.RWMutex
-	set     *keySet
-	loadMu  sync.Mutex // one reload at a time
+	mu       sync.RWMutex
+	set      *keySet
+	loadMu   sync.Mutex // one reload at a time
 	missAt   time.Time  // last reload caused by an unknown kid
 	missMin  time.Duration
 	failedAt time.Time // last failed reload in current()
