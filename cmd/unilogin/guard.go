@@ -3,13 +3,19 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/unilogin/unilogin/session"
 )
 
-// errDBFailingFast is the cause given to a store call refused while the
-// database guard fails fast; the store sees a cancelled context and the API
-// answers 503 temporarily_unavailable.
+// errDBFailingFast is the error of a store call refused while the database
+// guard fails fast (wrapped in session.ErrUnavailable: 503).
 var errDBFailingFast = errors.New("database unavailable: failing fast after repeated timeouts")
 
 // Guard tuning. In-flight: MongoDB's default connection pool is 100 and
@@ -47,17 +53,17 @@ func newDBGuard(timeout time.Duration) *dbGuard {
 }
 
 // enter starts one store call: it returns the context to call the store
-// with and the function to run when the call has returned (it also runs
-// observe).
-func (g *dbGuard) enter(ctx context.Context, observe func()) (context.Context, func()) {
+// with and the function to pass the call's error through when it has
+// returned. That function also runs observe, and marks an error of an
+// unreachable or overdue database with session.ErrUnavailable (503).
+func (g *dbGuard) enter(ctx context.Context, observe func()) (context.Context, func(error) error) {
 	if g == nil {
-		return ctx, observe
+		return ctx, func(err error) error { observe(); return err }
 	}
 	probe, ok := g.admit()
 	if !ok {
-		cctx, cancel := context.WithCancelCause(ctx)
-		cancel(errDBFailingFast)
-		return cctx, observe
+		observe()
+		return ctx, func(error) error { return fmt.Errorf("%w: %w", session.ErrUnavailable, errDBFailingFast) }
 	}
 	cctx, cancel := context.WithTimeout(ctx, g.timeout)
 	select {
@@ -65,7 +71,7 @@ func (g *dbGuard) enter(ctx context.Context, observe func()) (context.Context, f
 	case <-cctx.Done():
 		// Waited the whole deadline for a slot: overload, not an outage;
 		// the call fails at once on its expired context.
-		return cctx, func() {
+		return cctx, func(err error) error {
 			if probe {
 				g.mu.Lock()
 				g.probing = false
@@ -73,15 +79,44 @@ func (g *dbGuard) enter(ctx context.Context, observe func()) (context.Context, f
 			}
 			cancel()
 			observe()
+			return unavailable(err, true)
 		}
 	}
-	return cctx, func() {
+	return cctx, func(err error) error {
 		<-g.sem
-		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+		expired := cctx.Err() != nil
+		down := err != nil && (expired || dbOutage(err)) && ctx.Err() == nil
 		cancel()
-		g.record(timedOut, probe)
+		g.record(down, probe)
 		observe()
+		return unavailable(err, expired)
 	}
+}
+
+// unavailable marks err with session.ErrUnavailable when it is the
+// database's fault: the deadline passed, or the driver says the server
+// cannot be reached or is locked. Other errors (sentinels such as
+// ErrNotFound) pass untouched.
+func unavailable(err error, expired bool) error {
+	if err == nil || errors.Is(err, session.ErrUnavailable) || !(expired || dbOutage(err)) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", session.ErrUnavailable, err)
+}
+
+// dbOutage reports whether err says the database cannot serve now.
+func dbOutage(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || mongo.IsTimeout(err) || mongo.IsNetworkError(err) {
+		return true
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_INTERRUPT, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL:
+			return true
+		}
+	}
+	return false
 }
 
 // admit reports whether a call may go to the database now, and whether it

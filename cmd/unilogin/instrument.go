@@ -64,85 +64,85 @@ type timedAccounts struct {
 
 var _ accounts.Store = (*timedAccounts)(nil)
 
-func (t *timedAccounts) time(ctx context.Context, op string) (context.Context, func()) {
+func (t *timedAccounts) time(ctx context.Context, op string) (context.Context, func(error) error) {
 	return t.g.enter(ctx, timer(t.h, "accounts", op))
 }
 
-func (t *timedAccounts) CreateUser(ctx context.Context, u *accounts.User) error {
+func (t *timedAccounts) CreateUser(ctx context.Context, u *accounts.User) (err error) {
 	ctx, done := t.time(ctx, "CreateUser")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.CreateUser(ctx, u)
 }
 
-func (t *timedAccounts) GetUser(ctx context.Context, id string) (*accounts.User, error) {
+func (t *timedAccounts) GetUser(ctx context.Context, id string) (_ *accounts.User, err error) {
 	ctx, done := t.time(ctx, "GetUser")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.GetUser(ctx, id)
 }
 
-func (t *timedAccounts) GetUserByEmail(ctx context.Context, email string) (*accounts.User, error) {
+func (t *timedAccounts) GetUserByEmail(ctx context.Context, email string) (_ *accounts.User, err error) {
 	ctx, done := t.time(ctx, "GetUserByEmail")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.GetUserByEmail(ctx, email)
 }
 
-func (t *timedAccounts) SetPasswordHash(ctx context.Context, id, hash string) error {
+func (t *timedAccounts) SetPasswordHash(ctx context.Context, id, hash string) (err error) {
 	ctx, done := t.time(ctx, "SetPasswordHash")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.SetPasswordHash(ctx, id, hash)
 }
 
-func (t *timedAccounts) SetRoles(ctx context.Context, id string, roles []string) error {
+func (t *timedAccounts) SetRoles(ctx context.Context, id string, roles []string) (err error) {
 	ctx, done := t.time(ctx, "SetRoles")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.SetRoles(ctx, id, roles)
 }
 
-func (t *timedAccounts) SetDisabled(ctx context.Context, id string, disabled bool) error {
+func (t *timedAccounts) SetDisabled(ctx context.Context, id string, disabled bool) (err error) {
 	ctx, done := t.time(ctx, "SetDisabled")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.SetDisabled(ctx, id, disabled)
 }
 
-func (t *timedAccounts) DeleteUser(ctx context.Context, id string) error {
+func (t *timedAccounts) DeleteUser(ctx context.Context, id string) (err error) {
 	ctx, done := t.time(ctx, "DeleteUser")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.DeleteUser(ctx, id)
 }
 
-func (t *timedAccounts) ListUsers(ctx context.Context, after string, limit int, emailContains string) ([]*accounts.User, error) {
+func (t *timedAccounts) ListUsers(ctx context.Context, after string, limit int, emailContains string) (_ []*accounts.User, err error) {
 	ctx, done := t.time(ctx, "ListUsers")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.ListUsers(ctx, after, limit, emailContains)
 }
 
-func (t *timedAccounts) LinkIdentity(ctx context.Context, id *accounts.Identity) error {
+func (t *timedAccounts) LinkIdentity(ctx context.Context, id *accounts.Identity) (err error) {
 	ctx, done := t.time(ctx, "LinkIdentity")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.LinkIdentity(ctx, id)
 }
 
-func (t *timedAccounts) GetIdentity(ctx context.Context, provider, subject string) (*accounts.Identity, error) {
+func (t *timedAccounts) GetIdentity(ctx context.Context, provider, subject string) (_ *accounts.Identity, err error) {
 	ctx, done := t.time(ctx, "GetIdentity")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.GetIdentity(ctx, provider, subject)
 }
 
-func (t *timedAccounts) ListIdentities(ctx context.Context, userID string) ([]*accounts.Identity, error) {
+func (t *timedAccounts) ListIdentities(ctx context.Context, userID string) (_ []*accounts.Identity, err error) {
 	ctx, done := t.time(ctx, "ListIdentities")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.ListIdentities(ctx, userID)
 }
 
-func (t *timedAccounts) UnlinkIdentity(ctx context.Context, userID, provider string) error {
+func (t *timedAccounts) UnlinkIdentity(ctx context.Context, userID, provider string) (err error) {
 	ctx, done := t.time(ctx, "UnlinkIdentity")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.UnlinkIdentity(ctx, userID, provider)
 }
 
-func (t *timedAccounts) Ping(ctx context.Context) error {
+func (t *timedAccounts) Ping(ctx context.Context) (err error) {
 	ctx, done := t.time(ctx, "Ping")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.Ping(ctx)
 }
 
@@ -157,15 +157,15 @@ var (
 	_ accounts.AuditStore = (*timedAuditAccounts)(nil)
 )
 
-func (t *timedAuditAccounts) AppendAudit(ctx context.Context, e *accounts.AuditEvent) error {
+func (t *timedAuditAccounts) AppendAudit(ctx context.Context, e *accounts.AuditEvent) (err error) {
 	ctx, done := t.time(ctx, "AppendAudit")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.a.AppendAudit(ctx, e)
 }
 
-func (t *timedAuditAccounts) ListAudit(ctx context.Context, before string, limit int) ([]*accounts.AuditEvent, error) {
+func (t *timedAuditAccounts) ListAudit(ctx context.Context, before string, limit int) (_ []*accounts.AuditEvent, err error) {
 	ctx, done := t.time(ctx, "ListAudit")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.a.ListAudit(ctx, before, limit)
 }
 
@@ -187,115 +187,115 @@ type timedSessions struct {
 
 var _ session.Store = (*timedSessions)(nil)
 
-func (t *timedSessions) time(ctx context.Context, op string) (context.Context, func()) {
+func (t *timedSessions) time(ctx context.Context, op string) (context.Context, func(error) error) {
 	return t.g.enter(ctx, timer(t.h, "sessions", op))
 }
 
-func (t *timedSessions) CreateSession(ctx context.Context, s *session.Session) error {
+func (t *timedSessions) CreateSession(ctx context.Context, s *session.Session) (err error) {
 	ctx, done := t.time(ctx, "CreateSession")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.CreateSession(ctx, s)
 }
 
-func (t *timedSessions) GetSession(ctx context.Context, id string) (*session.Session, error) {
+func (t *timedSessions) GetSession(ctx context.Context, id string) (_ *session.Session, err error) {
 	ctx, done := t.time(ctx, "GetSession")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.GetSession(ctx, id)
 }
 
-func (t *timedSessions) TouchSession(ctx context.Context, id string, at time.Time) error {
+func (t *timedSessions) TouchSession(ctx context.Context, id string, at time.Time) (err error) {
 	ctx, done := t.time(ctx, "TouchSession")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.TouchSession(ctx, id, at)
 }
 
-func (t *timedSessions) ListSessions(ctx context.Context, userID string, now time.Time) ([]*session.Session, error) {
+func (t *timedSessions) ListSessions(ctx context.Context, userID string, now time.Time) (_ []*session.Session, err error) {
 	ctx, done := t.time(ctx, "ListSessions")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.ListSessions(ctx, userID, now)
 }
 
-func (t *timedSessions) DeleteSession(ctx context.Context, id string) error {
+func (t *timedSessions) DeleteSession(ctx context.Context, id string) (err error) {
 	ctx, done := t.time(ctx, "DeleteSession")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.DeleteSession(ctx, id)
 }
 
-func (t *timedSessions) DeleteUserSessions(ctx context.Context, userID, exceptID string) (int, error) {
+func (t *timedSessions) DeleteUserSessions(ctx context.Context, userID, exceptID string) (_ int, err error) {
 	ctx, done := t.time(ctx, "DeleteUserSessions")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.DeleteUserSessions(ctx, userID, exceptID)
 }
 
-func (t *timedSessions) CreateRefresh(ctx context.Context, r *session.RefreshToken) error {
+func (t *timedSessions) CreateRefresh(ctx context.Context, r *session.RefreshToken) (err error) {
 	ctx, done := t.time(ctx, "CreateRefresh")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.CreateRefresh(ctx, r)
 }
 
-func (t *timedSessions) GetRefresh(ctx context.Context, hash []byte) (*session.RefreshToken, error) {
+func (t *timedSessions) GetRefresh(ctx context.Context, hash []byte) (_ *session.RefreshToken, err error) {
 	ctx, done := t.time(ctx, "GetRefresh")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.GetRefresh(ctx, hash)
 }
 
-func (t *timedSessions) CreateCode(ctx context.Context, c *session.AuthCode) error {
+func (t *timedSessions) CreateCode(ctx context.Context, c *session.AuthCode) (err error) {
 	ctx, done := t.time(ctx, "CreateCode")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.CreateCode(ctx, c)
 }
 
-func (t *timedSessions) ConsumeCode(ctx context.Context, hash []byte, now time.Time) (*session.AuthCode, error) {
+func (t *timedSessions) ConsumeCode(ctx context.Context, hash []byte, now time.Time) (_ *session.AuthCode, err error) {
 	ctx, done := t.time(ctx, "ConsumeCode")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.ConsumeCode(ctx, hash, now)
 }
 
-func (t *timedSessions) Claim(ctx context.Context, key string, expires time.Time) error {
+func (t *timedSessions) Claim(ctx context.Context, key string, expires time.Time) (err error) {
 	ctx, done := t.time(ctx, "Claim")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.Claim(ctx, key, expires)
 }
 
-func (t *timedSessions) CreateKey(ctx context.Context, k *session.SigningKey) error {
+func (t *timedSessions) CreateKey(ctx context.Context, k *session.SigningKey) (err error) {
 	ctx, done := t.time(ctx, "CreateKey")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.CreateKey(ctx, k)
 }
 
-func (t *timedSessions) ListKeys(ctx context.Context) ([]*session.SigningKey, error) {
+func (t *timedSessions) ListKeys(ctx context.Context) (_ []*session.SigningKey, err error) {
 	ctx, done := t.time(ctx, "ListKeys")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.ListKeys(ctx)
 }
 
-func (t *timedSessions) RetireKey(ctx context.Context, id string, retiredAt, expiresAt time.Time) error {
+func (t *timedSessions) RetireKey(ctx context.Context, id string, retiredAt, expiresAt time.Time) (err error) {
 	ctx, done := t.time(ctx, "RetireKey")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.RetireKey(ctx, id, retiredAt, expiresAt)
 }
 
-func (t *timedSessions) DeleteKey(ctx context.Context, id string) error {
+func (t *timedSessions) DeleteKey(ctx context.Context, id string) (err error) {
 	ctx, done := t.time(ctx, "DeleteKey")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.DeleteKey(ctx, id)
 }
 
-func (t *timedSessions) GetOrCreateSecret(ctx context.Context, name string, value []byte) ([]byte, error) {
+func (t *timedSessions) GetOrCreateSecret(ctx context.Context, name string, value []byte) (_ []byte, err error) {
 	ctx, done := t.time(ctx, "GetOrCreateSecret")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.GetOrCreateSecret(ctx, name, value)
 }
 
-func (t *timedSessions) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
+func (t *timedSessions) DeleteExpired(ctx context.Context, now time.Time) (_ int, err error) {
 	ctx, done := t.time(ctx, "DeleteExpired")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.DeleteExpired(ctx, now)
 }
 
-func (t *timedSessions) Ping(ctx context.Context) error {
+func (t *timedSessions) Ping(ctx context.Context) (err error) {
 	ctx, done := t.time(ctx, "Ping")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.s.Ping(ctx)
 }
 
@@ -311,14 +311,14 @@ var (
 	_ session.RateStore = (*timedRateSessions)(nil)
 )
 
-func (t *timedRateSessions) Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error) {
+func (t *timedRateSessions) Hit(ctx context.Context, key string, window time.Duration, now time.Time) (_ int64, _ time.Time, err error) {
 	ctx, done := t.time(ctx, "Hit")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.r.Hit(ctx, key, window, now)
 }
 
-func (t *timedRateSessions) Peek(ctx context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error) {
+func (t *timedRateSessions) Peek(ctx context.Context, key string, window time.Duration, now time.Time) (_ int64, _ time.Time, err error) {
 	ctx, done := t.time(ctx, "Peek")
-	defer done()
+	defer func() { err = done(err) }()
 	return t.r.Peek(ctx, key, window, now)
 }
