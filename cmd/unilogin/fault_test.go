@@ -609,3 +609,53 @@ func TestInstancesStartTogetherShareOneKey(t *testing.T) {
 	}
 }
 
+// TestProviderComingUpLaterIsUsable: an OIDC provider whose discovery fails
+// at start-up does not stop unilogin; it is not listed while pending
+// (/readyz and the metrics say so), and becomes usable without a restart
+// as soon as it answers.
+func TestProviderComingUpLaterIsUsable(t *testing.T) {
+	idp := providertest.NewOIDC(t)
+	idp.SetBehavior(providertest.OIDCBehavior{DiscoveryStatus: http.StatusServiceUnavailable})
+	cfg := testConfig(t)
+	cfg.Clients = []config.Client{{ID: "app", RedirectURIs: []string{"https://app.example/cb"}}}
+	// Not optional: even a required provider no longer decides start-up.
+	cfg.Providers.OIDC = []config.Provider{{ID: "corp", Name: "Corp", Issuer: idp.URL, ClientID: idp.ClientID, ClientSecret: idp.ClientSecret}}
+	if p := cfg.Validate(); len(p) > 0 {
+		t.Fatal(p)
+	}
+	base, stop := startServer(t, cfg)
+	defer stop()
+
+	listed := func() bool { return strings.Contains(get(t, base+"/auth/providers"), `"corp"`) }
+	if listed() {
+		t.Fatal("a provider whose discovery failed is listed")
+	}
+	if body := get(t, base+"/readyz"); !strings.Contains(body, `"id":"corp","usable":false`) {
+		t.Errorf("/readyz does not show the pending provider: %s", body)
+	}
+	if m := get(t, base+"/metrics"); !strings.Contains(m, `unilogin_provider_up{provider="corp"} 0`) {
+		t.Errorf("metrics lack unilogin_provider_up 0 for the pending provider")
+	}
+	login := func() reply {
+		req, _ := http.NewRequest(http.MethodGet, base+"/auth/corp/login?"+appQuery().Encode(), nil)
+		return send(faultClient, req)
+	}
+	if r := login(); r.status/100 == 3 {
+		t.Fatalf("a pending provider started a sign-in: %v", r)
+	}
+
+	idp.SetBehavior(providertest.OIDCBehavior{})
+	deadline := time.Now().Add(15 * time.Second)
+	for !listed() && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !listed() {
+		t.Fatal("the provider is not listed 15 s after it came up")
+	}
+	if r := login(); r.status != http.StatusFound || !strings.HasPrefix(r.header.Get("Location"), idp.URL) {
+		t.Fatalf("sign-in with the provider after it came up: %v", r)
+	}
+	if m := get(t, base+"/metrics"); !strings.Contains(m, `unilogin_provider_up{provider="corp"} 1`) {
+		t.Errorf("metrics lack unilogin_provider_up 1 for the usable provider")
+	}
+}

@@ -58,6 +58,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	if err != nil {
 		return err
 	}
+	metrics.Registry().MustRegister(providerUpGauge(reg))
 	opts := withMetrics(apiOptions(cfg, log), metrics)
 	// The rate-limit counters live in the session store (the timing
 	// wrapper passes session.RateStore through, so their queries are timed).
