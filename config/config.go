@@ -214,8 +214,8 @@ type Provider struct {
 	APIURL  string `yaml:"api_url"`
 	// HostedDomains restricts Google sign-ins to these Workspace domains (hd claim).
 	HostedDomains []string `yaml:"hosted_domains"`
-	// Optional: when discovery fails at start-up the provider is reported
-	// disabled instead of stopping start-up.
+	// Optional is accepted for compatibility: no provider stops start-up;
+	// one whose discovery fails is retried in the background.
 	Optional bool `yaml:"optional"`
 	// InsecureSkipEmailVerified treats every e-mail from this provider as
 	// verified. Dangerous; default off.
