@@ -62,8 +62,14 @@ func (g *dbGuard) enter(ctx context.Context, observe func()) (context.Context, f
 	}
 	probe, ok := g.admit()
 	if !ok {
-		observe()
-		return ctx, func(error) error { return fmt.Errorf("%w: %w", session.ErrUnavailable, errDBFailingFast) }
+		// A cancelled context: the store returns at once without a round
+		// trip; whatever it says, the answer is the fail-fast error.
+		cctx, cancel := context.WithCancelCause(ctx)
+		cancel(errDBFailingFast)
+		return cctx, func(error) error {
+			observe()
+			return fmt.Errorf("%w: %w", session.ErrUnavailable, errDBFailingFast)
+		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, g.timeout)
 	select {
