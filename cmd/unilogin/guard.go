@@ -56,9 +56,21 @@ func newDBGuard(timeout time.Duration) *dbGuard {
 // with and the function to pass the call's error through when it has
 // returned. That function also runs observe, and marks an error of an
 // unreachable or overdue database with session.ErrUnavailable (503).
-func (g *dbGuard) enter(ctx context.Context, observe func()) (context.Context, func(error) error) {
+func (g *dbGuard) enter(ctx context.Context, op string, observe func()) (context.Context, func(error) error) {
 	if g == nil {
 		return ctx, func(err error) error { observe(); return err }
+	}
+	if op == "DeleteExpired" {
+		// The sweeper's batch delete: no request waits for it, and on a
+		// large table it may rightly take longer than one request's call.
+		// It gets ten deadlines and never counts towards failing fast.
+		cctx, cancel := context.WithTimeout(ctx, 10*g.timeout)
+		return cctx, func(err error) error {
+			expired := cctx.Err() != nil
+			cancel()
+			observe()
+			return unavailable(err, expired)
+		}
 	}
 	probe, ok := g.admit()
 	if !ok {

@@ -23,7 +23,7 @@ func TestDBGuardDeadlineFailFastAndRecovery(t *testing.T) {
 	noop := func() {}
 	reached := 0
 	call := func(down bool) error {
-		ctx, done := g.enter(context.Background(), noop)
+		ctx, done := g.enter(context.Background(), "GetUser", noop)
 		if ctx.Err() == nil {
 			reached++
 		}
@@ -37,7 +37,7 @@ func TestDBGuardDeadlineFailFastAndRecovery(t *testing.T) {
 	if err := call(false); err != nil {
 		t.Fatal(err)
 	}
-	ctx, done := g.enter(context.Background(), noop)
+	ctx, done := g.enter(context.Background(), "GetUser", noop)
 	if _, ok := ctx.Deadline(); !ok {
 		t.Fatal("no deadline on the store call's context")
 	}
@@ -55,7 +55,7 @@ func TestDBGuardDeadlineFailFastAndRecovery(t *testing.T) {
 	}
 	advance(guardOpenFor)
 	// The probe: it reaches the store; while it is in flight others fail fast.
-	pctx, pdone := g.enter(context.Background(), noop)
+	pctx, pdone := g.enter(context.Background(), "GetUser", noop)
 	if pctx.Err() != nil {
 		t.Fatal("the probe did not reach the store")
 	}
@@ -67,5 +67,16 @@ func TestDBGuardDeadlineFailFastAndRecovery(t *testing.T) {
 	}
 	if err := call(false); err != nil {
 		t.Fatalf("after a successful probe: %v", err)
+	}
+	// The sweeper's slow batch delete never trips fail-fast.
+	for range guardTrip {
+		ctx, done := g.enter(context.Background(), "DeleteExpired", noop)
+		<-ctx.Done()
+		if err := done(ctx.Err()); !errors.Is(err, session.ErrUnavailable) {
+			t.Fatalf("sweeper timeout: %v", err)
+		}
+	}
+	if err := call(false); err != nil {
+		t.Fatalf("after slow sweeps: %v, want the store reached", err)
 	}
 }

@@ -65,7 +65,7 @@ type timedAccounts struct {
 var _ accounts.Store = (*timedAccounts)(nil)
 
 func (t *timedAccounts) time(ctx context.Context, op string) (context.Context, func(error) error) {
-	return t.g.enter(ctx, timer(t.h, "accounts", op))
+	return t.g.enter(ctx, op, timer(t.h, "accounts", op))
 }
 
 func (t *timedAccounts) CreateUser(ctx context.Context, u *accounts.User) (err error) {
@@ -188,7 +188,7 @@ type timedSessions struct {
 var _ session.Store = (*timedSessions)(nil)
 
 func (t *timedSessions) time(ctx context.Context, op string) (context.Context, func(error) error) {
-	return t.g.enter(ctx, timer(t.h, "sessions", op))
+	return t.g.enter(ctx, op, timer(t.h, "sessions", op))
 }
 
 func (t *timedSessions) CreateSession(ctx context.Context, s *session.Session) (err error) {
