@@ -14,7 +14,9 @@ type Config struct {
 	DataDir string  `yaml:"data_dir"`
 	SQLite  SQLite  `yaml:"sqlite"`
 	MongoDB MongoDB `yaml:"mongodb"`
-	Log     Log     `yaml:"log"`
+	// Database bounds every store call (both backends).
+	Database Database `yaml:"database"`
+	Log      Log      `yaml:"log"`
 
 	Passwords     Passwords     `yaml:"passwords"`
 	PasswordGrant PasswordGrant `yaml:"password_grant"`
@@ -139,6 +141,16 @@ type MongoDB struct {
 	Database string `yaml:"database"`
 }
 
+// Database is what applies to either store.
+type Database struct {
+	// Timeout is the deadline of one database call (default 3s): MongoDB's
+	// server selection, connect and operation timeouts, SQLite's busy
+	// timeout and the context of each store call. A call that misses it
+	// is answered 503 temporarily_unavailable. At most a third of
+	// http.write_timeout, so that answer is always delivered.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
 // Log configures log/slog output.
 type Log struct {
 	Level  string `yaml:"level"`  // debug, info (default), warn, error
@@ -173,7 +185,9 @@ type Tokens struct {
 type Keys struct {
 	// EncryptionKey seals private keys and secrets at rest: 32 bytes,
 	// base64 (std or URL encoding). Secret: also UNILOGIN_KEY_ENCRYPTION_KEY(_FILE).
-	// Empty: a key file is generated at <data_dir>/master.key.
+	// Empty: a key file is generated at <data_dir>/master.key, for the
+	// embedded store only; required when MongoDB.URI is set (every
+	// instance sharing the database needs the same key).
 	EncryptionKey string `yaml:"encryption_key"`
 	// RotationPeriod rotates the signing key automatically; 0 disables.
 	RotationPeriod time.Duration `yaml:"rotation_period"`
@@ -217,8 +231,8 @@ type Provider struct {
 	APIURL  string `yaml:"api_url"`
 	// HostedDomains restricts Google sign-ins to these Workspace domains (hd claim).
 	HostedDomains []string `yaml:"hosted_domains"`
-	// Optional: when discovery fails at start-up the provider is reported
-	// disabled instead of stopping start-up.
+	// Optional is accepted for compatibility: no provider stops start-up;
+	// one whose discovery fails is retried in the background.
 	Optional bool `yaml:"optional"`
 	// InsecureSkipEmailVerified treats every e-mail from this provider as
 	// verified. Dangerous; default off.

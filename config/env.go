@@ -71,6 +71,8 @@ var envTable = []EnvVar{
 		field: func(c *Config) any { return &c.MongoDB.URI }},
 	{Name: "UNILOGIN_MONGODB_DATABASE", Key: "mongodb.database", Description: "MongoDB database name",
 		field: func(c *Config) any { return &c.MongoDB.Database }},
+	{Name: "UNILOGIN_DATABASE_TIMEOUT", Key: "database.timeout", Description: "deadline of one database call; past it: 503",
+		field: func(c *Config) any { return &c.Database.Timeout }},
 	{Name: "UNILOGIN_LOG_LEVEL", Key: "log.level", Description: "debug, info, warn or error",
 		field: func(c *Config) any { return &c.Log.Level }},
 	{Name: "UNILOGIN_LOG_FORMAT", Key: "log.format", Description: "json or text",

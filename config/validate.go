@@ -148,6 +148,14 @@ func (v *validator) storage(c *Config) {
 	if c.DataDir == "" && (c.MongoDB.URI == "" || c.Keys.EncryptionKey == "") {
 		v.add("data_dir", "required (it holds the embedded database and the generated key file)")
 	}
+	if t := c.Database.Timeout; t <= 0 {
+		v.add("database.timeout", "must be greater than 0")
+	} else if w := c.HTTP.WriteTimeout; w > 0 && t*3 > w {
+		v.add("database.timeout", "must be at most a third of http.write_timeout (%s), so a 503 is delivered before the connection is cut", w)
+	}
+	if c.MongoDB.URI != "" && strings.TrimSpace(c.Keys.EncryptionKey) == "" {
+		v.add("keys.encryption_key", "%s", ErrKEKRequired.Error())
+	}
 	switch c.SQLite.Synchronous {
 	case "normal", "full":
 	default:
@@ -222,8 +230,8 @@ func (v *validator) keys(k Keys, t Tokens) {
 	}
 	if k.PrePublish < 0 {
 		v.add("keys.pre_publish", "must not be negative")
-	} else if k.PrePublish < k.JWKSMaxAge {
-		v.add("keys.pre_publish", "must be at least keys.jwks_max_age (%s), so caches see a key before it signs", k.JWKSMaxAge)
+	} else if k.PrePublish < k.JWKSMaxAge+KeyReloadInterval {
+		v.add("keys.pre_publish", "must be at least keys.jwks_max_age + %s (%s), so every instance and every cache has the key before it signs", KeyReloadInterval, k.JWKSMaxAge+KeyReloadInterval)
 	}
 	if k.RotationPeriod < 0 {
 		v.add("keys.rotation_period", "must not be negative (0 disables rotation)")

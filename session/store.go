@@ -21,6 +21,10 @@ var (
 	ErrRefreshReused = errors.New("session: refresh token reused")
 	// ErrClientMismatch: a refresh token or code was presented by another client.
 	ErrClientMismatch = errors.New("session: client mismatch")
+	// ErrUnavailable: the database cannot serve now (unreachable, overdue,
+	// locked); retry later. The server's store wrapper marks such errors of
+	// either store with it (HTTP 503).
+	ErrUnavailable = errors.New("session: database unavailable")
 )
 
 // ReuseError is the ErrRefreshReused of one session: which family was

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -12,8 +14,11 @@ import (
 )
 
 func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "new-encryption-key" {
+		return cmdNewEncryptionKey(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || (args[0] != "list" && args[0] != "rotate") {
-		fmt.Fprintln(stderr, "usage: unilogin keys list|rotate [--config FILE]")
+		fmt.Fprintln(stderr, "usage: unilogin keys list|rotate [--config FILE] | unilogin keys new-encryption-key")
 		return exitUsage
 	}
 	sub := args[0]
@@ -109,6 +114,24 @@ func writeJSON(stdout, stderr io.Writer, v any) int {
 		fmt.Fprintf(stderr, "unilogin: write JSON: %v\n", err)
 		return exitError
 	}
+	return exitOK
+}
+
+// cmdNewEncryptionKey prints a fresh key-encryption key: 32 random bytes
+// in standard base64, the form keys.encryption_key and
+// UNILOGIN_KEY_ENCRYPTION_KEY take. It reads no configuration and writes
+// nothing else.
+func cmdNewEncryptionKey(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 0 {
+		fmt.Fprintln(stderr, "usage: unilogin keys new-encryption-key (prints a key for UNILOGIN_KEY_ENCRYPTION_KEY)")
+		return exitUsage
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		fmt.Fprintf(stderr, "unilogin keys new-encryption-key: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintln(stdout, base64.StdEncoding.EncodeToString(key))
 	return exitOK
 }
 

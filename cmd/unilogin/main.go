@@ -40,6 +40,7 @@ Usage:
   unilogin keys list [--config FILE] [--json]
                                           list the signing keys in the store
   unilogin keys rotate [--config FILE]    add a new signing key (published now, signs after keys.pre_publish)
+  unilogin keys new-encryption-key        print a fresh key for UNILOGIN_KEY_ENCRYPTION_KEY
   unilogin users create|list|set-roles|disable|enable|delete [flags]
                                           manage users ("unilogin users --help"; docs/admin.md)
   unilogin bench [--duration 10s] [--concurrency N] [--bcrypt-cost 10] [--url URL] [--json]

@@ -43,7 +43,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // address once listening (tests).
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string) error {
 	metrics := newMetrics() // instrument.go
-	c, err := openCore(ctx, cfg, log, instrumentStores(metrics.DBDuration))
+	c, err := openCore(ctx, cfg, log, guardStores(metrics.DBDuration, newDBGuard(cfg.Database.Timeout)))
 	if err != nil {
 		return err
 	}
@@ -58,6 +58,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	if err != nil {
 		return err
 	}
+	metrics.Registry().MustRegister(providerUpGauge(reg))
 	opts := withMetrics(apiOptions(cfg, log), metrics)
 	opts.MetricsToken, opts.NoMetricsRoute = cfg.Metrics.Token, cfg.Metrics.Addr != "" // metricsserver.go
 	// The rate-limit counters live in the session store (the timing
