@@ -21,6 +21,7 @@ type browser struct {
 	e   *env
 	c   *http.Client
 	csr string // the last page's CSRF token
+	hdr []string // extra header name/value pairs sent with every request
 }
 
 func newBrowser(t *testing.T, e *env) *browser {
@@ -31,6 +32,9 @@ var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func (b *browser) do(req *http.Request) response {
 	b.t.Helper()
+	for i := 0; i+1 < len(b.hdr); i += 2 {
+		req.Header.Set(b.hdr[i], b.hdr[i+1])
+	}
 	res, err := b.c.Do(req)
 	if err != nil {
 		b.t.Fatal(err)

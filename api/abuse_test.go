@@ -1,0 +1,93 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+)
+
+// TestAllPasswordChecksLimited: successful password checks are bounded
+// too, per address (every check) and per account (successes), so one
+// account's holder cannot keep the hashing gate busy by signing in
+// correctly in a loop (issue 11, item 1).
+func TestAllPasswordChecksLimited(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			rl := DefaultRateLimits()
+			rl.PasswordChecksPerIP = Rate{8, 5 * time.Minute}
+			rl.PasswordSignInsPerAccount = Rate{5, 5 * time.Minute}
+			e := newEnv(t, envOptions{backend: b, mutate: withLimits(rl, behindProxy)})
+			e.signup("own@example.com", pw)
+			e.signup("other@example.com", pw)
+			e.signup("victim@example.com", pw)
+			attacker := "203.0.113.7"
+
+			// Five correct sign-ins to one account, then that account is
+			// refused from every address, unlike other accounts.
+			for i := range 5 {
+				if r := e.passwordGrant("own@example.com", pw, from(attacker)...); r.status != http.StatusOK {
+					t.Fatalf("sign-in %d: %d %s", i+1, r.status, r.body)
+				}
+			}
+			want429(t, e.passwordGrant("own@example.com", pw, from(attacker)...), 5, 5*time.Minute)
+			want429(t, e.passwordGrant("own@example.com", pw, from("192.0.2.9")...), 5, 5*time.Minute)
+
+			// Every check counts per address, successes included: three more
+			// (one correct, two wrong) and the address is at its bound.
+			e.mustTokens(e.passwordGrant("other@example.com", pw, from(attacker)...))
+			for range 2 {
+				if r := e.passwordGrant("other@example.com", "wrong password", from(attacker)...); r.status != http.StatusBadRequest {
+					t.Fatalf("wrong password: %d %s", r.status, r.body)
+				}
+			}
+			want429(t, e.passwordGrant("victim@example.com", pw, from(attacker)...), 8, 5*time.Minute)
+
+			// The victim, from another address, is not affected.
+			e.mustTokens(e.passwordGrant("victim@example.com", pw, from("198.51.100.20")...))
+
+			// The windows end.
+			e.clock.Advance(5 * time.Minute)
+			e.mustTokens(e.passwordGrant("own@example.com", pw, from(attacker)...))
+		})
+	}
+}
+
+// TestNoLockoutByDistributedGuessing: failures from many addresses fill
+// the per-account ceiling, but the owner's correct password from an
+// address that has not failed still gets in (after the slowdown), at
+// /token and at the hosted sign-in; the guessing addresses stay refused
+// (issue 11, item 5).
+func TestNoLockoutByDistributedGuessing(t *testing.T) {
+	rl := DefaultRateLimits()
+	rl.PasswordPerAccount = Rate{11, 15 * time.Minute}
+	rl.PasswordSlowdown = time.Millisecond
+	e := newEnv(t, envOptions{mutate: withLimits(rl, behindProxy)})
+	e.signup("kim@example.com", pw)
+	for i := range 11 {
+		if r := e.passwordGrant("kim@example.com", "wrong password", from(fmt.Sprintf("203.0.113.%d", i+1))...); r.status != http.StatusBadRequest {
+			t.Fatalf("failure %d: %d %s", i+1, r.status, r.body)
+		}
+	}
+	// A guessing address: refused, even with the right password.
+	want429(t, e.passwordGrant("kim@example.com", pw, from("203.0.113.1")...), 11, 15*time.Minute)
+	// The owner from a fresh address: through.
+	e.mustTokens(e.passwordGrant("kim@example.com", pw, from("198.51.100.20")...))
+	// Hosted sign-in alike.
+	b := newBrowser(t, e)
+	b.hdr = from("198.51.100.21")
+	b.get("/signin")
+	if r := b.post("/signin", url.Values{"email": {"kim@example.com"}, "password": {pw}}); r.status != http.StatusSeeOther {
+		t.Fatalf("hosted sign-in from a clean address: %d %s", r.status, r.body)
+	}
+	b = newBrowser(t, e)
+	b.hdr = from("203.0.113.2")
+	b.get("/signin")
+	isPage(t, b.post("/signin", url.Values{"email": {"kim@example.com"}, "password": {pw}}), http.StatusTooManyRequests)
+	// A fresh address guessing wrong gets its one guess, then is refused.
+	if r := e.passwordGrant("kim@example.com", "wrong password", from("192.0.2.77")...); r.status != http.StatusBadRequest {
+		t.Fatalf("fresh guess: %d %s", r.status, r.body)
+	}
+	want429(t, e.passwordGrant("kim@example.com", pw, from("192.0.2.77")...), 11, 15*time.Minute)
+}
