@@ -20,7 +20,7 @@ type browser struct {
 	t   *testing.T
 	e   *env
 	c   *http.Client
-	csr string // the last page's CSRF token
+	csr string   // the last page's CSRF token
 	hdr []string // extra header name/value pairs sent with every request
 }
 
