@@ -59,9 +59,11 @@ type linkTicket struct {
 }
 
 // codePayload rides with a one-time code: for a link flow, the identity to
-// link when the app redeems the code with its verifier.
+// link when the app redeems the code with its verifier; and when the user
+// authenticated (unix seconds), which becomes the session's auth_time.
 type codePayload struct {
-	Link *accounts.ExternalIdentity `json:"link,omitempty"`
+	Link     *accounts.ExternalIdentity `json:"link,omitempty"`
+	AuthTime int64                      `json:"at,omitempty"`
 }
 
 type flowCodec struct {
@@ -322,7 +324,7 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 			return "", s.flowErrorCode(c, err)
 		}
 		userID = fs.LinkUserID
-		payload, _ = json.Marshal(codePayload{Link: &ext})
+		payload, _ = json.Marshal(codePayload{Link: &ext, AuthTime: s.now().Unix()})
 	} else {
 		u, d, err := s.accounts.SignInExternal(c.Request.Context(), ext, accounts.LinkPolicy{ByVerifiedEmail: s.opts.LinkByEmail})
 		if err != nil {
@@ -330,6 +332,7 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 			return "", s.flowErrorCode(c, err)
 		}
 		userID = u.ID
+		payload, _ = json.Marshal(codePayload{AuthTime: s.now().Unix()})
 	}
 	code, err = s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
 		ClientID: fs.ClientID, RedirectURI: fs.RedirectURI, CodeChallenge: fs.Challenge, CodeChallengeMethod: fs.ChallengeMeth,
@@ -392,8 +395,13 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 	if err != nil {
 		return nil, err
 	}
+	var authTime time.Time
+	if payload.AuthTime > 0 {
+		authTime = time.Unix(payload.AuthTime, 0)
+	}
 	pair, err := s.sessions.Start(c.Request.Context(), session.Grant{
 		Subject: sub, ClientID: client.ID, AMR: ac.AMR, UserAgent: coarseUserAgent(c.Request.UserAgent()),
+		AuthTime: authTime,
 	})
 	if err == nil {
 		s.securityEvent(c, ac.UserID, accounts.ActionSignIn, ac.UserID, map[string]string{"method": strings.Join(ac.AMR, " "), "client_id": client.ID, "session_id": pair.SessionID})
@@ -411,11 +419,12 @@ func (s *Server) startLink(c *gin.Context) {
 		return
 	}
 	var req struct {
-		ClientID            string `json:"client_id"`
-		RedirectURI         string `json:"redirect_uri"`
-		State               string `json:"state"`
-		CodeChallenge       string `json:"code_challenge"`
-		CodeChallengeMethod string `json:"code_challenge_method"`
+		ClientID            string  `json:"client_id"`
+		RedirectURI         string  `json:"redirect_uri"`
+		State               string  `json:"state"`
+		CodeChallenge       string  `json:"code_challenge"`
+		CodeChallengeMethod string  `json:"code_challenge_method"`
+		CurrentPassword     *string `json:"current_password"`
 	}
 	if err := decodeJSON(c, &req); err != nil {
 		s.respondError(c, err)
@@ -437,6 +446,15 @@ func (s *Server) startLink(c *gin.Context) {
 	}
 	if err := checkChallenge(&Client{}, req.CodeChallenge, req.CodeChallengeMethod); err != nil {
 		s.respondError(c, badRequest(err.Error()))
+		return
+	}
+	// Adding a sign-in method needs a fresh proof (docs/security.md,
+	// "Re-authentication"): a stolen access token alone links nothing.
+	if err := s.reauthenticate(c, pr.user, pr.session.CreatedAt, req.CurrentPassword, "api"); err != nil {
+		if errors.Is(err, accounts.ErrInvalidCredentials) {
+			err = errWrongCurrent
+		}
+		s.respondError(c, err)
 		return
 	}
 	ticket := s.flow.seal(linkTicket{

@@ -392,8 +392,11 @@ func TestHostedLinkAndUnlink(t *testing.T) {
 	}
 
 	// Link it again from the account page: the provider flow lands back here.
+	// Now that the account has a password, linking asks for it in place.
 	isPage(t, b.get("/account"), 200, `id="link-github"`)
-	r = walkProvider(t, b, b.post("/account/link/github", nil))
+	isPage(t, b.post("/account/link/github", nil), 403, `id="confirm-link"`, `name="current_password"`)
+	isPage(t, b.post("/account/link/github", url.Values{"current_password": {"not it at all"}}), 400, "The current password is incorrect.")
+	r = walkProvider(t, b, b.post("/account/link/github", url.Values{"current_password": {"gina's new passphrase"}}))
 	isPage(t, r, 200, "The identity was linked", `id="identity-github"`)
 	if got := fe.identitiesOf(u.ID); len(got) != 1 || got[0] != "github:4242" {
 		t.Fatalf("identities after link %v", got)

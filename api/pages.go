@@ -149,6 +149,11 @@ type pageData struct {
 	Linkable    []providerLink
 	Sessions    []sessionView
 	HasPassword bool
+	// Reauth: the sign-in is too old for a change that needs a fresh one;
+	// these links sign in again (accounts without a password).
+	Reauth []providerLink
+	// ConfirmLink asks for the current password before linking.
+	ConfirmLink *providerLink
 }
 
 type identityView struct {

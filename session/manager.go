@@ -112,6 +112,10 @@ type Grant struct {
 	AMR       []string // how the user signed in
 	Scope     string   // requested scope; empty means every permission
 	UserAgent string   // coarse description of the device
+	// AuthTime is when the user authenticated, when that was before now
+	// (a code issued to an existing hosted-page session); zero: now. It
+	// becomes the session's CreatedAt and the tokens' auth_time.
+	AuthTime time.Time
 }
 
 // Pair is a token response (RFC 6749 §5.1).
@@ -146,6 +150,10 @@ func grantScope(requested string, perms []string) string {
 // Start opens a session for a sign-in and returns its first token pair.
 func (m *Manager) Start(ctx context.Context, g Grant) (*Pair, error) {
 	now := m.opts.Now().UTC()
+	authTime := now
+	if !g.AuthTime.IsZero() && g.AuthTime.Before(now) {
+		authTime = g.AuthTime.UTC()
+	}
 	s := &Session{
 		ID:         newID(),
 		UserID:     g.Subject.UserID,
@@ -153,7 +161,7 @@ func (m *Manager) Start(ctx context.Context, g Grant) (*Pair, error) {
 		AMR:        slices.Clone(g.AMR),
 		Scope:      strings.Join(strings.Fields(g.Scope), " "),
 		UserAgent:  g.UserAgent,
-		CreatedAt:  now,
+		CreatedAt:  authTime,
 		LastUsedAt: now,
 		ExpiresAt:  now.Add(m.opts.RefreshAbsoluteTTL),
 	}
