@@ -2,8 +2,10 @@ package api
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -90,4 +92,28 @@ func TestNoLockoutByDistributedGuessing(t *testing.T) {
 		t.Fatalf("fresh guess: %d %s", r.status, r.body)
 	}
 	want429(t, e.passwordGrant("kim@example.com", pw, from("192.0.2.77")...), 11, 15*time.Minute)
+}
+
+// TestHostedChunkedBodyTooLarge: a form body over 64 KiB sent without a
+// length (chunked) is 413 on every hosted POST, like everywhere else
+// (issue 11, item 8).
+func TestHostedChunkedBodyTooLarge(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for _, path := range []string{"/signin", "/register", "/signout", "/account/password", "/account/sessions/revoke",
+		"/account/unlink/github", "/account/link/github"} {
+		body := io.MultiReader(strings.NewReader("csrf=x&email="), strings.NewReader(strings.Repeat("a", 70<<10)))
+		req, _ := http.NewRequest(http.MethodPost, e.url+path, body)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("%s: %d, want 413", path, res.StatusCode)
+		}
+		if req.ContentLength > 0 {
+			t.Fatalf("%s: the request announced its length", path)
+		}
+	}
 }
