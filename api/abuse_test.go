@@ -117,3 +117,48 @@ func TestHostedChunkedBodyTooLarge(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowCookiesBounded: abandoned provider flows do not pile up in the
+// browser: at most maxFlowCookies flow cookies, each of bounded size, the
+// newest flows still complete, and an overlong state is refused (issue 11,
+// item 9).
+func TestFlowCookiesBounded(t *testing.T) {
+	fe := newFlowEnv(t, flowEnvOptions{})
+	c := browserClient(t)
+	a := publicApp()
+	a.state = strings.Repeat("s", maxAppState)
+	var first, last *url.URL
+	for i := range 25 {
+		u := fe.location(fe.fetch(c, fe.loginURL("corp", a)))
+		if i == 0 {
+			first = u
+		}
+		last = u
+	}
+	base := mustParse(t, fe.url+"/auth/corp/callback")
+	var flows int
+	for _, ck := range c.Jar.Cookies(base) {
+		if strings.HasPrefix(ck.Name, flowCookiePrefix) {
+			flows++
+			if len(ck.Value) > maxFlowCookieLen {
+				t.Errorf("flow cookie of %d bytes", len(ck.Value))
+			}
+		}
+	}
+	if flows > maxFlowCookies || flows == 0 {
+		t.Fatalf("%d flow cookies in the jar, want 1..%d", flows, maxFlowCookies)
+	}
+	// The newest flow completes; the oldest was ended.
+	if code := fe.appCode(fe.location(fe.fetch(c, fe.authorize(last).String())), a); code == "" {
+		t.Fatal("the newest flow gave no code")
+	}
+	if r := fe.fetch(c, fe.authorize(first).String()); r.status != http.StatusBadRequest {
+		t.Fatalf("the oldest flow's callback: %d, want 400", r.status)
+	}
+	// A state over the bound goes back to the app as invalid_request.
+	a.state = strings.Repeat("s", maxAppState+1)
+	u := fe.location(fe.fetch(c, fe.loginURL("corp", a)))
+	if u.Query().Get("error") != "invalid_request" {
+		t.Fatalf("overlong state: redirected to %s", u)
+	}
+}

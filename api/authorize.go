@@ -26,7 +26,7 @@ func (s *Server) checkAuthz(r authzRequest) (showErr error, redirErr string) {
 	if err != nil {
 		return err, ""
 	}
-	if err := checkChallenge(cl, r.Challenge, r.Method); err != nil || len(r.State) > 1024 {
+	if err := checkChallenge(cl, r.Challenge, r.Method); err != nil || len(r.State) > maxAppState {
 		return nil, codeInvalidRequest
 	}
 	return nil, ""

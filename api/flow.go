@@ -26,6 +26,16 @@ const (
 	flowCookiePrefix = "unilogin_flow_"
 	flowCookiePath   = "/auth/"
 	exchangeTimeout  = 20 * time.Second
+
+	// maxAppState bounds an app's state, which travels in the flow cookie.
+	maxAppState = 512
+	// maxFlowCookies bounds the flow cookies one browser holds: starting
+	// another flow ends the oldest beyond it, so abandoned flows cannot
+	// fill the cookie jar (a browser sends at most a few KiB of cookies
+	// before servers answer 431). Two or three tabs still sign in at once.
+	maxFlowCookies = 4
+	// maxFlowCookieLen bounds one flow cookie's value.
+	maxFlowCookieLen = 2048
 )
 
 // flowState is what a browser flow remembers between /auth/{p}/login and
@@ -193,7 +203,7 @@ func (s *Server) providerLogin(c *gin.Context) {
 	}
 	// From here on the redirect URI is known good: errors go back to the app.
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
-	if err := checkChallenge(cl, challenge, method); err != nil || len(appState) > 1024 {
+	if err := checkChallenge(cl, challenge, method); err != nil || len(appState) > maxAppState {
 		redirectError(c, redirectURI, codeInvalidRequest, appState)
 		return
 	}
@@ -217,12 +227,50 @@ func (s *Server) providerLogin(c *gin.Context) {
 	// a secret compared with the cookie's.
 	fs.State = fs.ID + "." + req.State
 	req.State = fs.State
+	sealed := s.flow.seal(fs, "flow-cookie")
+	if len(sealed) > maxFlowCookieLen {
+		redirectError(c, redirectURI, codeInvalidRequest, appState)
+		return
+	}
+	s.pruneFlowCookies(c)
 	http.SetCookie(c.Writer, &http.Cookie{
-		Name: flowCookiePrefix + fs.ID, Value: s.flow.seal(fs, "flow-cookie"), Path: flowCookiePath,
+		Name: flowCookiePrefix + fs.ID, Value: sealed, Path: flowCookiePath,
 		MaxAge: int(flowTTL / time.Second), HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode,
 	})
 	c.Header("Cache-Control", "no-store")
 	c.Redirect(http.StatusFound, p.AuthCodeURL(req))
+}
+
+// pruneFlowCookies makes room for one more flow cookie: it clears the
+// browser's unreadable or expired flow cookies and, of the live ones, the
+// oldest beyond maxFlowCookies-1.
+func (s *Server) pruneFlowCookies(c *gin.Context) {
+	type live struct {
+		name    string
+		expires time.Time
+	}
+	var flows []live
+	clear := func(name string) {
+		http.SetCookie(c.Writer, &http.Cookie{Name: name, Value: "", Path: flowCookiePath, MaxAge: -1,
+			HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
+	}
+	for _, ck := range c.Request.Cookies() {
+		if !strings.HasPrefix(ck.Name, flowCookiePrefix) {
+			continue
+		}
+		var fs flowState
+		if len(ck.Value) > maxFlowCookieLen || s.flow.open(ck.Value, "flow-cookie", &fs) != nil ||
+			flowCookiePrefix+fs.ID != ck.Name || s.now().After(fs.Expires) {
+			clear(ck.Name)
+			continue
+		}
+		flows = append(flows, live{ck.Name, fs.Expires})
+	}
+	slices.SortFunc(flows, func(a, b live) int { return a.expires.Compare(b.expires) })
+	for len(flows) > maxFlowCookies-1 {
+		clear(flows[0].name)
+		flows = flows[1:]
+	}
 }
 
 func (s *Server) secureCookies() bool { return strings.HasPrefix(s.opts.Issuer, "https://") }
@@ -434,8 +482,8 @@ func (s *Server) startLink(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	if len(req.State) > 1024 {
-		s.respondError(c, badRequest("state is too long (at most 1024 characters)"))
+	if len(req.State) > maxAppState {
+		s.respondError(c, badRequest(fmt.Sprintf("state is too long (at most %d characters)", maxAppState)))
 		return
 	}
 	// The link commits only with the app's verifier: a challenge is required
