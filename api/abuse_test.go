@@ -162,3 +162,41 @@ func TestFlowCookiesBounded(t *testing.T) {
 		t.Fatalf("overlong state: redirected to %s", u)
 	}
 }
+
+// TestRevokeConfidentialNeedsClientAuth: a confidential client's refresh
+// or access token is revoked only with that client's authentication (RFC
+// 7009 §2.1); the answer is 200 either way (issue 11, item 12).
+func TestRevokeConfidentialNeedsClientAuth(t *testing.T) {
+	fe := newFlowEnv(t, flowEnvOptions{})
+	fe.github.SetUser(githubUser(8101, "cid", "", false))
+	a := confidentialApp()
+	auth := []string{"Authorization", basicAuthHeader(a.clientID, a.secret)}
+	live := func(tk tokens) bool {
+		return fe.get("/users/me", bearer(tk.AccessToken)...).status == http.StatusOK
+	}
+	for _, kind := range []string{"refresh", "access"} {
+		tk := fe.signIn("github", a)
+		tok := tk.RefreshToken
+		if kind == "access" {
+			tok = tk.AccessToken
+		}
+		if r := fe.postForm("/revoke", url.Values{"token": {tok}}); r.status != http.StatusOK {
+			t.Fatalf("%s, no client authentication: %d %s", kind, r.status, r.body)
+		}
+		if !live(tk) {
+			t.Fatalf("%s token revoked without the client's authentication", kind)
+		}
+		if r := fe.postForm("/revoke", url.Values{"token": {tok}}, auth...); r.status != http.StatusOK {
+			t.Fatalf("%s, with client authentication: %d %s", kind, r.status, r.body)
+		}
+		if live(tk) {
+			t.Fatalf("%s token not revoked with the client's authentication", kind)
+		}
+	}
+	// A public client's token: possession still suffices.
+	tk := fe.signIn("github", publicApp())
+	fe.postForm("/revoke", url.Values{"token": {tk.RefreshToken}})
+	if live(tk) {
+		t.Fatal("a public client's token was not revoked")
+	}
+}

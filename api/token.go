@@ -155,8 +155,17 @@ func (s *Server) subject(u *accounts.User) session.Subject {
 	}
 }
 
+// confidential reports whether id is a client with a secret: its tokens
+// are revoked only with its authentication (RFC 7009 §2.1).
+func (s *Server) confidential(id string) bool {
+	cl, ok := s.clients[id]
+	return ok && cl.Secret != ""
+}
+
 // revoke is POST /revoke (RFC 7009): 200 whatever the token, unless the
-// request itself is malformed or the client fails authentication.
+// request itself is malformed or the client fails authentication. A
+// confidential client's token presented without that client's
+// authentication is left alone (still 200).
 func (s *Server) revoke(c *gin.Context) {
 	form, client, err := s.clientForm(c)
 	if err != nil {
@@ -168,11 +177,12 @@ func (s *Server) revoke(c *gin.Context) {
 		s.respondError(c, badRequest("token is required"))
 		return
 	}
-	ended, err := s.sessions.Revoke(c.Request.Context(), token, clientID(client))
+	ended, err := s.sessions.Revoke(c.Request.Context(), token, clientID(client), s.confidential)
 	if err == nil && ended == nil && strings.Count(token, ".") == 2 {
-		// An access token: end its session (RFC 7009 §2 allows it).
+		// An access token: end its session (RFC 7009 §2 allows it), under
+		// the same rule as refresh tokens.
 		if claims, perr := s.sessions.ParseAccess(c.Request.Context(), token); perr == nil {
-			if clientID(client) == "" || claims.ClientID == clientID(client) {
+			if (clientID(client) == "" && !s.confidential(claims.ClientID)) || (client != nil && claims.ClientID == client.ID) {
 				if err = s.sessions.End(c.Request.Context(), claims.Subject, claims.SessionID); err == nil {
 					ended = &session.Session{ID: claims.SessionID, UserID: claims.Subject}
 				}

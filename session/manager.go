@@ -285,8 +285,10 @@ func (m *Manager) reuse(ctx context.Context, s *Session, succ string, now time.T
 // error (§2.2). A caller that authenticated as a
 // client (clientID non-empty) may revoke only that client's tokens; for
 // another client's it gets ErrClientMismatch. Without client authentication
-// possession of the token is the proof.
-func (m *Manager) Revoke(ctx context.Context, token, clientID string) (*Session, error) {
+// possession of the token is the proof, except for the tokens of a client
+// for which confidential reports true: those need that client's
+// authentication (§2.1), else ErrClientMismatch. confidential may be nil.
+func (m *Manager) Revoke(ctx context.Context, token, clientID string, confidential func(clientID string) bool) (*Session, error) {
 	if token == "" || len(token) > 512 {
 		return nil, nil
 	}
@@ -303,6 +305,9 @@ func (m *Manager) Revoke(ctx context.Context, token, clientID string) (*Session,
 		return nil, err
 	}
 	if clientID != "" && subtle.ConstantTimeCompare([]byte(s.ClientID), []byte(clientID)) != 1 {
+		return nil, ErrClientMismatch
+	}
+	if clientID == "" && s.ClientID != "" && confidential != nil && confidential(s.ClientID) {
 		return nil, ErrClientMismatch
 	}
 	if err := m.store.DeleteSession(ctx, s.ID); errors.Is(err, ErrNotFound) {
