@@ -416,6 +416,11 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 		return nil, badRequest("code and redirect_uri are required")
 	}
 	ac, err := s.sessions.RedeemCode(c.Request.Context(), code, client.ID, redirectURI, verifier)
+	var replay *session.CodeReplayError
+	if errors.As(err, &replay) && replay.SessionID != "" {
+		s.log(c).Warn("authorization code replayed; its session revoked", "session_id", replay.SessionID)
+		s.securityEvent(c, "", accounts.ActionSessionRevoke, replay.UserID, map[string]string{"session_id": replay.SessionID, "via": "code_replay"})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -449,7 +454,7 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 	}
 	pair, err := s.sessions.Start(c.Request.Context(), session.Grant{
 		Subject: sub, ClientID: client.ID, AMR: ac.AMR, UserAgent: coarseUserAgent(c.Request.UserAgent()),
-		AuthTime: authTime,
+		AuthTime: authTime, Code: code,
 	})
 	if err == nil {
 		s.securityEvent(c, ac.UserID, accounts.ActionSignIn, ac.UserID, map[string]string{"method": strings.Join(ac.AMR, " "), "client_id": client.ID, "session_id": pair.SessionID})

@@ -116,6 +116,10 @@ type Grant struct {
 	// (a code issued to an existing hosted-page session); zero: now. It
 	// becomes the session's CreatedAt and the tokens' auth_time.
 	AuthTime time.Time
+	// Code is the authorization code redeemed for this sign-in, if any:
+	// the session gets the id derived from it, so that a replay of the
+	// code can end it (RedeemCode).
+	Code string
 }
 
 // Pair is a token response (RFC 6749 §5.1).
@@ -154,8 +158,12 @@ func (m *Manager) Start(ctx context.Context, g Grant) (*Pair, error) {
 	if !g.AuthTime.IsZero() && g.AuthTime.Before(now) {
 		authTime = g.AuthTime.UTC()
 	}
+	id := newID()
+	if g.Code != "" {
+		id = m.codeSession(g.Code)
+	}
 	s := &Session{
-		ID:         newID(),
+		ID:         id,
 		UserID:     g.Subject.UserID,
 		ClientID:   g.ClientID,
 		AMR:        slices.Clone(g.AMR),
@@ -172,6 +180,20 @@ func (m *Manager) Start(ctx context.Context, g Grant) (*Pair, error) {
 	rt := &RefreshToken{Hash: HashToken(refresh), SessionID: s.ID, UserID: s.UserID, CreatedAt: now, ExpiresAt: m.idleDeadline(s, now)}
 	if err := m.store.CreateRefresh(ctx, rt); err != nil {
 		return nil, fmt.Errorf("session: create refresh token: %w", err)
+	}
+	if g.Code != "" {
+		// Remember the redemption until the code would have expired; a
+		// replay that claimed the marker first found no session to end,
+		// so this one ends its own.
+		err := m.store.Claim(ctx, codeUsedKey(g.Code), now.Add(m.opts.CodeTTL))
+		if errors.Is(err, ErrAlreadyExists) {
+			if derr := m.store.DeleteSession(ctx, s.ID); derr != nil && !errors.Is(derr, ErrNotFound) {
+				return nil, fmt.Errorf("session: revoke after code replay: %w", derr)
+			}
+			return nil, &CodeReplayError{SessionID: s.ID, UserID: s.UserID}
+		} else if err != nil {
+			return nil, fmt.Errorf("session: remember code: %w", err)
+		}
 	}
 	return m.pair(ctx, s, g.Subject, refresh, "", now)
 }
