@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/unilogin/unilogin/accounts"
 )
 
 // TestAllPasswordChecksLimited: successful password checks are bounded
@@ -198,5 +200,40 @@ func TestRevokeConfidentialNeedsClientAuth(t *testing.T) {
 	fe.postForm("/revoke", url.Values{"token": {tk.RefreshToken}})
 	if live(tk) {
 		t.Fatal("a public client's token was not revoked")
+	}
+}
+
+// TestFailedSigninAuditKeepsNoTypedSecret: a failed sign-in whose user
+// name is not an address (a password typed into the wrong field) leaves
+// no trace of that text in the audit log; an address is kept (issue 11,
+// item 13).
+func TestFailedSigninAuditKeepsNoTypedSecret(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	const typed = "My Secret Passphrase 42"
+	e.passwordGrant(typed, "whatever it is")
+	b := newBrowser(t, e)
+	b.get("/signin")
+	b.post("/signin", url.Values{"email": {typed + "!"}, "password": {"whatever it is"}})
+	e.passwordGrant("Known@Example.com", "whatever it is")
+	events, err := e.accounts.Store().(accounts.AuditStore).ListAudit(t.Context(), "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed, withAddr int
+	for _, ev := range events {
+		if ev.Action != accounts.ActionSignInFailed {
+			continue
+		}
+		failed++
+		u := ev.Details["username"]
+		if strings.Contains(strings.ToLower(u), "secret passphrase") {
+			t.Errorf("audit event holds the typed text: %q", u)
+		}
+		if u == "known@example.com" {
+			withAddr++
+		}
+	}
+	if failed != 3 || withAddr != 1 {
+		t.Fatalf("%d failed sign-ins (%d with the address), want 3 (1)", failed, withAddr)
 	}
 }

@@ -176,7 +176,7 @@ func (s *Server) signinSubmit(c *gin.Context) {
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
 		s.metrics.Login("pwd", OutcomeFailure)
 		s.securityEvent(c, "", accounts.ActionSignInFailed, "", map[string]string{
-			"method": "pwd", "reason": "invalid_credentials", "username": truncate(accounts.NormalizeEmail(email), 254), "via": "hosted"})
+			"method": "pwd", "reason": "invalid_credentials", "username": auditUsername(email), "via": "hosted"})
 		s.showSignin(c, http.StatusBadRequest, req, email, errGenericSignin)
 		return
 	} else if err != nil {

@@ -92,7 +92,7 @@ func (s *Server) passwordGrant(c *gin.Context, client *Client, username, passwor
 	guard.done(c, err)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
 		s.securityEvent(c, "", accounts.ActionSignInFailed, "", map[string]string{
-			"method": "pwd", "reason": "invalid_credentials", "username": truncate(accounts.NormalizeEmail(username), 254)})
+			"method": "pwd", "reason": "invalid_credentials", "username": auditUsername(username)})
 	}
 	if err != nil {
 		return nil, err
@@ -110,11 +110,17 @@ func (s *Server) passwordGrant(c *gin.Context, client *Client, username, passwor
 	return pair, err
 }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+// auditUsername is what a failed sign-in's audit event says about the
+// typed user name: the address when it is one, otherwise a fixed text,
+// never the text itself: a password typed into the e-mail field must not
+// land in the audit log. (Not even a hash: an unsalted hash of a password
+// can be tested against a dictionary.)
+func auditUsername(typed string) string {
+	n := accounts.NormalizeEmail(typed)
+	if accounts.CheckEmail(n) == nil {
+		return n
 	}
-	return s
+	return "(not an address)"
 }
 
 // refreshGrant is RFC 6749 §6 with rotation.
