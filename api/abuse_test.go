@@ -237,3 +237,48 @@ func TestFailedSigninAuditKeepsNoTypedSecret(t *testing.T) {
 		t.Fatalf("%d failed sign-ins (%d with the address), want 3 (1)", failed, withAddr)
 	}
 }
+
+// TestHostPrefixedCookies: with an https issuer the hosted pages' session
+// and pre-session cookies are __Host- cookies (Secure, Path=/, no Domain)
+// and are read under that name; with http they keep the plain name
+// (issue 11, item 13).
+func TestHostPrefixedCookies(t *testing.T) {
+	e := newEnv(t, envOptions{mutate: func(o *Options) { o.Issuer = "https://login.example.com" }})
+	e.signup("hoa@example.com", pw)
+	r := e.get("/signin")
+	var pre *http.Cookie
+	for _, ck := range setCookies(t, r) {
+		if ck.Name == "__Host-"+preCookie {
+			pre = ck
+		}
+		if ck.Name == preCookie {
+			t.Fatalf("unprefixed pre-session cookie with an https issuer")
+		}
+	}
+	if pre == nil || !pre.Secure || pre.Path != "/" || pre.Domain != "" {
+		t.Fatalf("pre-session cookie %+v, want __Host- with Secure, Path=/ and no Domain", pre)
+	}
+	csrf := csrfRE.FindSubmatch(r.body)
+	if csrf == nil {
+		t.Fatal("no CSRF token on the sign-in page")
+	}
+	form := url.Values{"csrf": {string(csrf[1])}, "email": {"hoa@example.com"}, "password": {pw}}
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/signin", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: pre.Name, Value: pre.Value})
+	res, err := noRedirectClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in with the __Host- pre-session: %d", res.StatusCode)
+	}
+	var page bool
+	for _, ck := range res.Cookies() {
+		page = page || (ck.Name == "__Host-"+pageCookie && ck.Secure && ck.Path == "/" && ck.Domain == "")
+	}
+	if !page {
+		t.Fatalf("no __Host- page-session cookie: %v", res.Header.Values("Set-Cookie"))
+	}
+}
