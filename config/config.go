@@ -85,6 +85,16 @@ type RateLimits struct {
 	// BrowserLoginPerIP: /auth/{provider}/login per client address, and
 	// the callbacks likewise (60 per 10m).
 	BrowserLoginPerIP Rate `yaml:"browser_login_per_ip"`
+	// PasswordChecksPerIP: every password check (sign-in or
+	// current_password, right or wrong) per client address (60 per 5m).
+	PasswordChecksPerIP Rate `yaml:"password_checks_per_ip"`
+	// PasswordSignInsPerAccount: successful password checks per account
+	// (20 per 5m); only the password's holder can spend it.
+	PasswordSignInsPerAccount Rate `yaml:"password_signins_per_account"`
+	// PasswordSlowdown: the wait of a check let through a full
+	// password_per_account ceiling from an address without recent
+	// failures (1s; 0: none).
+	PasswordSlowdown time.Duration `yaml:"password_slowdown"`
 	// HashingWorkers bounds concurrent bcrypt work; 0: one per core but one
 	// (GOMAXPROCS - 1, at least 1), leaving a core to everything else.
 	HashingWorkers int `yaml:"hashing_workers"`

@@ -57,6 +57,10 @@ func Default() *Config {
 			PasswordPerAccount:   Rate{Limit: 100, Window: 15 * time.Minute},
 			SignupPerIP:          Rate{Limit: 30, Window: 10 * time.Minute},
 			BrowserLoginPerIP:    Rate{Limit: 60, Window: 10 * time.Minute},
+
+			PasswordChecksPerIP:       Rate{Limit: 60, Window: 5 * time.Minute},
+			PasswordSignInsPerAccount: Rate{Limit: 20, Window: 5 * time.Minute},
+			PasswordSlowdown:          time.Second,
 		},
 	}
 }

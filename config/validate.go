@@ -501,6 +501,8 @@ func (v *validator) rateLimits(r RateLimits) {
 		{"rate_limits.password_per_account", r.PasswordPerAccount},
 		{"rate_limits.signup_per_ip", r.SignupPerIP},
 		{"rate_limits.browser_login_per_ip", r.BrowserLoginPerIP},
+		{"rate_limits.password_checks_per_ip", r.PasswordChecksPerIP},
+		{"rate_limits.password_signins_per_account", r.PasswordSignInsPerAccount},
 	} {
 		if l.rate.Limit < 0 {
 			v.add(l.key+".limit", "must not be negative (0 turns the limit off)")
@@ -511,6 +513,9 @@ func (v *validator) rateLimits(r RateLimits) {
 		if l.rate.Window > 24*time.Hour {
 			v.add(l.key+".window", "must be at most 24h")
 		}
+	}
+	if r.PasswordSlowdown < 0 || r.PasswordSlowdown > time.Minute {
+		v.add("rate_limits.password_slowdown", "must be between 0 and 1m")
 	}
 	if r.HashingWorkers < 0 {
 		v.add("rate_limits.hashing_workers", "must not be negative (0: one per core)")

@@ -185,5 +185,9 @@ func rateLimits(r config.RateLimits) api.RateLimits {
 		PasswordPerAccount:   rate(r.PasswordPerAccount),
 		SignupPerIP:          rate(r.SignupPerIP),
 		BrowserLoginPerIP:    rate(r.BrowserLoginPerIP),
+
+		PasswordChecksPerIP:       rate(r.PasswordChecksPerIP),
+		PasswordSignInsPerAccount: rate(r.PasswordSignInsPerAccount),
+		PasswordSlowdown:          r.PasswordSlowdown,
 	}
 }
