@@ -243,21 +243,9 @@ func (s *Service) Link(ctx context.Context, userID string, ext ExternalIdentity)
 
 // Unlink removes the user's identity at provider. ErrNotFound when none is
 // linked; ErrLastLoginMethod when it is the only way left to sign in (no
-// password and no other identity).
+// password and no other identity). The store decides atomically, so two
+// concurrent unlinks of a password-less user's last two identities leave
+// one.
 func (s *Service) Unlink(ctx context.Context, userID, provider string) error {
-	u, err := s.store.GetUser(ctx, userID)
-	if err != nil {
-		return err
-	}
-	ids, err := s.store.ListIdentities(ctx, userID)
-	if err != nil {
-		return err
-	}
-	if !slices.ContainsFunc(ids, func(id *Identity) bool { return id.Provider == provider }) {
-		return ErrNotFound
-	}
-	if !u.HasPassword() && len(ids) == 1 {
-		return ErrLastLoginMethod
-	}
-	return s.store.UnlinkIdentity(ctx, userID, provider)
+	return s.store.UnlinkIdentityIfNotLast(ctx, userID, provider)
 }

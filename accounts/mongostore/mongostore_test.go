@@ -272,3 +272,42 @@ func insertClaim(t *testing.T, db *mongo.Database, key, userID string, created t
 		t.Fatalf("insert claim: %v", err)
 	}
 }
+
+// TestUpgradeDuplicateIdentities: identities of an older version in which a
+// race gave a user two at one provider do not stop New from creating the
+// unique (user_id, provider) index: the earliest linked stays.
+func TestUpgradeDuplicateIdentities(t *testing.T) {
+	eachServer(t, func(t *testing.T, srv *server) {
+		ctx := t.Context()
+		db := srv.newDB(t)
+		if _, err := db.Collection("users").InsertOne(ctx, bson.D{{Key: "_id", Value: "u1"}, {Key: "roles", Value: bson.A{}}}); err != nil {
+			t.Fatal(err)
+		}
+		for i, sub := range []string{"late", "early", "other"} {
+			provider, at := "github", time.UnixMilli(int64(2000-1000*i))
+			if sub == "other" {
+				provider = "google"
+			}
+			if _, err := db.Collection("identities").InsertOne(ctx, bson.D{
+				{Key: "_id", Value: provider + "|" + sub}, {Key: "provider", Value: provider}, {Key: "subject", Value: sub},
+				{Key: "user_id", Value: "u1"}, {Key: "email", Value: ""}, {Key: "linked_at", Value: at},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := mongostore.New(ctx, db)
+		if err != nil {
+			t.Fatalf("New over duplicates: %v", err)
+		}
+		ids, err := s.ListIdentities(ctx, "u1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) != 2 || ids[0].Subject != "early" || ids[1].Provider != "google" {
+			t.Errorf("identities after New = %+v, want github/early and google/other", ids)
+		}
+		if err := s.LinkIdentity(ctx, &accounts.Identity{Provider: "github", Subject: "third", UserID: "u1"}); !errors.Is(err, accounts.ErrAccountExists) {
+			t.Errorf("LinkIdentity(second github): err = %v, want ErrAccountExists", err)
+		}
+	})
+}

@@ -50,6 +50,16 @@ var migrations = [][]string{
 			ip      TEXT    NOT NULL DEFAULT ''
 		)`,
 	},
+	// 3: at most one identity per (user, provider). Duplicates that older
+	// versions let a race create are resolved first: the earliest linked
+	// (then the smallest subject) stays, as the one the user had first.
+	{
+		`DELETE FROM identities WHERE EXISTS (
+			SELECT 1 FROM identities AS o
+			WHERE o.user_id = identities.user_id AND o.provider = identities.provider
+			  AND (o.linked_at < identities.linked_at OR (o.linked_at = identities.linked_at AND o.subject < identities.subject)))`,
+		`CREATE UNIQUE INDEX IF NOT EXISTS identities_user_provider ON identities (user_id, provider)`,
+	},
 }
 
 // migrate brings the accounts tables to the newest schema version. It is

@@ -120,6 +120,11 @@ func (t *timedAccounts) UnlinkIdentity(ctx context.Context, userID, provider str
 	return t.s.UnlinkIdentity(ctx, userID, provider)
 }
 
+func (t *timedAccounts) UnlinkIdentityIfNotLast(ctx context.Context, userID, provider string) error {
+	defer t.time("UnlinkIdentityIfNotLast")()
+	return t.s.UnlinkIdentityIfNotLast(ctx, userID, provider)
+}
+
 func (t *timedAccounts) Ping(ctx context.Context) error {
 	defer t.time("Ping")()
 	return t.s.Ping(ctx)
