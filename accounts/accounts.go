@@ -3,7 +3,6 @@ package accounts
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 )
 
@@ -11,7 +10,8 @@ import (
 var (
 	// ErrNotFound: no such user (or identity).
 	ErrNotFound = errors.New("accounts: not found")
-	// ErrEmailTaken: another user already has this e-mail address (case-insensitive).
+	// ErrEmailTaken: another user already has this e-mail address (as
+	// NormalizeEmail compares them).
 	ErrEmailTaken = errors.New("accounts: email taken")
 	// ErrIdentityLinked: this (provider, subject) is already linked to a user.
 	ErrIdentityLinked = errors.New("accounts: identity already linked")
@@ -57,12 +57,6 @@ type Identity struct {
 	UserID   string
 	Email    string
 	LinkedAt time.Time
-}
-
-// NormalizeEmail returns the case-folded key under which an e-mail address is
-// unique. Addresses compare case-insensitively (CONTRACT.md, Conventions).
-func NormalizeEmail(email string) string {
-	return strings.ToLower(strings.TrimSpace(email))
 }
 
 // Store persists users and identities. Implementations must make CreateUser

@@ -76,7 +76,9 @@ type EmailOwner struct {
 // DecideLink is the linking decision, pure and exhaustively tested
 // (CONTRACT.md, External providers):
 //   - a known identity signs its user in;
-//   - else, when a user has the same e-mail:
+//   - else, when a user has the same e-mail (EmailsMatch: exact up to
+//     ASCII case and IDNA form, never Unicode case folding; an owner whose
+//     address does not match is treated as someone else's, below):
 //   - that user's e-mail is unverified: refuse (account_exists). Linking
 //     would hand a pre-registered account to whoever signs in with the
 //     provider, or the victim's identity to an attacker's account
@@ -99,6 +101,10 @@ func DecideLink(byIdentity *User, byEmail *EmailOwner, ext ExternalIdentity, pol
 	}
 	owner := byEmail.User
 	switch {
+	case !EmailsMatch(owner.Email, ext.Email):
+		// Not the same address under NormalizeEmail (e.g. one that only
+		// Unicode case folding would equate): never link on it.
+		return Decision{Kind: CreateWithoutEmail}
 	case !owner.EmailVerified:
 		return Decision{Kind: RefuseAccountExists}
 	case ext.EmailVerified && policy.ByVerifiedEmail:

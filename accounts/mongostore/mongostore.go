@@ -110,6 +110,9 @@ func New(ctx context.Context, db *mongo.Database) (*Store, error) {
 	if err := s.ensureUserProviderIndex(ctx); err != nil {
 		return nil, fmt.Errorf("mongostore: create index identities.user_id+provider: %w", err)
 	}
+	if err := s.rekeyEmails(ctx); err != nil {
+		return nil, fmt.Errorf("mongostore: migrate e-mail keys: %w", err)
+	}
 	return s, nil
 }
 

@@ -311,3 +311,51 @@ func TestUpgradeDuplicateIdentities(t *testing.T) {
 		}
 	})
 }
+
+// TestUpgradeEmailKeys: keys that older versions wrote with
+// strings.ToLower are moved to the new format by New, so every stored
+// address still matches itself, and the Unicode-folded form no longer does.
+func TestUpgradeEmailKeys(t *testing.T) {
+	eachServer(t, func(t *testing.T, srv *server) {
+		ctx := t.Context()
+		db := srv.newDB(t)
+		for id, email := range map[string]string{"ascii": "Bob@Example.com", "idn": "\u00c9lodie@B\u00fccher.example", "kelvin": "\u212Akelvin@example.com"} {
+			old := strings.ToLower(email)
+			if _, err := db.Collection("users").InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "email", Value: email},
+				{Key: "email_key", Value: old}, {Key: "roles", Value: bson.A{}}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Collection("user_emails").InsertOne(ctx, bson.D{{Key: "_id", Value: old}, {Key: "user_id", Value: id},
+				{Key: "created_at", Value: time.Now()}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := mongostore.New(ctx, db)
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		if _, err := mongostore.New(ctx, db); err != nil {
+			t.Fatalf("New again: %v", err)
+		}
+		for email, want := range map[string]string{
+			"bob@example.com":                   "ascii",
+			"\u00c9lodie@B\u00fccher.example":   "idn",
+			"\u00c9lodie@xn--bcher-kva.example": "idn",
+			"\u212Akelvin@example.com":          "kelvin",
+			"\u00e9lodie@b\u00fccher.example":   "",
+			"kkelvin@example.com":               "",
+		} {
+			u, err := s.GetUserByEmail(ctx, email)
+			switch {
+			case want == "" && !errors.Is(err, accounts.ErrNotFound):
+				t.Errorf("GetUserByEmail(%q) = %v, %v; want ErrNotFound", email, u, err)
+			case want != "" && (err != nil || u.ID != want):
+				t.Errorf("GetUserByEmail(%q) = %v, %v; want %s", email, u, err, want)
+			}
+		}
+		// The old claims are gone: the folded form is free to sign up with.
+		if err := s.CreateUser(ctx, &accounts.User{ID: "new", Email: "kkelvin@example.com"}); err != nil {
+			t.Errorf("CreateUser(kkelvin@example.com) after the upgrade: %v", err)
+		}
+	})
+}

@@ -58,3 +58,38 @@ func TestUpgradeDuplicateIdentities(t *testing.T) {
 		t.Errorf("LinkIdentity(second github) after the upgrade: err = %v, want ErrAccountExists", err)
 	}
 }
+
+// TestUpgradeEmailKeys: keys written by strings.ToLower before version 4
+// are recomputed, so every stored address still matches itself (and its
+// ASCII-case and A-label variants), and the Unicode-folded form no longer
+// matches.
+func TestUpgradeEmailKeys(t *testing.T) {
+	ctx := t.Context()
+	db := openDB(t, filepath.Join(t.TempDir(), "unilogin.db"), 1)
+	for _, stmt := range append(v2Schema,
+		`INSERT INTO users (id, email, email_key, created_at, updated_at) VALUES ('ascii', 'Bob@Example.com', 'bob@example.com', 1, 1)`,
+		`INSERT INTO users (id, email, email_key, created_at, updated_at) VALUES ('idn', 'Élodie@Bücher.example', 'élodie@bücher.example', 1, 1)`,
+		`INSERT INTO users (id, email, email_key, created_at, updated_at) VALUES ('kelvin', char(8490) || 'kelvin@example.com', 'kkelvin@example.com', 1, 1)`, // U+212A KELVIN SIGN
+	) {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	s := newStore(t, db)
+	for email, want := range map[string]string{
+		"bob@example.com":              "ascii",
+		"Élodie@Bücher.example":        "idn",
+		"Élodie@xn--bcher-kva.example": "idn",
+		"\u212Akelvin@example.com":     "kelvin",
+		"élodie@bücher.example":        "",
+		"kkelvin@example.com":          "",
+	} {
+		u, err := s.GetUserByEmail(ctx, email)
+		switch {
+		case want == "" && err != accounts.ErrNotFound:
+			t.Errorf("GetUserByEmail(%q) = %v, %v; want ErrNotFound", email, u, err)
+		case want != "" && (err != nil || u.ID != want):
+			t.Errorf("GetUserByEmail(%q) = %v, %v; want %s", email, u, err, want)
+		}
+	}
+}
