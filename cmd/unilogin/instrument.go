@@ -200,6 +200,11 @@ func (t *timedSessions) DeleteUserSessions(ctx context.Context, userID, exceptID
 	return t.s.DeleteUserSessions(ctx, userID, exceptID)
 }
 
+func (t *timedSessions) TrimUserSessions(ctx context.Context, userID, keepID string, max int) (int, error) {
+	defer t.time("TrimUserSessions")()
+	return t.s.TrimUserSessions(ctx, userID, keepID, max)
+}
+
 func (t *timedSessions) CreateRefresh(ctx context.Context, r *session.RefreshToken) error {
 	defer t.time("CreateRefresh")()
 	return t.s.CreateRefresh(ctx, r)
