@@ -81,6 +81,7 @@ var mapping = []struct {
 	{providers.ErrUnavailable, http.StatusServiceUnavailable, codeUnavailable, "the identity provider is unavailable"},
 	{errUnavailable, http.StatusServiceUnavailable, codeUnavailable, "temporarily unavailable, retry later"},
 	{accounts.ErrOverloaded, http.StatusServiceUnavailable, codeUnavailable, "too many sign-ins at once, retry later"},
+	{accounts.ErrConflict, http.StatusServiceUnavailable, codeUnavailable, "a concurrent change is in progress, retry"},
 }
 
 // respondError writes err in the contract's error format. Unknown errors

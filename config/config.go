@@ -189,6 +189,9 @@ type Tokens struct {
 	RefreshAbsoluteTTL time.Duration `yaml:"refresh_absolute_ttl"` // default 2160h (90 days)
 	RefreshReuseGrace  time.Duration `yaml:"refresh_reuse_grace"`  // default 10s
 	CodeTTL            time.Duration `yaml:"code_ttl"`             // default 60s
+	// MaxSessionsPerUser caps each user's sessions; a new sign-in ends the
+	// oldest beyond it. Default 100.
+	MaxSessionsPerUser int `yaml:"max_sessions_per_user"`
 }
 
 // Keys configures signing keys.

@@ -38,6 +38,7 @@ func Default() *Config {
 			RefreshIdleTTL:     720 * time.Hour,
 			RefreshAbsoluteTTL: 2160 * time.Hour,
 			RefreshReuseGrace:  10 * time.Second,
+			MaxSessionsPerUser: 100,
 			CodeTTL:            60 * time.Second,
 		},
 		Keys: Keys{

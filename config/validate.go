@@ -216,6 +216,9 @@ func (v *validator) tokens(t Tokens) {
 		v.add("tokens.refresh_reuse_grace", "must be shorter than tokens.refresh_idle_ttl (%s)", t.RefreshIdleTTL)
 	}
 	v.positive("tokens.code_ttl", t.CodeTTL)
+	if t.MaxSessionsPerUser < 1 {
+		v.add("tokens.max_sessions_per_user", "must be at least 1")
+	}
 	if t.CodeTTL > MaxCodeTTL {
 		v.add("tokens.code_ttl", "must be at most %s (RFC 6749 §4.1.2)", MaxCodeTTL)
 	}

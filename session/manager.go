@@ -27,8 +27,11 @@ type Options struct {
 	// later, it revokes the session. 0 disables the grace (config default 10s).
 	ReuseGrace time.Duration
 	CodeTTL    time.Duration // default 60s
-	Leeway     time.Duration // clock skew accepted on our own tokens; default 10s
-	Now        func() time.Time
+	// MaxSessionsPerUser caps a user's sessions: starting one more ends the
+	// oldest. Default 100; negative: no cap.
+	MaxSessionsPerUser int
+	Leeway             time.Duration // clock skew accepted on our own tokens; default 10s
+	Now                func() time.Time
 }
 
 func (o *Options) defaults() {
@@ -44,6 +47,9 @@ func (o *Options) defaults() {
 	set(&o.RefreshIdleTTL, 30*24*time.Hour)
 	set(&o.RefreshAbsoluteTTL, 90*24*time.Hour)
 	set(&o.CodeTTL, time.Minute)
+	if o.MaxSessionsPerUser == 0 {
+		o.MaxSessionsPerUser = DefaultMaxSessionsPerUser
+	}
 	set(&o.Leeway, 10*time.Second)
 	if o.ReuseGrace < 0 {
 		o.ReuseGrace = 0
@@ -52,6 +58,9 @@ func (o *Options) defaults() {
 		o.Now = time.Now
 	}
 }
+
+// DefaultMaxSessionsPerUser is the default of Options.MaxSessionsPerUser.
+const DefaultMaxSessionsPerUser = 100
 
 // Manager issues, rotates and ends sessions and their tokens.
 type Manager struct {
@@ -175,6 +184,14 @@ func (m *Manager) Start(ctx context.Context, g Grant) (*Pair, error) {
 	}
 	if err := m.store.CreateSession(ctx, s); err != nil {
 		return nil, fmt.Errorf("session: create session: %w", err)
+	}
+	// The cap: every Start trims after its own insert, so once the Starts
+	// in flight have finished the user has at most the cap; meanwhile the
+	// excess is at most the number of Starts in flight.
+	if max := m.opts.MaxSessionsPerUser; max > 0 {
+		if _, err := m.store.TrimUserSessions(ctx, s.UserID, s.ID, max-1); err != nil {
+			return nil, fmt.Errorf("session: trim sessions: %w", err)
+		}
 	}
 	refresh := newOpaque()
 	rt := &RefreshToken{Hash: HashToken(refresh), SessionID: s.ID, UserID: s.UserID, CreatedAt: now, ExpiresAt: m.idleDeadline(s, now)}

@@ -112,6 +112,12 @@ type Store interface {
 	// DeleteUserSessions ends every session of the user except exceptID
 	// (which may be empty) and returns how many it ended.
 	DeleteUserSessions(ctx context.Context, userID, exceptID string) (int, error)
+	// TrimUserSessions ends the oldest of the user's sessions other than
+	// keepID (by CreatedAt, then ID) until at most max of them remain, and
+	// returns how many it ended. Concurrent calls may both end one session
+	// (one of them then counts it); a session created meanwhile may survive
+	// until the next call.
+	TrimUserSessions(ctx context.Context, userID, keepID string, max int) (int, error)
 
 	// CreateRefresh inserts a refresh token; ErrAlreadyExists when its hash
 	// is taken. This insert is the atomic step of rotation.

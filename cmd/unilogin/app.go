@@ -226,6 +226,7 @@ func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger, wrap ..
 		RefreshAbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL,
 		ReuseGrace:         cfg.Tokens.RefreshReuseGrace,
 		CodeTTL:            cfg.Tokens.CodeTTL,
+		MaxSessionsPerUser: cfg.Tokens.MaxSessionsPerUser,
 	})
 	if err != nil {
 		return fail(err)

@@ -140,6 +140,12 @@ func (t *timedAccounts) UnlinkIdentity(ctx context.Context, userID, provider str
 	return t.s.UnlinkIdentity(ctx, userID, provider)
 }
 
+func (t *timedAccounts) UnlinkIdentityIfNotLast(ctx context.Context, userID, provider string) (err error) {
+	ctx, done := t.time(ctx, "UnlinkIdentityIfNotLast")
+	defer func() { err = done(err) }()
+	return t.s.UnlinkIdentityIfNotLast(ctx, userID, provider)
+}
+
 func (t *timedAccounts) Ping(ctx context.Context) (err error) {
 	ctx, done := t.time(ctx, "Ping")
 	defer func() { err = done(err) }()
@@ -225,6 +231,12 @@ func (t *timedSessions) DeleteUserSessions(ctx context.Context, userID, exceptID
 	ctx, done := t.time(ctx, "DeleteUserSessions")
 	defer func() { err = done(err) }()
 	return t.s.DeleteUserSessions(ctx, userID, exceptID)
+}
+
+func (t *timedSessions) TrimUserSessions(ctx context.Context, userID, keepID string, max int) (_ int, err error) {
+	ctx, done := t.time(ctx, "TrimUserSessions")
+	defer func() { err = done(err) }()
+	return t.s.TrimUserSessions(ctx, userID, keepID, max)
 }
 
 func (t *timedSessions) CreateRefresh(ctx context.Context, r *session.RefreshToken) (err error) {
