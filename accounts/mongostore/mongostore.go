@@ -105,6 +105,9 @@ func New(ctx context.Context, db *mongo.Database) (*Store, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("mongostore: create index identities.user_id: %w", err)
 	}
+	if err := s.createMailIndexes(ctx); err != nil { // mailqueue.go
+		return nil, err
+	}
 	return s, nil
 }
 

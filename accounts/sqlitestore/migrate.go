@@ -50,6 +50,8 @@ var migrations = [][]string{
 			ip      TEXT    NOT NULL DEFAULT ''
 		)`,
 	},
+	// 3: the outgoing mail queue and its per-recipient counters (mailqueue.go).
+	mailQueueSchema,
 }
 
 // migrate brings the accounts tables to the newest schema version. It is
