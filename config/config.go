@@ -35,6 +35,9 @@ type Config struct {
 
 	// Branding styles the hosted sign-in and account pages (docs/hosted-ui.md).
 	Branding Branding `yaml:"branding"`
+
+	// Email is outgoing mail: SMTP or the outbox, and link lifetimes (email.go).
+	Email Email `yaml:"email"`
 }
 
 // Branding is what the hosted pages show: name, logo and accent colour.

@@ -43,6 +43,7 @@ func Load(path string, getenv func(string) string, readFile func(string) ([]byte
 	err := errors.Join(
 		applyEnv(c, getenv, readFile),
 		resolveSecretFiles(c, filepath.Dir(path), readFile),
+		resolveEmail(c, filepath.Dir(path), getenv, readFile), // email.go
 	)
 	if err != nil {
 		return nil, err

@@ -61,6 +61,7 @@ func (c *Config) Validate() []Problem {
 	v.positive("sweep_interval", c.SweepInterval)
 	v.rateLimits(c.RateLimits)
 	v.branding(c.Branding)
+	v.email(&c.Email) // email.go
 	return v.problems
 }
 
