@@ -183,4 +183,3 @@ func (s *SMTP) Send(ctx context.Context, env Envelope, raw []byte) (err error) {
 	}
 	return nil
 }
-
