@@ -312,3 +312,26 @@ func TestTwoInstancesDeliverOnce(t *testing.T) {
 		t.Errorf("%d recipients reached, want %d", len(seen), n)
 	}
 }
+
+// TestPermanentRefusal: a 5xx answer to RCPT TO drops the message at once
+// (logged), and the next message still goes out.
+func TestPermanentRefusal(t *testing.T) {
+	srv := &smtpServer{}
+	startSMTP(t, srv, "127.0.0.1:0", nil, false)
+	host, port := srv.hostPort(t)
+	var logs logBuf
+	w, q := start(t, mail.Config{SMTP: &mail.SMTPConfig{Host: host, Port: port, TLS: mail.TLSNone}}, queueStore(t), logs.logger())
+	if err := q.Enqueue(t.Context(), verifyMessage(t, "nobody@example.org")); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Enqueue(t.Context(), verifyMessage(t, "ann@example.org")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "one dropped and one sent", func() bool { s := w.Stats(); return s.GaveUp == 1 && s.Sent == 1 })
+	if s := w.Stats(); s.Retried != 0 {
+		t.Errorf("stats %+v: a permanent refusal was retried", s)
+	}
+	if out := logs.String(); !strings.Contains(out, "permanent failure") || !strings.Contains(out, "550") {
+		t.Errorf("log does not report the refusal:\n%s", out)
+	}
+}
