@@ -66,6 +66,8 @@ var mapping = []struct {
 	code        string
 	description string
 }{
+	// First: an outage may surface through any other sentinel's path.
+	{session.ErrUnavailable, http.StatusServiceUnavailable, codeUnavailable, "the database is unavailable, retry later"},
 	{accounts.ErrInvalidCredentials, http.StatusBadRequest, codeInvalidGrant, "invalid username or password"},
 	{accounts.ErrEmailTaken, http.StatusConflict, codeEmailTaken, "a user with this email already exists"},
 	{accounts.ErrIdentityLinked, http.StatusConflict, codeIdentityLinked, "this identity is already linked to another user"},

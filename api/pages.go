@@ -149,6 +149,11 @@ type pageData struct {
 	Linkable    []providerLink
 	Sessions    []sessionView
 	HasPassword bool
+	// Reauth: the sign-in is too old for a change that needs a fresh one;
+	// these links sign in again (accounts without a password).
+	Reauth []providerLink
+	// ConfirmLink asks for the current password before linking.
+	ConfirmLink *providerLink
 }
 
 type identityView struct {
@@ -193,7 +198,11 @@ func (s *Server) pageError(c *gin.Context, status int, title, message string) {
 func (s *Server) pageErr(c *gin.Context, err error) {
 	var ae *apiError
 	var ve *accounts.ValidationError
+	var mbe *http.MaxBytesError
 	switch {
+	case errors.As(err, &mbe):
+		s.pageError(c, http.StatusRequestEntityTooLarge, "Something is wrong with this request", "The form is too large.")
+		return
 	case errors.Is(err, errRateLimited):
 		s.pageError(c, http.StatusTooManyRequests, "Too many attempts", "Too many attempts from this network. Wait a little, then try again.")
 		return

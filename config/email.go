@@ -119,13 +119,13 @@ func ParseSMTPURL(raw string) (SMTP, error) {
 
 // resolveEmail applies UNILOGIN_SMTP_URL over email.smtp, or else reads
 // email.smtp.password_file (relative to dir).
-func resolveEmail(c *Config, dir string, getenv func(string) string, readFile func(string) ([]byte, error)) error {
+func resolveEmail(c *Config, dir string, getenv func(string) string, readFile func(string) ([]byte, error)) []Problem {
 	e := &c.Email
 	// Not in envTable: it sets a whole section, which the table's one-field
 	// entries cannot express. It is still a secret with a _FILE companion.
-	raw, err := envValue(smtpURLVar, getenv, readFile)
-	if err != nil {
-		return err
+	raw, p := envValue(smtpURLVar, getenv, readFile)
+	if p != nil {
+		return []Problem{*p}
 	}
 	if raw != "" {
 		e.SMTPURL = raw
@@ -133,7 +133,7 @@ func resolveEmail(c *Config, dir string, getenv func(string) string, readFile fu
 	if e.SMTPURL != "" {
 		s, err := ParseSMTPURL(e.SMTPURL)
 		if err != nil {
-			return fmt.Errorf("config: UNILOGIN_SMTP_URL: %w", err)
+			return []Problem{{SMTPURLEnv, err.Error()}}
 		}
 		if e.SMTP.Timeout > 0 {
 			s.Timeout = e.SMTP.Timeout
@@ -145,17 +145,17 @@ func resolveEmail(c *Config, dir string, getenv func(string) string, readFile fu
 		return nil
 	}
 	if e.SMTP.Password != "" {
-		return errors.New("config: email.smtp: password and password_file are both set; use one")
+		return []Problem{{"email.smtp", "password and password_file are both set; use one"}}
 	}
 	file := e.SMTP.PasswordFile
 	if !filepath.IsAbs(file) && dir != "" {
 		file = filepath.Join(dir, file)
 	}
-	p, err := readSecretFile(file, readFile)
+	pw, err := readSecretFile(file, readFile)
 	if err != nil {
-		return fmt.Errorf("config: email.smtp.password_file: %w", err)
+		return []Problem{{"email.smtp.password_file", secretFileMessage(file, err)}}
 	}
-	e.SMTP.Password = p
+	e.SMTP.Password = pw
 	return nil
 }
 

@@ -112,6 +112,14 @@ type Grant struct {
 	AMR       []string // how the user signed in
 	Scope     string   // requested scope; empty means every permission
 	UserAgent string   // coarse description of the device
+	// AuthTime is when the user authenticated, when that was before now
+	// (a code issued to an existing hosted-page session); zero: now. It
+	// becomes the session's CreatedAt and the tokens' auth_time.
+	AuthTime time.Time
+	// Code is the authorization code redeemed for this sign-in, if any:
+	// the session gets the id derived from it, so that a replay of the
+	// code can end it (RedeemCode).
+	Code string
 }
 
 // Pair is a token response (RFC 6749 §5.1).
@@ -146,14 +154,22 @@ func grantScope(requested string, perms []string) string {
 // Start opens a session for a sign-in and returns its first token pair.
 func (m *Manager) Start(ctx context.Context, g Grant) (*Pair, error) {
 	now := m.opts.Now().UTC()
+	authTime := now
+	if !g.AuthTime.IsZero() && g.AuthTime.Before(now) {
+		authTime = g.AuthTime.UTC()
+	}
+	id := newID()
+	if g.Code != "" {
+		id = m.codeSession(g.Code)
+	}
 	s := &Session{
-		ID:         newID(),
+		ID:         id,
 		UserID:     g.Subject.UserID,
 		ClientID:   g.ClientID,
 		AMR:        slices.Clone(g.AMR),
 		Scope:      strings.Join(strings.Fields(g.Scope), " "),
 		UserAgent:  g.UserAgent,
-		CreatedAt:  now,
+		CreatedAt:  authTime,
 		LastUsedAt: now,
 		ExpiresAt:  now.Add(m.opts.RefreshAbsoluteTTL),
 	}
@@ -164,6 +180,20 @@ func (m *Manager) Start(ctx context.Context, g Grant) (*Pair, error) {
 	rt := &RefreshToken{Hash: HashToken(refresh), SessionID: s.ID, UserID: s.UserID, CreatedAt: now, ExpiresAt: m.idleDeadline(s, now)}
 	if err := m.store.CreateRefresh(ctx, rt); err != nil {
 		return nil, fmt.Errorf("session: create refresh token: %w", err)
+	}
+	if g.Code != "" {
+		// Remember the redemption until the code would have expired; a
+		// replay that claimed the marker first found no session to end,
+		// so this one ends its own.
+		err := m.store.Claim(ctx, codeUsedKey(g.Code), now.Add(m.opts.CodeTTL))
+		if errors.Is(err, ErrAlreadyExists) {
+			if derr := m.store.DeleteSession(ctx, s.ID); derr != nil && !errors.Is(derr, ErrNotFound) {
+				return nil, fmt.Errorf("session: revoke after code replay: %w", derr)
+			}
+			return nil, &CodeReplayError{SessionID: s.ID, UserID: s.UserID}
+		} else if err != nil {
+			return nil, fmt.Errorf("session: remember code: %w", err)
+		}
 	}
 	return m.pair(ctx, s, g.Subject, refresh, "", now)
 }
@@ -277,8 +307,10 @@ func (m *Manager) reuse(ctx context.Context, s *Session, succ string, now time.T
 // error (§2.2). A caller that authenticated as a
 // client (clientID non-empty) may revoke only that client's tokens; for
 // another client's it gets ErrClientMismatch. Without client authentication
-// possession of the token is the proof.
-func (m *Manager) Revoke(ctx context.Context, token, clientID string) (*Session, error) {
+// possession of the token is the proof, except for the tokens of a client
+// for which confidential reports true: those need that client's
+// authentication (§2.1), else ErrClientMismatch. confidential may be nil.
+func (m *Manager) Revoke(ctx context.Context, token, clientID string, confidential func(clientID string) bool) (*Session, error) {
 	if token == "" || len(token) > 512 {
 		return nil, nil
 	}
@@ -295,6 +327,9 @@ func (m *Manager) Revoke(ctx context.Context, token, clientID string) (*Session,
 		return nil, err
 	}
 	if clientID != "" && subtle.ConstantTimeCompare([]byte(s.ClientID), []byte(clientID)) != 1 {
+		return nil, ErrClientMismatch
+	}
+	if clientID == "" && s.ClientID != "" && confidential != nil && confidential(s.ClientID) {
 		return nil, ErrClientMismatch
 	}
 	if err := m.store.DeleteSession(ctx, s.ID); errors.Is(err, ErrNotFound) {

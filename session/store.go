@@ -21,6 +21,10 @@ var (
 	ErrRefreshReused = errors.New("session: refresh token reused")
 	// ErrClientMismatch: a refresh token or code was presented by another client.
 	ErrClientMismatch = errors.New("session: client mismatch")
+	// ErrUnavailable: the database cannot serve now (unreachable, overdue,
+	// locked); retry later. The server's store wrapper marks such errors of
+	// either store with it (HTTP 503).
+	ErrUnavailable = errors.New("session: database unavailable")
 )
 
 // ReuseError is the ErrRefreshReused of one session: which family was
@@ -35,12 +39,16 @@ func (e *ReuseError) Is(target error) bool { return target == ErrRefreshReused }
 // Session is one sign-in: the family of refresh tokens descended from it.
 // Its ID is the `sid` claim of every access token issued in it.
 type Session struct {
-	ID         string
-	UserID     string
-	ClientID   string   // empty when no client started the sign-in
-	AMR        []string // e.g. ["pwd"], ["google"], ["oidc:corp"]
-	Scope      string   // space-separated permissions granted
-	UserAgent  string   // coarse, e.g. "Firefox on Linux"
+	ID        string
+	UserID    string
+	ClientID  string   // empty when no client started the sign-in
+	AMR       []string // e.g. ["pwd"], ["google"], ["oidc:corp"]
+	Scope     string   // space-separated permissions granted
+	UserAgent string   // coarse, e.g. "Firefox on Linux"
+	// CreatedAt is when the user authenticated for this session: the
+	// sign-in itself, which for a session started by an authorization code
+	// may be before the code was redeemed (Grant.AuthTime). It is the
+	// access tokens' auth_time.
 	CreatedAt  time.Time
 	LastUsedAt time.Time
 	ExpiresAt  time.Time // absolute lifetime

@@ -27,6 +27,9 @@ type AccessClaims struct {
 	Roles         []string `json:"roles"`
 	Scope         string   `json:"scope"`
 	ClientID      string   `json:"client_id,omitempty"`
+	// AuthTime is when the user authenticated (OpenID Connect Core §2):
+	// the session's CreatedAt, kept on refresh.
+	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
 }
 
 // Permissions returns the scope as a list.
@@ -86,6 +89,7 @@ func (m *Manager) signAccess(ctx context.Context, s *Session, sub Subject, scope
 		Roles:     sub.Roles,
 		Scope:     scope,
 		ClientID:  s.ClientID,
+		AuthTime:  jwt.NewNumericDate(s.CreatedAt),
 	}
 	if claims.Roles == nil {
 		claims.Roles = []string{}

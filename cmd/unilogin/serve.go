@@ -43,7 +43,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // address once listening (tests).
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string) error {
 	metrics := newMetrics() // instrument.go
-	c, err := openCore(ctx, cfg, log, instrumentStores(metrics.DBDuration))
+	c, err := openCore(ctx, cfg, log, guardStores(metrics.DBDuration, newDBGuard(cfg.Database.Timeout)))
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	if err != nil {
 		return err
 	}
+	metrics.Registry().MustRegister(providerUpGauge(reg))
 	opts := withMetrics(apiOptions(cfg, log), metrics)
+	opts.MetricsToken, opts.NoMetricsRoute = cfg.Metrics.Token, cfg.Metrics.Addr != "" // metricsserver.go
 	// The rate-limit counters live in the session store (the timing
 	// wrapper passes session.RateStore through, so their queries are timed).
 	opts.RateLimits.Store, _ = c.stores.sessions.(session.RateStore)
@@ -90,6 +92,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		certs.reloadOnSIGHUP(ctx)
 		hs.TLSConfig = certs.tlsConfig()
 	}
+
+	ms, err := startMetricsServer(cfg, metrics, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer ms.Shutdown(context.Background()) // after the drain below, or on an early return
 
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	defer stopSweep()
@@ -176,5 +185,9 @@ func rateLimits(r config.RateLimits) api.RateLimits {
 		PasswordPerAccount:   rate(r.PasswordPerAccount),
 		SignupPerIP:          rate(r.SignupPerIP),
 		BrowserLoginPerIP:    rate(r.BrowserLoginPerIP),
+
+		PasswordChecksPerIP:       rate(r.PasswordChecksPerIP),
+		PasswordSignInsPerAccount: rate(r.PasswordSignInsPerAccount),
+		PasswordSlowdown:          r.PasswordSlowdown,
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -34,6 +35,14 @@ import (
 //     other statement of the process until it ends, so code holding one must
 //     never run a statement outside it (that would wait forever).
 func OpenDB(path string, synchronous string) (*sql.DB, error) {
+	return OpenDBTimeout(path, synchronous, 5*time.Second)
+}
+
+// OpenDBTimeout is OpenDB with busy_timeout set to busy (rounded down to
+// milliseconds, at least 1): the server passes its database.timeout, so a
+// lock held by another process fails the call within the same deadline as
+// every other database call.
+func OpenDBTimeout(path string, synchronous string, busy time.Duration) (*sql.DB, error) {
 	level := strings.ToUpper(synchronous)
 	switch level {
 	case "":
@@ -54,7 +63,7 @@ func OpenDB(path string, synchronous string) (*sql.DB, error) {
 	// first) and honours _txlock for BEGIN. A file: URI escapes any '?', '#'
 	// or '%' in the path, which a bare path followed by "?" would not.
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", max(busy.Milliseconds(), 1)))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous("+level+")")
 	q.Add("_pragma", "foreign_keys(1)")
