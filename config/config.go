@@ -40,6 +40,9 @@ type Config struct {
 
 	// Metrics places GET /metrics (docs/operations.md).
 	Metrics Metrics `yaml:"metrics"`
+
+	// Email is outgoing mail: SMTP or the outbox, and link lifetimes (email.go).
+	Email Email `yaml:"email"`
 }
 
 // Metrics configures where /metrics is served and who may read it.

@@ -52,6 +52,7 @@ func Default() *Config {
 		DefaultRoles:  []string{"member"},
 		SweepInterval: 5 * time.Minute,
 		Branding:      Branding{ProductName: "unilogin", AccentColor: "#2557d6"},
+		Email:         defaultEmail(), // email.go
 		RateLimits: RateLimits{
 			PasswordPerIP:        Rate{Limit: 20, Window: 5 * time.Minute},
 			PasswordPerAccountIP: Rate{Limit: 10, Window: 15 * time.Minute},

@@ -111,6 +111,9 @@ var envTable = []EnvVar{
 		field: func(c *Config) any { return &github(c).ClientID }},
 	{Name: "UNILOGIN_GITHUB_CLIENT_SECRET", Key: "providers.github.client_secret", Secret: true, Description: "GitHub OAuth app client secret",
 		field: func(c *Config) any { return providerSecret(github(c)) }},
+
+	{Name: "UNILOGIN_EMAIL_FROM", Key: "email.from", Description: "sender address of outgoing mail",
+		field: func(c *Config) any { return &c.Email.From }},
 }
 
 // google and github return the provider entry, creating it when absent.

@@ -54,6 +54,7 @@ func load(path string, getenv func(string) string, readFile func(string) ([]byte
 	}
 	problems = append(problems, applyEnv(c, getenv, readFile)...)
 	problems = append(problems, resolveSecretFiles(c, filepath.Dir(path), readFile)...)
+	problems = append(problems, resolveEmail(c, filepath.Dir(path), getenv, readFile)...) // email.go
 	return c, problems, nil
 }
 

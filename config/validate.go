@@ -62,6 +62,7 @@ func (c *Config) Validate() []Problem {
 	v.rateLimits(c.RateLimits)
 	v.branding(c.Branding)
 	v.metrics(c.Metrics, c.HTTP.Addr) // metrics.go
+	v.email(&c.Email)                 // email.go
 	return v.problems
 }
 

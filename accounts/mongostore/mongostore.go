@@ -113,6 +113,9 @@ func New(ctx context.Context, db *mongo.Database) (*Store, error) {
 	if err := s.rekeyEmails(ctx); err != nil {
 		return nil, fmt.Errorf("mongostore: migrate e-mail keys: %w", err)
 	}
+	if err := s.createMailIndexes(ctx); err != nil { // mailqueue.go
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -68,6 +68,8 @@ var migrations = [][]string{
 	// ASCII and converts domains to A-labels; it was strings.ToLower. Keys of
 	// ASCII addresses are unchanged; rekeyEmails recomputes the others.
 	{},
+	// 5: the outgoing mail queue and its per-recipient counters (mailqueue.go).
+	mailQueueSchema,
 }
 
 // goSteps[v] runs after the statements of migration v, in the same
