@@ -102,7 +102,7 @@ func (g *dbGuard) enter(ctx context.Context, op string, observe func()) (context
 	}
 	return cctx, func(err error) error {
 		<-g.sem
-		expired := cctx.Err() != nil
+		expired := cctx.Err() != nil || (err != nil && deadlineReached(cctx, g.timeout))
 		down := err != nil && (expired || dbOutage(err)) && ctx.Err() == nil
 		cancel()
 		g.record(down, probe)
@@ -120,6 +120,17 @@ func unavailable(err error, expired bool) error {
 		return err
 	}
 	return fmt.Errorf("%w: %w", session.ErrUnavailable, err)
+}
+
+// deadlineReached reports whether a call that failed did so within the last
+// tenth of its deadline. The MongoDB driver sends the remaining time as
+// maxTimeMS, so a server stops the operation just before our context ends
+// and reports it in its own words: MongoDB as MaxTimeMSExpired (which
+// mongo.IsTimeout knows), FerretDB as an InternalError. Either way it is
+// the deadline that ended the call.
+func deadlineReached(ctx context.Context, timeout time.Duration) bool {
+	d, ok := ctx.Deadline()
+	return ok && time.Until(d) < timeout/10
 }
 
 // dbOutage reports whether err says the database cannot serve now.

@@ -80,3 +80,24 @@ func TestDBGuardDeadlineFailFastAndRecovery(t *testing.T) {
 		t.Fatalf("after slow sweeps: %v, want the store reached", err)
 	}
 }
+
+// TestDBGuardServerSideDeadline: a server that ends the operation itself at
+// the maxTimeMS the driver sent (FerretDB answers with a plain
+// InternalError) is an outage (503), not an internal error (500); the same
+// error long before the deadline is passed through untouched.
+func TestDBGuardServerSideDeadline(t *testing.T) {
+	g := newDBGuard(200 * time.Millisecond)
+	serverErr := errors.New("(InternalError) context canceled after delay")
+
+	ctx, done := g.enter(context.Background(), "GetRefresh", func() {})
+	d, _ := ctx.Deadline()
+	time.Sleep(time.Until(d) - 5*time.Millisecond) // the server's maxTimeMS ends just before ours
+	if err := done(serverErr); !errors.Is(err, session.ErrUnavailable) {
+		t.Fatalf("error at the deadline = %v, want session.ErrUnavailable", err)
+	}
+
+	_, done = g.enter(context.Background(), "GetRefresh", func() {})
+	if err := done(serverErr); errors.Is(err, session.ErrUnavailable) || !errors.Is(err, serverErr) {
+		t.Fatalf("error well before the deadline = %v, want it untouched", err)
+	}
+}
