@@ -3,7 +3,6 @@ package accounts
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 )
 
@@ -11,7 +10,8 @@ import (
 var (
 	// ErrNotFound: no such user (or identity).
 	ErrNotFound = errors.New("accounts: not found")
-	// ErrEmailTaken: another user already has this e-mail address (case-insensitive).
+	// ErrEmailTaken: another user already has this e-mail address (as
+	// NormalizeEmail compares them).
 	ErrEmailTaken = errors.New("accounts: email taken")
 	// ErrIdentityLinked: this (provider, subject) is already linked to a user.
 	ErrIdentityLinked = errors.New("accounts: identity already linked")
@@ -59,12 +59,6 @@ type Identity struct {
 	LinkedAt time.Time
 }
 
-// NormalizeEmail returns the case-folded key under which an e-mail address is
-// unique. Addresses compare case-insensitively (docs/http-api.md, Conventions).
-func NormalizeEmail(email string) string {
-	return strings.ToLower(strings.TrimSpace(email))
-}
-
 // Store persists users and identities. Implementations must make CreateUser
 // atomic with respect to the e-mail uniqueness check: of two concurrent
 // CreateUser calls with the same (normalized) e-mail exactly one succeeds and
@@ -94,7 +88,10 @@ type Store interface {
 	ListUsers(ctx context.Context, after string, limit int, emailContains string) ([]*User, error)
 
 	// LinkIdentity stores an identity. ErrIdentityLinked when (provider,
-	// subject) already exists; ErrNotFound when the user does not exist.
+	// subject) already exists; ErrAccountExists when the user already has an
+	// identity at this provider (a user has at most one per provider, and of
+	// concurrent links at one provider exactly one succeeds); ErrNotFound
+	// when the user does not exist.
 	LinkIdentity(ctx context.Context, id *Identity) error
 	// GetIdentity returns the identity for (provider, subject).
 	GetIdentity(ctx context.Context, provider, subject string) (*Identity, error)
@@ -102,6 +99,12 @@ type Store interface {
 	ListIdentities(ctx context.Context, userID string) ([]*Identity, error)
 	// UnlinkIdentity removes the user's identity at this provider.
 	UnlinkIdentity(ctx context.Context, userID, provider string) error
+	// UnlinkIdentityIfNotLast removes the user's identity at this provider
+	// unless it is the user's last way to sign in (no password and no other
+	// identity): then ErrLastLoginMethod and nothing changes. ErrNotFound
+	// when the user has no identity there. The check and the removal are one
+	// atomic step, so concurrent calls can never remove every method.
+	UnlinkIdentityIfNotLast(ctx context.Context, userID, provider string) error
 
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error

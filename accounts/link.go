@@ -76,7 +76,9 @@ type EmailOwner struct {
 // DecideLink is the linking decision, pure and exhaustively tested
 // (docs/http-api.md, External providers):
 //   - a known identity signs its user in;
-//   - else, when a user has the same e-mail:
+//   - else, when a user has the same e-mail (EmailsMatch: exact up to
+//     ASCII case and IDNA form, never Unicode case folding; an owner whose
+//     address does not match is treated as someone else's, below):
 //   - that user's e-mail is unverified: refuse (account_exists). Linking
 //     would hand a pre-registered account to whoever signs in with the
 //     provider, or the victim's identity to an attacker's account
@@ -99,6 +101,10 @@ func DecideLink(byIdentity *User, byEmail *EmailOwner, ext ExternalIdentity, pol
 	}
 	owner := byEmail.User
 	switch {
+	case !EmailsMatch(owner.Email, ext.Email):
+		// Not the same address under NormalizeEmail (e.g. one that only
+		// Unicode case folding would equate): never link on it.
+		return Decision{Kind: CreateWithoutEmail}
 	case !owner.EmailVerified:
 		return Decision{Kind: RefuseAccountExists}
 	case ext.EmailVerified && policy.ByVerifiedEmail:
@@ -243,21 +249,9 @@ func (s *Service) Link(ctx context.Context, userID string, ext ExternalIdentity)
 
 // Unlink removes the user's identity at provider. ErrNotFound when none is
 // linked; ErrLastLoginMethod when it is the only way left to sign in (no
-// password and no other identity).
+// password and no other identity). The store decides atomically, so two
+// concurrent unlinks of a password-less user's last two identities leave
+// one.
 func (s *Service) Unlink(ctx context.Context, userID, provider string) error {
-	u, err := s.store.GetUser(ctx, userID)
-	if err != nil {
-		return err
-	}
-	ids, err := s.store.ListIdentities(ctx, userID)
-	if err != nil {
-		return err
-	}
-	if !slices.ContainsFunc(ids, func(id *Identity) bool { return id.Provider == provider }) {
-		return ErrNotFound
-	}
-	if !u.HasPassword() && len(ids) == 1 {
-		return ErrLastLoginMethod
-	}
-	return s.store.UnlinkIdentity(ctx, userID, provider)
+	return s.store.UnlinkIdentityIfNotLast(ctx, userID, provider)
 }

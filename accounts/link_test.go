@@ -36,6 +36,9 @@ func TestDecideLink(t *testing.T) {
 		{"no email: create without", nil, nil, ext("", false), on, CreateWithoutEmail, ""},
 		{"no email, an owner passed anyway: create without", nil, &EmailOwner{User: verified}, ext("", false), on, CreateWithoutEmail, ""},
 		{"empty owner record: create with email", nil, &EmailOwner{}, ext("a@example.com", true), on, CreateWithEmail, ""},
+		{"owner's address only Unicode-folds to the provider's (U+212A): never link", nil, &EmailOwner{User: &User{ID: "owner", Email: "kkelvin@example.com", EmailVerified: true}}, ext("\u212Akelvin@example.com", true), on, CreateWithoutEmail, ""},
+		{"owner's domain only Unicode-folds to the provider's (U+0130): never link", nil, &EmailOwner{User: &User{ID: "owner", Email: "u@mail.example.com", EmailVerified: true}}, ext("u@ma\u0130l.example.com", true), on, CreateWithoutEmail, ""},
+		{"same address, other ASCII case and IDNA form: link", nil, &EmailOwner{User: &User{ID: "owner", Email: "Ann@B\u00fccher.example", EmailVerified: true}}, ext("ann@XN--BCHER-KVA.example", true), on, LinkToExisting, "owner"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -156,6 +156,32 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (*Us
 	return u, nil
 }
 
+// VerifyPassword checks the password of a signed-in user (a re-authentication
+// before a sensitive change) through the same gate as sign-in. A wrong
+// password, or a user without one, is ErrInvalidCredentials.
+func (s *Service) VerifyPassword(ctx context.Context, userID, password string) error {
+	u, err := s.store.GetUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if u.Disabled {
+		return ErrDisabled
+	}
+	release, err := s.admit(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if !u.HasPassword() || !utf8.ValidString(password) || utf8.RuneCountInString(password) > MaxPasswordLength {
+		s.hasher.VerifyDummy(password)
+		return ErrInvalidCredentials
+	}
+	if ok, _ := s.hasher.Verify(u.PasswordHash, password); !ok {
+		return ErrInvalidCredentials
+	}
+	return nil
+}
+
 // SetPassword sets a user's password. When the user has one, current must
 // match it. It does not end sessions: the caller does that.
 func (s *Service) SetPassword(ctx context.Context, userID, current, next string) error {

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -25,7 +27,7 @@ func (s *Server) checkAuthz(r authzRequest) (redirErr string, showErr error) {
 	if err != nil {
 		return "", err
 	}
-	if err := checkChallenge(cl, r.Challenge, r.Method); err != nil || len(r.State) > 1024 {
+	if err := checkChallenge(cl, r.Challenge, r.Method); err != nil || len(r.State) > maxAppState {
 		return oauth.CodeInvalidRequest, nil
 	}
 	return "", nil
@@ -71,18 +73,20 @@ func (s *Server) authorize(c *gin.Context) {
 	}
 	if pu != nil {
 		// Already signed in at unilogin: no form, a code at once.
-		s.finishAuthz(c, req, pu.user.ID, pu.sess.AMR)
+		s.finishAuthz(c, req, pu.user.ID, pu.sess.AMR, pu.sess.CreatedAt)
 		return
 	}
 	s.showSignin(c, http.StatusOK, req, "", "")
 }
 
 // finishAuthz ends a sign-in at the app: redirect_uri?code=...&state=...,
-// the code redeemed at POST /token exactly like the provider flow's.
-func (s *Server) finishAuthz(c *gin.Context, req authzRequest, userID string, amr []string) {
+// the code redeemed at POST /token exactly like the provider flow's. The
+// session it starts keeps authTime, when the user signed in here.
+func (s *Server) finishAuthz(c *gin.Context, req authzRequest, userID string, amr []string, authTime time.Time) {
+	payload, _ := json.Marshal(codePayload{AuthTime: authTime.Unix()})
 	code, err := s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
 		ClientID: req.ClientID, RedirectURI: req.RedirectURI, CodeChallenge: req.Challenge, CodeChallengeMethod: req.Method,
-		UserID: userID, AMR: amr,
+		UserID: userID, AMR: amr, Payload: payload,
 	})
 	if err != nil {
 		redirectError(c, req.RedirectURI, s.flowErrorCode(c, err), req.State)
@@ -164,22 +168,22 @@ func (s *Server) signinSubmit(c *gin.Context) {
 	// The password grant's limits: checked before any bcrypt work, counted after a failure.
 	guard, err := s.guardPassword(c, email)
 	if err != nil {
+		s.metrics.Login(MethodPassword, loginOutcome(err)) // rate_limited, as at /token
 		s.pageErr(c, err)
 		return
 	}
 	u, err := s.accounts.Authenticate(c.Request.Context(), email, password)
 	guard.done(c, err)
+	s.metrics.Login(MethodPassword, loginOutcome(err)) // the API's labels: one alert covers both
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
-		s.metrics.Login("pwd", oauth.OutcomeFailure)
 		s.securityEvent(c, "", accounts.ActionSignInFailed, "", map[string]string{
-			"method": "pwd", "reason": "invalid_credentials", "username": truncate(accounts.NormalizeEmail(email), 254), "via": "hosted"})
+			"method": "pwd", "reason": "invalid_credentials", "username": auditUsername(email), "via": "hosted"})
 		s.showSignin(c, http.StatusBadRequest, req, email, errGenericSignin)
 		return
 	} else if err != nil {
 		s.pageErr(c, err)
 		return
 	}
-	s.metrics.Login("pwd", oauth.OutcomeSuccess)
 	s.passwordSignedIn(c, u, req)
 }
 
@@ -192,7 +196,7 @@ func (s *Server) passwordSignedIn(c *gin.Context, u *accounts.User, req authzReq
 	}
 	s.securityEvent(c, u.ID, accounts.ActionSignIn, u.ID, map[string]string{"method": "pwd", "via": "hosted"})
 	if req.present() {
-		s.finishAuthz(c, req, u.ID, []string{"pwd"})
+		s.finishAuthz(c, req, u.ID, []string{"pwd"}, s.now())
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/account")

@@ -27,6 +27,16 @@ const (
 	flowCookiePrefix = "unilogin_flow_"
 	flowCookiePath   = "/auth/"
 	exchangeTimeout  = 20 * time.Second
+
+	// maxAppState bounds an app's state, which travels in the flow cookie.
+	maxAppState = 512
+	// maxFlowCookies bounds the flow cookies one browser holds: starting
+	// another flow ends the oldest beyond it, so abandoned flows cannot
+	// fill the cookie jar (a browser sends at most a few KiB of cookies
+	// before servers answer 431). Two or three tabs still sign in at once.
+	maxFlowCookies = 4
+	// maxFlowCookieLen bounds one flow cookie's value.
+	maxFlowCookieLen = 2048
 )
 
 // flowState is what a browser flow remembers between /auth/{p}/login and
@@ -60,9 +70,11 @@ type linkTicket struct {
 }
 
 // codePayload rides with a one-time code: for a link flow, the identity to
-// link when the app redeems the code with its verifier.
+// link when the app redeems the code with its verifier; and when the user
+// authenticated (unix seconds), which becomes the session's auth_time.
 type codePayload struct {
-	Link *accounts.ExternalIdentity `json:"link,omitempty"`
+	Link     *accounts.ExternalIdentity `json:"link,omitempty"`
+	AuthTime int64                      `json:"at,omitempty"`
 }
 
 type flowCodec struct {
@@ -192,7 +204,7 @@ func (s *Server) providerLogin(c *gin.Context) {
 	}
 	// From here on the redirect URI is known good: errors go back to the app.
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
-	if err := checkChallenge(cl, challenge, method); err != nil || len(appState) > 1024 {
+	if err := checkChallenge(cl, challenge, method); err != nil || len(appState) > maxAppState {
 		redirectError(c, redirectURI, oauth.CodeInvalidRequest, appState)
 		return
 	}
@@ -216,8 +228,14 @@ func (s *Server) providerLogin(c *gin.Context) {
 	// a secret compared with the cookie's.
 	fs.State = fs.ID + "." + req.State
 	req.State = fs.State
+	sealed := s.flow.seal(fs, "flow-cookie")
+	if len(sealed) > maxFlowCookieLen {
+		redirectError(c, redirectURI, oauth.CodeInvalidRequest, appState)
+		return
+	}
+	s.pruneFlowCookies(c)
 	http.SetCookie(c.Writer, &http.Cookie{
-		Name: flowCookiePrefix + fs.ID, Value: s.flow.seal(fs, "flow-cookie"), Path: flowCookiePath,
+		Name: flowCookiePrefix + fs.ID, Value: sealed, Path: flowCookiePath,
 		MaxAge: int(flowTTL / time.Second), HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode,
 	})
 	c.Header("Cache-Control", "no-store")
@@ -311,7 +329,7 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 			return "", err
 		}
 		userID = fs.LinkUserID
-		payload, _ = json.Marshal(codePayload{Link: &ext})
+		payload, _ = json.Marshal(codePayload{Link: &ext, AuthTime: s.now().Unix()})
 	} else {
 		u, d, err := s.accounts.SignInExternal(c.Request.Context(), ext, accounts.LinkPolicy{ByVerifiedEmail: s.opts.LinkByEmail})
 		if err != nil {
@@ -319,6 +337,7 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 			return "", err
 		}
 		userID = u.ID
+		payload, _ = json.Marshal(codePayload{AuthTime: s.now().Unix()})
 	}
 	code, err := s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
 		ClientID: fs.ClientID, RedirectURI: fs.RedirectURI, CodeChallenge: fs.Challenge, CodeChallengeMethod: fs.ChallengeMeth,
@@ -349,6 +368,11 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 		return nil, oauth.BadRequest("code and redirect_uri are required")
 	}
 	ac, err := s.sessions.RedeemCode(c.Request.Context(), code, client.ID, redirectURI, verifier)
+	var replay *session.CodeReplayError
+	if errors.As(err, &replay) && replay.SessionID != "" {
+		s.log(c).Warn("authorization code replayed; its session revoked", "session_id", replay.SessionID)
+		s.securityEvent(c, "", accounts.ActionSessionRevoke, replay.UserID, map[string]string{"session_id": replay.SessionID, "via": "code_replay"})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -368,8 +392,13 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 	if err != nil {
 		return nil, err
 	}
+	var authTime time.Time
+	if payload.AuthTime > 0 {
+		authTime = time.Unix(payload.AuthTime, 0)
+	}
 	pair, err := s.sessions.Start(c.Request.Context(), session.Grant{
 		Subject: sub, ClientID: client.ID, AMR: ac.AMR, UserAgent: coarseUserAgent(c.Request.UserAgent()),
+		AuthTime: authTime, Code: code,
 	})
 	if err == nil {
 		s.securityEvent(c, ac.UserID, accounts.ActionSignIn, ac.UserID, map[string]string{"method": strings.Join(ac.AMR, " "), "client_id": client.ID, "session_id": pair.SessionID})
@@ -387,11 +416,12 @@ func (s *Server) startLink(c *gin.Context) {
 		return
 	}
 	var req struct {
-		ClientID            string `json:"client_id"`
-		RedirectURI         string `json:"redirect_uri"`
-		State               string `json:"state"`
-		CodeChallenge       string `json:"code_challenge"`
-		CodeChallengeMethod string `json:"code_challenge_method"`
+		ClientID            string  `json:"client_id"`
+		RedirectURI         string  `json:"redirect_uri"`
+		State               string  `json:"state"`
+		CodeChallenge       string  `json:"code_challenge"`
+		CodeChallengeMethod string  `json:"code_challenge_method"`
+		CurrentPassword     *string `json:"current_password"`
 	}
 	if err := decodeJSON(c, &req); err != nil {
 		s.respondError(c, err)
@@ -401,8 +431,8 @@ func (s *Server) startLink(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	if len(req.State) > 1024 {
-		s.respondError(c, oauth.BadRequest("state is too long (at most 1024 characters)"))
+	if len(req.State) > maxAppState {
+		s.respondError(c, oauth.BadRequest(fmt.Sprintf("state is too long (at most %d characters)", maxAppState)))
 		return
 	}
 	// The link commits only with the app's verifier: a challenge is required
@@ -413,6 +443,15 @@ func (s *Server) startLink(c *gin.Context) {
 	}
 	if err := checkChallenge(&Client{}, req.CodeChallenge, req.CodeChallengeMethod); err != nil {
 		s.respondError(c, oauth.BadRequest(err.Error()))
+		return
+	}
+	// Adding a sign-in method needs a fresh proof (docs/security.md,
+	// "Re-authentication"): a stolen access token alone links nothing.
+	if err := s.reauthenticate(c, pr.user, pr.session.CreatedAt, req.CurrentPassword, "api"); err != nil {
+		if errors.Is(err, accounts.ErrInvalidCredentials) {
+			err = errWrongCurrent
+		}
+		s.respondError(c, err)
 		return
 	}
 	ticket := s.flow.seal(linkTicket{

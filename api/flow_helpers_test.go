@@ -362,12 +362,13 @@ func (fe *flowEnv) identitiesOf(userID string) []string {
 }
 
 // startLink is POST /users/me/identities/{provider}; it returns the
-// authorization_url after checking it is on unilogin.
+// authorization_url after checking it is on unilogin. It confirms with
+// the test password pw (ignored for users without a password).
 func (fe *flowEnv) startLink(token, provider string, a flowApp) string {
 	fe.t.Helper()
 	r := fe.postJSON("/users/me/identities/"+provider, map[string]string{
 		"client_id": a.clientID, "redirect_uri": a.redirectURI, "state": a.state,
-		"code_challenge": a.challenge(), "code_challenge_method": "S256",
+		"code_challenge": a.challenge(), "code_challenge_method": "S256", "current_password": pw,
 	}, bearer(token)...)
 	if r.status != http.StatusOK {
 		fe.t.Fatalf("start link: %d %s", r.status, r.body)

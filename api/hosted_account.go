@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"net/http"
@@ -132,7 +133,24 @@ func (s *Server) accountPassword(c *gin.Context) {
 	if pu == nil {
 		return
 	}
-	err := s.accounts.SetPassword(c.Request.Context(), pu.user.ID, form.Get("current_password"), form.Get("new_password"))
+	current, next := form.Get("current_password"), form.Get("new_password")
+	var err error
+	switch {
+	case pu.user.HasPassword() && current == "":
+		s.showAccount(c, http.StatusForbidden, pu, &pageData{Error: "Confirm that it is you: enter your current password.",
+			FieldError: map[string]string{"current_password": "Enter your current password."}})
+		return
+	case pu.user.HasPassword():
+		// Checked under the sign-in limits, through the same gate.
+		err = s.passwordChecked(c, pu.user, "hosted", func(ctx context.Context) error {
+			return s.accounts.SetPassword(ctx, pu.user.ID, current, next)
+		})
+	case !s.signedInRecently(pu.sess.CreatedAt):
+		s.askReauth(c, pu, "set a password")
+		return
+	default:
+		err = s.accounts.SetPassword(c.Request.Context(), pu.user.ID, "", next)
+	}
 	var ve *accounts.ValidationError
 	switch {
 	case errors.Is(err, accounts.ErrInvalidCredentials):
@@ -207,8 +225,11 @@ func (s *Server) accountUnlink(c *gin.Context) {
 
 // accountLink is POST /account/link/{provider}: starts the link flow of
 // flow.go for the built-in client, with a link ticket for this user.
+// Adding a sign-in method needs a fresh proof (docs/security.md,
+// "Re-authentication"): the current password, asked for in place, or for
+// an account without one a recent sign-in.
 func (s *Server) accountLink(c *gin.Context) {
-	pu, _ := s.accountPOST(c)
+	pu, form := s.accountPOST(c)
 	if pu == nil {
 		return
 	}
@@ -217,7 +238,48 @@ func (s *Server) accountLink(c *gin.Context) {
 		s.pageError(c, http.StatusNotFound, "Unknown provider", "This provider is not enabled.")
 		return
 	}
+	confirm := &providerLink{ID: p.ID(), Name: p.Name(), URL: "/account/link/" + p.ID()}
+	current := form.Get("current_password")
+	switch {
+	case pu.user.HasPassword() && current == "":
+		s.showAccount(c, http.StatusForbidden, pu, &pageData{ConfirmLink: confirm,
+			Error: "Confirm that it is you: enter your current password to link " + p.Name() + "."})
+		return
+	case pu.user.HasPassword():
+		err := s.passwordChecked(c, pu.user, "hosted", func(ctx context.Context) error {
+			return s.accounts.VerifyPassword(ctx, pu.user.ID, current)
+		})
+		if errors.Is(err, accounts.ErrInvalidCredentials) {
+			s.showAccount(c, http.StatusBadRequest, pu, &pageData{ConfirmLink: confirm, Error: "Please correct the marked field.",
+				FieldError: map[string]string{"link_current_password": "The current password is incorrect."}})
+			return
+		} else if err != nil {
+			s.pageErr(c, err)
+			return
+		}
+	case !s.signedInRecently(pu.sess.CreatedAt):
+		s.askReauth(c, pu, "link another sign-in method")
+		return
+	}
 	s.startAccountFlow(c, p, pu.user.ID)
+}
+
+// askReauth shows the account page (403) asking an account without a
+// password to sign in again with one of its providers before it may do
+// what.
+func (s *Server) askReauth(c *gin.Context, pu *pageUser, what string) {
+	ids, err := s.accounts.Identities(c.Request.Context(), pu.user.ID)
+	if err != nil {
+		s.pageErr(c, err)
+		return
+	}
+	d := &pageData{Error: "For your security, sign in again (less than 5 minutes ago) before you " + what + "."}
+	for _, id := range ids {
+		if p, ok := s.provs.Get(id.Provider); ok {
+			d.Reauth = append(d.Reauth, providerLink{ID: p.ID(), Name: p.Name(), URL: "/account/signin/" + p.ID()})
+		}
+	}
+	s.showAccount(c, http.StatusForbidden, pu, d)
 }
 
 // accountProviderSignin is GET /account/signin/{provider}: sign in to the

@@ -21,7 +21,8 @@ type browser struct {
 	t   *testing.T
 	e   *env
 	c   *http.Client
-	csr string // the last page's CSRF token
+	csr string   // the last page's CSRF token
+	hdr []string // extra header name/value pairs sent with every request
 }
 
 // genericSignin is the hosted sign-in page's one message for every failure.
@@ -35,6 +36,9 @@ var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func (b *browser) do(req *http.Request) response {
 	b.t.Helper()
+	for i := 0; i+1 < len(b.hdr); i += 2 {
+		req.Header.Set(b.hdr[i], b.hdr[i+1])
+	}
 	res, err := b.c.Do(req)
 	if err != nil {
 		b.t.Fatal(err)
@@ -392,8 +396,11 @@ func TestHostedLinkAndUnlink(t *testing.T) {
 	}
 
 	// Link it again from the account page: the provider flow lands back here.
+	// Now that the account has a password, linking asks for it in place.
 	isPage(t, b.get("/account"), 200, `id="link-github"`)
-	r = walkProvider(t, b, b.post("/account/link/github", nil))
+	isPage(t, b.post("/account/link/github", nil), 403, `id="confirm-link"`, `name="current_password"`)
+	isPage(t, b.post("/account/link/github", url.Values{"current_password": {"not it at all"}}), 400, "The current password is incorrect.")
+	r = walkProvider(t, b, b.post("/account/link/github", url.Values{"current_password": {"gina's new passphrase"}}))
 	isPage(t, r, 200, "The identity was linked", `id="identity-github"`)
 	if got := fe.identitiesOf(u.ID); len(got) != 1 || got[0] != "github:4242" {
 		t.Fatalf("identities after link %v", got)

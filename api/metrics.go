@@ -2,7 +2,12 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -13,6 +18,10 @@ import (
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/providers"
 )
+
+// MethodPassword is the method label of password sign-ins, at /token and on
+// the hosted pages alike; providers use their AMR ("google", "oidc:<id>").
+const MethodPassword = "password"
 
 // Metrics are the Prometheus collectors of one Server, registered on a
 // registry the caller owns (never the global default one), so that tests
@@ -112,13 +121,44 @@ func (m *Metrics) RateLimited(limit string) {
 func (s *Server) Metrics() *Metrics { return s.metrics }
 
 // serveMetrics is GET /metrics: Prometheus text format (or whatever the
-// scraper negotiates) from the server's own registry.
+// scraper negotiates) from the server's own registry, behind
+// Options.MetricsToken when one is set.
 func (s *Server) serveMetrics() gin.HandlerFunc {
-	h := promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{
-		Registry:      s.metrics.reg, // promhttp_metric_handler_errors_total
+	return gin.WrapH(s.metrics.Handler(s.opts.MetricsToken))
+}
+
+// Handler serves the collectors in the Prometheus exposition format. With a
+// token, a request must carry "Authorization: Bearer <token>" (RFC 6750
+// §2.1), compared in constant time; otherwise it gets 401 invalid_token.
+// cmd mounts it on the separate metrics listener too.
+func (m *Metrics) Handler(token string) http.Handler {
+	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+		Registry:      m.reg, // promhttp_metric_handler_errors_total
 		ErrorHandling: promhttp.ContinueOnError,
 	})
-	return gin.WrapH(h)
+	return RequireBearer(token, h)
+}
+
+// RequireBearer wraps h so that, when token is not empty, only requests
+// with that bearer token reach it (the metrics and pprof endpoints).
+func RequireBearer(token string, h http.Handler) http.Handler {
+	if token == "" {
+		return h
+	}
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(got))
+		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics", error="invalid_token"`)
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusUnauthorized)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": oauth.CodeInvalidToken, "error_description": "this endpoint needs the metrics bearer token"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // tokenResult is called once per /token request with its grant type and
@@ -133,7 +173,7 @@ func (m *Metrics) tokenResult(grant string, err error) {
 		m.tokensIssued.WithLabelValues(grant).Inc()
 	}
 	if grant == "password" {
-		m.Login("password", loginOutcome(err))
+		m.Login(MethodPassword, loginOutcome(err))
 	}
 }
 

@@ -156,3 +156,71 @@ func TestMetricsRateLimited(t *testing.T) {
 		}
 	}
 }
+
+// Hosted-page password sign-ins count under the API's labels: method
+// "password" (never "pwd"), and a refusal by the rate limiter as
+// outcome "rate_limited", so one alert query covers both.
+func TestMetricsHostedSigninSameLabels(t *testing.T) {
+	e := newEnv(t, envOptions{mutate: withLimits(config.RateLimits{PasswordPerIP: config.Rate{Limit: 2, Window: time.Minute}})})
+	e.signup("hal@example.com", pw)
+	b := newBrowser(t, e)
+	b.get("/signin")
+	form := func(password string) url.Values {
+		return url.Values{"email": {"hal@example.com"}, "password": {password}}
+	}
+	isPage(t, b.post("/signin", form("not the password at all")), 400, genericSignin)
+	if r := b.post("/signin", form(pw)); r.status != http.StatusSeeOther {
+		t.Fatalf("correct password: %d %s", r.status, r.body)
+	}
+	b.get("/signin")
+	isPage(t, b.post("/signin", form("not the password either")), 400, genericSignin)
+	isPage(t, b.post("/signin", form("and not this one")), 429)
+
+	m := e.scrape()
+	for series, v := range map[string]float64{
+		`unilogin_logins_total{method="password",outcome="failure"}`:      2,
+		`unilogin_logins_total{method="password",outcome="success"}`:      1,
+		`unilogin_logins_total{method="password",outcome="rate_limited"}`: 1,
+		`unilogin_rate_limited_total{limit="token_ip"}`:                   1,
+	} {
+		if m[series] != v {
+			t.Errorf("%s = %v, want %v", series, m[series], v)
+		}
+	}
+	for series := range m {
+		if strings.Contains(series, `method="pwd"`) {
+			t.Errorf("hosted pages use another label value: %s", series)
+		}
+	}
+}
+
+// With MetricsToken, /metrics needs that bearer token; with NoMetricsRoute
+// it is not on this handler at all (cmd serves it on its own listener).
+func TestMetricsBearerTokenAndRouteOff(t *testing.T) {
+	const token = "metrics-token-0123456789abcdef"
+	e := newEnv(t, envOptions{mutate: func(c *config.Config) { c.Metrics.Token = token }})
+	for name, hdr := range map[string][]string{
+		"none":      nil,
+		"wrong":     bearer("metrics-token-0123456789abcdeX"),
+		"basic":     {"Authorization", "Basic " + token},
+		"truncated": bearer(token[:10]),
+	} {
+		r := e.get("/metrics", hdr...)
+		if r.status != http.StatusUnauthorized || !strings.Contains(r.header.Get("WWW-Authenticate"), "Bearer") ||
+			!strings.Contains(string(r.body), `"error":"invalid_token"`) {
+			t.Errorf("%s: %d %q %s", name, r.status, r.header.Get("WWW-Authenticate"), r.body)
+		}
+		if strings.Contains(string(r.body), token) || strings.Contains(string(r.body), "go_goroutines") {
+			t.Errorf("%s: the 401 leaks: %s", name, r.body)
+		}
+	}
+	r := e.get("/metrics", bearer(token)...)
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), "unilogin_build_info") {
+		t.Fatalf("right token: %d %.200s", r.status, r.body)
+	}
+
+	off := newEnv(t, envOptions{mutate: func(c *config.Config) { c.Metrics.Addr = "127.0.0.1:0" }})
+	if r := off.get("/metrics"); r.status != http.StatusNotFound || !strings.Contains(string(r.body), `"error":"not_found"`) {
+		t.Errorf("NoMetricsRoute: %d %s", r.status, r.body)
+	}
+}

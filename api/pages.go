@@ -137,6 +137,11 @@ type pageData struct {
 	Linkable    []providerLink
 	Sessions    []sessionView
 	HasPassword bool
+	// Reauth: the sign-in is too old for a change that needs a fresh one;
+	// these links sign in again (accounts without a password).
+	Reauth []providerLink
+	// ConfirmLink asks for the current password before linking.
+	ConfirmLink *providerLink
 }
 
 type identityView struct {
@@ -182,6 +187,8 @@ func (s *Server) pageErr(c *gin.Context, err error) {
 	const busy = "The service is busy or unavailable right now. Please try again in a moment."
 	cl := oauth.Classify(err)
 	switch {
+	case cl.Status == http.StatusRequestEntityTooLarge:
+		s.pageError(c, cl.Status, "Something is wrong with this request", "The form is too large.")
 	case cl.Code == oauth.CodeRateLimited:
 		s.pageError(c, http.StatusTooManyRequests, "Too many attempts", "Too many attempts from this network. Wait a little, then try again.")
 	case cl.Status == http.StatusInternalServerError:

@@ -63,21 +63,33 @@ type pageUser struct {
 	user *accounts.User
 }
 
+// cookieName is the name a cookie is sent under: with https, the ones
+// whose Path is / get the __Host- prefix (RFC 6265bis §4.1.3.2), so that
+// the browser accepts them only Secure, host-only and for the whole
+// origin: a sibling subdomain or a plain-http page cannot plant or shadow
+// them. The flow cookies' narrower paths rule the prefix out for them.
+func (s *Server) cookieName(name string) string {
+	if s.secureCookies() && (name == pageCookie || name == preCookie) {
+		return "__Host-" + name
+	}
+	return name
+}
+
 func (s *Server) setCookie(c *gin.Context, name, value, path string, ttl time.Duration) {
 	http.SetCookie(c.Writer, &http.Cookie{
-		Name: name, Value: value, Path: path, MaxAge: int(ttl / time.Second),
+		Name: s.cookieName(name), Value: value, Path: path, MaxAge: int(ttl / time.Second),
 		HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode,
 	})
 }
 
 func (s *Server) clearCookie(c *gin.Context, name, path string) {
-	http.SetCookie(c.Writer, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1,
+	http.SetCookie(c.Writer, &http.Cookie{Name: s.cookieName(name), Value: "", Path: path, MaxAge: -1,
 		HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
 }
 
 // openCookie opens a sealed cookie; false when absent, forged or stale.
 func (s *Server) openCookie(c *gin.Context, name, purpose string, v any) bool {
-	ck, err := c.Request.Cookie(name)
+	ck, err := c.Request.Cookie(s.cookieName(name))
 	return err == nil && s.flow.open(ck.Value, purpose, v) == nil
 }
 

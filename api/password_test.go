@@ -311,8 +311,8 @@ func TestRevokeLogoutSessionsAndPasswordChange(t *testing.T) {
 			// Password change needs the current password and ends the others.
 			d := e.login("gina@example.com", pw)
 			const next = "a new and different passphrase"
-			if r := e.postJSON("/users/me/password", map[string]string{"new_password": next}, bearer(a.AccessToken)...); r.status != http.StatusBadRequest {
-				t.Fatalf("without current_password: %d", r.status)
+			if r := e.postJSON("/users/me/password", map[string]string{"new_password": next}, bearer(a.AccessToken)...); r.status != http.StatusForbidden || r.errCode(t) != "reauthentication_required" {
+				t.Fatalf("without current_password: %d %s", r.status, r.body)
 			}
 			if r := e.postJSON("/users/me/password", map[string]string{"current_password": "not it at all", "new_password": next}, bearer(a.AccessToken)...); r.status != http.StatusBadRequest {
 				t.Fatalf("wrong current_password: %d", r.status)

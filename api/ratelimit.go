@@ -44,6 +44,18 @@ type RateLimits struct {
 	// PasswordPerAccount counts failed password grants per user name from
 	// every address: a looser ceiling that slows a distributed attack.
 	PasswordPerAccount Rate
+	// PasswordChecksPerIP counts every password check per client address,
+	// successful or not: sign-ins and current_password confirmations. It
+	// bounds how much of the hashing gate one address can take.
+	PasswordChecksPerIP Rate
+	// PasswordSignInsPerAccount counts successful password checks per
+	// account. Only someone who knows the password can spend it, so it can
+	// never lock anyone else out.
+	PasswordSignInsPerAccount Rate
+	// PasswordSlowdown is how long a check waits before bcrypt when it is let
+	// through an exhausted PasswordPerAccount ceiling because its address has
+	// not failed recently (docs/security.md, "No lockout"). 0: no wait.
+	PasswordSlowdown time.Duration
 	// SignupPerIP counts POST /signup requests per client address.
 	SignupPerIP Rate
 	// BrowserLoginPerIP counts GET /auth/{provider}/login per client
@@ -59,12 +71,16 @@ func DefaultRateLimits() RateLimits {
 		PasswordPerAccount:   Rate{100, 15 * time.Minute},
 		SignupPerIP:          Rate{30, 10 * time.Minute},
 		BrowserLoginPerIP:    Rate{60, 10 * time.Minute},
+
+		PasswordChecksPerIP:       Rate{60, 5 * time.Minute},
+		PasswordSignInsPerAccount: Rate{20, 5 * time.Minute},
+		PasswordSlowdown:          time.Second,
 	}
 }
 
 func (r RateLimits) any() bool {
 	return r.PasswordPerIP.on() || r.PasswordPerAccountIP.on() || r.PasswordPerAccount.on() ||
-		r.SignupPerIP.on() || r.BrowserLoginPerIP.on()
+		r.SignupPerIP.on() || r.BrowserLoginPerIP.on() || r.PasswordChecksPerIP.on() || r.PasswordSignInsPerAccount.on()
 }
 
 // Limit names: the keys' prefixes and the label of unilogin_rate_limited_total.
@@ -72,6 +88,8 @@ const (
 	limitTokenIP        = "token_ip"
 	limitTokenAccountIP = "token_account_ip"
 	limitTokenAccount   = "token_account"
+	limitChecksIP       = "password_checks_ip"
+	limitSignInsAccount = "password_signins_account"
 	limitSignupIP       = "signup_ip"
 	limitLoginIP        = "login_ip"
 	limitCallbackIP     = "callback_ip"
@@ -166,95 +184,179 @@ func (s *Server) rateStoreFailed(c *gin.Context, err error) error {
 	return oauth.ErrUnavailable
 }
 
-// --- password grant: failures only ---
+// --- password checks: sign-ins and current_password ---
 
-// passwordGuard checks the failed-login limits of one password grant
-// before any bcrypt work, and counts the attempt after a failure.
+// passwordGuard holds the counters of one password check: read before any
+// bcrypt work, counted after it (failures, successes) or before it (every
+// check per address).
 type passwordGuard struct {
-	s      *Server
-	now    time.Time
-	states []rateState
+	s        *Server
+	now      time.Time
+	failures []rateState // per address, per account+address, per account
+	success  *rateState  // per account, successful checks only
+	shown    []rateState // what the RateLimit-* fields may describe
 }
 
-// guardPassword peeks at the per-IP, per-account+IP and per-account
-// counters and refuses the grant (429) when one is exhausted. Known and
-// unknown user names take exactly the same path. A nil guard (limits off)
-// is valid.
+// guardPassword reads the limits of one password check by the client for
+// the account named by account (a user name as typed, or an account key
+// for a signed-in user) and refuses it (429) when one is exhausted. Known
+// and unknown user names take exactly the same path. A nil guard (limits
+// off) is valid.
 //
-// The check and the count are separate steps (successful logins must not
-// count), so requests already past the check when a counter fills are
-// still evaluated: the overshoot is at most the password checks in flight
-// at that moment, which the bcrypt admission gate bounds.
-func (s *Server) guardPassword(c *gin.Context, username string) (*passwordGuard, error) {
+// The failure ceiling per account (PasswordPerAccount) is the one limit
+// that others can fill: when it is exhausted, an address with no failure in
+// its per-address and per-account+address counters is still let through,
+// after PasswordSlowdown, so the owner's correct password from a clean
+// address works during a distributed attack (docs/security.md, "No lockout").
+//
+// Failures and successes are counted after the check (only the outcome
+// says which), so requests already past the check when a counter fills are
+// still evaluated: the overshoot is at most the checks in flight, which
+// the admission gate bounds. Every check per address is counted before
+// bcrypt, atomically, so it is never exceeded.
+func (s *Server) guardPassword(c *gin.Context, account string) (*passwordGuard, error) {
 	if s.rl == nil {
 		return nil, nil
 	}
-	addr, user := clientAddr(c), accounts.NormalizeEmail(username)
-	var keys []rateKey
+	addr, user := clientAddr(c), accounts.NormalizeEmail(account)
+	g := &passwordGuard{s: s, now: s.now()}
+	ctx := c.Request.Context()
+	peek := func(k rateKey) (rateState, error) {
+		n, reset, err := s.rl.Store.Peek(ctx, k.key, k.rate.Window, g.now)
+		return rateState{rateKey: k, count: n, reset: reset}, err
+	}
+	var blocked *rateState
+	block := func(st rateState) {
+		if blocked == nil || st.reset.After(blocked.reset) {
+			blocked = &st
+		}
+	}
+	var ceiling *rateState
+	clean := true // no failure from this address recently
 	for _, k := range []rateKey{
 		newRateKey(limitTokenIP, s.rl.PasswordPerIP, addr),
 		newRateKey(limitTokenAccountIP, s.rl.PasswordPerAccountIP, user, addr),
 		newRateKey(limitTokenAccount, s.rl.PasswordPerAccount, user),
 	} {
-		if k.rate.on() {
-			keys = append(keys, k)
+		if !k.rate.on() {
+			continue
 		}
-	}
-	if len(keys) == 0 {
-		return nil, nil
-	}
-	g := &passwordGuard{s: s, now: s.now()}
-	var blocked *rateState
-	for _, k := range keys {
-		n, reset, err := s.rl.Store.Peek(c.Request.Context(), k.key, k.rate.Window, g.now)
+		st, err := peek(k)
 		if err != nil {
 			return nil, s.rateStoreFailed(c, err)
 		}
-		st := rateState{rateKey: k, count: n, reset: reset}
-		g.states = append(g.states, st)
-		if st.exhausted() && (blocked == nil || st.reset.After(blocked.reset)) {
-			blocked = &st
+		g.failures = append(g.failures, st)
+		switch {
+		case k.name == limitTokenAccount:
+			if st.exhausted() {
+				ceiling = &st
+			}
+			continue // never shown unless refusing
+		case st.count > 0:
+			clean = false
+		}
+		g.shown = append(g.shown, st)
+		if st.exhausted() {
+			block(st)
+		}
+	}
+	if ceiling != nil && !clean {
+		block(*ceiling)
+	}
+	if k := newRateKey(limitSignInsAccount, s.rl.PasswordSignInsPerAccount, user); k.rate.on() {
+		st, err := peek(k)
+		if err != nil {
+			return nil, s.rateStoreFailed(c, err)
+		}
+		g.success = &st
+		if st.exhausted() {
+			block(st)
 		}
 	}
 	if blocked != nil {
 		return nil, s.tooMany(c, *blocked, g.now)
 	}
+	if k := newRateKey(limitChecksIP, s.rl.PasswordChecksPerIP, addr); k.rate.on() {
+		// Peek, then count; a check whose own count went past the limit
+		// (it lost a race for the last slot) is refused too.
+		st, err := peek(k)
+		over := st.exhausted()
+		if err == nil && !over {
+			st.count, st.reset, err = s.rl.Store.Hit(ctx, k.key, k.rate.Window, g.now)
+			over = st.count > k.rate.Limit
+		}
+		if err != nil {
+			return nil, s.rateStoreFailed(c, err)
+		}
+		if over {
+			st.count = min(st.count, k.rate.Limit)
+			return nil, s.tooMany(c, st, g.now)
+		}
+		g.shown = append(g.shown, st)
+	}
+	if ceiling != nil && s.rl.PasswordSlowdown > 0 {
+		// Let through, but slowly: a distributed attacker gets at most one
+		// guess per clean address, each costing this wait.
+		t := time.NewTimer(s.rl.PasswordSlowdown)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+	}
 	g.headers(c)
 	return g, nil
 }
 
-// done counts a failed attempt (wrong password, unknown or disabled user:
-// ErrInvalidCredentials) in every counter; other outcomes count nothing.
-// A store failure here is logged: the answer is invalid_grant anyway. The
-// count survives the client hanging up, so that dropping the connection
-// once the guess is made cannot dodge it.
+// done counts the outcome of the check: a failure (wrong password, unknown
+// or disabled user: ErrInvalidCredentials) in every failure counter, a
+// success in the account's success counter; other outcomes (the gate
+// refused, the store failed) count nothing. A store failure here is
+// logged: the answer is decided already. The count survives the client
+// hanging up, so that dropping the connection once the guess is made
+// cannot dodge it.
 func (g *passwordGuard) done(c *gin.Context, err error) {
-	if g == nil || !errors.Is(err, accounts.ErrInvalidCredentials) {
+	if g == nil {
+		return
+	}
+	var states []*rateState
+	switch {
+	case errors.Is(err, accounts.ErrInvalidCredentials):
+		for i := range g.failures {
+			states = append(states, &g.failures[i])
+		}
+	case err == nil && g.success != nil:
+		states = append(states, g.success)
+	default:
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 10*time.Second)
 	defer cancel()
-	for i, st := range g.states {
+	for _, st := range states {
 		n, reset, herr := g.s.rl.Store.Hit(ctx, st.key, st.rate.Window, g.now)
 		if herr != nil {
 			g.s.log(c).Error("rate limit store failed", slog.String("error", herr.Error()))
 			continue
 		}
-		g.states[i].count, g.states[i].reset = n, reset
+		st.count, st.reset = n, reset
+		for i := range g.shown {
+			if g.shown[i].key == st.key {
+				g.shown[i].count, g.shown[i].reset = n, reset
+			}
+		}
 	}
 	g.headers(c)
 }
 
 // headers describe the client's own limit with the fewest attempts left.
-// The per-account ceiling is left out (its count would tell a caller how
-// often others failed on that account) unless it is the one refusing.
+// The per-account counters are left out (their counts would tell a caller
+// how often others failed on, or signed in to, that account) unless one
+// is refusing.
 func (g *passwordGuard) headers(c *gin.Context) {
 	var best *rateState
-	for i := range g.states {
-		st := &g.states[i]
-		if st.name == limitTokenAccount {
-			continue
-		}
+	for i := range g.shown {
+		st := &g.shown[i]
 		if best == nil || st.rate.Limit-st.count < best.rate.Limit-best.count {
 			best = st
 		}

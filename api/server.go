@@ -56,6 +56,11 @@ type Options struct {
 	// Metrics are the Prometheus collectors served at /metrics; default:
 	// NewMetrics on a fresh registry of this Server's own.
 	Metrics *Metrics
+	// MetricsToken, when set, is the bearer token GET /metrics requires.
+	MetricsToken string
+	// NoMetricsRoute leaves /metrics off this handler: cmd serves it on a
+	// separate listener (Metrics.Handler) instead.
+	NoMetricsRoute bool
 	// RateLimits limit password grants, signups and browser logins per
 	// client address and account (ratelimit.go); the zero value: none.
 	RateLimits RateLimits
@@ -196,7 +201,9 @@ func (s *Server) routes() {
 	e := s.engine
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", s.serveMetrics())
+	if !s.opts.NoMetricsRoute {
+		e.GET("/metrics", s.serveMetrics())
+	}
 	e.GET("/.well-known/jwks.json", s.jwks)
 	e.GET("/.well-known/openid-configuration", s.metadata)
 	e.GET("/.well-known/oauth-authorization-server", s.metadata)

@@ -93,7 +93,7 @@ func (s *Server) passwordGrant(c *gin.Context, client *Client, username, passwor
 	guard.done(c, err)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
 		s.securityEvent(c, "", accounts.ActionSignInFailed, "", map[string]string{
-			"method": "pwd", "reason": "invalid_credentials", "username": truncate(accounts.NormalizeEmail(username), 254)})
+			"method": "pwd", "reason": "invalid_credentials", "username": auditUsername(username)})
 	}
 	if err != nil {
 		return nil, err
@@ -111,11 +111,17 @@ func (s *Server) passwordGrant(c *gin.Context, client *Client, username, passwor
 	return pair, err
 }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+// auditUsername is what a failed sign-in's audit event says about the
+// typed user name: the address when it is one, otherwise a fixed text,
+// never the text itself: a password typed into the e-mail field must not
+// land in the audit log. (Not even a hash: an unsalted hash of a password
+// can be tested against a dictionary.)
+func auditUsername(typed string) string {
+	n := accounts.NormalizeEmail(typed)
+	if accounts.CheckEmail(n) == nil {
+		return n
 	}
-	return s
+	return "(not an address)"
 }
 
 // refreshGrant is RFC 6749 §6 with rotation.
@@ -156,8 +162,17 @@ func (s *Server) subject(u *accounts.User) session.Subject {
 	}
 }
 
+// confidential reports whether id is a client with a secret: its tokens
+// are revoked only with its authentication (RFC 7009 §2.1).
+func (s *Server) confidential(id string) bool {
+	cl, ok := s.clients[id]
+	return ok && cl.Secret != ""
+}
+
 // revoke is POST /revoke (RFC 7009): 200 whatever the token, unless the
-// request itself is malformed or the client fails authentication.
+// request itself is malformed or the client fails authentication. A
+// confidential client's token presented without that client's
+// authentication is left alone (still 200).
 func (s *Server) revoke(c *gin.Context) {
 	form, client, err := s.clientForm(c)
 	if err != nil {
@@ -169,11 +184,12 @@ func (s *Server) revoke(c *gin.Context) {
 		s.respondError(c, oauth.BadRequest("token is required"))
 		return
 	}
-	ended, err := s.sessions.Revoke(c.Request.Context(), token, clientID(client))
+	ended, err := s.sessions.Revoke(c.Request.Context(), token, clientID(client), s.confidential)
 	if err == nil && ended == nil && strings.Count(token, ".") == 2 {
-		// An access token: end its session (RFC 7009 §2 allows it).
+		// An access token: end its session (RFC 7009 §2 allows it), under
+		// the same rule as refresh tokens.
 		if claims, perr := s.sessions.ParseAccess(c.Request.Context(), token); perr == nil {
-			if clientID(client) == "" || claims.ClientID == clientID(client) {
+			if (clientID(client) == "" && !s.confidential(claims.ClientID)) || (client != nil && claims.ClientID == client.ID) {
 				if err = s.sessions.End(c.Request.Context(), claims.Subject, claims.SessionID); err == nil {
 					ended = &session.Session{ID: claims.SessionID, UserID: claims.Subject}
 				}

@@ -74,23 +74,29 @@ func (s *Server) healthz(c *gin.Context) {
 }
 
 // readyz is GET /readyz: 200 when the database answers, 503 otherwise or
-// while draining for shutdown.
+// while draining for shutdown. The body says why, and lists each
+// configured identity provider's state: a provider still being set up does
+// not make the instance unready (password sign-in works without it).
 func (s *Server) readyz(c *gin.Context) {
+	provs := s.provs.Statuses()
+	unready := func(why string) {
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": oauth.CodeUnavailable, "error_description": why, "providers": provs})
+	}
 	if s.draining.Load() {
-		oauth.WriteError(c, http.StatusServiceUnavailable, oauth.CodeUnavailable, "shutting down")
+		unready("shutting down")
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.accounts.Ping(ctx); err != nil {
 		s.log(c).Warn("readiness: accounts store", "error", err.Error())
-		oauth.WriteError(c, http.StatusServiceUnavailable, oauth.CodeUnavailable, "database unavailable")
+		unready("database unavailable")
 		return
 	}
 	if err := s.sessions.Ping(ctx); err != nil {
 		s.log(c).Warn("readiness: session store", "error", err.Error())
-		oauth.WriteError(c, http.StatusServiceUnavailable, oauth.CodeUnavailable, "database unavailable")
+		unready("database unavailable")
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "providers": provs})
 }

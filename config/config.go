@@ -14,7 +14,9 @@ type Config struct {
 	DataDir string  `yaml:"data_dir"`
 	SQLite  SQLite  `yaml:"sqlite"`
 	MongoDB MongoDB `yaml:"mongodb"`
-	Log     Log     `yaml:"log"`
+	// Database bounds every store call (both backends).
+	Database Database `yaml:"database"`
+	Log      Log      `yaml:"log"`
 
 	Passwords     Passwords     `yaml:"passwords"`
 	PasswordGrant PasswordGrant `yaml:"password_grant"`
@@ -35,6 +37,26 @@ type Config struct {
 
 	// Branding styles the hosted sign-in and account pages (docs/hosted-ui.md).
 	Branding Branding `yaml:"branding"`
+
+	// Metrics places GET /metrics (docs/operations.md).
+	Metrics Metrics `yaml:"metrics"`
+
+	// Email is outgoing mail: SMTP or the outbox, and link lifetimes (email.go).
+	Email Email `yaml:"email"`
+}
+
+// Metrics configures where /metrics is served and who may read it.
+type Metrics struct {
+	// Addr, when set, serves /metrics on a listener of its own (host:port)
+	// and no longer on http.addr.
+	Addr string `yaml:"addr"`
+	// Token, when set, is the bearer token /metrics (and /debug/pprof)
+	// require. Secret: also token_file and UNILOGIN_METRICS_TOKEN(_FILE).
+	Token     string `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+	// Pprof serves net/http/pprof under /debug/pprof on the metrics
+	// listener (default off; needs Addr).
+	Pprof bool `yaml:"pprof"`
 }
 
 // Branding is what the hosted pages show: name, logo and accent colour.
@@ -66,6 +88,16 @@ type RateLimits struct {
 	// BrowserLoginPerIP: /auth/{provider}/login per client address, and
 	// the callbacks likewise (60 per 10m).
 	BrowserLoginPerIP Rate `yaml:"browser_login_per_ip"`
+	// PasswordChecksPerIP: every password check (sign-in or
+	// current_password, right or wrong) per client address (60 per 5m).
+	PasswordChecksPerIP Rate `yaml:"password_checks_per_ip"`
+	// PasswordSignInsPerAccount: successful password checks per account
+	// (20 per 5m); only the password's holder can spend it.
+	PasswordSignInsPerAccount Rate `yaml:"password_signins_per_account"`
+	// PasswordSlowdown: the wait of a check let through a full
+	// password_per_account ceiling from an address without recent
+	// failures (1s; 0: none).
+	PasswordSlowdown time.Duration `yaml:"password_slowdown"`
 	// HashingWorkers bounds concurrent bcrypt work; 0: one per core but one
 	// (GOMAXPROCS - 1, at least 1), leaving a core to everything else.
 	HashingWorkers int `yaml:"hashing_workers"`
@@ -122,6 +154,16 @@ type MongoDB struct {
 	Database string `yaml:"database"`
 }
 
+// Database is what applies to either store.
+type Database struct {
+	// Timeout is the deadline of one database call (default 3s): MongoDB's
+	// server selection, connect and operation timeouts, SQLite's busy
+	// timeout and the context of each store call. A call that misses it
+	// is answered 503 temporarily_unavailable. At most a third of
+	// http.write_timeout, so that answer is always delivered.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
 // Log configures log/slog output.
 type Log struct {
 	Level  string `yaml:"level"`  // debug, info (default), warn, error
@@ -150,13 +192,18 @@ type Tokens struct {
 	RefreshAbsoluteTTL time.Duration `yaml:"refresh_absolute_ttl"` // default 2160h (90 days)
 	RefreshReuseGrace  time.Duration `yaml:"refresh_reuse_grace"`  // default 10s
 	CodeTTL            time.Duration `yaml:"code_ttl"`             // default 60s
+	// MaxSessionsPerUser caps each user's sessions; a new sign-in ends the
+	// oldest beyond it. Default 100.
+	MaxSessionsPerUser int `yaml:"max_sessions_per_user"`
 }
 
 // Keys configures signing keys.
 type Keys struct {
 	// EncryptionKey seals private keys and secrets at rest: 32 bytes,
 	// base64 (std or URL encoding). Secret: also UNILOGIN_KEY_ENCRYPTION_KEY(_FILE).
-	// Empty: a key file is generated at <data_dir>/master.key.
+	// Empty: a key file is generated at <data_dir>/master.key, for the
+	// embedded store only; required when MongoDB.URI is set (every
+	// instance sharing the database needs the same key).
 	EncryptionKey string `yaml:"encryption_key"`
 	// RotationPeriod rotates the signing key automatically; 0 disables.
 	RotationPeriod time.Duration `yaml:"rotation_period"`
@@ -200,8 +247,8 @@ type Provider struct {
 	APIURL  string `yaml:"api_url"`
 	// HostedDomains restricts Google sign-ins to these Workspace domains (hd claim).
 	HostedDomains []string `yaml:"hosted_domains"`
-	// Optional: when discovery fails at start-up the provider is reported
-	// disabled instead of stopping start-up.
+	// Optional is accepted for compatibility: no provider stops start-up;
+	// one whose discovery fails is retried in the background.
 	Optional bool `yaml:"optional"`
 	// InsecureSkipEmailVerified treats every e-mail from this provider as
 	// verified. Dangerous; default off.

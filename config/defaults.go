@@ -30,6 +30,7 @@ func Default() *Config {
 		},
 		SQLite:    SQLite{Synchronous: "normal"},
 		MongoDB:   MongoDB{Database: "unilogin"},
+		Database:  Database{Timeout: 3 * time.Second},
 		Log:       Log{Level: "info", Format: "json"},
 		Passwords: Passwords{BcryptCost: 12},
 		Tokens: Tokens{
@@ -38,6 +39,7 @@ func Default() *Config {
 			RefreshIdleTTL:     720 * time.Hour,
 			RefreshAbsoluteTTL: 2160 * time.Hour,
 			RefreshReuseGrace:  10 * time.Second,
+			MaxSessionsPerUser: 100,
 			CodeTTL:            60 * time.Second,
 		},
 		Keys: Keys{
@@ -51,12 +53,17 @@ func Default() *Config {
 		DefaultRoles:  []string{"member"},
 		SweepInterval: 5 * time.Minute,
 		Branding:      Branding{ProductName: "unilogin", AccentColor: "#2557d6"},
+		Email:         defaultEmail(), // email.go
 		RateLimits: RateLimits{
 			PasswordPerIP:        Rate{Limit: 20, Window: 5 * time.Minute},
 			PasswordPerAccountIP: Rate{Limit: 10, Window: 15 * time.Minute},
 			PasswordPerAccount:   Rate{Limit: 100, Window: 15 * time.Minute},
 			SignupPerIP:          Rate{Limit: 30, Window: 10 * time.Minute},
 			BrowserLoginPerIP:    Rate{Limit: 60, Window: 10 * time.Minute},
+
+			PasswordChecksPerIP:       Rate{Limit: 60, Window: 5 * time.Minute},
+			PasswordSignInsPerAccount: Rate{Limit: 20, Window: 5 * time.Minute},
+			PasswordSlowdown:          time.Second,
 		},
 	}
 }
@@ -133,6 +140,19 @@ func (c *Config) providerEntries() iter.Seq2[string, *Provider] {
 		}
 	}
 }
+
+// KeyReloadInterval is how often an instance reads the signing-key table
+// again, so the longest its JWKS lags a key another instance added (while
+// it reaches the database). A verifier's copy is at most this plus
+// keys.jwks_max_age old, which keys.pre_publish must cover.
+const KeyReloadInterval = 10 * time.Second
+
+// ErrKEKRequired: MongoDB without a key-encryption key. Each instance
+// would otherwise generate its own and could not open the keys another
+// sealed.
+var ErrKEKRequired = errors.New("required when MONGODB_URI (mongodb.uri) is set, so that every instance opens the keys the others sealed: " +
+	"set UNILOGIN_KEY_ENCRYPTION_KEY (or UNILOGIN_KEY_ENCRYPTION_KEY_FILE, or keys.encryption_key) to the same 32-byte base64 key on every instance; " +
+	"make one with `unilogin keys new-encryption-key`")
 
 // errEncryptionKey never includes the key itself.
 var errEncryptionKey = errors.New("must be 32 bytes encoded in base64 (standard or URL alphabet, padded or not)")

@@ -71,6 +71,8 @@ var envTable = []EnvVar{
 		field: func(c *Config) any { return &c.MongoDB.URI }},
 	{Name: "UNILOGIN_MONGODB_DATABASE", Key: "mongodb.database", Description: "MongoDB database name",
 		field: func(c *Config) any { return &c.MongoDB.Database }},
+	{Name: "UNILOGIN_DATABASE_TIMEOUT", Key: "database.timeout", Description: "deadline of one database call; past it: 503",
+		field: func(c *Config) any { return &c.Database.Timeout }},
 	{Name: "UNILOGIN_LOG_LEVEL", Key: "log.level", Description: "debug, info, warn or error",
 		field: func(c *Config) any { return &c.Log.Level }},
 	{Name: "UNILOGIN_LOG_FORMAT", Key: "log.format", Description: "json or text",
@@ -96,6 +98,11 @@ var envTable = []EnvVar{
 	{Name: "UNILOGIN_KEY_PRE_PUBLISH", Key: "keys.pre_publish", Description: "how long a new key is published before it signs",
 		field: func(c *Config) any { return &c.Keys.PrePublish }},
 
+	{Name: "UNILOGIN_METRICS_ADDR", Key: "metrics.addr", Description: "separate listen address for /metrics (host:port); empty: on the main listener",
+		field: func(c *Config) any { return &c.Metrics.Addr }},
+	{Name: "UNILOGIN_METRICS_TOKEN", Key: "metrics.token", Secret: true, Description: "bearer token required by /metrics and /debug/pprof",
+		field: func(c *Config) any { c.Metrics.TokenFile = ""; return &c.Metrics.Token }},
+
 	{Name: "UNILOGIN_GOOGLE_CLIENT_ID", Key: "providers.google.client_id", Description: "Google OAuth client id (enables Google)",
 		field: func(c *Config) any { return &google(c).ClientID }},
 	{Name: "UNILOGIN_GOOGLE_CLIENT_SECRET", Key: "providers.google.client_secret", Secret: true, Description: "Google OAuth client secret",
@@ -104,6 +111,9 @@ var envTable = []EnvVar{
 		field: func(c *Config) any { return &github(c).ClientID }},
 	{Name: "UNILOGIN_GITHUB_CLIENT_SECRET", Key: "providers.github.client_secret", Secret: true, Description: "GitHub OAuth app client secret",
 		field: func(c *Config) any { return providerSecret(github(c)) }},
+
+	{Name: "UNILOGIN_EMAIL_FROM", Key: "email.from", Description: "sender address of outgoing mail",
+		field: func(c *Config) any { return &c.Email.From }},
 }
 
 // google and github return the provider entry, creating it when absent.
@@ -161,15 +171,15 @@ func kindOf(p any) string {
 // applyEnv overrides c with every variable that is set (non-empty), and
 // reads secrets from their *_FILE companions. It reports every bad
 // variable at once; messages name the variable and never echo a secret.
-func applyEnv(c *Config, getenv func(string) string, readFile func(string) ([]byte, error)) error {
-	var errs []error
+func applyEnv(c *Config, getenv func(string) string, readFile func(string) ([]byte, error)) []Problem {
+	var errs []Problem
 	for _, e := range envTable {
 		if e.field == nil {
 			continue
 		}
-		val, err := envValue(e, getenv, readFile)
-		if err != nil {
-			errs = append(errs, err)
+		val, p := envValue(e, getenv, readFile)
+		if p != nil {
+			errs = append(errs, *p)
 			continue
 		}
 		if val == "" {
@@ -177,18 +187,18 @@ func applyEnv(c *Config, getenv func(string) string, readFile func(string) ([]by
 		}
 		if err := setField(e.field(c), val); err != nil {
 			if e.Secret {
-				errs = append(errs, fmt.Errorf("config: %s: %s", e.Name, err.Error()))
+				errs = append(errs, Problem{e.Name, err.Error()})
 			} else {
-				errs = append(errs, fmt.Errorf("config: %s: %s (got %q)", e.Name, err.Error(), val))
+				errs = append(errs, Problem{e.Name, fmt.Sprintf("%s (got %q)", err.Error(), val)})
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // envValue returns the variable's value, or the content of the file named
 // by its _FILE companion for a secret.
-func envValue(e EnvVar, getenv func(string) string, readFile func(string) ([]byte, error)) (string, error) {
+func envValue(e EnvVar, getenv func(string) string, readFile func(string) ([]byte, error)) (string, *Problem) {
 	val := getenv(e.Name)
 	if !e.Secret {
 		return val, nil
@@ -198,11 +208,11 @@ func envValue(e EnvVar, getenv func(string) string, readFile func(string) ([]byt
 		return val, nil
 	}
 	if val != "" {
-		return "", fmt.Errorf("config: %s and %s are both set; use one", e.Name, e.FileName())
+		return "", &Problem{e.Name, fmt.Sprintf("%s and %s are both set; use one", e.Name, e.FileName())}
 	}
 	s, err := readSecretFile(file, readFile)
 	if err != nil {
-		return "", fmt.Errorf("config: %s: %w", e.FileName(), err)
+		return "", &Problem{e.FileName(), secretFileMessage(file, err)}
 	}
 	return s, nil
 }

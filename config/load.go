@@ -1,15 +1,12 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"unicode"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // PathFromEnv returns the configuration file path: the --config flag value
@@ -28,64 +25,50 @@ func PathFromEnv(flagValue string, getenv func(string) string) string {
 // relative to the directory of the YAML file.
 //
 // The binary passes os.Getenv and os.ReadFile; tests pass fakes. Load does
-// NOT validate: call Validate on the result.
+// NOT validate: call Validate on the result, or use Check, which does both
+// and reports every problem at once. A file that cannot be read is an error
+// wrapping the cause; every other problem (syntax, unknown keys, types, bad
+// variables, unreadable secret files) is reported as Problems.
 func Load(path string, getenv func(string) string, readFile func(string) ([]byte, error)) (*Config, error) {
-	c := Default()
-	if path != "" {
-		data, err := readFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("config: read file: %w", err)
-		}
-		if err := decodeYAML(data, c); err != nil {
-			return nil, fmt.Errorf("config: %s: %w", path, err)
-		}
-	}
-	err := errors.Join(
-		applyEnv(c, getenv, readFile),
-		resolveSecretFiles(c, filepath.Dir(path), readFile),
-	)
+	c, problems, err := load(path, getenv, readFile)
 	if err != nil {
 		return nil, err
+	}
+	if len(problems) > 0 {
+		return nil, Problems(problems)
 	}
 	return c, nil
 }
 
-// decodeYAML decodes one YAML document over c. Unknown keys are errors that
-// name their line. An empty file (or one holding only comments) changes
-// nothing. A roles map in the file replaces the default one entirely.
-func decodeYAML(data []byte, c *Config) error {
-	defaultRoles := c.Roles
-	c.Roles = nil
-
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	err := dec.Decode(c)
-	if err == nil {
-		var extra yaml.Node
-		if dec.Decode(&extra) != io.EOF {
-			err = errors.New("more than one YAML document")
+// load is Load that returns the partly loaded configuration along with its
+// problems, so the rest can still be validated.
+func load(path string, getenv func(string) string, readFile func(string) ([]byte, error)) (*Config, []Problem, error) {
+	c := Default()
+	var problems []Problem
+	if path != "" {
+		data, err := readFile(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("config: read file: %w", err)
 		}
+		problems = decodeYAML(path, data, c)
 	}
-	if errors.Is(err, io.EOF) {
-		err = nil
-	}
-	if c.Roles == nil {
-		c.Roles = defaultRoles
-	}
-	return err
+	problems = append(problems, applyEnv(c, getenv, readFile)...)
+	problems = append(problems, resolveSecretFiles(c, filepath.Dir(path), readFile)...)
+	problems = append(problems, resolveEmail(c, filepath.Dir(path), getenv, readFile)...) // email.go
+	return c, problems, nil
 }
 
 // resolveSecretFiles reads clients[].secret_file and
 // providers.*.client_secret_file into the matching secret. Setting both
 // forms of one secret is an error.
-func resolveSecretFiles(c *Config, dir string, readFile func(string) ([]byte, error)) error {
-	var errs []error
+func resolveSecretFiles(c *Config, dir string, readFile func(string) ([]byte, error)) []Problem {
+	var errs []Problem
 	resolve := func(path, valueKey, fileKey string, value *string, file string) {
 		if file == "" {
 			return
 		}
 		if *value != "" {
-			errs = append(errs, fmt.Errorf("config: %s: %s and %s are both set; use one", path, valueKey, fileKey))
+			errs = append(errs, Problem{path, fmt.Sprintf("%s and %s are both set; use one", valueKey, fileKey)})
 			return
 		}
 		if !filepath.IsAbs(file) && dir != "" {
@@ -93,7 +76,7 @@ func resolveSecretFiles(c *Config, dir string, readFile func(string) ([]byte, er
 		}
 		s, err := readSecretFile(file, readFile)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("config: %s.%s: %w", path, fileKey, err))
+			errs = append(errs, Problem{path + "." + fileKey, secretFileMessage(file, err)})
 			return
 		}
 		*value = s
@@ -105,7 +88,8 @@ func resolveSecretFiles(c *Config, dir string, readFile func(string) ([]byte, er
 	for path, p := range c.providerEntries() {
 		resolve(path, "client_secret", "client_secret_file", &p.ClientSecret, p.ClientSecretFile)
 	}
-	return errors.Join(errs...)
+	resolve("metrics", "token", "token_file", &c.Metrics.Token, c.Metrics.TokenFile)
+	return errs
 }
 
 // readSecretFile returns the file's content without trailing whitespace
@@ -117,7 +101,27 @@ func readSecretFile(path string, readFile func(string) ([]byte, error)) (string,
 	}
 	s := strings.TrimRightFunc(string(data), unicode.IsSpace)
 	if s == "" {
-		return "", fmt.Errorf("secret file %s is empty", path)
+		return "", errEmptySecret
 	}
 	return s, nil
+}
+
+var errEmptySecret = errors.New("is empty")
+
+// secretFileMessage says what is wrong with a secret file, naming its path
+// (never its content).
+func secretFileMessage(path string, err error) string {
+	switch {
+	case errors.Is(err, errEmptySecret):
+		return fmt.Sprintf("secret file %s is empty", path)
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Sprintf("secret file %s does not exist", path)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Sprintf("secret file %s is not readable by this user", path)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("cannot read secret file %s: %v", path, pe.Err)
+	}
+	return fmt.Sprintf("cannot read secret file %s: %v", path, err)
 }

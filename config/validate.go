@@ -61,6 +61,8 @@ func (c *Config) Validate() []Problem {
 	v.positive("sweep_interval", c.SweepInterval)
 	v.rateLimits(c.RateLimits)
 	v.branding(c.Branding)
+	v.metrics(c.Metrics, c.HTTP.Addr) // metrics.go
+	v.email(&c.Email)                 // email.go
 	return v.problems
 }
 
@@ -169,6 +171,14 @@ func (v *validator) storage(c *Config) {
 	if c.DataDir == "" && (c.MongoDB.URI == "" || c.Keys.EncryptionKey == "") {
 		v.add("data_dir", "required (it holds the embedded database and the generated key file)")
 	}
+	if t := c.Database.Timeout; t <= 0 {
+		v.add("database.timeout", "must be greater than 0")
+	} else if w := c.HTTP.WriteTimeout; w > 0 && t*3 > w {
+		v.add("database.timeout", "must be at most a third of http.write_timeout (%s), so a 503 is delivered before the connection is cut", w)
+	}
+	if c.MongoDB.URI != "" && strings.TrimSpace(c.Keys.EncryptionKey) == "" {
+		v.add("keys.encryption_key", "%s", ErrKEKRequired.Error())
+	}
 	switch c.SQLite.Synchronous {
 	case "normal", "full":
 	default:
@@ -229,6 +239,9 @@ func (v *validator) tokens(t Tokens) {
 		v.add("tokens.refresh_reuse_grace", "must be shorter than tokens.refresh_idle_ttl (%s)", t.RefreshIdleTTL)
 	}
 	v.positive("tokens.code_ttl", t.CodeTTL)
+	if t.MaxSessionsPerUser < 1 {
+		v.add("tokens.max_sessions_per_user", "must be at least 1")
+	}
 	if t.CodeTTL > MaxCodeTTL {
 		v.add("tokens.code_ttl", "must be at most %s (RFC 6749 §4.1.2)", MaxCodeTTL)
 	}
@@ -243,8 +256,8 @@ func (v *validator) keys(k Keys, t Tokens) {
 	}
 	if k.PrePublish < 0 {
 		v.add("keys.pre_publish", "must not be negative")
-	} else if k.PrePublish < k.JWKSMaxAge {
-		v.add("keys.pre_publish", "must be at least keys.jwks_max_age (%s), so caches see a key before it signs", k.JWKSMaxAge)
+	} else if k.PrePublish < k.JWKSMaxAge+KeyReloadInterval {
+		v.add("keys.pre_publish", "must be at least keys.jwks_max_age + %s (%s), so every instance and every cache has the key before it signs", KeyReloadInterval, k.JWKSMaxAge+KeyReloadInterval)
 	}
 	if k.RotationPeriod < 0 {
 		v.add("keys.rotation_period", "must not be negative (0 disables rotation)")
@@ -514,6 +527,8 @@ func (v *validator) rateLimits(r RateLimits) {
 		{"rate_limits.password_per_account", r.PasswordPerAccount},
 		{"rate_limits.signup_per_ip", r.SignupPerIP},
 		{"rate_limits.browser_login_per_ip", r.BrowserLoginPerIP},
+		{"rate_limits.password_checks_per_ip", r.PasswordChecksPerIP},
+		{"rate_limits.password_signins_per_account", r.PasswordSignInsPerAccount},
 	} {
 		if l.rate.Limit < 0 {
 			v.add(l.key+".limit", "must not be negative (0 turns the limit off)")
@@ -524,6 +539,9 @@ func (v *validator) rateLimits(r RateLimits) {
 		if l.rate.Window > 24*time.Hour {
 			v.add(l.key+".window", "must be at most 24h")
 		}
+	}
+	if r.PasswordSlowdown < 0 || r.PasswordSlowdown > time.Minute {
+		v.add("rate_limits.password_slowdown", "must be between 0 and 1m")
 	}
 	if r.HashingWorkers < 0 {
 		v.add("rate_limits.hashing_workers", "must not be negative (0: one per core)")

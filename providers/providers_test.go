@@ -207,3 +207,31 @@ func TestIsTransport(t *testing.T) {
 		}
 	}
 }
+
+// A pending provider is neither listed nor found until Add; Statuses shows
+// both states.
+func TestRegistryPendingThenAdd(t *testing.T) {
+	r, err := providers.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Pending("corp", "discovery: 503")
+	if _, ok := r.Get("corp"); ok || r.Len() != 0 {
+		t.Fatal("a pending provider is usable")
+	}
+	if st := r.Statuses(); len(st) != 1 || st[0] != (providers.Status{ID: "corp", Error: "discovery: 503"}) {
+		t.Fatalf("statuses: %+v", st)
+	}
+	if err := r.Add(fakeProvider{"corp"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Get("corp"); !ok || len(r.List()) != 1 {
+		t.Fatal("an added provider is not usable")
+	}
+	if st := r.Statuses(); len(st) != 1 || !st[0].Usable || st[0].Error != "" {
+		t.Fatalf("statuses after Add: %+v", st)
+	}
+	if err := r.Add(fakeProvider{"corp"}); err == nil {
+		t.Fatal("a duplicate Add was accepted")
+	}
+}

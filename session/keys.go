@@ -44,7 +44,9 @@ type KeyringOptions struct {
 	TokenTTL time.Duration
 	Slack    time.Duration // default 1m
 	// ReloadInterval is how stale this instance's copy of the key table may
-	// be (default 10s). Keys live in the store; every instance reads them.
+	// be (default 10s) while it reaches the store. Keys live in the store;
+	// every instance reads them. A verifier's JWKS copy is thus at most
+	// ReloadInterval + the JWKS max-age old: PrePublish must cover both.
 	ReloadInterval time.Duration
 	Now            func() time.Time
 	// OnRotate, when set, is told of every rotation this instance makes
@@ -79,11 +81,12 @@ type Keyring struct {
 	sealer *Sealer
 	opts   KeyringOptions
 
-	mu      sync.RWMutex
-	set     *keySet
-	loadMu  sync.Mutex // one reload at a time
-	missAt  time.Time  // last reload caused by an unknown kid
-	missMin time.Duration
+	mu       sync.RWMutex
+	set      *keySet
+	loadMu   sync.Mutex // one reload at a time
+	missAt   time.Time  // last reload caused by an unknown kid
+	missMin  time.Duration
+	failedAt time.Time // last failed reload in current()
 }
 
 // NewKeyring loads the keys and makes sure one of the configured algorithm
@@ -106,6 +109,9 @@ func NewKeyring(ctx context.Context, store Store, sealer *Sealer, opts KeyringOp
 	}
 	if opts.TokenTTL == 0 {
 		opts.TokenTTL = 15 * time.Minute
+	}
+	if opts.PrePublish > 0 && opts.PrePublish < opts.ReloadInterval {
+		return nil, fmt.Errorf("session: PrePublish (%s) must be at least ReloadInterval (%s): another instance may not have read a new key before it signs", opts.PrePublish, opts.ReloadInterval)
 	}
 	kr := &Keyring{store: store, sealer: sealer, opts: opts, missMin: time.Second}
 	if _, err := kr.Signer(ctx); err != nil {
@@ -162,12 +168,37 @@ func (kr *Keyring) reload(ctx context.Context, notBefore time.Time) (*keySet, er
 	return set, nil
 }
 
+// current returns the key table, read again when older than
+// ReloadInterval. Once loaded, the database is not needed to serve it: while
+// another caller reloads, or within a second of a failed reload, or when
+// the reload fails, the loaded table is returned (the JWKS keeps being
+// served and tokens keep verifying during a database outage). An instance
+// that cannot reach the database cannot issue tokens either, so it never
+// signs with a table older than what it publishes.
 func (kr *Keyring) current(ctx context.Context) (*keySet, error) {
 	s := kr.snapshot()
-	if s != nil && kr.opts.Now().Sub(s.loadedAt) < kr.opts.ReloadInterval {
+	now := kr.opts.Now()
+	if s != nil && now.Sub(s.loadedAt) < kr.opts.ReloadInterval {
 		return s, nil
 	}
-	return kr.reload(ctx, kr.opts.Now().Add(-kr.opts.ReloadInterval/2))
+	if s == nil {
+		return kr.reload(ctx, now.Add(-kr.opts.ReloadInterval/2))
+	}
+	kr.mu.RLock()
+	backoff := now.Before(kr.failedAt.Add(time.Second))
+	kr.mu.RUnlock()
+	if backoff || !kr.loadMu.TryLock() {
+		return s, nil
+	}
+	kr.loadMu.Unlock() // reload takes it again and re-checks
+	ns, err := kr.reload(ctx, now.Add(-kr.opts.ReloadInterval/2))
+	if err != nil {
+		kr.mu.Lock()
+		kr.failedAt = now
+		kr.mu.Unlock()
+		return s, nil
+	}
+	return ns, nil
 }
 
 // pick returns the key that signs at now: of the configured algorithm,
@@ -197,18 +228,8 @@ func (kr *Keyring) Signer(ctx context.Context) (*Key, error) {
 	now := kr.opts.Now()
 	k := kr.pick(s, now)
 	if k == nil {
-		// First start (or a new algorithm): nobody can hold tokens of a key
-		// that does not exist yet, so the first key signs at once. Two
-		// instances starting together may both add one; pick() then makes
-		// them agree on the newer.
-		if _, err := kr.add(ctx, now); err != nil {
+		if s, k, err = kr.first(ctx, now); err != nil {
 			return nil, err
-		}
-		if s, err = kr.reload(ctx, now); err != nil {
-			return nil, err
-		}
-		if k = kr.pick(s, now); k == nil {
-			return nil, errors.New("session: no usable signing key after generating one")
 		}
 	}
 	if p := kr.opts.RotationPeriod; p > 0 && now.Sub(k.ActiveAt) >= p && !kr.hasPending(s, now) {
@@ -223,6 +244,60 @@ func (kr *Keyring) Signer(ctx context.Context) (*Key, error) {
 		}
 	}
 	return k, nil
+}
+
+// firstKeyWait is how long an instance waits for the first key that another
+// instance claimed to create before it creates one itself (the claimant
+// may have died between its claim and its insert).
+const firstKeyWait = 15 * time.Second
+
+// first makes the first key of the configured algorithm (first start, or a
+// new algorithm). Nobody can hold tokens of a key that does not exist yet,
+// so it signs at once. Its creation is claimed, a unique insert: of N
+// instances starting together on an empty database one creates the key and
+// the others wait until they read it, so all sign with, and publish, the
+// same key from their first token on.
+func (kr *Keyring) first(ctx context.Context, now time.Time) (*keySet, *Key, error) {
+	claim := "first-signing-key:" + kr.opts.Algorithm
+	err := kr.store.Claim(ctx, claim, now.Add(firstKeyWait+time.Minute))
+	switch {
+	case err == nil:
+		if _, err := kr.add(ctx, now); err != nil {
+			return nil, nil, err
+		}
+	case errors.Is(err, ErrAlreadyExists):
+		deadline := time.Now().Add(firstKeyWait)
+		for time.Now().Before(deadline) {
+			s, err := kr.reload(ctx, kr.opts.Now())
+			if err != nil {
+				return nil, nil, err
+			}
+			if k := kr.pick(s, kr.opts.Now()); k != nil {
+				return s, k, nil
+			}
+			select {
+			case <-ctx.Done():
+				return nil, nil, ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		// The claimant never wrote its key: make one; should it still
+		// appear, pick() makes every instance agree on the newer.
+		if _, err := kr.add(ctx, now); err != nil {
+			return nil, nil, err
+		}
+	default:
+		return nil, nil, err
+	}
+	s, err := kr.reload(ctx, kr.opts.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	k := kr.pick(s, kr.opts.Now())
+	if k == nil {
+		return nil, nil, errors.New("session: no usable signing key after generating one")
+	}
+	return s, k, nil
 }
 
 func (kr *Keyring) hasPending(s *keySet, now time.Time) bool {

@@ -27,8 +27,11 @@ type Options struct {
 	// later, it revokes the session. 0 disables the grace (config default 10s).
 	ReuseGrace time.Duration
 	CodeTTL    time.Duration // default 60s
-	Leeway     time.Duration // clock skew accepted on our own tokens; default 10s
-	Now        func() time.Time
+	// MaxSessionsPerUser caps a user's sessions: starting one more ends the
+	// oldest. Default 100; negative: no cap.
+	MaxSessionsPerUser int
+	Leeway             time.Duration // clock skew accepted on our own tokens; default 10s
+	Now                func() time.Time
 }
 
 func (o *Options) defaults() {
@@ -44,6 +47,9 @@ func (o *Options) defaults() {
 	set(&o.RefreshIdleTTL, 30*24*time.Hour)
 	set(&o.RefreshAbsoluteTTL, 90*24*time.Hour)
 	set(&o.CodeTTL, time.Minute)
+	if o.MaxSessionsPerUser == 0 {
+		o.MaxSessionsPerUser = DefaultMaxSessionsPerUser
+	}
 	set(&o.Leeway, 10*time.Second)
 	if o.ReuseGrace < 0 {
 		o.ReuseGrace = 0
@@ -52,6 +58,9 @@ func (o *Options) defaults() {
 		o.Now = time.Now
 	}
 }
+
+// DefaultMaxSessionsPerUser is the default of Options.MaxSessionsPerUser.
+const DefaultMaxSessionsPerUser = 100
 
 // Manager issues, rotates and ends sessions and their tokens.
 type Manager struct {
@@ -109,6 +118,14 @@ type Grant struct {
 	AMR       []string // how the user signed in
 	Scope     string   // requested scope; empty means every permission
 	UserAgent string   // coarse description of the device
+	// AuthTime is when the user authenticated, when that was before now
+	// (a code issued to an existing hosted-page session); zero: now. It
+	// becomes the session's CreatedAt and the tokens' auth_time.
+	AuthTime time.Time
+	// Code is the authorization code redeemed for this sign-in, if any:
+	// the session gets the id derived from it, so that a replay of the
+	// code can end it (RedeemCode).
+	Code string
 }
 
 // Pair is a token response (RFC 6749 §5.1).
@@ -143,24 +160,54 @@ func grantScope(requested string, perms []string) string {
 // Start opens a session for a sign-in and returns its first token pair.
 func (m *Manager) Start(ctx context.Context, g Grant) (*Pair, error) {
 	now := m.opts.Now().UTC()
+	authTime := now
+	if !g.AuthTime.IsZero() && g.AuthTime.Before(now) {
+		authTime = g.AuthTime.UTC()
+	}
+	id := newID()
+	if g.Code != "" {
+		id = m.codeSession(g.Code)
+	}
 	s := &Session{
-		ID:         newID(),
+		ID:         id,
 		UserID:     g.Subject.UserID,
 		ClientID:   g.ClientID,
 		AMR:        slices.Clone(g.AMR),
 		Scope:      strings.Join(strings.Fields(g.Scope), " "),
 		UserAgent:  g.UserAgent,
-		CreatedAt:  now,
+		CreatedAt:  authTime,
 		LastUsedAt: now,
 		ExpiresAt:  now.Add(m.opts.RefreshAbsoluteTTL),
 	}
 	if err := m.store.CreateSession(ctx, s); err != nil {
 		return nil, fmt.Errorf("session: create session: %w", err)
 	}
+	// The cap: every Start trims after its own insert, so once the Starts
+	// in flight have finished the user has at most the cap; meanwhile the
+	// excess is at most the number of Starts in flight.
+	if max := m.opts.MaxSessionsPerUser; max > 0 {
+		if _, err := m.store.TrimUserSessions(ctx, s.UserID, s.ID, max-1); err != nil {
+			return nil, fmt.Errorf("session: trim sessions: %w", err)
+		}
+	}
 	refresh := newOpaque()
 	rt := &RefreshToken{Hash: HashToken(refresh), SessionID: s.ID, UserID: s.UserID, CreatedAt: now, ExpiresAt: m.idleDeadline(s, now)}
 	if err := m.store.CreateRefresh(ctx, rt); err != nil {
 		return nil, fmt.Errorf("session: create refresh token: %w", err)
+	}
+	if g.Code != "" {
+		// Remember the redemption until the code would have expired; a
+		// replay that claimed the marker first found no session to end,
+		// so this one ends its own.
+		err := m.store.Claim(ctx, codeUsedKey(g.Code), now.Add(m.opts.CodeTTL))
+		if errors.Is(err, ErrAlreadyExists) {
+			if derr := m.store.DeleteSession(ctx, s.ID); derr != nil && !errors.Is(derr, ErrNotFound) {
+				return nil, fmt.Errorf("session: revoke after code replay: %w", derr)
+			}
+			return nil, &CodeReplayError{SessionID: s.ID, UserID: s.UserID}
+		} else if err != nil {
+			return nil, fmt.Errorf("session: remember code: %w", err)
+		}
 	}
 	return m.pair(ctx, s, g.Subject, refresh, "", now)
 }
@@ -274,8 +321,10 @@ func (m *Manager) reuse(ctx context.Context, s *Session, succ string, now time.T
 // error (§2.2). A caller that authenticated as a
 // client (clientID non-empty) may revoke only that client's tokens; for
 // another client's it gets ErrClientMismatch. Without client authentication
-// possession of the token is the proof.
-func (m *Manager) Revoke(ctx context.Context, token, clientID string) (*Session, error) {
+// possession of the token is the proof, except for the tokens of a client
+// for which confidential reports true: those need that client's
+// authentication (§2.1), else ErrClientMismatch. confidential may be nil.
+func (m *Manager) Revoke(ctx context.Context, token, clientID string, confidential func(clientID string) bool) (*Session, error) {
 	if token == "" || len(token) > 512 {
 		return nil, nil
 	}
@@ -292,6 +341,9 @@ func (m *Manager) Revoke(ctx context.Context, token, clientID string) (*Session,
 		return nil, err
 	}
 	if clientID != "" && subtle.ConstantTimeCompare([]byte(s.ClientID), []byte(clientID)) != 1 {
+		return nil, ErrClientMismatch
+	}
+	if clientID == "" && s.ClientID != "" && confidential != nil && confidential(s.ClientID) {
 		return nil, ErrClientMismatch
 	}
 	if err := m.store.DeleteSession(ctx, s.ID); errors.Is(err, ErrNotFound) {

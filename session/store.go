@@ -21,6 +21,10 @@ var (
 	ErrRefreshReused = errors.New("session: refresh token reused")
 	// ErrClientMismatch: a refresh token or code was presented by another client.
 	ErrClientMismatch = errors.New("session: client mismatch")
+	// ErrUnavailable: the database cannot serve now (unreachable, overdue,
+	// locked); retry later. The server's store wrapper marks such errors of
+	// either store with it (HTTP 503).
+	ErrUnavailable = errors.New("session: database unavailable")
 )
 
 // ReuseError is the ErrRefreshReused of one session: which family was
@@ -35,12 +39,16 @@ func (e *ReuseError) Is(target error) bool { return target == ErrRefreshReused }
 // Session is one sign-in: the family of refresh tokens descended from it.
 // Its ID is the `sid` claim of every access token issued in it.
 type Session struct {
-	ID         string
-	UserID     string
-	ClientID   string   // empty when no client started the sign-in
-	AMR        []string // e.g. ["pwd"], ["google"], ["oidc:corp"]
-	Scope      string   // space-separated permissions granted
-	UserAgent  string   // coarse, e.g. "Firefox on Linux"
+	ID        string
+	UserID    string
+	ClientID  string   // empty when no client started the sign-in
+	AMR       []string // e.g. ["pwd"], ["google"], ["oidc:corp"]
+	Scope     string   // space-separated permissions granted
+	UserAgent string   // coarse, e.g. "Firefox on Linux"
+	// CreatedAt is when the user authenticated for this session: the
+	// sign-in itself, which for a session started by an authorization code
+	// may be before the code was redeemed (Grant.AuthTime). It is the
+	// access tokens' auth_time.
 	CreatedAt  time.Time
 	LastUsedAt time.Time
 	ExpiresAt  time.Time // absolute lifetime
@@ -108,6 +116,12 @@ type Store interface {
 	// DeleteUserSessions ends every session of the user except exceptID
 	// (which may be empty) and returns how many it ended.
 	DeleteUserSessions(ctx context.Context, userID, exceptID string) (int, error)
+	// TrimUserSessions ends the oldest of the user's sessions other than
+	// keepID (by CreatedAt, then ID) until at most max of them remain, and
+	// returns how many it ended. Concurrent calls may both end one session
+	// (one of them then counts it); a session created meanwhile may survive
+	// until the next call.
+	TrimUserSessions(ctx context.Context, userID, keepID string, max int) (int, error)
 
 	// CreateRefresh inserts a refresh token; ErrAlreadyExists when its hash
 	// is taken. This insert is the atomic step of rotation.

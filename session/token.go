@@ -1,10 +1,12 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -27,6 +29,9 @@ type AccessClaims struct {
 	Roles         []string `json:"roles"`
 	Scope         string   `json:"scope"`
 	ClientID      string   `json:"client_id,omitempty"`
+	// AuthTime is when the user authenticated (OpenID Connect Core §2):
+	// the session's CreatedAt, kept on refresh.
+	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
 }
 
 // Permissions returns the scope as a list.
@@ -86,6 +91,7 @@ func (m *Manager) signAccess(ctx context.Context, s *Session, sub Subject, scope
 		Roles:     sub.Roles,
 		Scope:     scope,
 		ClientID:  s.ClientID,
+		AuthTime:  jwt.NewNumericDate(s.CreatedAt),
 	}
 	if claims.Roles == nil {
 		claims.Roles = []string{}
@@ -124,6 +130,14 @@ func (m *Manager) ParseAccess(ctx context.Context, token string) (*AccessClaims,
 		if typ, _ := t.Header["typ"].(string); !strings.EqualFold(typ, AccessTokenType) && !strings.EqualFold(typ, "application/"+AccessTokenType) {
 			return nil, errors.New("typ is not at+jwt")
 		}
+		if _, ok := t.Header["crit"]; ok {
+			// RFC 7515 §4.1.11: a recipient that does not understand a
+			// listed extension must reject the JWS; we understand none.
+			return nil, errors.New("crit header present")
+		}
+		if err := numericDates(t.Raw); err != nil {
+			return nil, err
+		}
 		kid, _ := t.Header["kid"].(string)
 		if kid == "" {
 			return nil, errors.New("no kid")
@@ -150,4 +164,34 @@ func (m *Manager) ParseAccess(ctx context.Context, token string) (*AccessClaims,
 		return nil, fmt.Errorf("%w: missing sub or sid", ErrInvalidToken)
 	}
 	return claims, nil
+}
+
+// numericDates checks that exp, iat and nbf, when present in the payload of
+// the compact JWS raw, are JSON numbers (RFC 7519 §2 NumericDate). The jwt
+// package also accepts a string holding a number ("exp":"1700000000"),
+// which no issuer of ours ever writes.
+func numericDates(raw string) error {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return errors.New("malformed token")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return errors.New("malformed payload")
+	}
+	var dates struct {
+		Exp json.RawMessage `json:"exp"`
+		Iat json.RawMessage `json:"iat"`
+		Nbf json.RawMessage `json:"nbf"`
+	}
+	if err := json.Unmarshal(payload, &dates); err != nil {
+		return errors.New("malformed payload")
+	}
+	for _, v := range []json.RawMessage{dates.Exp, dates.Iat, dates.Nbf} {
+		v = bytes.TrimSpace(v)
+		if len(v) > 0 && v[0] != '-' && (v[0] < '0' || v[0] > '9') {
+			return errors.New("a numeric date claim is not a number")
+		}
+	}
+	return nil
 }

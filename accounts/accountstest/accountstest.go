@@ -53,7 +53,9 @@ func Run(t *testing.T, newStore func(t *testing.T) accounts.Store) {
 		{"ListUsersWhileAdding", testListUsersWhileAdding},
 		{"Ping", testPing},
 	}
-	tests = append(tests, auditCases...) // audit.go
+	tests = append(tests, auditCases...)  // audit.go
+	tests = append(tests, methodCases...) // methods.go
+	tests = append(tests, emailCases...)  // email.go
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newStore(t))

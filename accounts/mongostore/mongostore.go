@@ -42,6 +42,7 @@ type Store struct {
 	users      *mongo.Collection
 	emails     *mongo.Collection
 	identities *mongo.Collection
+	locks      *mongo.Collection // user_locks (unlink.go)
 }
 
 // userDoc is a document of users. email_key is omitted when the user has no
@@ -87,6 +88,7 @@ func New(ctx context.Context, db *mongo.Database) (*Store, error) {
 		users:      db.Collection(usersCollection),
 		emails:     db.Collection(emailsCollection),
 		identities: db.Collection(identitiesCollection),
+		locks:      db.Collection(locksCollection),
 	}
 	// A second line of defence behind user_emails: even if a reservation
 	// were lost (see releaseEmail), no two users can hold one e-mail.
@@ -104,6 +106,15 @@ func New(ctx context.Context, db *mongo.Database) (*Store, error) {
 		Options: options.Index().SetName("user_id"),
 	}); err != nil {
 		return nil, fmt.Errorf("mongostore: create index identities.user_id: %w", err)
+	}
+	if err := s.ensureUserProviderIndex(ctx); err != nil {
+		return nil, fmt.Errorf("mongostore: create index identities.user_id+provider: %w", err)
+	}
+	if err := s.rekeyEmails(ctx); err != nil {
+		return nil, fmt.Errorf("mongostore: migrate e-mail keys: %w", err)
+	}
+	if err := s.createMailIndexes(ctx); err != nil { // mailqueue.go
+		return nil, err
 	}
 	return s, nil
 }
@@ -348,7 +359,8 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int, emailCon
 }
 
 // LinkIdentity checks that the user exists, then inserts the identity under
-// its unique _id (duplicate key: ErrIdentityLinked), then checks the user
+// its unique _id (duplicate key: ErrIdentityLinked; a duplicate in the
+// unique index on (user_id, provider): ErrAccountExists), then checks the user
 // again and takes the identity back if the user was deleted meanwhile. An
 // existing identity whose user does not exist (left by a crash) is removed
 // and the insert tried once more. A zero LinkedAt is set to the current
@@ -384,6 +396,13 @@ func (s *Store) LinkIdentity(ctx context.Context, id *accounts.Identity) error {
 		}
 		if !mongo.IsDuplicateKeyError(err) {
 			return fmt.Errorf("mongostore: link identity: %w", err)
+		}
+		// Either _id or (user_id, provider) collided; tell them apart
+		// without parsing the server's message.
+		if has, err := s.hasIdentityAt(ctx, doc.UserID, doc.Provider, doc.ID); err != nil {
+			return fmt.Errorf("mongostore: link identity: %w", err)
+		} else if has {
+			return accounts.ErrAccountExists
 		}
 		if retried {
 			return accounts.ErrIdentityLinked
@@ -431,6 +450,18 @@ func (s *Store) dropOrphanIdentity(ctx context.Context, key string) (bool, error
 		return false, err
 	}
 	return true, nil
+}
+
+// hasIdentityAt reports whether the user has an identity at provider other
+// than the one under key.
+func (s *Store) hasIdentityAt(ctx context.Context, userID, provider, key string) (bool, error) {
+	err := s.identities.FindOne(ctx,
+		bson.D{{Key: "user_id", Value: userID}, {Key: "provider", Value: provider}, {Key: "_id", Value: bson.D{{Key: "$ne", Value: key}}}},
+		options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // GetIdentity returns the identity for (provider, subject): one _id lookup.

@@ -272,3 +272,90 @@ func insertClaim(t *testing.T, db *mongo.Database, key, userID string, created t
 		t.Fatalf("insert claim: %v", err)
 	}
 }
+
+// TestUpgradeDuplicateIdentities: identities of an older version in which a
+// race gave a user two at one provider do not stop New from creating the
+// unique (user_id, provider) index: the earliest linked stays.
+func TestUpgradeDuplicateIdentities(t *testing.T) {
+	eachServer(t, func(t *testing.T, srv *server) {
+		ctx := t.Context()
+		db := srv.newDB(t)
+		if _, err := db.Collection("users").InsertOne(ctx, bson.D{{Key: "_id", Value: "u1"}, {Key: "roles", Value: bson.A{}}}); err != nil {
+			t.Fatal(err)
+		}
+		for i, sub := range []string{"late", "early", "other"} {
+			provider, at := "github", time.UnixMilli(int64(2000-1000*i))
+			if sub == "other" {
+				provider = "google"
+			}
+			if _, err := db.Collection("identities").InsertOne(ctx, bson.D{
+				{Key: "_id", Value: provider + "|" + sub}, {Key: "provider", Value: provider}, {Key: "subject", Value: sub},
+				{Key: "user_id", Value: "u1"}, {Key: "email", Value: ""}, {Key: "linked_at", Value: at},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := mongostore.New(ctx, db)
+		if err != nil {
+			t.Fatalf("New over duplicates: %v", err)
+		}
+		ids, err := s.ListIdentities(ctx, "u1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) != 2 || ids[0].Subject != "early" || ids[1].Provider != "google" {
+			t.Errorf("identities after New = %+v, want github/early and google/other", ids)
+		}
+		if err := s.LinkIdentity(ctx, &accounts.Identity{Provider: "github", Subject: "third", UserID: "u1"}); !errors.Is(err, accounts.ErrAccountExists) {
+			t.Errorf("LinkIdentity(second github): err = %v, want ErrAccountExists", err)
+		}
+	})
+}
+
+// TestUpgradeEmailKeys: keys that older versions wrote with
+// strings.ToLower are moved to the new format by New, so every stored
+// address still matches itself, and the Unicode-folded form no longer does.
+func TestUpgradeEmailKeys(t *testing.T) {
+	eachServer(t, func(t *testing.T, srv *server) {
+		ctx := t.Context()
+		db := srv.newDB(t)
+		for id, email := range map[string]string{"ascii": "Bob@Example.com", "idn": "\u00c9lodie@B\u00fccher.example", "kelvin": "\u212Akelvin@example.com"} {
+			old := strings.ToLower(email)
+			if _, err := db.Collection("users").InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "email", Value: email},
+				{Key: "email_key", Value: old}, {Key: "roles", Value: bson.A{}}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Collection("user_emails").InsertOne(ctx, bson.D{{Key: "_id", Value: old}, {Key: "user_id", Value: id},
+				{Key: "created_at", Value: time.Now()}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := mongostore.New(ctx, db)
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		if _, err := mongostore.New(ctx, db); err != nil {
+			t.Fatalf("New again: %v", err)
+		}
+		for email, want := range map[string]string{
+			"bob@example.com":                   "ascii",
+			"\u00c9lodie@B\u00fccher.example":   "idn",
+			"\u00c9lodie@xn--bcher-kva.example": "idn",
+			"\u212Akelvin@example.com":          "kelvin",
+			"\u00e9lodie@b\u00fccher.example":   "",
+			"kkelvin@example.com":               "",
+		} {
+			u, err := s.GetUserByEmail(ctx, email)
+			switch {
+			case want == "" && !errors.Is(err, accounts.ErrNotFound):
+				t.Errorf("GetUserByEmail(%q) = %v, %v; want ErrNotFound", email, u, err)
+			case want != "" && (err != nil || u.ID != want):
+				t.Errorf("GetUserByEmail(%q) = %v, %v; want %s", email, u, err, want)
+			}
+		}
+		// The old claims are gone: the folded form is free to sign up with.
+		if err := s.CreateUser(ctx, &accounts.User{ID: "new", Email: "kkelvin@example.com"}); err != nil {
+			t.Errorf("CreateUser(kkelvin@example.com) after the upgrade: %v", err)
+		}
+	})
+}

@@ -4,6 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/unilogin/unilogin/accounts"
 )
 
 // component is this package's row in schema_migrations. Other components
@@ -50,6 +54,28 @@ var migrations = [][]string{
 			ip      TEXT    NOT NULL DEFAULT ''
 		)`,
 	},
+	// 3: at most one identity per (user, provider). Duplicates that older
+	// versions let a race create are resolved first: the earliest linked
+	// (then the smallest subject) stays, as the one the user had first.
+	{
+		`DELETE FROM identities WHERE EXISTS (
+			SELECT 1 FROM identities AS o
+			WHERE o.user_id = identities.user_id AND o.provider = identities.provider
+			  AND (o.linked_at < identities.linked_at OR (o.linked_at = identities.linked_at AND o.subject < identities.subject)))`,
+		`CREATE UNIQUE INDEX IF NOT EXISTS identities_user_provider ON identities (user_id, provider)`,
+	},
+	// 4: email_key in the format of accounts.NormalizeEmail that folds only
+	// ASCII and converts domains to A-labels; it was strings.ToLower. Keys of
+	// ASCII addresses are unchanged; rekeyEmails recomputes the others.
+	{},
+	// 5: the outgoing mail queue and its per-recipient counters (mailqueue.go).
+	mailQueueSchema,
+}
+
+// goSteps[v] runs after the statements of migration v, in the same
+// transaction, for changes that SQL alone cannot make.
+var goSteps = map[int]func(ctx context.Context, tx *sql.Tx) error{
+	4: rekeyEmails,
 }
 
 // migrate brings the accounts tables to the newest schema version. It is
@@ -95,6 +121,11 @@ func migrate(ctx context.Context, db *sql.DB) error {
 				return fmt.Errorf("sqlitestore: migrate to version %d: %w", i+1, err)
 			}
 		}
+		if step := goSteps[i+1]; step != nil {
+			if err := step(ctx, tx); err != nil {
+				return fmt.Errorf("sqlitestore: migrate to version %d: %w", i+1, err)
+			}
+		}
 	}
 	if _, err := tx.ExecContext(ctx,
 		`UPDATE schema_migrations SET version = ? WHERE component = ?`, len(migrations), component); err != nil {
@@ -102,6 +133,42 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlitestore: migrate: commit: %w", err)
+	}
+	return nil
+}
+
+// rekeyEmails sets email_key to accounts.NormalizeEmail(email) where it
+// differs (only addresses with non-ASCII characters). Should two users'
+// new keys collide (possible only for addresses an older version already
+// told apart, such as a U-label and an A-label form of one domain), the
+// later one keeps its old key: it still matches its exact old form, and
+// no account is merged into another.
+func rekeyEmails(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, email, email_key FROM users WHERE email_key IS NOT NULL ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("rekey e-mails: %w", err)
+	}
+	type change struct{ id, key string }
+	var changes []change
+	for rows.Next() {
+		var id, email, key string
+		if err := rows.Scan(&id, &email, &key); err != nil {
+			rows.Close()
+			return fmt.Errorf("rekey e-mails: %w", err)
+		}
+		if k := accounts.NormalizeEmail(email); k != key && k != "" {
+			changes = append(changes, change{id, k})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("rekey e-mails: %w", err)
+	}
+	rows.Close()
+	for _, c := range changes {
+		_, err := tx.ExecContext(ctx, `UPDATE users SET email_key = ? WHERE id = ?`, c.key, c.id)
+		if err != nil && errorCode(err) != sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+			return fmt.Errorf("rekey e-mails: %w", err)
+		}
 	}
 	return nil
 }

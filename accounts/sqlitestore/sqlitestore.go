@@ -198,7 +198,10 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int, emailCon
 }
 
 // LinkIdentity inserts the identity if its user exists, in one statement, so
-// a concurrent DeleteUser cannot leave it orphaned. A zero LinkedAt is set
+// a concurrent DeleteUser cannot leave it orphaned. The primary key makes
+// (provider, subject) unique (ErrIdentityLinked) and the unique index
+// identities_user_provider one identity per user and provider
+// (ErrAccountExists). A zero LinkedAt is set
 // to the current time, in *id too.
 func (s *Store) LinkIdentity(ctx context.Context, id *accounts.Identity) error {
 	if id.Provider == "" || id.Subject == "" {
@@ -214,7 +217,17 @@ func (s *Store) LinkIdentity(ctx context.Context, id *accounts.Identity) error {
 	case err == nil:
 		return oneRow(res, "link identity") // no row: no such user
 	case code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || code == sqlite3.SQLITE_CONSTRAINT_UNIQUE:
-		return accounts.ErrIdentityLinked
+		// SQLite names only one violated key; which one it picks when both
+		// are is unspecified, so ask whether (provider, subject) exists.
+		var linked bool
+		if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM identities WHERE provider = ? AND subject = ?)`,
+			id.Provider, id.Subject).Scan(&linked); err != nil {
+			return fmt.Errorf("sqlitestore: link identity: %w", err)
+		}
+		if linked {
+			return accounts.ErrIdentityLinked
+		}
+		return accounts.ErrAccountExists // identities_user_provider
 	case code == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY: // only if the user vanished mid-statement
 		return accounts.ErrNotFound
 	default:

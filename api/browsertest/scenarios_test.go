@@ -119,8 +119,12 @@ func TestLinkAndUnlinkGitHub(t *testing.T) {
 		Emails: []providertest.GitHubEmail{{Email: "cleo@elsewhere.example", Primary: true, Verified: true}}})
 	ctx := newChrome(t)
 	signInToAccount(t, ctx, w, "cleo@example.com", "correct horse battery")
+	// Linking asks for the current password in place (re-authentication).
 	run(t, ctx, "link",
 		chromedp.Click(css("#link-github")),
+		chromedp.WaitVisible(css("#link_current_password")),
+		chromedp.SendKeys(css("#link_current_password"), "correct horse battery"),
+		chromedp.Click(css("#confirm-link-github")),
 		chromedp.WaitVisible(css("#identity-github")),
 	)
 	if n := text(t, ctx, ".notice"); !strings.Contains(n, "linked") {

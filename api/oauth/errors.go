@@ -33,6 +33,7 @@ const (
 	CodeRateLimited          = "rate_limited"
 	CodeUnavailable          = "temporarily_unavailable"
 	CodeServerError          = "server_error"
+	CodeReauthRequired       = "reauthentication_required"
 )
 
 // Error is an error whose HTTP meaning was decided at the point of failure
@@ -82,6 +83,8 @@ var mapping = []struct {
 	redirect    string
 	grant       string
 }{
+	// First: an outage may surface through any other sentinel's path.
+	{session.ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable, "the database is unavailable, retry later", "", ""},
 	{accounts.ErrInvalidCredentials, http.StatusBadRequest, CodeInvalidGrant, "invalid username or password", CodeAccessDenied, ""},
 	{accounts.ErrEmailTaken, http.StatusConflict, CodeEmailTaken, "a user with this email already exists", "", ""},
 	{accounts.ErrIdentityLinked, http.StatusConflict, CodeIdentityLinked, "this identity is already linked to another user", CodeIdentityLinked,
@@ -102,6 +105,7 @@ var mapping = []struct {
 	{providers.ErrInvalidIDToken, http.StatusBadRequest, CodeAccessDenied, "the identity provider's answer was not valid", CodeAccessDenied, ""},
 	{ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable, "temporarily unavailable, retry later", "", ""},
 	{accounts.ErrOverloaded, http.StatusServiceUnavailable, CodeUnavailable, "too many sign-ins at once, retry later", "", ""},
+	{accounts.ErrConflict, http.StatusServiceUnavailable, CodeUnavailable, "a concurrent change is in progress, retry", "", ""},
 }
 
 // Class is what an error means at the HTTP edge: the one decision that the

@@ -24,7 +24,7 @@ func TestTimedStores(t *testing.T) {
 	}
 	defer st.close(context.Background())
 	m := api.NewMetrics(prometheus.NewRegistry())
-	instrumentStores(m.DBDuration)(st)
+	guardStores(m.DBDuration, nil)(st)
 	ctx := context.Background()
 	if err := st.accounts.Ping(ctx); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 
 	"github.com/unilogin/unilogin/accounts"
 	accountsmongo "github.com/unilogin/unilogin/accounts/mongostore"
@@ -47,7 +50,7 @@ type stores struct {
 // SQLite file under the data directory.
 func openStores(ctx context.Context, cfg *config.Config) (*stores, error) {
 	if cfg.MongoDB.URI != "" {
-		client, err := mongo.Connect(options.Client().ApplyURI(cfg.MongoDB.URI).SetAppName("unilogin"))
+		client, err := mongo.Connect(mongoOptions(cfg))
 		if err != nil {
 			return nil, fmt.Errorf("mongodb: connect: %w", err)
 		}
@@ -72,7 +75,7 @@ func openStores(ctx context.Context, cfg *config.Config) (*stores, error) {
 			close: func(ctx context.Context) error { return client.Disconnect(ctx) }}, nil
 	}
 	path := filepath.Join(cfg.DataDir, "unilogin.db")
-	db, err := sessionsqlite.OpenDB(path, cfg.SQLite.Synchronous)
+	db, err := sessionsqlite.OpenDBTimeout(path, cfg.SQLite.Synchronous, dbTimeout(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -90,12 +93,53 @@ func openStores(ctx context.Context, cfg *config.Config) (*stores, error) {
 		close: func(context.Context) error { return db.Close() }}, nil
 }
 
+// dbTimeout is database.timeout (3s when unset, e.g. in a test's config).
+func dbTimeout(cfg *config.Config) time.Duration {
+	if cfg.Database.Timeout > 0 {
+		return cfg.Database.Timeout
+	}
+	return 3 * time.Second
+}
+
+// mongoOptions are the client options: the URI, then what production needs
+// whatever the URI says (docs/deployment.md).
+//   - Every call is bounded by database.timeout: server selection (the
+//     driver's default of 30 s equals http.write_timeout, so its error was
+//     never delivered), connecting, and each operation (the driver's
+//     client-side operation timeout; the guard in guard.go also puts the
+//     deadline on the context).
+//   - Writes are acknowledged by a majority of the replica set, journaled:
+//     an acknowledged refresh rotation, revocation, key change or code
+//     redemption survives a failover. Reads go to the primary with majority
+//     read concern, so an instance never reads state older than what another
+//     was told was written.
+//   - Retryable writes and reads: a failover during a call is retried once
+//     by the driver, within the same deadline.
+func mongoOptions(cfg *config.Config) *options.ClientOptions {
+	t := dbTimeout(cfg)
+	journal := true
+	return options.Client().ApplyURI(cfg.MongoDB.URI).SetAppName("unilogin").
+		SetServerSelectionTimeout(t).
+		SetConnectTimeout(t).
+		SetTimeout(t).
+		SetWriteConcern(&writeconcern.WriteConcern{W: "majority", Journal: &journal}).
+		SetReadConcern(readconcern.Majority()).
+		SetReadPreference(readpref.Primary()).
+		SetRetryWrites(true).
+		SetRetryReads(true)
+}
+
 // keyEncryptionKey returns the key that seals private keys and secrets at
 // rest: keys.encryption_key when set, else <data_dir>/master.key, generated
 // (0600) on first start. Instances sharing one MongoDB must share the key.
 func keyEncryptionKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
 	if k, err := cfg.Keys.DecodeEncryptionKey(); err != nil || k != nil {
 		return k, err
+	}
+	if cfg.MongoDB.URI != "" {
+		// config.Validate refuses this too; never generate a per-instance
+		// key for a shared database.
+		return nil, fmt.Errorf("keys.encryption_key: %w", config.ErrKEKRequired)
 	}
 	path := filepath.Join(cfg.DataDir, "master.key")
 	b, err := os.ReadFile(path)
@@ -108,9 +152,6 @@ func keyEncryptionKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
-	}
-	if cfg.MongoDB.URI != "" {
-		log.Warn("keys.encryption_key is not set: generated a key file in the data directory; every instance sharing this MongoDB needs the same key (set UNILOGIN_KEY_ENCRYPTION_KEY)", "path", path)
 	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
@@ -208,8 +249,14 @@ func (c *Core) rotationActor() string {
 }
 
 // Open opens the configured stores (or the injected ones) and builds the
-// services over them. cfg must have passed Validate.
+// services over them, for the CLI's commands. cfg must have passed
+// Validate.
 func Open(ctx context.Context, cfg *config.Config, opts Options) (*Core, error) {
+	return open(ctx, cfg, opts, nil)
+}
+
+// open is Open with every store call also passing guard (nil: none).
+func open(ctx context.Context, cfg *config.Config, opts Options, guard *dbGuard) (*Core, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -217,27 +264,30 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Core, error) 
 		opts.Now = time.Now
 	}
 	log := opts.Logger
-	kek, err := keyEncryptionKey(cfg, log)
-	if err != nil {
-		return nil, fmt.Errorf("key-encryption key: %w", err)
-	}
-	sealer, err := session.NewSealer(kek)
-	if err != nil {
-		return nil, err
-	}
+	// The stores first: with MongoDB unreachable nothing is written to the
+	// data directory (the key file is generated for the embedded store only).
 	st := &stores{accounts: opts.Accounts, sessions: opts.Sessions, kind: "injected",
 		close: func(context.Context) error { return nil }}
 	if opts.Accounts == nil || opts.Sessions == nil {
+		var err error
 		if st, err = openStores(ctx, cfg); err != nil {
 			return nil, err
 		}
 	}
-	metrics := api.NewMetrics(prometheus.NewRegistry())
-	instrumentStores(metrics.DBDuration)(st) // instrument.go
 	fail := func(err error) (*Core, error) {
 		_ = st.close(context.Background())
 		return nil, err
 	}
+	kek, err := keyEncryptionKey(cfg, log)
+	if err != nil {
+		return fail(fmt.Errorf("key-encryption key: %w", err))
+	}
+	sealer, err := session.NewSealer(kek)
+	if err != nil {
+		return fail(err)
+	}
+	metrics := api.NewMetrics(prometheus.NewRegistry())
+	guardStores(metrics.DBDuration, guard)(st) // instrument.go, guard.go
 	c := &Core{Config: cfg, Sealer: sealer, Metrics: metrics, StoreKind: st.kind, log: log, rates: st.sessions,
 		close: st.close, rotatedBy: automaticRotation}
 	kr, err := session.NewKeyring(ctx, st.sessions, sealer, session.KeyringOptions{
@@ -261,6 +311,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Core, error) 
 		RefreshAbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL,
 		ReuseGrace:         cfg.Tokens.RefreshReuseGrace,
 		CodeTTL:            cfg.Tokens.CodeTTL,
+		MaxSessionsPerUser: cfg.Tokens.MaxSessionsPerUser,
 		Now:                opts.Now,
 	})
 	if err != nil {

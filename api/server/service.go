@@ -24,7 +24,9 @@ type Server struct {
 // gate production has. Run starts the background work; Close closes the
 // stores.
 func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error) {
-	core, err := Open(ctx, cfg, opts)
+	// The server's store calls pass the database guard (guard.go): a
+	// deadline, a bound on calls in flight, fail-fast during an outage.
+	core, err := open(ctx, cfg, opts, newDBGuard(cfg.Database.Timeout))
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +43,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if err != nil {
 		return fail(err)
 	}
+	core.Metrics.Registry().MustRegister(providerUpGauge(reg)) // providers.go
 	o := apiOptions(cfg, core.log)
 	o.Version = opts.Version
 	o.Now = opts.Now
@@ -92,6 +95,10 @@ func apiOptions(cfg *config.Config, log *slog.Logger) api.Options {
 		LinkByEmail:    cfg.Linking.LinkByEmail(),
 		Logger:         log,
 		RateLimits:     rateLimits(cfg.RateLimits),
+		// The metrics listener (cmd/unilogin) serves /metrics instead when
+		// metrics.addr is set.
+		MetricsToken:   cfg.Metrics.Token,
+		NoMetricsRoute: cfg.Metrics.Addr != "",
 		CORSOrigins:    cfg.HTTP.CORSOrigins,
 		HSTS:           cfg.HTTP.TLS.CertFile != "" || cfg.SecureCookies(),
 		SecureCookies:  cfg.SecureCookies(),
@@ -112,5 +119,9 @@ func rateLimits(r config.RateLimits) api.RateLimits {
 		PasswordPerAccount:   rate(r.PasswordPerAccount),
 		SignupPerIP:          rate(r.SignupPerIP),
 		BrowserLoginPerIP:    rate(r.BrowserLoginPerIP),
+
+		PasswordChecksPerIP:       rate(r.PasswordChecksPerIP),
+		PasswordSignInsPerAccount: rate(r.PasswordSignInsPerAccount),
+		PasswordSlowdown:          r.PasswordSlowdown,
 	}
 }

@@ -5,6 +5,7 @@
 //	unilogin keys list|rotate   inspect or rotate signing keys
 //	unilogin users ...          create, list, change and delete users
 //	unilogin bench              load-test the standard workloads
+//	unilogin healthcheck        probe the local server's /healthz (container HEALTHCHECK)
 //	unilogin version            print the version
 package main
 
@@ -16,7 +17,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/unilogin/unilogin/config"
@@ -38,13 +38,16 @@ const usage = `unilogin: federated login service
 Usage:
   unilogin serve [--config FILE]          run the server
   unilogin config check [--config FILE]   validate the configuration and print every problem
-  unilogin keys list [--config FILE]      list the signing keys in the store
+  unilogin keys list [--config FILE] [--json]
+                                          list the signing keys in the store
   unilogin keys rotate [--config FILE]    add a new signing key (published now, signs after keys.pre_publish)
+  unilogin keys new-encryption-key        print a fresh key for UNILOGIN_KEY_ENCRYPTION_KEY
   unilogin users create|list|set-roles|disable|enable|delete [flags]
                                           manage users ("unilogin users --help"; docs/admin.md)
   unilogin bench [--duration 10s] [--concurrency N] [--bcrypt-cost 10] [--url URL] [--json]
                                           load-test the standard workloads (docs/operations.md)
-  unilogin version                        print the version
+  unilogin healthcheck [--url URL]        exit 0 when the local server's /healthz answers 200
+  unilogin version (or --version, -v)     print the version, VCS revision and Go version
 
 The configuration file may also be given with UNILOGIN_CONFIG; environment
 variables override it (see docs/configuration.md). Run "unilogin COMMAND --help"
@@ -76,9 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdUsers(ctx, rest, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, rest, stdout, stderr)
-	case "version", "--version":
-		fmt.Fprintln(stdout, "unilogin", buildVersion())
-		return exitOK
+	case "healthcheck":
+		return cmdHealthcheck(ctx, rest, stdout, stderr)
+	case "version", "--version", "-v":
+		return cmdVersion(stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -88,31 +92,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-func buildVersion() string {
-	if version != "dev" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return version
-}
-
 // commonFlags parses --config for a command; it returns ok=false (and the
 // exit code) when parsing ended the command (error or --help).
 func commonFlags(name string, args []string, stdout, stderr io.Writer, extra func(*flag.FlagSet)) (path string, code int, ok bool) {
 	fs := flag.NewFlagSet("unilogin "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {} // printed once below: to stdout for --help, else to stderr
 	fs.StringVar(&path, "config", "", "configuration file (YAML); default $UNILOGIN_CONFIG")
 	if extra != nil {
 		extra(fs)
 	}
+	usage := func(w io.Writer) {
+		fmt.Fprintf(w, "usage: unilogin %s [flags]\n\nFlags:\n", name)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
+			usage(stdout)
 			return "", exitOK, false
 		}
+		usage(stderr) // after the flag package's own message
 		return "", exitUsage, false
 	}
 	if fs.NArg() > 0 {
@@ -130,14 +130,11 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// loadConfig loads and validates; problems are printed to stderr.
+// loadConfig loads and validates; every problem (file, environment,
+// values) is printed to stderr at once.
 func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
-	cfg, err := config.Load(path, os.Getenv, os.ReadFile)
-	if err != nil {
-		fmt.Fprintf(stderr, "unilogin: configuration: %v\n", err)
-		return nil, false
-	}
-	if problems := cfg.Validate(); len(problems) > 0 {
+	cfg, problems := config.Check(path, os.Getenv, os.ReadFile)
+	if len(problems) > 0 {
 		fmt.Fprintf(stderr, "unilogin: the configuration has %d problem(s):\n", len(problems))
 		for _, p := range problems {
 			fmt.Fprintf(stderr, "  %s\n", p)

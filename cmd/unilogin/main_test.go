@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,7 +66,11 @@ func startServer(t *testing.T, cfg *config.Config) (string, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
+	// Errors the server logs (a 500's cause) show in the test's output.
+	lw := &testLogWriter{t: t}
+	t.Cleanup(lw.close)
+	log := slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelError}))
+	go func() { done <- serve(ctx, cfg, log, ready) }()
 	select {
 	case addr := <-ready:
 		return "http://" + addr, func() {
@@ -186,4 +191,26 @@ func TestKeysRotateAndList(t *testing.T) {
 	if len(events) != 1 || events[0].Action != accounts.ActionKeyRotate || !strings.HasPrefix(events[0].Actor, "cli:") {
 		t.Fatalf("audit log after keys rotate: %+v", events)
 	}
+}
+
+// testLogWriter passes a server's log lines to t.Log until the test ends.
+type testLogWriter struct {
+	mu   sync.Mutex
+	t    *testing.T
+	done bool
+}
+
+func (w *testLogWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimSpace(string(p)))
+	}
+	return len(p), nil
+}
+
+func (w *testLogWriter) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.done = true
 }

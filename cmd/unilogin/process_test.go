@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -181,5 +182,54 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	}
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("unilogin exited with %v after SIGTERM", err)
+	}
+}
+
+// TestKill9DuringKeyRotation: `unilogin keys rotate` killed with SIGKILL at
+// various points leaves a key table in which every instance still signs
+// with a key it publishes, and accepts the others' tokens.
+func TestKill9DuringKeyRotation(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"UNILOGIN_DATA_DIR=" + dir, "UNILOGIN_BCRYPT_COST=4"}
+	for i, delay := range []time.Duration{0, 20 * time.Millisecond, 60 * time.Millisecond, 150 * time.Millisecond, 400 * time.Millisecond} {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(append(os.Environ(), "UNILOGIN_TEST_RUN_MAIN=keys rotate"), env...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		if err := cmd.Wait(); err == nil {
+			t.Logf("rotation %d finished before the kill after %s", i, delay)
+		}
+	}
+	a := startProcess(t, dir, env[1:]...)
+	b := startProcess(t, dir, env[1:]...)
+	res, err := http.Post(a.base+"/signup", "application/json", strings.NewReader(`{"email":"rot@example.com","password":"correct horse battery"}`))
+	if err != nil || res.StatusCode != 201 {
+		t.Fatalf("signup: %v %v", err, res)
+	}
+	res.Body.Close()
+	for _, signer := range []*process{a, b} {
+		tok := mustPost(t, signer.base+"/token", url.Values{"grant_type": {"password"}, "username": {"rot@example.com"}, "password": {"correct horse battery"}})
+		access := tok["access_token"].(string)
+		header, _ := base64.RawURLEncoding.DecodeString(strings.Split(access, ".")[0])
+		var h struct {
+			Kid string `json:"kid"`
+		}
+		_ = json.Unmarshal(header, &h)
+		for _, p := range []*process{a, b} {
+			if !strings.Contains(get(t, p.base+"/.well-known/jwks.json"), `"kid":"`+h.Kid+`"`) {
+				t.Errorf("%s does not publish the kid %s that %s signs with", p.base, h.Kid, signer.base)
+			}
+			req, _ := http.NewRequest("GET", p.base+"/users/me", nil)
+			req.Header.Set("Authorization", "Bearer "+access)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil || res.StatusCode != 200 {
+				t.Errorf("%s refuses a token of %s: %v %v", p.base, signer.base, err, res)
+			} else {
+				res.Body.Close()
+			}
+		}
 	}
 }

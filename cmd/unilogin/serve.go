@@ -77,6 +77,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		hs.TLSConfig = certs.tlsConfig()
 	}
 
+	ms, err := startMetricsServer(cfg, srv.Metrics, log) // metricsserver.go
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer ms.Shutdown(context.Background()) // after the drain below, or on an early return
+
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	defer stopSweep()
 	go srv.Run(sweepCtx)

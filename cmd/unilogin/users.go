@@ -28,7 +28,7 @@ const usersUsage = `usage: unilogin users COMMAND [flags]
 Commands (each also takes --config FILE, and --help):
   create --email E [--password-stdin] [--name N] [--role R]... [--email-verified]
                                       create a user (without --role: the default roles)
-  list [--email SUBSTRING] [--limit N]
+  list [--email SUBSTRING] [--limit N] [--json]
                                       list users, oldest first
   set-roles (--id ID | --email E) (--role R... | --no-roles)
                                       replace a user's roles (tokens change at their next refresh)
@@ -235,12 +235,14 @@ func usersCreate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 
 func usersList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var (
-		email string
-		limit int
+		email  string
+		limit  int
+		asJSON bool
 	)
-	path, code, ok := usersFlags("list", "[--email SUBSTRING] [--limit N]", args, stdout, stderr, func(fs *flag.FlagSet) {
+	path, code, ok := usersFlags("list", "[--email SUBSTRING] [--limit N] [--json]", args, stdout, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", "only users whose e-mail contains this (case-insensitive)")
 		fs.IntVar(&limit, "limit", 100, "list at most this many users")
+		fs.BoolVar(&asJSON, "json", false, "print the users as a JSON array")
 	})
 	if !ok {
 		return code
@@ -256,7 +258,10 @@ func usersList(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	defer env.Close()
 
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLES\tSTATUS\tPASSWORD\tCREATED")
+	if !asJSON {
+		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLES\tSTATUS\tPASSWORD\tCREATED")
+	}
+	list := []userJSON{}
 	cursor, listed := "", 0
 	for listed < limit {
 		users, next, err := env.admin.ListUsers(ctx, cursor, min(limit-listed, 200), email)
@@ -264,6 +269,11 @@ func usersList(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return fail(stderr, "list", err)
 		}
 		for _, u := range users {
+			if asJSON {
+				list = append(list, userJSON{ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name,
+					Roles: append([]string{}, u.Roles...), Disabled: u.Disabled, HasPassword: u.HasPassword(), CreatedAt: *jsonTime(u.CreatedAt)})
+				continue
+			}
 			status := "active"
 			if u.Disabled {
 				status = "disabled"
@@ -280,7 +290,22 @@ func usersList(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if cursor != "" {
 		fmt.Fprintf(stderr, "(more users follow: raise --limit above %d)\n", limit)
 	}
+	if asJSON {
+		return writeJSON(stdout, stderr, list)
+	}
 	return exitOK
+}
+
+// userJSON is one user in `users list --json`.
+type userJSON struct {
+	ID            string   `json:"id"`
+	Email         string   `json:"email,omitempty"`
+	EmailVerified bool     `json:"email_verified"`
+	Name          string   `json:"name,omitempty"`
+	Roles         []string `json:"roles"`
+	Disabled      bool     `json:"disabled"`
+	HasPassword   bool     `json:"has_password"`
+	CreatedAt     string   `json:"created_at"`
 }
 
 // target reads --id or --email: exactly one.

@@ -34,8 +34,15 @@ var quietLogger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{L
 // StartFerretDB runs an embedded FerretDB until stop is called and returns
 // its MongoDB URI.
 func StartFerretDB(dir string) (uri string, stop func(), err error) {
+	return StartFerretDBOn(dir, "127.0.0.1:0")
+}
+
+// StartFerretDBOn is StartFerretDB listening on addr (host:port). Fault
+// tests stop it and start it again on the same directory and address: the
+// data is kept, and clients reconnect to the same URI.
+func StartFerretDBOn(dir, addr string) (uri string, stop func(), err error) {
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + dir + "/", // must end in "/"; mode=memory deadlocks
 		Logger:    quietLogger,

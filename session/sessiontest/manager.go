@@ -138,7 +138,7 @@ func testManagerRevokeAndCodes(t *testing.T, s session.Store) {
 	clk := testkit.NewClock(now())
 	m := newManager(t, s, clk, 10*time.Second)
 	p := startSession(t, m)
-	ended, err := m.Revoke(t.Context(), p.RefreshToken, "")
+	ended, err := m.Revoke(t.Context(), p.RefreshToken, "", nil)
 	must(t, "revoke", err)
 	if ended == nil || ended.ID != p.SessionID {
 		t.Fatalf("Revoke returned session %+v, want %s", ended, p.SessionID)
@@ -146,7 +146,7 @@ func testManagerRevokeAndCodes(t *testing.T, s session.Store) {
 	if _, err := m.Refresh(t.Context(), p.RefreshToken, "", "", subjectLoader); !errors.Is(err, session.ErrInvalidToken) {
 		t.Fatalf("refresh after revoke: %v", err)
 	}
-	if ended, err := m.Revoke(t.Context(), "unknown", ""); err != nil || ended != nil {
+	if ended, err := m.Revoke(t.Context(), "unknown", "", nil); err != nil || ended != nil {
 		t.Fatalf("revoke unknown: %v %v", ended, err)
 	}
 

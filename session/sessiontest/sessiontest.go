@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		concurrencyCases,
 		managerCases,
 		rateCases,
+		capCases, // cap.go
 	}
 	for _, g := range groups {
 		for _, tc := range g {

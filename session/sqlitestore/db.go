@@ -2,11 +2,14 @@ package sqlitestore
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -34,6 +37,14 @@ import (
 //     other statement of the process until it ends, so code holding one must
 //     never run a statement outside it (that would wait forever).
 func OpenDB(path string, synchronous string) (*sql.DB, error) {
+	return OpenDBTimeout(path, synchronous, 5*time.Second)
+}
+
+// OpenDBTimeout is OpenDB with busy_timeout set to busy (rounded down to
+// milliseconds, at least 1): the server passes its database.timeout, so a
+// lock held by another process fails the call within the same deadline as
+// every other database call.
+func OpenDBTimeout(path string, synchronous string, busy time.Duration) (*sql.DB, error) {
 	level := strings.ToUpper(synchronous)
 	switch level {
 	case "":
@@ -49,12 +60,15 @@ func OpenDB(path string, synchronous string) (*sql.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlitestore: create directory: %w", err)
 	}
+	if err := restrictFiles(abs); err != nil {
+		return nil, err
+	}
 
 	// The driver runs each _pragma on every new connection (busy_timeout
 	// first) and honours _txlock for BEGIN. A file: URI escapes any '?', '#'
 	// or '%' in the path, which a bare path followed by "?" would not.
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", max(busy.Milliseconds(), 1)))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous("+level+")")
 	q.Add("_pragma", "foreign_keys(1)")
@@ -86,4 +100,35 @@ func OpenDB(path string, synchronous string) (*sql.DB, error) {
 		return nil, fmt.Errorf("sqlitestore: open %s: journal_mode is %q, want wal (is the file on a network file system?)", path, mode)
 	}
 	return db, nil
+}
+
+// restrictFiles makes the database file and its -wal and -shm companions
+// readable by their owner only, whatever the directory's mode and the
+// umask: the file holds password hashes and sealed keys. It creates the
+// main file 0600 when missing (SQLite gives -wal and -shm the main file's
+// permissions when it creates them) and narrows files of an existing
+// installation that are wider.
+func restrictFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: create %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("sqlitestore: create %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("sqlitestore: %w", err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return fmt.Errorf("sqlitestore: restrict %s: %w", p, err)
+			}
+		}
+	}
+	return nil
 }

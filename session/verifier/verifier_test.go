@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -210,6 +211,10 @@ func TestVerify(t *testing.T) {
 		{"aud null", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", set("aud", nil), nil), errNoAudience},
 		{"exp missing", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", del("exp"), nil), errNoExp},
 		{"exp not a number", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", set("exp", "tomorrow"), nil), errMalformed},
+		{"exp a numeric string", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", func(c jwt.MapClaims) { c["exp"] = strconv.FormatInt(c["exp"].(int64), 10) }, nil), errMalformed},
+		{"iat a numeric string", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", func(c jwt.MapClaims) { c["iat"] = strconv.FormatInt(c["iat"].(int64), 10) }, nil), errMalformed},
+		{"nbf a numeric string", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", set("nbf", "1000000000"), nil), errMalformed},
+		{"crit empty list", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", nil, map[string]any{"crit": []string{}}), errCrit},
 		{"iat missing", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", del("iat"), nil), errNoIat},
 		{"iat in the future", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", shift("iat", 2*time.Minute), nil), errIatFuture},
 		{"nbf in the future", vES, signed(jwt.SigningMethodES256, ecKey, "ec1", shift("nbf", 2*time.Minute), nil), errNotYetValid},

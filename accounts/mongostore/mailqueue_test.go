@@ -1,0 +1,17 @@
+package mongostore_test
+
+import (
+	"testing"
+
+	"github.com/unilogin/unilogin/accounts/mail"
+	"github.com/unilogin/unilogin/accounts/mail/mailtest"
+)
+
+func TestMailQueueConformance(t *testing.T) {
+	eachServer(t, func(t *testing.T, srv *server) {
+		mailtest.Run(t, func(t *testing.T) mail.QueueStore {
+			s, _ := srv.newStore(t)
+			return s
+		})
+	})
+}

@@ -1,0 +1,42 @@
+package mongostore
+
+import (
+	"context"
+	"errors"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/unilogin/unilogin/session"
+)
+
+// TrimUserSessions reads the ids of the user's sessions beyond the newest
+// max (other than keepID), then ends each with DeleteSession (a deleteOne
+// by _id, atomic on FerretDB too: of concurrent trims one ends a given
+// session).
+func (s *Store) TrimUserSessions(ctx context.Context, userID, keepID string, max int) (int, error) {
+	if max < 0 {
+		max = 0
+	}
+	cur, err := s.sessions.Find(ctx,
+		bson.D{{Key: "user_id", Value: userID}, {Key: "_id", Value: bson.D{{Key: "$ne", Value: keepID}}}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "created_at", Value: 1}}).
+			SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).SetSkip(int64(max)))
+	if err != nil {
+		return 0, wrap("trim user sessions", err)
+	}
+	var docs []sessionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return 0, wrap("trim user sessions", err)
+	}
+	n := 0
+	for _, d := range docs {
+		switch err := s.DeleteSession(ctx, d.ID); {
+		case err == nil:
+			n++
+		case !errors.Is(err, session.ErrNotFound):
+			return n, err
+		}
+	}
+	return n, nil
+}
