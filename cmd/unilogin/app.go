@@ -195,8 +195,9 @@ func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger, wrap ..
 		BcryptCost:   cfg.Passwords.BcryptCost,
 		DefaultRoles: cfg.DefaultRoles,
 		// Admission control: bcrypt work bounded to the cores, a bounded
-		// queue, then 503 (accounts/gate.go).
-		Gate: accounts.NewGate(cfg.RateLimits.HashingWorkers, queue),
+		// queue shared fairly per address and account, then 503; hashing
+		// on low-priority threads (accounts/gate.go).
+		Gate: accounts.NewGate(cfg.RateLimits.HashingWorkers, queue).LowPriority(),
 	})
 	if err != nil {
 		return fail(err)
