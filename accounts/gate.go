@@ -55,7 +55,7 @@ var _ Gate = (*PoolGate)(nil)
 // NewGate returns a gate admitting workers hashes at once with a queue of
 // queue waiters. workers <= 0 means DefaultGateWorkers(); queue < 0 means
 // 4 × workers; queue 0 means no queue (fail as soon as every worker is busy).
-// One key may hold at most a quarter of workers+queue places (at least
+// One key may hold at most half of the workers+queue places (at least
 // one); SetPerKey changes that.
 func NewGate(workers, queue int) *PoolGate {
 	if workers <= 0 {
@@ -65,7 +65,7 @@ func NewGate(workers, queue int) *PoolGate {
 		queue = 4 * workers
 	}
 	return &PoolGate{
-		workers: workers, queue: queue, perKey: max((workers+queue)/4, 1),
+		workers: workers, queue: queue, perKey: max((workers+queue)/2, 1),
 		inflight: map[string]int{}, queues: map[string][]*waiter{},
 	}
 }

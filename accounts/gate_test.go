@@ -92,8 +92,8 @@ func TestGateWaiterGivesUpWithItsContext(t *testing.T) {
 }
 
 func TestGateDefaultsAndNoQueue(t *testing.T) {
-	if s := accounts.NewGate(0, -1).Stats(); s.Workers != accounts.DefaultGateWorkers() || s.Workers < 1 || s.Queue != 4*s.Workers || s.PerKey != max((s.Workers+s.Queue)/4, 1) {
-		t.Fatalf("defaults: %+v, want DefaultGateWorkers, 4x queue, a quarter per key", s)
+	if s := accounts.NewGate(0, -1).Stats(); s.Workers != accounts.DefaultGateWorkers() || s.Workers < 1 || s.Queue != 4*s.Workers || s.PerKey != max((s.Workers+s.Queue)/2, 1) {
+		t.Fatalf("defaults: %+v, want DefaultGateWorkers, 4x queue, half per key", s)
 	}
 	g := accounts.NewGate(2, 0)
 	r1, err1 := g.Acquire(t.Context())

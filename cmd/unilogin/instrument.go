@@ -195,6 +195,16 @@ func (t *timedSessions) DeleteUserSessions(ctx context.Context, userID, exceptID
 	return t.s.DeleteUserSessions(ctx, userID, exceptID)
 }
 
+func (t *timedSessions) RotateRefresh(ctx context.Context, r *session.Rotation) error {
+	defer t.time("RotateRefresh")()
+	return t.s.RotateRefresh(ctx, r)
+}
+
+func (t *timedSessions) SessionRecords(ctx context.Context, id string) (int, error) {
+	defer t.time("SessionRecords")()
+	return t.s.SessionRecords(ctx, id)
+}
+
 func (t *timedSessions) CreateRefresh(ctx context.Context, r *session.RefreshToken) error {
 	defer t.time("CreateRefresh")()
 	return t.s.CreateRefresh(ctx, r)

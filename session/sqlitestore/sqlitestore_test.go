@@ -137,8 +137,8 @@ func TestReopen(t *testing.T) {
 	if err := db2.QueryRow(`SELECT version FROM schema_migrations WHERE component = 'session'`).Scan(&version); err != nil {
 		t.Fatal(err)
 	}
-	if version != 2 { // 2: rate_counters
-		t.Errorf("schema version = %d, want 2", version)
+	if version != 3 { // 3: refresh chain in the session row
+		t.Errorf("schema version = %d, want 3", version)
 	}
 }
 
