@@ -29,7 +29,10 @@ type Options struct {
 	ReuseGrace time.Duration
 	CodeTTL    time.Duration // default 60s
 	Leeway     time.Duration // clock skew accepted on our own tokens; default 10s
-	Now        func() time.Time
+	// AccessCacheSize bounds the cache of verified access tokens
+	// (accesscache.go); 0 means 10,000, negative disables it.
+	AccessCacheSize int
+	Now             func() time.Time
 }
 
 func (o *Options) defaults() {
@@ -46,6 +49,9 @@ func (o *Options) defaults() {
 	set(&o.RefreshAbsoluteTTL, 90*24*time.Hour)
 	set(&o.CodeTTL, time.Minute)
 	set(&o.Leeway, 10*time.Second)
+	if o.AccessCacheSize == 0 {
+		o.AccessCacheSize = 10000
+	}
 	if o.ReuseGrace < 0 {
 		o.ReuseGrace = 0
 	}
@@ -62,6 +68,7 @@ type Manager struct {
 	succKey []byte // HMAC key deriving a refresh token's successor (old scheme)
 	// Keys derived from succKey for the chain of refresh tokens.
 	chainKey, tagKey []byte
+	verified         *accessCache // nil when disabled
 }
 
 // successorSecret names the server secret that derives successors.
@@ -77,7 +84,7 @@ func NewManager(ctx context.Context, store Store, keys *Keyring, sealer *Sealer,
 		return nil, err
 	}
 	return &Manager{store: store, keys: keys, opts: opts, succKey: key,
-		chainKey: deriveKey(key, "chain"), tagKey: deriveKey(key, "tag")}, nil
+		chainKey: deriveKey(key, "chain"), tagKey: deriveKey(key, "tag"), verified: newAccessCache(opts.AccessCacheSize)}, nil
 }
 
 // sharedSecret returns the 32-byte secret stored under name, creating it.

@@ -22,6 +22,7 @@ var chainCases = []testCase{
 	{"ManagerForgedTokenRevokesNothing", testManagerForgedToken},
 	{"ManagerIdleDeadline", testManagerIdleDeadline},
 	{"ManagerTokensFromBeforeTheChain", testManagerLegacyTokens},
+	{"ManagerCachedAccessTokens", testManagerCachedAccessTokens},
 }
 
 func chainSession(t *testing.T, s session.Store) *session.Session {
@@ -214,5 +215,33 @@ func testManagerLegacyTokens(t *testing.T, s session.Store) {
 	}
 	if _, err := m.Refresh(ctx, next.RefreshToken, "", "", subjectLoader); !errors.Is(err, session.ErrInvalidToken) {
 		t.Fatalf("chain token after the reuse: %v", err)
+	}
+}
+
+// An access token verified before (and so cached) still stops working at
+// its expiry and as soon as its session ends.
+func testManagerCachedAccessTokens(t *testing.T, s session.Store) {
+	clk := &fakeClock{t: now()}
+	m := newManager(t, s, clk, 10*time.Second)
+	ctx := t.Context()
+	p := startSession(t, m)
+	for range 3 {
+		if _, _, err := m.Authenticate(ctx, p.AccessToken); err != nil {
+			t.Fatalf("Authenticate: %v", err)
+		}
+	}
+	clk.Add(m.AccessTTL() + 11*time.Second) // past exp and the 10 s leeway
+	if _, err := m.ParseAccess(ctx, p.AccessToken); !errors.Is(err, session.ErrInvalidToken) {
+		t.Fatalf("expired cached token: %v, want ErrInvalidToken", err)
+	}
+	q := startSession(t, m)
+	if _, _, err := m.Authenticate(ctx, q.AccessToken); err != nil {
+		t.Fatalf("Authenticate: %v", err)
+	}
+	if _, err := m.Revoke(ctx, q.RefreshToken, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.Authenticate(ctx, q.AccessToken); !errors.Is(err, session.ErrInvalidToken) {
+		t.Fatalf("cached token of a revoked session: %v, want ErrInvalidToken", err)
 	}
 }
