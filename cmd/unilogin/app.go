@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -66,18 +67,25 @@ func openStores(ctx context.Context, cfg *config.Config) (*stores, error) {
 	if err != nil {
 		return nil, err
 	}
-	as, err := accountssqlite.New(ctx, db)
+	// Reads on a pool of their own beside the single writer (WAL mode).
+	rdb, err := sessionsqlite.OpenReadDB(path, 2*runtime.GOMAXPROCS(0))
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	ss, err := sessionsqlite.New(ctx, db)
+	closeBoth := func() error { return errors.Join(rdb.Close(), db.Close()) }
+	as, err := accountssqlite.NewWithReader(ctx, db, rdb)
 	if err != nil {
-		db.Close()
+		closeBoth()
+		return nil, err
+	}
+	ss, err := sessionsqlite.NewWithReader(ctx, db, rdb)
+	if err != nil {
+		closeBoth()
 		return nil, err
 	}
 	return &stores{accounts: as, sessions: ss, kind: "sqlite " + path,
-		close: func(context.Context) error { return db.Close() }}, nil
+		close: func(context.Context) error { return closeBoth() }}, nil
 }
 
 // keyEncryptionKey returns the key that seals private keys and secrets at

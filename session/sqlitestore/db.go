@@ -34,6 +34,20 @@ import (
 //     other statement of the process until it ends, so code holding one must
 //     never run a statement outside it (that would wait forever).
 func OpenDB(path string, synchronous string) (*sql.DB, error) {
+	return openDB(path, synchronous, false, 1)
+}
+
+// OpenReadDB opens a read-only pool of conns connections (at least 2) on
+// the file that OpenDB opened, for the hot reads of the stores
+// (NewWithReader): in WAL mode readers never wait for the writer, and
+// each read sees every transaction committed before it began, so a read
+// after a write of this process always sees that write. Its connections
+// are query_only: a write through them fails.
+func OpenReadDB(path string, conns int) (*sql.DB, error) {
+	return openDB(path, "", true, max(conns, 2))
+}
+
+func openDB(path string, synchronous string, readOnly bool, conns int) (*sql.DB, error) {
 	level := strings.ToUpper(synchronous)
 	switch level {
 	case "":
@@ -58,6 +72,9 @@ func OpenDB(path string, synchronous string) (*sql.DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous("+level+")")
 	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	}
 	q.Set("_txlock", "immediate")
 	p := filepath.ToSlash(abs)
 	if !strings.HasPrefix(p, "/") {
@@ -69,8 +86,8 @@ func OpenDB(path string, synchronous string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
 

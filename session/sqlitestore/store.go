@@ -17,7 +17,8 @@ import (
 // Store is the SQLite session.Store. It is safe for concurrent use; the
 // single connection of OpenDB serialises its statements.
 type Store struct {
-	db *sql.DB
+	db     *sql.DB // the writer
+	reader *sql.DB // the hot reads; db without NewWithReader
 
 	// The hot paths (bearer checks, refresh rotation, sign-in), prepared
 	// once: parsing SQL on every call was a sixth of a /users/me.
@@ -45,26 +46,34 @@ const keyColumns = `id, algorithm, sealed, created_at, active_at, retired_at, ex
 // Store on it. The caller keeps ownership of db; Close releases only what
 // New prepared.
 func New(ctx context.Context, db *sql.DB) (*Store, error) {
+	return NewWithReader(ctx, db, db)
+}
+
+// NewWithReader is New with the hot reads (sessions, refresh tokens) on
+// reader, a pool from OpenReadDB on the same file; writes stay on db.
+func NewWithReader(ctx context.Context, db, reader *sql.DB) (*Store, error) {
 	if err := migrate(ctx, db); err != nil {
 		return nil, fmt.Errorf("sqlitestore: migrate: %w", err)
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, reader: reader}
 	for _, p := range []struct {
 		stmt **sql.Stmt
 		sql  string
+		db   *sql.DB
 	}{
-		{&s.getSession, `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ? AND expires_at >= ?`},
-		{&s.touchSession, `UPDATE sessions SET last_used_at = ? WHERE id = ?`},
-		{&s.getRefresh, `SELECT ` + refreshColumns + ` FROM refresh_tokens WHERE hash = ? AND expires_at >= ?`},
-		{&s.createRefresh, `INSERT INTO refresh_tokens (` + refreshColumns + `) VALUES (?, ?, ?, ?, ?, ?)`},
-		{&s.createSession, `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&s.getSession, `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ? AND expires_at >= ?`, reader},
+		{&s.touchSession, `UPDATE sessions SET last_used_at = ? WHERE id = ?`, db},
+		{&s.getRefresh, `SELECT ` + refreshColumns + ` FROM refresh_tokens WHERE hash = ? AND expires_at >= ?`, reader},
+		{&s.createRefresh, `INSERT INTO refresh_tokens (` + refreshColumns + `) VALUES (?, ?, ?, ?, ?, ?)`, db},
+		{&s.createSession, `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, db},
 		// The compare-and-swap of a rotation: one statement, one write.
 		{&s.rotate, `UPDATE sessions SET refresh_hash = ?, refresh_gen = refresh_gen + 1, rotated_at = ?,
 			last_used_at = ?, refresh_expires_at = ?
-			WHERE id = ? AND refresh_gen = ? AND refresh_hash IS ? AND expires_at >= ?`},
-		{&s.sessionLive, `SELECT count(*) FROM sessions WHERE id = ? AND expires_at >= ?`},
+			WHERE id = ? AND refresh_gen = ? AND refresh_hash IS ? AND expires_at >= ?`, db},
+		// On the writer: it must see the write that just failed to match.
+		{&s.sessionLive, `SELECT count(*) FROM sessions WHERE id = ? AND expires_at >= ?`, db},
 	} {
-		stmt, err := db.PrepareContext(ctx, p.sql)
+		stmt, err := p.db.PrepareContext(ctx, p.sql)
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("sqlitestore: prepare: %w", err)
@@ -141,7 +150,7 @@ func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error
 }
 
 func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]*session.Session, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = ? AND expires_at >= ? ORDER BY created_at DESC, id`, userID, millis(now))
 	if err != nil {
 		return nil, wrap("list sessions", err)
