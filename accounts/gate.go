@@ -26,7 +26,7 @@ var ErrOverloaded = errors.New("accounts: overloaded")
 // delays another address by at most one hash per turn.
 //
 // Priority: with LowPriority (Linux), hashes run on dedicated OS threads
-// whose scheduling priority is lowered (nice 19), and GOMAXPROCS is raised
+// whose scheduling priority is lowered (nice 10, gate_linux.go), and GOMAXPROCS is raised
 // by their number. bcrypt then uses every core while nothing else wants
 // one, and the kernel hands a core at once to a refresh or /users/me
 // request when one arrives, instead of a fixed worker count leaving a core

@@ -9,7 +9,7 @@ import (
 	"github.com/unilogin/unilogin/accounts"
 )
 
-// On Linux hashing uses every core, on its own threads at nice 19, and the
+// On Linux hashing uses every core, on its own threads at nice 10, and the
 // rest of the server keeps its GOMAXPROCS.
 func TestLowPriorityGateHashesOnNiceThreads(t *testing.T) {
 	if w := accounts.DefaultGateWorkers(); w != runtime.GOMAXPROCS(0) {
@@ -29,13 +29,13 @@ func TestLowPriorityGateHashesOnNiceThreads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if nice := 20 - prio; nice != 19 {
-		t.Fatalf("hashing thread nice = %d, want 19", nice)
+	if nice := 20 - prio; nice != 10 {
+		t.Fatalf("hashing thread nice = %d, want 10", nice)
 	}
 	if got := runtime.GOMAXPROCS(0); got != before+2 {
 		t.Fatalf("GOMAXPROCS = %d, want %d (raised by the 2 hashing threads)", got, before+2)
 	}
-	if prio, err := unix.Getpriority(unix.PRIO_PROCESS, unix.Gettid()); err != nil || 20-prio == 19 {
+	if prio, err := unix.Getpriority(unix.PRIO_PROCESS, unix.Gettid()); err != nil || 20-prio == 10 {
 		t.Fatalf("the caller's thread was lowered too (prio %d, %v)", prio, err)
 	}
 }
