@@ -240,6 +240,8 @@ func (s *Server) requestID(c *gin.Context) {
 	}
 	c.Header("X-Request-ID", id)
 	c.Set("request_id", id)
+	// The hashing gate shares bcrypt fairly between client addresses.
+	c.Request = c.Request.WithContext(accounts.WithClientAddress(c.Request.Context(), c.ClientIP()))
 	c.Next()
 }
 

@@ -43,6 +43,20 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// The hot reads on a second pool beside the one-connection writer, as the
+// server runs them: every read after a write must see it.
+func TestConformanceReadPool(t *testing.T) {
+	accountstest.Run(t, func(t *testing.T) accounts.Store {
+		path := filepath.Join(t.TempDir(), "unilogin.db")
+		db := openDB(t, path, 1)
+		s, err := sqlitestore.NewWithReader(t.Context(), db, openDB(t, path, 4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 func TestConformanceConnectionPool(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the one-connection run covers the logic; this one adds SQLite's locking")

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -69,18 +70,25 @@ func openStores(ctx context.Context, cfg *config.Config) (*stores, error) {
 	if err != nil {
 		return nil, err
 	}
-	as, err := accountssqlite.New(ctx, db)
+	// Reads on a pool of their own beside the single writer (WAL mode).
+	rdb, err := sessionsqlite.OpenReadDB(path, 2*runtime.GOMAXPROCS(0), dbTimeout(cfg))
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	ss, err := sessionsqlite.New(ctx, db)
+	closeBoth := func() error { return errors.Join(rdb.Close(), db.Close()) }
+	as, err := accountssqlite.NewWithReader(ctx, db, rdb)
 	if err != nil {
-		db.Close()
+		closeBoth()
+		return nil, err
+	}
+	ss, err := sessionsqlite.NewWithReader(ctx, db, rdb)
+	if err != nil {
+		closeBoth()
 		return nil, err
 	}
 	return &stores{accounts: as, sessions: ss, kind: "sqlite " + path,
-		close: func(context.Context) error { return db.Close() }}, nil
+		close: func(context.Context) error { return closeBoth() }}, nil
 }
 
 // dbTimeout is database.timeout (3s when unset, e.g. in a test's config).
@@ -239,8 +247,9 @@ func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger, wrap ..
 		BcryptCost:   cfg.Passwords.BcryptCost,
 		DefaultRoles: cfg.DefaultRoles,
 		// Admission control: bcrypt work bounded to the cores, a bounded
-		// queue, then 503 (accounts/gate.go).
-		Gate: accounts.NewGate(cfg.RateLimits.HashingWorkers, queue),
+		// queue shared fairly per address and account, then 503; hashing
+		// on low-priority threads (accounts/gate.go).
+		Gate: accounts.NewGate(cfg.RateLimits.HashingWorkers, queue).LowPriority(),
 	})
 	if err != nil {
 		return fail(err)
