@@ -147,7 +147,7 @@ func (a *Admin) CreateUser(ctx context.Context, actor Actor, req CreateUserReque
 	hash := ""
 	if req.Password != "" {
 		var err error
-		if hash, err = a.svc.hash(ctx, req.Password); err != nil {
+		if hash, err = a.svc.hash(ctx, req.Password, req.Email); err != nil {
 			return nil, err
 		}
 	}

@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
@@ -114,13 +115,27 @@ func NewHasher(cost int) (*Hasher, error) {
 	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
 		return nil, fmt.Errorf("accounts: bcrypt cost %d out of range %d..%d", cost, bcrypt.MinCost, bcrypt.MaxCost)
 	}
-	h := &Hasher{cost: cost}
-	dummy, err := h.Hash("unilogin dummy password for unknown users")
-	if err != nil {
-		return nil, err
+	return &Hasher{cost: cost, dummy: dummyHash(cost)}, nil
+}
+
+// bcryptBase64 is bcrypt's own base64 alphabet.
+var bcryptBase64 = base64.NewEncoding("./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789").WithPadding(base64.NoPadding)
+
+// dummyHash returns a well-formed bcrypt hash at cost with a random salt
+// and a random digest: no password matches it, and comparing against it
+// runs the full key schedule at cost, exactly like a real one. Building it
+// costs no bcrypt work, so start-up does not pay for it and the first
+// unknown-user sign-in already takes what a wrong password does.
+func dummyHash(cost int) []byte {
+	var salt [16]byte
+	var digest [23]byte
+	if _, err := rand.Read(salt[:]); err != nil {
+		panic("accounts: crypto/rand failed: " + err.Error())
 	}
-	h.dummy = []byte(dummy[len(hashPrefix):])
-	return h, nil
+	if _, err := rand.Read(digest[:]); err != nil {
+		panic("accounts: crypto/rand failed: " + err.Error())
+	}
+	return fmt.Appendf(nil, "$2a$%02d$%s%s", cost, bcryptBase64.EncodeToString(salt[:]), bcryptBase64.EncodeToString(digest[:])[:31])
 }
 
 // Cost is the configured bcrypt cost.

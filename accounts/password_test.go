@@ -102,3 +102,20 @@ func TestCheckEmail(t *testing.T) {
 		}
 	}
 }
+
+// Building a Hasher does no bcrypt work (at cost 31 one hash takes days),
+// and its dummy is a well-formed hash at the configured cost, so comparing
+// against it costs what a real comparison does.
+func TestNewHasherDoesNoBcryptWork(t *testing.T) {
+	h, err := NewHasher(bcrypt.MaxCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := bcrypt.Cost(h.dummy); err != nil || c != bcrypt.MaxCost {
+		t.Fatalf("dummy cost %d, %v; want %d", c, err, bcrypt.MaxCost)
+	}
+	h4, _ := NewHasher(4)
+	if err := bcrypt.CompareHashAndPassword(h4.dummy, prehash("anything")); !errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
+		t.Fatalf("compare with the dummy: %v, want a mismatch after the full comparison", err)
+	}
+}

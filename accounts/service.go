@@ -18,14 +18,39 @@ type Options struct {
 	BcryptCost   int      // default 12
 	DefaultRoles []string // roles given to every new user
 	// Gate, when set, bounds concurrent password hashing (admission
-	// control): Acquire blocks or fails fast; release must be called.
+	// control and fairness per client address and account) and runs it.
 	Gate Gate
 	Now  func() time.Time // for tests; default time.Now
 }
 
-// Gate admits CPU-heavy password hashing work.
+// Gate admits CPU-heavy password hashing work: Run runs work once admitted
+// under keys (the client address and the account it is for), or returns
+// an error wrapping ErrOverloaded (or ctx's error) without running it.
 type Gate interface {
-	Acquire(ctx context.Context) (release func(), err error)
+	Run(ctx context.Context, work func(), keys ...string) error
+}
+
+type clientAddressKey struct{}
+
+// WithClientAddress returns ctx carrying the client's address, which the
+// Gate uses to share hashing fairly between clients. The HTTP layer sets it
+// on every request.
+func WithClientAddress(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddressKey{}, addr)
+}
+
+// gateKeys are the fairness keys of a password check for account (an
+// e-mail address or a user id): the client address first (its queue), then
+// the account.
+func gateKeys(ctx context.Context, account string) []string {
+	var keys []string
+	if addr, _ := ctx.Value(clientAddressKey{}).(string); addr != "" {
+		keys = append(keys, "addr:"+addr)
+	}
+	if account != "" {
+		keys = append(keys, "account:"+strings.ToLower(account))
+	}
+	return keys
 }
 
 // Service implements the account use cases on top of a Store.
@@ -102,7 +127,7 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (*User, error) 
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	hash, err := s.hash(ctx, req.Password)
+	hash, err := s.hash(ctx, req.Password, req.Email)
 	if err != nil {
 		return nil, err
 	}
@@ -127,26 +152,38 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (*User, error) 
 // of bcrypt work. A correct password stored in an older format or at another
 // cost is re-hashed.
 func (s *Service) Authenticate(ctx context.Context, email, password string) (*User, error) {
-	release, err := s.admit(ctx)
+	email = strings.TrimSpace(email)
+	var (
+		u          *User
+		ok, rehash bool
+		storeErr   error
+	)
+	// The lookup runs once admitted, so that a storm is refused before it
+	// reaches the store.
+	err := s.run(ctx, gateKeys(ctx, email), func() {
+		var err error
+		u, err = s.store.GetUserByEmail(ctx, email)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			storeErr = err
+			return
+		}
+		if err != nil || !u.HasPassword() || !utf8.ValidString(password) || utf8.RuneCountInString(password) > MaxPasswordLength {
+			s.hasher.VerifyDummy(password)
+			return
+		}
+		ok, rehash = s.hasher.Verify(u.PasswordHash, password)
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-
-	u, err := s.store.GetUserByEmail(ctx, strings.TrimSpace(email))
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, err
+	if storeErr != nil {
+		return nil, storeErr
 	}
-	if err != nil || !u.HasPassword() || !utf8.ValidString(password) || utf8.RuneCountInString(password) > MaxPasswordLength {
-		s.hasher.VerifyDummy(password)
-		return nil, ErrInvalidCredentials
-	}
-	ok, rehash := s.hasher.Verify(u.PasswordHash, password)
 	if !ok || u.Disabled {
 		return nil, ErrInvalidCredentials
 	}
 	if rehash {
-		if h, err := s.hasher.Hash(password); err == nil {
+		if h, err := s.hash(ctx, password, email); err == nil {
 			// Best effort: a failure leaves the old, still valid hash.
 			if s.store.SetPasswordHash(ctx, u.ID, h) == nil {
 				u.PasswordHash = h
@@ -167,16 +204,18 @@ func (s *Service) VerifyPassword(ctx context.Context, userID, password string) e
 	if u.Disabled {
 		return ErrDisabled
 	}
-	release, err := s.admit(ctx)
+	ok := false
+	err = s.run(ctx, gateKeys(ctx, u.ID), func() {
+		if !u.HasPassword() || !utf8.ValidString(password) || utf8.RuneCountInString(password) > MaxPasswordLength {
+			s.hasher.VerifyDummy(password)
+			return
+		}
+		ok, _ = s.hasher.Verify(u.PasswordHash, password)
+	})
 	if err != nil {
 		return err
 	}
-	defer release()
-	if !u.HasPassword() || !utf8.ValidString(password) || utf8.RuneCountInString(password) > MaxPasswordLength {
-		s.hasher.VerifyDummy(password)
-		return ErrInvalidCredentials
-	}
-	if ok, _ := s.hasher.Verify(u.PasswordHash, password); !ok {
+	if !ok {
 		return ErrInvalidCredentials
 	}
 	return nil
@@ -196,17 +235,15 @@ func (s *Service) SetPassword(ctx context.Context, userID, current, next string)
 		return ErrDisabled
 	}
 	if u.HasPassword() {
-		release, err := s.admit(ctx)
-		if err != nil {
+		var ok bool
+		if err := s.run(ctx, gateKeys(ctx, u.ID), func() { ok, _ = s.hasher.Verify(u.PasswordHash, current) }); err != nil {
 			return err
 		}
-		ok, _ := s.hasher.Verify(u.PasswordHash, current)
-		release()
 		if !ok {
 			return ErrInvalidCredentials
 		}
 	}
-	hash, err := s.hash(ctx, next)
+	hash, err := s.hash(ctx, next, u.ID)
 	if err != nil {
 		return err
 	}
@@ -230,22 +267,22 @@ func (s *Service) GetActive(ctx context.Context, id string) (*User, error) {
 	return u, nil
 }
 
-func (s *Service) hash(ctx context.Context, pw string) (string, error) {
-	release, err := s.admit(ctx)
-	if err != nil {
-		return "", err
+// hash hashes pw through the gate; account is the fairness key.
+func (s *Service) hash(ctx context.Context, pw, account string) (h string, err error) {
+	if gerr := s.run(ctx, gateKeys(ctx, account), func() { h, err = s.hasher.Hash(pw) }); gerr != nil {
+		return "", gerr
 	}
-	defer release()
-	return s.hasher.Hash(pw)
+	return h, err
 }
 
-func (s *Service) admit(ctx context.Context) (func(), error) {
+// run runs bcrypt work through the gate (directly without one).
+func (s *Service) run(ctx context.Context, keys []string, work func()) error {
 	if s.gate == nil {
-		return func() {}, nil
+		work()
+		return nil
 	}
-	release, err := s.gate.Acquire(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("accounts: password hashing: %w", err)
+	if err := s.gate.Run(ctx, work, keys...); err != nil {
+		return fmt.Errorf("accounts: password hashing: %w", err)
 	}
-	return release, nil
+	return nil
 }

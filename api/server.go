@@ -172,7 +172,7 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	if opts.CallbackURL == nil {
 		return nil, errors.New("api: Options.CallbackURL is required")
 	}
-	e.Use(middleware.RequestID, middleware.ObserveHTTP(s.metrics.httpDuration), middleware.Recover(opts.Logger),
+	e.Use(middleware.RequestID, middleware.ClientAddress, middleware.ObserveHTTP(s.metrics.httpDuration), middleware.Recover(opts.Logger),
 		middleware.AccessLog(opts.Logger), middleware.SecurityHeaders, middleware.LimitBody(opts.MaxBodyBytes))
 	if opts.HSTS {
 		e.Use(middleware.HSTS)

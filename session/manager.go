@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -31,7 +32,10 @@ type Options struct {
 	// oldest. Default 100; negative: no cap.
 	MaxSessionsPerUser int
 	Leeway             time.Duration // clock skew accepted on our own tokens; default 10s
-	Now                func() time.Time
+	// AccessCacheSize bounds the cache of verified access tokens
+	// (accesscache.go); 0 means 10,000, negative disables it.
+	AccessCacheSize int
+	Now             func() time.Time
 }
 
 func (o *Options) defaults() {
@@ -51,6 +55,9 @@ func (o *Options) defaults() {
 		o.MaxSessionsPerUser = DefaultMaxSessionsPerUser
 	}
 	set(&o.Leeway, 10*time.Second)
+	if o.AccessCacheSize == 0 {
+		o.AccessCacheSize = 10000
+	}
 	if o.ReuseGrace < 0 {
 		o.ReuseGrace = 0
 	}
@@ -67,7 +74,10 @@ type Manager struct {
 	store   Store
 	keys    *Keyring
 	opts    Options
-	succKey []byte // HMAC key deriving a refresh token's successor
+	succKey []byte // HMAC key deriving a refresh token's successor (old scheme)
+	// Keys derived from succKey for the chain of refresh tokens.
+	chainKey, tagKey []byte
+	verified         *accessCache // nil when disabled
 }
 
 // successorSecret names the server secret that derives successors.
@@ -82,7 +92,8 @@ func NewManager(ctx context.Context, store Store, keys *Keyring, sealer *Sealer,
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{store: store, keys: keys, opts: opts, succKey: key}, nil
+	return &Manager{store: store, keys: keys, opts: opts, succKey: key,
+		chainKey: deriveKey(key, "chain"), tagKey: deriveKey(key, "tag"), verified: newAccessCache(opts.AccessCacheSize)}, nil
 }
 
 // sharedSecret returns the 32-byte secret stored under name, creating it.
@@ -158,6 +169,7 @@ func grantScope(requested string, perms []string) string {
 }
 
 // Start opens a session for a sign-in and returns its first token pair.
+// The session record holds the hash of its first refresh token: one write.
 func (m *Manager) Start(ctx context.Context, g Grant) (*Pair, error) {
 	now := m.opts.Now().UTC()
 	authTime := now
@@ -179,6 +191,12 @@ func (m *Manager) Start(ctx context.Context, g Grant) (*Pair, error) {
 		LastUsedAt: now,
 		ExpiresAt:  now.Add(m.opts.RefreshAbsoluteTTL),
 	}
+	var secret [32]byte
+	if _, err := rand.Read(secret[:]); err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	refresh := m.mintRefresh(s.ID, 0, secret[:])
+	s.RefreshHash, s.RefreshGen, s.RefreshExpiresAt = HashToken(refresh), 0, m.idleDeadline(s, now)
 	if err := m.store.CreateSession(ctx, s); err != nil {
 		return nil, fmt.Errorf("session: create session: %w", err)
 	}
@@ -189,11 +207,6 @@ func (m *Manager) Start(ctx context.Context, g Grant) (*Pair, error) {
 		if _, err := m.store.TrimUserSessions(ctx, s.UserID, s.ID, max-1); err != nil {
 			return nil, fmt.Errorf("session: trim sessions: %w", err)
 		}
-	}
-	refresh := newOpaque()
-	rt := &RefreshToken{Hash: HashToken(refresh), SessionID: s.ID, UserID: s.UserID, CreatedAt: now, ExpiresAt: m.idleDeadline(s, now)}
-	if err := m.store.CreateRefresh(ctx, rt); err != nil {
-		return nil, fmt.Errorf("session: create refresh token: %w", err)
 	}
 	if g.Code != "" {
 		// Remember the redemption until the code would have expired; a
@@ -232,27 +245,117 @@ func (m *Manager) pair(ctx context.Context, s *Session, sub Subject, refresh, na
 	return &Pair{AccessToken: at, RefreshToken: refresh, ExpiresIn: int64(m.opts.AccessTTL / time.Second), Scope: scope, SessionID: s.ID, UserID: s.UserID}, nil
 }
 
-// successor derives the refresh token that replaces token. It is an HMAC of
-// the token under a server secret, so a retry within the grace window can
-// be answered with the same successor without ever storing it in clear.
+// Refresh tokens.
+//
+// A refresh token is "<sid>.<gen>.<secret>.<tag>": the session it belongs
+// to, its generation (0 for the first), 256 bits of secret and a 128-bit
+// HMAC tag over the rest under a server secret. The successor of a token
+// has generation gen+1 and the secret HMAC(chain key, token): a chain, so
+// a retry within the grace window gets the very same successor and no
+// token is ever stored in clear. The session record keeps only the hash of
+// the current token and its generation, so storage per session stays
+// constant however often it is refreshed. A token whose tag verifies was
+// issued by us for that session; when its generation is older than the
+// current one it has been spent, however many rotations ago, and its
+// presentation is a reuse. A token whose tag does not verify is merely
+// invalid: knowing a session id (it is the sid of access tokens) is not
+// enough to revoke a session.
+//
+// Tokens from before the chain (43 characters, no dots) are still
+// accepted: they are looked up as RefreshToken records, and their
+// rotation moves the session onto the chain (generation 1).
+
+// successor derives the successor of a token from before the chain (the
+// old scheme, still needed to tell a spent old token from a current one).
 func (m *Manager) successor(token string) string {
-	mac := hmac.New(sha256.New, m.succKey)
-	mac.Write([]byte(token))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	return base64.RawURLEncoding.EncodeToString(mac(m.succKey, token))
 }
 
-// Refresh rotates a refresh token (RFC 6749 §6, RFC 9700 §4.14.2): the
-// token is spent and a new pair returned. The atomic step is the unique
-// insert of the successor's hash: of concurrent rotations exactly one
-// inserts it. A spent token presented again within the grace window gets
-// the same successor (while that one is unspent); any other reuse revokes
-// the whole session and returns ErrRefreshReused. clientID must be the
-// client the session was started for (empty for none). scope may narrow
-// the access token's scope (RFC 6749 §6).
-func (m *Manager) Refresh(ctx context.Context, token, clientID, scope string, load SubjectLoader) (*Pair, error) {
+// deriveKey derives from the successor secret a key for purpose, so the
+// chain, the tags and the old scheme never share a key.
+func deriveKey(secret []byte, purpose string) []byte {
+	k := hmac.New(sha256.New, secret)
+	k.Write([]byte("unilogin/refresh/v2/" + purpose))
+	return k.Sum(nil)
+}
+
+func mac(key []byte, msg string) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte(msg))
+	return h.Sum(nil)
+}
+
+func (m *Manager) mintRefresh(sid string, gen int64, secret []byte) string {
+	body := sid + "." + strconv.FormatInt(gen, 10) + "." + base64.RawURLEncoding.EncodeToString(secret)
+	return body + "." + base64.RawURLEncoding.EncodeToString(mac(m.tagKey, body)[:16])
+}
+
+// nextRefresh is the successor of token (of the chain or, for gen 1, the
+// old token it replaces).
+func (m *Manager) nextRefresh(sid string, gen int64, token string) string {
+	return m.mintRefresh(sid, gen+1, mac(m.chainKey, token))
+}
+
+// parseRefresh returns the session and generation a chain token names,
+// ok false when it is not a chain token or its tag does not verify.
+func (m *Manager) parseRefresh(token string) (sid string, gen int64, ok bool) {
+	i := strings.LastIndexByte(token, '.')
+	if i < 0 {
+		return "", 0, false
+	}
+	body, tag := token[:i], token[i+1:]
+	want := base64.RawURLEncoding.EncodeToString(mac(m.tagKey, body)[:16])
+	if !hmac.Equal([]byte(tag), []byte(want)) {
+		return "", 0, false
+	}
+	parts := strings.Split(body, ".")
+	if len(parts) != 3 || parts[0] == "" {
+		return "", 0, false
+	}
+	gen, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || gen < 0 {
+		return "", 0, false
+	}
+	return parts[0], gen, true
+}
+
+// presented is a refresh token resolved to its session: gen is its place
+// in the chain (0 with legacy for a current token from before the chain),
+// spent whether it has been rotated already.
+type presented struct {
+	s      *Session
+	gen    int64
+	legacy bool
+	spent  bool
+}
+
+// resolve finds the session of a refresh token: ErrInvalidToken when the
+// token is not ours, unknown or its session has ended.
+func (m *Manager) resolve(ctx context.Context, token string) (*presented, error) {
 	if token == "" || len(token) > 512 {
 		return nil, ErrInvalidToken
 	}
+	if sid, gen, ok := m.parseRefresh(token); ok {
+		s, err := m.store.GetSession(ctx, sid)
+		if errors.Is(err, ErrNotFound) {
+			return nil, ErrInvalidToken
+		} else if err != nil {
+			return nil, err
+		}
+		switch {
+		case s.RefreshHash == nil || gen > s.RefreshGen:
+			return nil, ErrInvalidToken // the chain never reached it
+		case gen < s.RefreshGen:
+			return &presented{s: s, gen: gen, spent: true}, nil
+		case subtle.ConstantTimeCompare(HashToken(token), s.RefreshHash) != 1:
+			return nil, ErrInvalidToken
+		}
+		return &presented{s: s, gen: gen}, nil
+	}
+	if strings.Contains(token, ".") {
+		return nil, ErrInvalidToken
+	}
+	// A token from before the chain.
 	rt, err := m.store.GetRefresh(ctx, HashToken(token))
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrInvalidToken
@@ -265,81 +368,129 @@ func (m *Manager) Refresh(ctx context.Context, token, clientID, scope string, lo
 	} else if err != nil {
 		return nil, err
 	}
+	p := &presented{s: s, legacy: true, spent: s.RefreshHash != nil}
+	if !p.spent {
+		// Spent in the old scheme when its successor record exists.
+		_, err := m.store.GetRefresh(ctx, HashToken(m.successor(token)))
+		if err == nil {
+			p.spent, p.gen = true, -1 // older than the last old token
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// Refresh rotates a refresh token (RFC 6749 §6, RFC 9700 §4.14.2): the
+// token is spent and a new pair returned. The atomic step is the store's
+// RotateRefresh, one write: of concurrent rotations exactly one moves the
+// session on. A spent token presented again within the grace window gets
+// the same successor (while that one is unspent); any other reuse revokes
+// the whole session and returns ErrRefreshReused. clientID must be the
+// client the session was started for (empty for none). scope may narrow
+// the access token's scope (RFC 6749 §6).
+func (m *Manager) Refresh(ctx context.Context, token, clientID, scope string, load SubjectLoader) (*Pair, error) {
+	p, err := m.resolve(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	s := p.s
 	if subtle.ConstantTimeCompare([]byte(s.ClientID), []byte(clientID)) != 1 {
 		return nil, ErrClientMismatch
+	}
+	now := m.opts.Now().UTC()
+	if p.spent {
+		succ, err := m.reuse(ctx, p, token, now)
+		if err != nil {
+			return nil, err
+		}
+		sub, err := load(ctx, s.UserID)
+		if err != nil {
+			return nil, err
+		}
+		return m.pair(ctx, s, sub, succ, scope, now)
+	}
+	if !p.legacy && !s.RefreshExpiresAt.IsZero() && s.RefreshExpiresAt.Before(now) {
+		return nil, ErrInvalidToken // idle too long
 	}
 	sub, err := load(ctx, s.UserID)
 	if err != nil {
 		return nil, err
 	}
-	now := m.opts.Now().UTC()
-	succ := m.successor(token)
-	next := &RefreshToken{Hash: HashToken(succ), SessionID: s.ID, UserID: s.UserID, ParentHash: rt.Hash, CreatedAt: now, ExpiresAt: m.idleDeadline(s, now)}
-	err = m.store.CreateRefresh(ctx, next)
-	if errors.Is(err, ErrAlreadyExists) {
-		if err := m.reuse(ctx, s, succ, now); err != nil {
-			return nil, err
-		}
-	} else if err != nil {
-		return nil, fmt.Errorf("session: rotate refresh token: %w", err)
+	succ := m.nextRefresh(s.ID, p.gen, token)
+	r := &Rotation{SessionID: s.ID, FromGen: p.gen, ToHash: HashToken(succ), At: now, IdleExpiresAt: m.idleDeadline(s, now)}
+	if !p.legacy {
+		r.FromHash = s.RefreshHash
 	}
-	// Touching the session after the insert also re-checks that it still
-	// exists: a rotation racing with a revocation (e.g. by a detected reuse)
-	// must not hand out a pair for a session that is gone.
-	if err := m.store.TouchSession(ctx, s.ID, now); errors.Is(err, ErrNotFound) {
-		return nil, ErrInvalidToken
-	} else if err != nil {
-		return nil, err
+	switch err := m.store.RotateRefresh(ctx, r); {
+	case errors.Is(err, ErrAlreadyExists):
+		// A concurrent rotation of the same token won just now.
+		if m.opts.ReuseGrace <= 0 {
+			return nil, m.revoke(ctx, s)
+		}
+	case errors.Is(err, ErrNotFound):
+		return nil, ErrInvalidToken // the session ended meanwhile
+	case err != nil:
+		return nil, fmt.Errorf("session: rotate refresh token: %w", err)
 	}
 	return m.pair(ctx, s, sub, succ, scope, now)
 }
 
-// reuse decides about a token that was spent already: its successor exists.
-// Within the grace window and with the successor unspent, the caller may
-// have the successor again; otherwise the session is revoked.
-func (m *Manager) reuse(ctx context.Context, s *Session, succ string, now time.Time) error {
+// reuse decides about a spent token. Within the grace window a token whose
+// successor is the session's current token (still unspent) may have that
+// successor again; any other reuse revokes the session.
+func (m *Manager) reuse(ctx context.Context, p *presented, token string, now time.Time) (string, error) {
+	s := p.s
+	if !p.legacy || s.RefreshHash != nil {
+		if m.opts.ReuseGrace > 0 && p.gen == s.RefreshGen-1 && now.Sub(s.RotatedAt) <= m.opts.ReuseGrace {
+			succ := m.nextRefresh(s.ID, p.gen, token)
+			if subtle.ConstantTimeCompare(HashToken(succ), s.RefreshHash) == 1 {
+				return succ, nil
+			}
+		}
+		return "", m.revoke(ctx, s)
+	}
+	// A spent token of the old scheme in a session not yet on the chain.
+	succ := m.successor(token)
 	existing, err := m.store.GetRefresh(ctx, HashToken(succ))
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return err
+		return "", err
 	}
 	if err == nil && m.opts.ReuseGrace > 0 && now.Sub(existing.CreatedAt) <= m.opts.ReuseGrace {
 		_, err := m.store.GetRefresh(ctx, HashToken(m.successor(succ)))
 		if errors.Is(err, ErrNotFound) {
-			return nil // successor unspent: hand it out again
+			return succ, nil // successor unspent: hand it out again
 		} else if err != nil {
-			return err
+			return "", err
 		}
 	}
+	return "", m.revoke(ctx, s)
+}
+
+// revoke ends a session after a reuse and returns the ReuseError.
+func (m *Manager) revoke(ctx context.Context, s *Session) error {
 	if err := m.store.DeleteSession(ctx, s.ID); err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("session: revoke after reuse: %w", err)
 	}
 	return &ReuseError{SessionID: s.ID, UserID: s.UserID}
 }
 
-// Revoke ends the session of a refresh token (RFC 7009 §2.1) and returns
-// it (nil when there was none). An unknown or invalid token is not an
-// error (§2.2). A caller that authenticated as a
+// Revoke ends the session of a refresh token (RFC 7009 §2.1), spent or
+// not, and returns it (nil when there was none). An unknown or invalid
+// token is not an error (§2.2). A caller that authenticated as a
 // client (clientID non-empty) may revoke only that client's tokens; for
 // another client's it gets ErrClientMismatch. Without client authentication
 // possession of the token is the proof, except for the tokens of a client
 // for which confidential reports true: those need that client's
 // authentication (§2.1), else ErrClientMismatch. confidential may be nil.
 func (m *Manager) Revoke(ctx context.Context, token, clientID string, confidential func(clientID string) bool) (*Session, error) {
-	if token == "" || len(token) > 512 {
-		return nil, nil
-	}
-	rt, err := m.store.GetRefresh(ctx, HashToken(token))
-	if errors.Is(err, ErrNotFound) {
+	p, err := m.resolve(ctx, token)
+	if errors.Is(err, ErrInvalidToken) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
 	}
-	s, err := m.store.GetSession(ctx, rt.SessionID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
-	}
+	s := p.s
 	if clientID != "" && subtle.ConstantTimeCompare([]byte(s.ClientID), []byte(clientID)) != 1 {
 		return nil, ErrClientMismatch
 	}

@@ -52,9 +52,32 @@ type Session struct {
 	CreatedAt  time.Time
 	LastUsedAt time.Time
 	ExpiresAt  time.Time // absolute lifetime
+
+	// The session's current refresh token (manager.go: tokens of one
+	// session form an HMAC chain and name their session and generation).
+	// RefreshHash is the SHA-256 of the current token, nil for a session
+	// from before the chain whose tokens are RefreshToken records;
+	// RefreshGen its generation; RotatedAt when it replaced its parent
+	// (zero for the first); RefreshExpiresAt its idle deadline.
+	RefreshHash      []byte
+	RefreshGen       int64
+	RotatedAt        time.Time
+	RefreshExpiresAt time.Time
 }
 
-// RefreshToken is the stored form of a refresh token: only its SHA-256 hash.
+// Rotation replaces a session's current refresh token by its successor.
+type Rotation struct {
+	SessionID     string
+	FromGen       int64  // the generation being spent
+	FromHash      []byte // its hash; nil for a session from before the chain
+	ToHash        []byte // the successor's hash, generation FromGen+1
+	At            time.Time
+	IdleExpiresAt time.Time // the successor's idle deadline
+}
+
+// RefreshToken is the stored form of a refresh token from before the
+// chain (see Session.RefreshHash): only its SHA-256 hash. New sessions
+// store none; records of older ones are read until they expire.
 type RefreshToken struct {
 	Hash       []byte // SHA-256 of the opaque token; the primary key
 	SessionID  string
@@ -123,8 +146,21 @@ type Store interface {
 	// until the next call.
 	TrimUserSessions(ctx context.Context, userID, keepID string, max int) (int, error)
 
-	// CreateRefresh inserts a refresh token; ErrAlreadyExists when its hash
-	// is taken. This insert is the atomic step of rotation.
+	// RotateRefresh is the atomic step of a rotation: it moves the session
+	// from generation r.FromGen (with hash r.FromHash) to r.FromGen+1 with
+	// r.ToHash, and sets LastUsedAt, RotatedAt and RefreshExpiresAt to the
+	// rotation's times, in one write. Of concurrent rotations from one
+	// generation exactly one succeeds; the others get ErrAlreadyExists
+	// (also when the session has moved on already). ErrNotFound when the
+	// session does not exist or has expired.
+	RotateRefresh(ctx context.Context, r *Rotation) error
+	// SessionRecords counts the records (rows, documents) the store keeps
+	// for one session, the session's own included: constant across
+	// rotations. For tests and benchmarks.
+	SessionRecords(ctx context.Context, id string) (int, error)
+
+	// CreateRefresh inserts a refresh token record; ErrAlreadyExists when
+	// its hash is taken. Only tokens from before the chain use records.
 	CreateRefresh(ctx context.Context, t *RefreshToken) error
 	// GetRefresh returns ErrNotFound for unknown or expired tokens.
 	GetRefresh(ctx context.Context, hash []byte) (*RefreshToken, error)

@@ -115,8 +115,16 @@ func (m *Manager) signAccess(ctx context.Context, s *Session, sub Subject, scope
 // at+jwt, and iss, aud, exp (required) and iat are checked. It does NOT
 // check that the session is still live: Authenticate does.
 func (m *Manager) ParseAccess(ctx context.Context, token string) (*AccessClaims, error) {
+	now := m.opts.Now()
+	if claims, kid, ok := m.verified.get(token, now); ok {
+		// Only while the key that verified it is still published.
+		if _, err := m.keys.Lookup(ctx, kid); err == nil {
+			return claims, nil
+		}
+	}
 	claims := new(AccessClaims)
 	var storeErr error
+	var verifiedBy string
 	parser := jwt.NewParser(
 		jwt.WithValidMethods(m.keys.Algorithms()),
 		jwt.WithIssuer(m.opts.Issuer),
@@ -152,6 +160,7 @@ func (m *Manager) ParseAccess(ctx context.Context, token string) (*AccessClaims,
 		if key.Algorithm != t.Method.Alg() {
 			return nil, errors.New("alg does not match the key")
 		}
+		verifiedBy = kid
 		return key.Public(), nil
 	})
 	if storeErr != nil {
@@ -163,6 +172,7 @@ func (m *Manager) ParseAccess(ctx context.Context, token string) (*AccessClaims,
 	if claims.Subject == "" || claims.SessionID == "" {
 		return nil, fmt.Errorf("%w: missing sub or sid", ErrInvalidToken)
 	}
+	m.verified.put(token, verifiedBy, claims, claims.ExpiresAt.Add(m.opts.Leeway), now)
 	return claims, nil
 }
 

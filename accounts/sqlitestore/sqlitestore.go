@@ -24,8 +24,15 @@ var _ accounts.Store = (*Store)(nil)
 // open, which would wait forever for the only connection. With several
 // connections, WAL mode and a busy_timeout are expected; every transaction
 // starts with a write so that it takes the write lock up front.
+//
+// Reads may go to a second pool (NewWithReader): several connections on
+// the same file in WAL mode, which read alongside the single writer.
 type Store struct {
-	db *sql.DB
+	db *sql.DB // the writer (and the reader without NewWithReader)
+
+	// Hot reads, prepared once on the reader (parsing SQL on every call
+	// was a sixth of a GET /users/me).
+	getUser, getUserByEmail, getIdentity, listIdentities *sql.Stmt
 }
 
 // New creates or migrates the accounts tables in db and returns a Store on
@@ -35,10 +42,37 @@ type Store struct {
 // Identities are deleted with their user explicitly, so the store does not
 // depend on the foreign_keys pragma; turning it on is still recommended.
 func New(ctx context.Context, db *sql.DB) (*Store, error) {
+	return NewWithReader(ctx, db, db)
+}
+
+// NewWithReader is New with the hot reads on reader, a read-only pool on
+// the same database file (session/sqlitestore.OpenReadDB); the writes and
+// every transaction stay on db.
+func NewWithReader(ctx context.Context, db, reader *sql.DB) (*Store, error) {
 	if err := migrate(ctx, db); err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&s.getUser, `SELECT ` + userColumns + ` FROM users WHERE id = ?`},
+		{&s.getUserByEmail, `SELECT ` + userColumns + ` FROM users WHERE email_key = ?`},
+		{&s.getIdentity, `SELECT ` + identityColumns + ` FROM identities WHERE provider = ? AND subject = ?`},
+		// One query answers both "which identities" and "does the user
+		// exist": no row means no user, one row of NULLs no identities.
+		{&s.listIdentities, `SELECT i.provider, i.subject, i.user_id, i.email, i.linked_at
+			FROM users u LEFT JOIN identities i ON i.user_id = u.id
+			WHERE u.id = ? ORDER BY i.provider, i.subject`},
+	} {
+		stmt, err := reader.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: prepare: %w", err)
+		}
+		*p.stmt = stmt
+	}
+	return s, nil
 }
 
 const userColumns = `id, email, email_verified, name, password_hash, roles, disabled, created_at, updated_at`
@@ -79,7 +113,7 @@ func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
 
 // GetUser returns the user with this id.
 func (s *Store) GetUser(ctx context.Context, id string) (*accounts.User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(s.getUser.QueryRowContext(ctx, id))
 	if err != nil {
 		return nil, wrap("get user", err)
 	}
@@ -93,7 +127,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*accounts.Use
 	if key == "" {
 		return nil, accounts.ErrNotFound
 	}
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = ?`, key))
+	u, err := scanUser(s.getUserByEmail.QueryRowContext(ctx, key))
 	if err != nil {
 		return nil, wrap("get user by email", err)
 	}
@@ -239,8 +273,7 @@ const identityColumns = `provider, subject, user_id, email, linked_at`
 
 // GetIdentity returns the identity for (provider, subject).
 func (s *Store) GetIdentity(ctx context.Context, provider, subject string) (*accounts.Identity, error) {
-	id, err := scanIdentity(s.db.QueryRowContext(ctx,
-		`SELECT `+identityColumns+` FROM identities WHERE provider = ? AND subject = ?`, provider, subject))
+	id, err := scanIdentity(s.getIdentity.QueryRowContext(ctx, provider, subject))
 	if err != nil {
 		return nil, wrap("get identity", err)
 	}
@@ -251,41 +284,37 @@ func (s *Store) GetIdentity(ctx context.Context, provider, subject string) (*acc
 // subject. ErrNotFound when the user does not exist; an empty list when it
 // has none.
 func (s *Store) ListIdentities(ctx context.Context, userID string) ([]*accounts.Identity, error) {
-	ids, err := s.queryIdentities(ctx, userID)
+	rows, err := s.listIdentities.QueryContext(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: list identities: %w", err)
-	}
-	if len(ids) > 0 {
-		return ids, nil
-	}
-	// Only now, after the rows above are closed: the pool may have one
-	// connection.
-	var exists bool
-	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, userID).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("sqlitestore: list identities: %w", err)
-	}
-	if !exists {
-		return nil, accounts.ErrNotFound
-	}
-	return []*accounts.Identity{}, nil
-}
-
-func (s *Store) queryIdentities(ctx context.Context, userID string) ([]*accounts.Identity, error) {
-	rows, err := s.db.QueryContext(ctx,
-		`SELECT `+identityColumns+` FROM identities WHERE user_id = ? ORDER BY provider, subject`, userID)
-	if err != nil {
-		return nil, err
 	}
 	defer rows.Close()
 	var ids []*accounts.Identity
+	found := false
 	for rows.Next() {
-		id, err := scanIdentity(rows)
-		if err != nil {
-			return nil, err
+		found = true
+		var provider sql.NullString
+		var subject, user, email sql.NullString
+		var linked sql.NullInt64
+		if err := rows.Scan(&provider, &subject, &user, &email, &linked); err != nil {
+			return nil, fmt.Errorf("sqlitestore: list identities: %w", err)
 		}
-		ids = append(ids, id)
+		if !provider.Valid {
+			continue // the user, without identities
+		}
+		ids = append(ids, &accounts.Identity{Provider: provider.String, Subject: subject.String,
+			UserID: user.String, Email: email.String, LinkedAt: time.UnixMilli(linked.Int64).UTC()})
 	}
-	return ids, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: list identities: %w", err)
+	}
+	if !found {
+		return nil, accounts.ErrNotFound
+	}
+	if ids == nil {
+		ids = []*accounts.Identity{}
+	}
+	return ids, nil
 }
 
 // UnlinkIdentity removes the user's identities at provider.

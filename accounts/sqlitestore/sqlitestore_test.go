@@ -19,7 +19,7 @@ import (
 // meet SQLite's own locking.
 func openDB(t *testing.T, path string, maxConns int) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate")
 	if err != nil {
 		t.Fatalf("sql.Open: %v", err)
 	}
@@ -40,6 +40,20 @@ func newStore(t *testing.T, db *sql.DB) *sqlitestore.Store {
 func TestConformance(t *testing.T) {
 	accountstest.Run(t, func(t *testing.T) accounts.Store {
 		return newStore(t, openDB(t, filepath.Join(t.TempDir(), "unilogin.db"), 1))
+	})
+}
+
+// The hot reads on a second pool beside the one-connection writer, as the
+// server runs them: every read after a write must see it.
+func TestConformanceReadPool(t *testing.T) {
+	accountstest.Run(t, func(t *testing.T) accounts.Store {
+		path := filepath.Join(t.TempDir(), "unilogin.db")
+		db := openDB(t, path, 1)
+		s, err := sqlitestore.NewWithReader(t.Context(), db, openDB(t, path, 4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	})
 }
 

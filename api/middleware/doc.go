@@ -1,5 +1,6 @@
 // Package middleware is the gin middleware every request passes: the
-// request id, the access log, panic recovery, the security headers (HSTS
+// request id, the client address the hashing gate shares by, the access
+// log, panic recovery, the security headers (HSTS
 // included), CORS, the request-body limit and the request-duration
 // histogram. Each is configured by its constructor; none writes anything
 // but headers and, when it refuses a request, an error in the OAuth

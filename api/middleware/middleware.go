@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/api/oauth"
 )
 
@@ -29,6 +30,14 @@ func RequestID(c *gin.Context) {
 	}
 	c.Header("X-Request-ID", id)
 	c.Set(requestIDKey, id)
+	c.Next()
+}
+
+// ClientAddress puts the client's address into the request context, where
+// the hashing gate shares bcrypt fairly between addresses
+// (accounts.WithClientAddress).
+func ClientAddress(c *gin.Context) {
+	c.Request = c.Request.WithContext(accounts.WithClientAddress(c.Request.Context(), c.ClientIP()))
 	c.Next()
 }
 

@@ -133,10 +133,41 @@ func deadlineReached(ctx context.Context, timeout time.Duration) bool {
 	return ok && time.Until(d) < timeout/10
 }
 
+// mongoUnavailableCodes are the server error codes that mean "the server
+// cannot serve this now" rather than "this request is wrong": an internal
+// failure (FerretDB answers an operation cut short by its own shutdown
+// this way), unreachable hosts, shutdown, and a primary stepping down.
+var mongoUnavailableCodes = []int{
+	1,     // InternalError
+	6,     // HostUnreachable
+	7,     // HostNotFound
+	89,    // NetworkTimeout
+	91,    // ShutdownInProgress
+	189,   // PrimarySteppedDown
+	262,   // ExceededTimeLimit
+	9001,  // SocketException
+	10107, // NotWritablePrimary
+	11600, // InterruptedAtShutdown
+	11602, // InterruptedDueToReplStateChange
+	13435, // NotPrimaryNoSecondaryOk
+	13436, // NotPrimaryOrSecondary
+}
+
 // dbOutage reports whether err says the database cannot serve now.
 func dbOutage(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) || mongo.IsTimeout(err) || mongo.IsNetworkError(err) {
 		return true
+	}
+	var me mongo.ServerError
+	if errors.As(err, &me) {
+		if me.HasErrorLabel("RetryableWriteError") || me.HasErrorLabel("TransientTransactionError") {
+			return true
+		}
+		for _, code := range mongoUnavailableCodes {
+			if me.HasErrorCode(code) {
+				return true
+			}
+		}
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
 	"github.com/unilogin/unilogin/session"
 )
 
@@ -99,5 +101,27 @@ func TestDBGuardServerSideDeadline(t *testing.T) {
 	_, done = g.enter(context.Background(), "GetRefresh", func() {})
 	if err := done(serverErr); errors.Is(err, session.ErrUnavailable) || !errors.Is(err, serverErr) {
 		t.Fatalf("error well before the deadline = %v, want it untouched", err)
+	}
+}
+
+// TestDBOutageServerErrors: server errors that say the server cannot serve
+// now (shutdown, a primary stepping down, an internal failure) are an
+// outage; an error about the request itself, such as a duplicate key, is not.
+func TestDBOutageServerErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"InterruptedAtShutdown", mongo.CommandError{Code: 11600, Name: "InterruptedAtShutdown"}, true},
+		{"NotWritablePrimary", mongo.CommandError{Code: 10107, Name: "NotWritablePrimary"}, true},
+		{"InternalError (FerretDB stopping)", mongo.CommandError{Code: 1, Name: "InternalError"}, true},
+		{"retryable label", mongo.CommandError{Code: 99999, Labels: []string{"RetryableWriteError"}}, true},
+		{"duplicate key", mongo.WriteException{WriteErrors: []mongo.WriteError{{Code: 11000}}}, false},
+		{"bad value", mongo.CommandError{Code: 2, Name: "BadValue"}, false},
+	} {
+		if got := dbOutage(tc.err); got != tc.want {
+			t.Errorf("%s: dbOutage = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

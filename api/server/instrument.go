@@ -205,6 +205,18 @@ func (t *timedSessions) TrimUserSessions(ctx context.Context, userID, keepID str
 	return t.s.TrimUserSessions(ctx, userID, keepID, max)
 }
 
+func (t *timedSessions) RotateRefresh(ctx context.Context, r *session.Rotation) (err error) {
+	ctx, done := t.time(ctx, "RotateRefresh")
+	defer func() { err = done(err) }()
+	return t.s.RotateRefresh(ctx, r)
+}
+
+func (t *timedSessions) SessionRecords(ctx context.Context, id string) (_ int, err error) {
+	ctx, done := t.time(ctx, "SessionRecords")
+	defer func() { err = done(err) }()
+	return t.s.SessionRecords(ctx, id)
+}
+
 func (t *timedSessions) CreateRefresh(ctx context.Context, r *session.RefreshToken) (err error) {
 	ctx, done := t.time(ctx, "CreateRefresh")
 	defer func() { err = done(err) }()

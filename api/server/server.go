@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -79,18 +80,25 @@ func openStores(ctx context.Context, cfg *config.Config) (*stores, error) {
 	if err != nil {
 		return nil, err
 	}
-	as, err := accountssqlite.New(ctx, db)
+	// Reads on a pool of their own beside the single writer (WAL mode).
+	rdb, err := sessionsqlite.OpenReadDB(path, 2*runtime.GOMAXPROCS(0), dbTimeout(cfg))
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	ss, err := sessionsqlite.New(ctx, db)
+	closeBoth := func() error { return errors.Join(rdb.Close(), db.Close()) }
+	as, err := accountssqlite.NewWithReader(ctx, db, rdb)
 	if err != nil {
-		db.Close()
+		closeBoth()
+		return nil, err
+	}
+	ss, err := sessionsqlite.NewWithReader(ctx, db, rdb)
+	if err != nil {
+		closeBoth()
 		return nil, err
 	}
 	return &stores{accounts: as, sessions: ss, kind: "sqlite " + path,
-		close: func(context.Context) error { return db.Close() }}, nil
+		close: func(context.Context) error { return closeBoth() }}, nil
 }
 
 // dbTimeout is database.timeout (3s when unset, e.g. in a test's config).
@@ -219,6 +227,9 @@ type Core struct {
 	log   *slog.Logger
 	rates session.RateStore
 	close func(context.Context) error
+	// closeGate stops the hashing threads of the gate Open made (nil for
+	// an injected gate).
+	closeGate func()
 	// rotatedBy is the audit actor of key rotations: the automatic
 	// rotation, or the operator during Rotate.
 	mu        sync.Mutex
@@ -274,8 +285,9 @@ func open(ctx context.Context, cfg *config.Config, opts Options, guard *dbGuard)
 			return nil, err
 		}
 	}
+	c := &Core{Config: cfg, StoreKind: st.kind, log: log, close: st.close, rotatedBy: automaticRotation}
 	fail := func(err error) (*Core, error) {
-		_ = st.close(context.Background())
+		_ = c.Close(context.Background())
 		return nil, err
 	}
 	kek, err := keyEncryptionKey(cfg, log)
@@ -288,8 +300,7 @@ func open(ctx context.Context, cfg *config.Config, opts Options, guard *dbGuard)
 	}
 	metrics := api.NewMetrics(prometheus.NewRegistry())
 	guardStores(metrics.DBDuration, guard)(st) // instrument.go, guard.go
-	c := &Core{Config: cfg, Sealer: sealer, Metrics: metrics, StoreKind: st.kind, log: log, rates: st.sessions,
-		close: st.close, rotatedBy: automaticRotation}
+	c.Sealer, c.Metrics, c.rates = sealer, metrics, st.sessions // the rate counters timed and guarded too
 	kr, err := session.NewKeyring(ctx, st.sessions, sealer, session.KeyringOptions{
 		Algorithm:      cfg.Tokens.Algorithm,
 		PrePublish:     cfg.Keys.PrePublish,
@@ -319,13 +330,16 @@ func open(ctx context.Context, cfg *config.Config, opts Options, guard *dbGuard)
 	}
 	gate := opts.Gate
 	if gate == nil {
+		var pool *accounts.PoolGate
 		queue := cfg.RateLimits.HashingQueue
 		if queue == 0 {
 			queue = -1 // the default: 4 per worker
 		}
 		// Admission control: bcrypt work bounded to the cores, a bounded
-		// queue, then 503 (accounts/gate.go).
-		gate = accounts.NewGate(cfg.RateLimits.HashingWorkers, queue)
+		// queue shared fairly per address and account, then 503; hashing
+		// on low-priority threads (accounts/gate.go).
+		pool = accounts.NewGate(cfg.RateLimits.HashingWorkers, queue).LowPriority()
+		c.closeGate, gate = pool.Close, pool
 	}
 	acc, err := accounts.NewService(st.accounts, accounts.Options{
 		BcryptCost:   cfg.Passwords.BcryptCost,
@@ -357,5 +371,11 @@ func recordKeyRotation(ctx context.Context, audit accounts.AuditStore, actor str
 	}
 }
 
-// Close closes the stores Open opened (not injected ones).
-func (c *Core) Close(ctx context.Context) error { return c.close(ctx) }
+// Close closes the stores Open opened (not injected ones) and stops the
+// hashing gate's threads.
+func (c *Core) Close(ctx context.Context) error {
+	if c.closeGate != nil {
+		c.closeGate()
+	}
+	return c.close(ctx)
+}

@@ -208,7 +208,7 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 		rep.Process.RSSIdleBytes = procStatusBytes("VmRSS")
 	}
 
-	bcryptHalf := newBcryptBaseline(o.cost)
+	bcryptHalf := newBcryptBaseline(o.cost, rep.GOMAXPROCS)
 
 	type workload struct {
 		name  string
@@ -284,6 +284,7 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 			return nil, fmt.Errorf("%s: setup: %w", wl.name, err)
 		}
 		if wl.name == "password_grant" {
+			rep.Bcrypt.Workers = rep.GOMAXPROCS
 			rep.Bcrypt.add(bcryptHalf(ctx, o.duration/2, progress))
 		}
 		res := runWorkload(ctx, wl.name, o.concurrency, o.duration, op, progress, rep.Process != nil)
@@ -358,15 +359,16 @@ func startBenchServer(ctx context.Context, cost int) (string, func(), error) {
 }
 
 // newBcryptBaseline prepares a hash at cost and returns a function that
-// runs raw comparisons on GOMAXPROCS workers for d.
-func newBcryptBaseline(cost int) func(ctx context.Context, d time.Duration, progress io.Writer) workloadResult {
+// runs raw comparisons on workers (GOMAXPROCS at start: the hashing gate
+// raises it for its own threads) for d.
+func newBcryptBaseline(cost, workers int) func(ctx context.Context, d time.Duration, progress io.Writer) workloadResult {
 	password := []byte("bench " + randomHex(16))
 	hash, err := bcrypt.GenerateFromPassword(password, cost)
 	if err != nil {
 		panic(err) // cost was checked
 	}
 	return func(ctx context.Context, d time.Duration, progress io.Writer) workloadResult {
-		return runWorkload(ctx, "bcrypt_baseline", runtime.GOMAXPROCS(0), d, func(_ context.Context, _ int, r *benchRecorder) {
+		return runWorkload(ctx, "bcrypt_baseline", workers, d, func(_ context.Context, _ int, r *benchRecorder) {
 			start := time.Now()
 			r.record("bcrypt", start, bcrypt.CompareHashAndPassword(hash, password))
 		}, progress, true)
@@ -375,7 +377,6 @@ func newBcryptBaseline(cost int) func(ctx context.Context, d time.Duration, prog
 
 // add accumulates one half of the baseline.
 func (b *bcryptResult) add(r workloadResult) {
-	b.Workers = runtime.GOMAXPROCS(0)
 	b.Compares += r.Requests
 	b.Seconds = round(b.Seconds+r.Seconds, 3)
 	b.CPUSeconds = round(b.CPUSeconds+r.CPUSeconds, 2)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -22,12 +23,15 @@ const (
 	collClaims   = "claims"
 	collKeys     = "signing_keys"
 	collSecrets  = "secrets"
+	// collRotations holds, per session, the marker of its last rotation:
+	// the unique insert that makes a rotation atomic on FerretDB too.
+	collRotations = "refresh_rotations"
 )
 
 // Store is the MongoDB session.Store. It is safe for concurrent use.
 type Store struct {
-	db                                              *mongo.Database
-	sessions, refresh, codes, claims, keys, secrets *mongo.Collection
+	db                                                         *mongo.Database
+	sessions, refresh, codes, claims, keys, secrets, rotations *mongo.Collection
 }
 
 var _ session.Store = (*Store)(nil)
@@ -36,13 +40,14 @@ var _ session.Store = (*Store)(nil)
 // index is left as is, so every start-up may call it).
 func New(ctx context.Context, db *mongo.Database) (*Store, error) {
 	s := &Store{
-		db:       db,
-		sessions: db.Collection(collSessions),
-		refresh:  db.Collection(collRefresh),
-		codes:    db.Collection(collCodes),
-		claims:   db.Collection(collClaims),
-		keys:     db.Collection(collKeys),
-		secrets:  db.Collection(collSecrets),
+		db:        db,
+		sessions:  db.Collection(collSessions),
+		refresh:   db.Collection(collRefresh),
+		codes:     db.Collection(collCodes),
+		claims:    db.Collection(collClaims),
+		keys:      db.Collection(collKeys),
+		secrets:   db.Collection(collSecrets),
+		rotations: db.Collection(collRotations),
 	}
 	// Non-unique helpers for real MongoDB: the uniqueness that atomicity
 	// relies on is always _id's. The expires_at indexes serve the sweeper.
@@ -58,6 +63,10 @@ func New(ctx context.Context, db *mongo.Database) (*Store, error) {
 		}},
 		{s.refresh, []mongo.IndexModel{
 			// DeleteSession and DeleteUserSessions: a session's tokens.
+			{Keys: bson.D{{Key: "session_id", Value: 1}}, Options: options.Index().SetName("session_id")},
+			expires,
+		}},
+		{s.rotations, []mongo.IndexModel{
 			{Keys: bson.D{{Key: "session_id", Value: 1}}, Options: options.Index().SetName("session_id")},
 			expires,
 		}},
@@ -92,6 +101,22 @@ type sessionDoc struct {
 	CreatedAt  time.Time `bson:"created_at"`
 	LastUsedAt time.Time `bson:"last_used_at,omitempty"`
 	ExpiresAt  time.Time `bson:"expires_at"`
+
+	RefreshHash      []byte    `bson:"refresh_hash,omitempty"`
+	RefreshGen       int64     `bson:"refresh_gen,omitempty"`
+	RotatedAt        time.Time `bson:"rotated_at,omitempty"`
+	RefreshExpiresAt time.Time `bson:"refresh_expires_at,omitempty"`
+}
+
+// rotationDoc marks that a session's chain reached a generation.
+type rotationDoc struct {
+	ID        string    `bson:"_id"` // session id "/" generation
+	SessionID string    `bson:"session_id"`
+	ExpiresAt time.Time `bson:"expires_at"`
+}
+
+func rotationID(sessionID string, gen int64) string {
+	return sessionID + "/" + strconv.FormatInt(gen, 10)
 }
 
 type refreshDoc struct {
@@ -152,6 +177,7 @@ func (d *sessionDoc) session() *session.Session {
 	return &session.Session{
 		ID: d.ID, UserID: d.UserID, ClientID: d.ClientID, AMR: d.AMR, Scope: d.Scope, UserAgent: d.UserAgent,
 		CreatedAt: utc(d.CreatedAt), LastUsedAt: utc(d.LastUsedAt), ExpiresAt: utc(d.ExpiresAt),
+		RefreshHash: d.RefreshHash, RefreshGen: d.RefreshGen, RotatedAt: utc(d.RotatedAt), RefreshExpiresAt: utc(d.RefreshExpiresAt),
 	}
 }
 
@@ -186,8 +212,62 @@ func (s *Store) CreateSession(ctx context.Context, x *session.Session) error {
 	_, err := s.sessions.InsertOne(ctx, &sessionDoc{
 		ID: x.ID, UserID: x.UserID, ClientID: x.ClientID, AMR: x.AMR, Scope: x.Scope, UserAgent: x.UserAgent,
 		CreatedAt: x.CreatedAt, LastUsedAt: x.LastUsedAt, ExpiresAt: x.ExpiresAt,
+		RefreshHash: x.RefreshHash, RefreshGen: x.RefreshGen, RotatedAt: x.RotatedAt, RefreshExpiresAt: x.RefreshExpiresAt,
 	})
 	return wrap("create session", err)
+}
+
+// RotateRefresh claims the generation with a unique insert (atomic on
+// MongoDB and FerretDB alike: of concurrent rotations exactly one inserts
+// the marker), then the winner alone updates the session and removes the
+// marker before it, so a session keeps one marker however often it is
+// refreshed.
+func (s *Store) RotateRefresh(ctx context.Context, r *session.Rotation) error {
+	next := r.FromGen + 1
+	id := rotationID(r.SessionID, next)
+	if _, err := s.rotations.InsertOne(ctx, &rotationDoc{ID: id, SessionID: r.SessionID, ExpiresAt: r.IdleExpiresAt}); err != nil {
+		return wrap("rotate refresh token", err)
+	}
+	res, err := s.sessions.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: r.SessionID}, {Key: "expires_at", Value: bson.D{{Key: "$gte", Value: time.Now()}}}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "refresh_hash", Value: r.ToHash},
+			{Key: "refresh_gen", Value: next},
+			{Key: "rotated_at", Value: r.At},
+			{Key: "last_used_at", Value: r.At},
+			{Key: "refresh_expires_at", Value: r.IdleExpiresAt},
+		}}})
+	if err != nil {
+		return wrap("rotate refresh token", err)
+	}
+	if res.MatchedCount == 0 {
+		_, _ = s.rotations.DeleteOne(ctx, byID(id))
+		return session.ErrNotFound
+	}
+	// Best effort: a marker left behind goes with its session or expiry.
+	_, _ = s.rotations.DeleteOne(ctx, byID(rotationID(r.SessionID, r.FromGen)))
+	return nil
+}
+
+// SessionRecords counts the session's document, its refresh token
+// documents and its rotation markers.
+func (s *Store) SessionRecords(ctx context.Context, id string) (int, error) {
+	total := 0
+	for _, c := range []struct {
+		coll   *mongo.Collection
+		filter bson.D
+	}{
+		{s.sessions, byID(id)},
+		{s.refresh, bson.D{{Key: "session_id", Value: id}}},
+		{s.rotations, bson.D{{Key: "session_id", Value: id}}},
+	} {
+		n, err := c.coll.CountDocuments(ctx, c.filter)
+		if err != nil {
+			return 0, wrap("count session records", err)
+		}
+		total += int(n)
+	}
+	return total, nil
 }
 
 func (s *Store) GetSession(ctx context.Context, id string) (*session.Session, error) {
@@ -242,6 +322,9 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if _, err := s.refresh.DeleteMany(ctx, bson.D{{Key: "session_id", Value: id}}); err != nil {
 		return wrap("delete session tokens", err)
 	}
+	if _, err := s.rotations.DeleteMany(ctx, bson.D{{Key: "session_id", Value: id}}); err != nil {
+		return wrap("delete session rotations", err)
+	}
 	if res.DeletedCount == 0 {
 		return session.ErrNotFound
 	}
@@ -283,6 +366,9 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID, exceptID string)
 	}
 	if _, err := s.refresh.DeleteMany(ctx, bson.D{{Key: "session_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
 		return 0, wrap("delete user session tokens", err)
+	}
+	if _, err := s.rotations.DeleteMany(ctx, bson.D{{Key: "session_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
+		return 0, wrap("delete user session rotations", err)
 	}
 	// A concurrent DeleteSession may have ended some of them first.
 	return min(live, int(res.DeletedCount)), nil
@@ -457,6 +543,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 		filter bson.D
 	}{
 		{s.refresh, filter},
+		{s.rotations, filter},
 		{s.sessions, filter},
 		{s.codes, filter},
 		{s.claims, filter},

@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		expiryCases,
 		concurrencyCases,
 		managerCases,
+		chainCases,
 		rateCases,
 		capCases, // cap.go
 	}

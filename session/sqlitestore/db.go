@@ -45,6 +45,20 @@ func OpenDB(path string, synchronous string) (*sql.DB, error) {
 // lock held by another process fails the call within the same deadline as
 // every other database call.
 func OpenDBTimeout(path string, synchronous string, busy time.Duration) (*sql.DB, error) {
+	return openDB(path, synchronous, false, 1, busy)
+}
+
+// OpenReadDB opens a read-only pool of conns connections (at least 2) on
+// the file that OpenDB opened, for the hot reads of the stores
+// (NewWithReader): in WAL mode readers never wait for the writer, and
+// each read sees every transaction committed before it began, so a read
+// after a write of this process always sees that write. Its connections
+// are query_only: a write through them fails. busy is as for OpenDBTimeout.
+func OpenReadDB(path string, conns int, busy time.Duration) (*sql.DB, error) {
+	return openDB(path, "", true, max(conns, 2), busy)
+}
+
+func openDB(path string, synchronous string, readOnly bool, conns int, busy time.Duration) (*sql.DB, error) {
 	level := strings.ToUpper(synchronous)
 	switch level {
 	case "":
@@ -72,6 +86,9 @@ func OpenDBTimeout(path string, synchronous string, busy time.Duration) (*sql.DB
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous("+level+")")
 	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	}
 	q.Set("_txlock", "immediate")
 	p := filepath.ToSlash(abs)
 	if !strings.HasPrefix(p, "/") {
@@ -83,8 +100,8 @@ func OpenDBTimeout(path string, synchronous string, busy time.Duration) (*sql.DB
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
 

@@ -94,6 +94,17 @@ CREATE TABLE rate_counters (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX rate_counters_expires_at ON rate_counters (expires_at);
 `,
+	// 3: the session row holds its current refresh token (the hash of the
+	// head of its HMAC chain, session/manager.go), so a rotation is one
+	// UPDATE and no longer a row per token. Sessions from before keep
+	// refresh_hash NULL until their first rotation; their refresh_tokens
+	// rows stay readable until they expire.
+	`
+ALTER TABLE sessions ADD COLUMN refresh_hash BLOB;
+ALTER TABLE sessions ADD COLUMN refresh_gen INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN rotated_at INTEGER;
+ALTER TABLE sessions ADD COLUMN refresh_expires_at INTEGER;
+`,
 }
 
 // migrate brings the session tables up to date in one transaction, so a

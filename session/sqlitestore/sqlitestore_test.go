@@ -42,6 +42,50 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// The whole suite again with the hot reads on a read pool beside the
+// writer: every read after a write must see it.
+func TestConformanceWithReadPool(t *testing.T) {
+	sessiontest.Run(t, func(t *testing.T) session.Store {
+		path := filepath.Join(t.TempDir(), "unilogin.db")
+		db, err := sqlitestore.OpenDB(path, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rdb, err := sqlitestore.OpenReadDB(path, 4, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := sqlitestore.NewWithReader(context.Background(), db, rdb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			s.Close()
+			rdb.Close()
+			db.Close()
+		})
+		return s
+	})
+}
+
+// The read pool cannot write.
+func TestReadPoolIsReadOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "unilogin.db")
+	open(t, path)
+	rdb, err := sqlitestore.OpenReadDB(path, 2, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	if _, err := rdb.Exec(`DELETE FROM sessions`); err == nil {
+		t.Fatal("a write through the read pool succeeded")
+	}
+	var n int
+	if err := rdb.QueryRow(`SELECT count(*) FROM sessions`).Scan(&n); err != nil {
+		t.Fatalf("read through the read pool: %v", err)
+	}
+}
+
 func TestOpenDBSettings(t *testing.T) {
 	for _, tc := range []struct{ arg, want string }{
 		{"", "1"}, // NORMAL
@@ -137,8 +181,8 @@ func TestReopen(t *testing.T) {
 	if err := db2.QueryRow(`SELECT version FROM schema_migrations WHERE component = 'session'`).Scan(&version); err != nil {
 		t.Fatal(err)
 	}
-	if version != 2 { // 2: rate_counters
-		t.Errorf("schema version = %d, want 2", version)
+	if version != 3 { // 3: refresh chain in the session row
+		t.Errorf("schema version = %d, want 3", version)
 	}
 }
 

@@ -17,18 +17,24 @@ import (
 // Store is the SQLite session.Store. It is safe for concurrent use; the
 // single connection of OpenDB serialises its statements.
 type Store struct {
-	db *sql.DB
+	db     *sql.DB // the writer
+	reader *sql.DB // the hot reads; db without NewWithReader
 
-	// The refresh rotation path, prepared once.
+	// The hot paths (bearer checks, refresh rotation, sign-in), prepared
+	// once: parsing SQL on every call was a sixth of a /users/me.
 	getSession    *sql.Stmt
 	touchSession  *sql.Stmt
 	getRefresh    *sql.Stmt
 	createRefresh *sql.Stmt
+	createSession *sql.Stmt
+	rotate        *sql.Stmt
+	sessionLive   *sql.Stmt
 }
 
 var _ session.Store = (*Store)(nil)
 
-const sessionColumns = `id, user_id, client_id, amr, scope, user_agent, created_at, last_used_at, expires_at`
+const sessionColumns = `id, user_id, client_id, amr, scope, user_agent, created_at, last_used_at, expires_at,
+	refresh_hash, refresh_gen, rotated_at, refresh_expires_at`
 
 const refreshColumns = `hash, session_id, user_id, parent_hash, created_at, expires_at`
 
@@ -40,20 +46,34 @@ const keyColumns = `id, algorithm, sealed, created_at, active_at, retired_at, ex
 // Store on it. The caller keeps ownership of db; Close releases only what
 // New prepared.
 func New(ctx context.Context, db *sql.DB) (*Store, error) {
+	return NewWithReader(ctx, db, db)
+}
+
+// NewWithReader is New with the hot reads (sessions, refresh tokens) on
+// reader, a pool from OpenReadDB on the same file; writes stay on db.
+func NewWithReader(ctx context.Context, db, reader *sql.DB) (*Store, error) {
 	if err := migrate(ctx, db); err != nil {
 		return nil, fmt.Errorf("sqlitestore: migrate: %w", err)
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, reader: reader}
 	for _, p := range []struct {
 		stmt **sql.Stmt
 		sql  string
+		db   *sql.DB
 	}{
-		{&s.getSession, `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ? AND expires_at >= ?`},
-		{&s.touchSession, `UPDATE sessions SET last_used_at = ? WHERE id = ?`},
-		{&s.getRefresh, `SELECT ` + refreshColumns + ` FROM refresh_tokens WHERE hash = ? AND expires_at >= ?`},
-		{&s.createRefresh, `INSERT INTO refresh_tokens (` + refreshColumns + `) VALUES (?, ?, ?, ?, ?, ?)`},
+		{&s.getSession, `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ? AND expires_at >= ?`, reader},
+		{&s.touchSession, `UPDATE sessions SET last_used_at = ? WHERE id = ?`, db},
+		{&s.getRefresh, `SELECT ` + refreshColumns + ` FROM refresh_tokens WHERE hash = ? AND expires_at >= ?`, reader},
+		{&s.createRefresh, `INSERT INTO refresh_tokens (` + refreshColumns + `) VALUES (?, ?, ?, ?, ?, ?)`, db},
+		{&s.createSession, `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, db},
+		// The compare-and-swap of a rotation: one statement, one write.
+		{&s.rotate, `UPDATE sessions SET refresh_hash = ?, refresh_gen = refresh_gen + 1, rotated_at = ?,
+			last_used_at = ?, refresh_expires_at = ?
+			WHERE id = ? AND refresh_gen = ? AND refresh_hash IS ? AND expires_at >= ?`, db},
+		// On the writer: it must see the write that just failed to match.
+		{&s.sessionLive, `SELECT count(*) FROM sessions WHERE id = ? AND expires_at >= ?`, db},
 	} {
-		stmt, err := db.PrepareContext(ctx, p.sql)
+		stmt, err := p.db.PrepareContext(ctx, p.sql)
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("sqlitestore: prepare: %w", err)
@@ -67,7 +87,7 @@ func New(ctx context.Context, db *sql.DB) (*Store, error) {
 // which the caller shares with other components.
 func (s *Store) Close() error {
 	var errs []error
-	for _, stmt := range []*sql.Stmt{s.getSession, s.touchSession, s.getRefresh, s.createRefresh} {
+	for _, stmt := range []*sql.Stmt{s.getSession, s.touchSession, s.getRefresh, s.createRefresh, s.createSession, s.rotate, s.sessionLive} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}
@@ -82,10 +102,38 @@ func (s *Store) CreateSession(ctx context.Context, x *session.Session) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = s.createSession.ExecContext(ctx,
 		x.ID, x.UserID, x.ClientID, amr, x.Scope, x.UserAgent,
-		millis(x.CreatedAt), nullMillis(x.LastUsedAt), millis(x.ExpiresAt))
+		millis(x.CreatedAt), nullMillis(x.LastUsedAt), millis(x.ExpiresAt),
+		nullBytes(x.RefreshHash), x.RefreshGen, nullMillis(x.RotatedAt), nullMillis(x.RefreshExpiresAt))
 	return wrap("create session", err)
+}
+
+// RotateRefresh is one conditional UPDATE of the session row; only when it
+// matched nothing does a read tell a lost race from an ended session.
+func (s *Store) RotateRefresh(ctx context.Context, r *session.Rotation) error {
+	now := millis(time.Now())
+	res, err := s.rotate.ExecContext(ctx, r.ToHash, millis(r.At), millis(r.At), millis(r.IdleExpiresAt),
+		r.SessionID, r.FromGen, nullBytes(r.FromHash), now)
+	if err := affectedOne(res, err); !errors.Is(err, session.ErrNotFound) {
+		return wrap("rotate refresh token", err)
+	}
+	var n int
+	if err := s.sessionLive.QueryRowContext(ctx, r.SessionID, now).Scan(&n); err != nil {
+		return wrap("rotate refresh token", err)
+	}
+	if n == 0 {
+		return session.ErrNotFound
+	}
+	return session.ErrAlreadyExists
+}
+
+// SessionRecords counts the session's row and its refresh_tokens rows.
+func (s *Store) SessionRecords(ctx context.Context, id string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sessions WHERE id = ?1)
+		+ (SELECT count(*) FROM refresh_tokens WHERE session_id = ?1)`, id).Scan(&n)
+	return n, wrap("count session records", err)
 }
 
 func (s *Store) GetSession(ctx context.Context, id string) (*session.Session, error) {
@@ -102,7 +150,7 @@ func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error
 }
 
 func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]*session.Session, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = ? AND expires_at >= ? ORDER BY created_at DESC, id`, userID, millis(now))
 	if err != nil {
 		return nil, wrap("list sessions", err)
@@ -351,11 +399,12 @@ func scanSession(r rowScanner) (*session.Session, error) {
 	var x session.Session
 	var amr string
 	var created, expires int64
-	var lastUsed sql.NullInt64
+	var lastUsed, rotated, refreshExpires sql.NullInt64
 	if err := r.Scan(&x.ID, &x.UserID, &x.ClientID, &amr, &x.Scope, &x.UserAgent,
-		&created, &lastUsed, &expires); err != nil {
+		&created, &lastUsed, &expires, &x.RefreshHash, &x.RefreshGen, &rotated, &refreshExpires); err != nil {
 		return nil, err
 	}
+	x.RotatedAt, x.RefreshExpiresAt = fromNullMillis(rotated), fromNullMillis(refreshExpires)
 	var err error
 	if x.AMR, err = decodeStrings(amr); err != nil {
 		return nil, err

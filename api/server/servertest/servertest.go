@@ -43,7 +43,10 @@ func Start(t testing.TB, configure func(*config.Config), opts server.Options) *I
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close(context.Background()) })
+	t.Cleanup(func() {
+		hs.Close() // in-flight requests first, then the stores and the gate
+		s.Close(context.Background())
+	})
 	lh.set(s.Handler())
 	return &Instance{Server: s, URL: hs.URL}
 }

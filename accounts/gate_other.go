@@ -1,0 +1,7 @@
+//go:build !linux
+
+package accounts
+
+const lowPrioritySupported = false
+
+func lowerThreadPriority() {}
