@@ -299,7 +299,7 @@ func open(ctx context.Context, cfg *config.Config, opts Options, guard *dbGuard)
 		return fail(err)
 	}
 	metrics := api.NewMetrics(prometheus.NewRegistry())
-	guardStores(metrics.DBDuration, guard)(st) // instrument.go, guard.go
+	guardStores(metrics.DBDuration, guard)(st)                  // instrument.go, guard.go
 	c.Sealer, c.Metrics, c.rates = sealer, metrics, st.sessions // the rate counters timed and guarded too
 	kr, err := session.NewKeyring(ctx, st.sessions, sealer, session.KeyringOptions{
 		Algorithm:      cfg.Tokens.Algorithm,
