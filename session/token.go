@@ -47,15 +47,6 @@ type Subject struct {
 	Permissions   []string
 }
 
-// newOpaque returns a 256-bit random token, base64url without padding.
-func newOpaque() string {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("session: crypto/rand failed: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
 // newID returns a 128-bit random identifier, base64url without padding.
 func newID() string {
 	var b [16]byte

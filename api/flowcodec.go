@@ -1,0 +1,48 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+
+	"github.com/unilogin/unilogin/session"
+)
+
+// flowCodec seals the browser flow cookie and link tickets with a key
+// shared by every instance (session.Manager.SharedSecret).
+type flowCodec struct {
+	sealer *session.Sealer
+}
+
+func newFlowCodec(ctx context.Context, m *session.Manager, kek *session.Sealer) (*flowCodec, error) {
+	key, err := m.SharedSecret(ctx, kek, "flow-cookie")
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := session.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	return &flowCodec{sealer: sealer}, nil
+}
+
+func (f *flowCodec) seal(v any, purpose string) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(f.sealer.Seal(b, purpose))
+}
+
+func (f *flowCodec) open(s, purpose string, v any) error {
+	if len(s) > 8<<10 {
+		return errors.New("too long")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return err
+	}
+	pt, err := f.sealer.Open(b, purpose)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(pt, v)
+}
