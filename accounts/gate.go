@@ -52,17 +52,25 @@ type waiter struct {
 
 var _ Gate = (*PoolGate)(nil)
 
+// NoQueue, as NewGate's queue, means no queue: fail as soon as every
+// worker is busy.
+const NoQueue = -1
+
 // NewGate returns a gate admitting workers hashes at once with a queue of
-// queue waiters. workers <= 0 means DefaultGateWorkers(); queue < 0 means
-// 4 × workers; queue 0 means no queue (fail as soon as every worker is busy).
+// queue waiters. workers <= 0 means DefaultGateWorkers(); queue 0 means
+// 4 × workers, as rate_limits.hashing_queue 0 does in the configuration;
+// NoQueue (or any negative queue) means none.
 // One key may hold at most half of the workers+queue places (at least
 // one); SetPerKey changes that.
 func NewGate(workers, queue int) *PoolGate {
 	if workers <= 0 {
 		workers = DefaultGateWorkers()
 	}
-	if queue < 0 {
+	switch {
+	case queue == 0:
 		queue = 4 * workers
+	case queue < 0:
+		queue = 0
 	}
 	return &PoolGate{
 		workers: workers, queue: queue, perKey: max((workers+queue)/2, 1),

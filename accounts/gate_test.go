@@ -92,10 +92,10 @@ func TestGateWaiterGivesUpWithItsContext(t *testing.T) {
 }
 
 func TestGateDefaultsAndNoQueue(t *testing.T) {
-	if s := accounts.NewGate(0, -1).Stats(); s.Workers != accounts.DefaultGateWorkers() || s.Workers < 1 || s.Queue != 4*s.Workers || s.PerKey != max((s.Workers+s.Queue)/2, 1) {
+	if s := accounts.NewGate(0, 0).Stats(); s.Workers != accounts.DefaultGateWorkers() || s.Workers < 1 || s.Queue != 4*s.Workers || s.PerKey != max((s.Workers+s.Queue)/2, 1) {
 		t.Fatalf("defaults: %+v, want DefaultGateWorkers, 4x queue, half per key", s)
 	}
-	g := accounts.NewGate(2, 0)
+	g := accounts.NewGate(2, accounts.NoQueue)
 	r1, err1 := g.Acquire(t.Context())
 	r2, err2 := g.Acquire(t.Context())
 	if err1 != nil || err2 != nil {
@@ -116,7 +116,7 @@ func TestGateDefaultsAndNoQueue(t *testing.T) {
 // The service fails fast through the gate, before touching the store (the
 // store here is nil: any access would panic).
 func TestServiceRefusesWhenOverloaded(t *testing.T) {
-	g := accounts.NewGate(1, 0)
+	g := accounts.NewGate(1, accounts.NoQueue)
 	svc, err := accounts.NewService(nil, accounts.Options{BcryptCost: 4, Gate: g})
 	if err != nil {
 		t.Fatal(err)

@@ -63,21 +63,6 @@ type RateLimits struct {
 	BrowserLoginPerIP Rate
 }
 
-// DefaultRateLimits are the documented defaults (docs/http-api.md, and config).
-func DefaultRateLimits() RateLimits {
-	return RateLimits{
-		PasswordPerIP:        Rate{20, 5 * time.Minute},
-		PasswordPerAccountIP: Rate{10, 15 * time.Minute},
-		PasswordPerAccount:   Rate{100, 15 * time.Minute},
-		SignupPerIP:          Rate{30, 10 * time.Minute},
-		BrowserLoginPerIP:    Rate{60, 10 * time.Minute},
-
-		PasswordChecksPerIP:       Rate{60, 5 * time.Minute},
-		PasswordSignInsPerAccount: Rate{20, 5 * time.Minute},
-		PasswordSlowdown:          time.Second,
-	}
-}
-
 func (r RateLimits) any() bool {
 	return r.PasswordPerIP.on() || r.PasswordPerAccountIP.on() || r.PasswordPerAccount.on() ||
 		r.SignupPerIP.on() || r.BrowserLoginPerIP.on() || r.PasswordChecksPerIP.on() || r.PasswordSignInsPerAccount.on()

@@ -341,7 +341,7 @@ func TestNoLimitsByDefault(t *testing.T) {
 // sign-in fails fast with 503 while refresh, JWKS and /users/me (which
 // never hash) keep working.
 func TestOverloadedGate(t *testing.T) {
-	g := accounts.NewGate(1, 0)
+	g := accounts.NewGate(1, accounts.NoQueue)
 	e := newEnv(t, envOptions{gate: g})
 	e.signup("kim@example.com", pw)
 	tk := e.login("kim@example.com", pw)

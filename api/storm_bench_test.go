@@ -63,7 +63,7 @@ func BenchmarkLoginStormRefreshLatency(b *testing.B) {
 }
 
 func benchStorm(b *testing.B, workers int) {
-	gate := accounts.NewGate(workers, -1)
+	gate := accounts.NewGate(workers, 0)
 	e := newEnv(b, envOptions{cost: benchCost, gate: gate})
 	e.signup("victim@example.com", pw)
 	e.signup("refresher@example.com", pw)
