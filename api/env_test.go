@@ -19,6 +19,7 @@ import (
 	"github.com/unilogin/unilogin/api/server"
 	"github.com/unilogin/unilogin/api/server/servertest"
 	"github.com/unilogin/unilogin/config"
+	"github.com/unilogin/unilogin/internal/sqlitedb"
 	"github.com/unilogin/unilogin/internal/testkit"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
@@ -33,7 +34,7 @@ type backend struct {
 
 func sqliteBackend() backend {
 	return backend{"sqlite", func(t testing.TB) (accounts.Store, session.Store) {
-		db, err := sessionsqlite.OpenDB(filepath.Join(t.TempDir(), "unilogin.db"), "normal")
+		db, err := sqlitedb.Open(filepath.Join(t.TempDir(), "unilogin.db"), "normal")
 		if err != nil {
 			t.Fatal(err)
 		}

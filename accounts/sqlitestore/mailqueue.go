@@ -12,7 +12,7 @@ import (
 
 var _ mail.QueueStore = (*Store)(nil)
 
-// mailQueueSchema is migration 3. A claimed row has lease_until > 0; every
+// mailQueueSchema is migration 5. A claimed row has lease_until > 0; every
 // change bumps generation, so each step is one compare-and-swap UPDATE.
 var mailQueueSchema = []string{
 	`CREATE TABLE IF NOT EXISTS mail_queue (

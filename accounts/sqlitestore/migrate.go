@@ -8,6 +8,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/internal/sqlitedb"
 )
 
 // component is this package's row in schema_migrations. Other components
@@ -17,9 +18,9 @@ const component = "accounts"
 // migrations[i] takes the accounts schema from version i to i+1. Append
 // only: a released entry is never edited, because files in the field have
 // already recorded it as applied.
-var migrations = [][]string{
+var migrations = []sqlitedb.Migration{
 	// 1: users and linked identities.
-	{
+	{SQL: []string{
 		`CREATE TABLE IF NOT EXISTS users (
 			id             TEXT    NOT NULL PRIMARY KEY,
 			email          TEXT    NOT NULL DEFAULT '',   -- as entered
@@ -41,9 +42,9 @@ var migrations = [][]string{
 			PRIMARY KEY (provider, subject)
 		)`,
 		`CREATE INDEX IF NOT EXISTS identities_user_id ON identities (user_id)`,
-	},
+	}},
 	// 2: the audit log of administrative actions (audit.go).
-	{
+	{SQL: []string{
 		`CREATE TABLE IF NOT EXISTS audit_events (
 			id      TEXT    NOT NULL PRIMARY KEY,         -- UUIDv7: sorts by time
 			time    INTEGER NOT NULL,                     -- Unix milliseconds
@@ -53,88 +54,29 @@ var migrations = [][]string{
 			details TEXT    NOT NULL DEFAULT '{}',        -- JSON object of strings
 			ip      TEXT    NOT NULL DEFAULT ''
 		)`,
-	},
+	}},
 	// 3: at most one identity per (user, provider). Duplicates that older
 	// versions let a race create are resolved first: the earliest linked
 	// (then the smallest subject) stays, as the one the user had first.
-	{
+	{SQL: []string{
 		`DELETE FROM identities WHERE EXISTS (
 			SELECT 1 FROM identities AS o
 			WHERE o.user_id = identities.user_id AND o.provider = identities.provider
 			  AND (o.linked_at < identities.linked_at OR (o.linked_at = identities.linked_at AND o.subject < identities.subject)))`,
 		`CREATE UNIQUE INDEX IF NOT EXISTS identities_user_provider ON identities (user_id, provider)`,
-	},
+	}},
 	// 4: email_key in the format of accounts.NormalizeEmail that folds only
 	// ASCII and converts domains to A-labels; it was strings.ToLower. Keys of
 	// ASCII addresses are unchanged; rekeyEmails recomputes the others.
-	{},
+	{Go: rekeyEmails},
 	// 5: the outgoing mail queue and its per-recipient counters (mailqueue.go).
-	mailQueueSchema,
+	{SQL: mailQueueSchema},
 }
 
-// goSteps[v] runs after the statements of migration v, in the same
-// transaction, for changes that SQL alone cannot make.
-var goSteps = map[int]func(ctx context.Context, tx *sql.Tx) error{
-	4: rekeyEmails,
-}
-
-// migrate brings the accounts tables to the newest schema version. It is
-// safe to run from several processes at once on the same file.
+// migrate brings the accounts tables to the newest schema version
+// (sqlitedb.Migrate).
 func migrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		component TEXT    NOT NULL PRIMARY KEY,
-		version   INTEGER NOT NULL
-	)`); err != nil {
-		return fmt.Errorf("sqlitestore: create schema_migrations: %w", err)
-	}
-
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlitestore: migrate: %w", err)
-	}
-	defer tx.Rollback() // a no-op after Commit
-
-	// The first statement writes, so the transaction takes SQLite's write
-	// lock at once (waiting up to busy_timeout). A transaction that read first
-	// and wrote later could instead fail with SQLITE_BUSY_SNAPSHOT in WAL mode
-	// when another process migrated in between.
-	if _, err := tx.ExecContext(ctx,
-		`INSERT INTO schema_migrations (component, version) VALUES (?, 0) ON CONFLICT (component) DO NOTHING`,
-		component); err != nil {
-		return fmt.Errorf("sqlitestore: migrate: %w", err)
-	}
-	var version int
-	if err := tx.QueryRowContext(ctx,
-		`SELECT version FROM schema_migrations WHERE component = ?`, component).Scan(&version); err != nil {
-		return fmt.Errorf("sqlitestore: migrate: read version: %w", err)
-	}
-	if version > len(migrations) {
-		return fmt.Errorf("sqlitestore: schema version %d of %q is newer than this binary knows (%d): refusing to run an old binary on a newer database",
-			version, component, len(migrations))
-	}
-	if version == len(migrations) {
-		return nil
-	}
-	for i := version; i < len(migrations); i++ {
-		for _, stmt := range migrations[i] {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("sqlitestore: migrate to version %d: %w", i+1, err)
-			}
-		}
-		if step := goSteps[i+1]; step != nil {
-			if err := step(ctx, tx); err != nil {
-				return fmt.Errorf("sqlitestore: migrate to version %d: %w", i+1, err)
-			}
-		}
-	}
-	if _, err := tx.ExecContext(ctx,
-		`UPDATE schema_migrations SET version = ? WHERE component = ?`, len(migrations), component); err != nil {
-		return fmt.Errorf("sqlitestore: migrate: record version: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlitestore: migrate: commit: %w", err)
-	}
-	return nil
+	return sqlitedb.Migrate(ctx, db, component, migrations)
 }
 
 // rekeyEmails sets email_key to accounts.NormalizeEmail(email) where it

@@ -46,7 +46,7 @@ func New(ctx context.Context, db *sql.DB) (*Store, error) {
 }
 
 // NewWithReader is New with the hot reads on reader, a read-only pool on
-// the same database file (session/sqlitestore.OpenReadDB); the writes and
+// the same database file (sqlitedb.OpenRead); the writes and
 // every transaction stay on db.
 func NewWithReader(ctx context.Context, db, reader *sql.DB) (*Store, error) {
 	if err := migrate(ctx, db); err != nil {

@@ -33,6 +33,7 @@ import (
 	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
 	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/config"
+	"github.com/unilogin/unilogin/internal/sqlitedb"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
 	sessionmongo "github.com/unilogin/unilogin/session/mongostore"
@@ -76,12 +77,12 @@ func openStores(ctx context.Context, cfg *config.Config) (*stores, error) {
 			close: func(ctx context.Context) error { return client.Disconnect(ctx) }}, nil
 	}
 	path := filepath.Join(cfg.DataDir, "unilogin.db")
-	db, err := sessionsqlite.OpenDBTimeout(path, cfg.SQLite.Synchronous, dbTimeout(cfg))
+	db, err := sqlitedb.OpenTimeout(path, cfg.SQLite.Synchronous, dbTimeout(cfg))
 	if err != nil {
 		return nil, err
 	}
 	// Reads on a pool of their own beside the single writer (WAL mode).
-	rdb, err := sessionsqlite.OpenReadDB(path, 2*runtime.GOMAXPROCS(0), dbTimeout(cfg))
+	rdb, err := sqlitedb.OpenRead(path, 2*runtime.GOMAXPROCS(0), dbTimeout(cfg))
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -22,8 +22,8 @@ import (
 
 	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/internal/mongotest"
+	"github.com/unilogin/unilogin/internal/sqlitedb"
 	"github.com/unilogin/unilogin/providers/providertest"
-	sessionsqlite "github.com/unilogin/unilogin/session/sqlitestore"
 )
 
 // Fault tests: the database goes away under load and comes back. The
@@ -496,7 +496,7 @@ func TestFaultUnderLoadSQLite(t *testing.T) {
 	base, stopServer := startServer(t, cfg)
 	defer stopServer()
 
-	other, err := sessionsqlite.OpenDB(filepath.Join(cfg.DataDir, "unilogin.db"), "")
+	other, err := sqlitedb.Open(filepath.Join(cfg.DataDir, "unilogin.db"), "")
 	if err != nil {
 		t.Fatal(err)
 	}

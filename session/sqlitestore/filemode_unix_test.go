@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/unilogin/unilogin/session/sqlitestore"
+	"github.com/unilogin/unilogin/internal/sqlitedb"
 )
 
 // TestFileModes: the database, -wal and -shm files are 0600 even when the
@@ -37,7 +37,7 @@ func TestFileModes(t *testing.T) {
 	}
 	open := func() *sql.DB {
 		t.Helper()
-		db, err := sqlitestore.OpenDB(path, "")
+		db, err := sqlitedb.Open(path, "")
 		if err != nil {
 			t.Fatal(err)
 		}

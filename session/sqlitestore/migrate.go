@@ -3,8 +3,8 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
+
+	"github.com/unilogin/unilogin/internal/sqlitedb"
 )
 
 // component is this package's row in schema_migrations, a table it shares
@@ -17,9 +17,9 @@ const component = "session"
 // Times are INTEGER unix milliseconds UTC (the precision MongoDB keeps too,
 // so both backends behave alike); a nullable time column is NULL for the
 // zero time. Hashes are BLOBs of the raw SHA-256.
-var migrations = []string{
+var migrations = []sqlitedb.Migration{
 	// 1: initial schema.
-	`
+	{SQL: []string{`
 CREATE TABLE sessions (
 	id           TEXT    NOT NULL PRIMARY KEY,
 	user_id      TEXT    NOT NULL,
@@ -80,10 +80,10 @@ CREATE TABLE secrets (
 	name  TEXT NOT NULL PRIMARY KEY,
 	value BLOB NOT NULL
 ) STRICT, WITHOUT ROWID;
-`,
+`}},
 	// 2: shared rate-limit counters (ratelimit.go), one row per key and
 	// fixed window, swept by DeleteExpired once the window has ended.
-	`
+	{SQL: []string{`
 CREATE TABLE rate_counters (
 	key          TEXT    NOT NULL,
 	window_ms    INTEGER NOT NULL,
@@ -93,63 +93,21 @@ CREATE TABLE rate_counters (
 	PRIMARY KEY (key, window_ms, window_start)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX rate_counters_expires_at ON rate_counters (expires_at);
-`,
+`}},
 	// 3: the session row holds its current refresh token (the hash of the
 	// head of its HMAC chain, session/manager.go), so a rotation is one
 	// UPDATE and no longer a row per token. Sessions from before keep
 	// refresh_hash NULL until their first rotation; their refresh_tokens
 	// rows stay readable until they expire.
-	`
+	{SQL: []string{`
 ALTER TABLE sessions ADD COLUMN refresh_hash BLOB;
 ALTER TABLE sessions ADD COLUMN refresh_gen INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN rotated_at INTEGER;
 ALTER TABLE sessions ADD COLUMN refresh_expires_at INTEGER;
-`,
+`}},
 }
 
-// migrate brings the session tables up to date in one transaction, so a
-// crash leaves either the old schema or the new one. The transaction begins
-// IMMEDIATE (see OpenDB), so two processes starting together apply each
-// migration once.
-func migrate(ctx context.Context, db *sql.DB) (err error) {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-
-	if _, err := tx.ExecContext(ctx,
-		`CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT PRIMARY KEY, version INTEGER)`); err != nil {
-		return err
-	}
-	var stored sql.NullInt64
-	err = tx.QueryRowContext(ctx,
-		`SELECT version FROM schema_migrations WHERE component = ?`, component).Scan(&stored)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	version := int(stored.Int64) // no row, or NULL: nothing applied yet
-	if version > len(migrations) {
-		return fmt.Errorf("schema version %d is newer than this program knows (%d): downgrade not supported",
-			version, len(migrations))
-	}
-	if version == len(migrations) {
-		return tx.Commit()
-	}
-	for i := version; i < len(migrations); i++ {
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx,
-		`INSERT INTO schema_migrations (component, version) VALUES (?, ?)
-		 ON CONFLICT (component) DO UPDATE SET version = excluded.version`,
-		component, len(migrations)); err != nil {
-		return err
-	}
-	return tx.Commit()
+// migrate brings the session tables up to date (sqlitedb.Migrate).
+func migrate(ctx context.Context, db *sql.DB) error {
+	return sqlitedb.Migrate(ctx, db, component, migrations)
 }

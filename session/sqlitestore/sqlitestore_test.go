@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unilogin/unilogin/internal/sqlitedb"
 	"github.com/unilogin/unilogin/session"
 	"github.com/unilogin/unilogin/session/sessiontest"
 	"github.com/unilogin/unilogin/session/sqlitestore"
@@ -19,7 +20,7 @@ import (
 // open returns a store on a fresh file, closed when the test ends.
 func open(t testing.TB, path string) (*sqlitestore.Store, *sql.DB) {
 	t.Helper()
-	db, err := sqlitestore.OpenDB(path, "")
+	db, err := sqlitedb.Open(path, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,11 +48,11 @@ func TestConformance(t *testing.T) {
 func TestConformanceWithReadPool(t *testing.T) {
 	sessiontest.Run(t, func(t *testing.T) session.Store {
 		path := filepath.Join(t.TempDir(), "unilogin.db")
-		db, err := sqlitestore.OpenDB(path, "")
+		db, err := sqlitedb.Open(path, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		rdb, err := sqlitestore.OpenReadDB(path, 4, 5*time.Second)
+		rdb, err := sqlitedb.OpenRead(path, 4, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +73,7 @@ func TestConformanceWithReadPool(t *testing.T) {
 func TestReadPoolIsReadOnly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "unilogin.db")
 	open(t, path)
-	rdb, err := sqlitestore.OpenReadDB(path, 2, 5*time.Second)
+	rdb, err := sqlitedb.OpenRead(path, 2, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestOpenDBSettings(t *testing.T) {
 			// A directory that does not exist yet, with characters that
 			// need escaping in a URI.
 			path := filepath.Join(t.TempDir(), "new dir?#%", "unilogin.db")
-			db, err := sqlitestore.OpenDB(path, tc.arg)
+			db, err := sqlitedb.Open(path, tc.arg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,8 +121,8 @@ func TestOpenDBSettings(t *testing.T) {
 			}
 		})
 	}
-	if _, err := sqlitestore.OpenDB(filepath.Join(t.TempDir(), "x.db"), "OFF"); err == nil {
-		t.Error("OpenDB accepted synchronous=OFF")
+	if _, err := sqlitedb.Open(filepath.Join(t.TempDir(), "x.db"), "OFF"); err == nil {
+		t.Error("sqlitedb.Open accepted synchronous=OFF")
 	}
 }
 
@@ -137,7 +138,7 @@ func TestReopen(t *testing.T) {
 	}
 	hash := sha256.Sum256([]byte("token"))
 
-	db, err := sqlitestore.OpenDB(path, "FULL")
+	db, err := sqlitedb.Open(path, "FULL")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func TestReopen(t *testing.T) {
 // Another component's row in schema_migrations is left alone.
 func TestSharedMigrationsTable(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlitestore.OpenDB(filepath.Join(t.TempDir(), "unilogin.db"), "")
+	db, err := sqlitedb.Open(filepath.Join(t.TempDir(), "unilogin.db"), "")
 	if err != nil {
 		t.Fatal(err)
 	}

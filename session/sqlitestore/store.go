@@ -11,7 +11,7 @@ import (
 )
 
 // Store is the SQLite session.Store. It is safe for concurrent use; the
-// single connection of OpenDB serialises its statements.
+// single connection of sqlitedb.Open serialises its statements.
 type Store struct {
 	db     *sql.DB // the writer
 	reader *sql.DB // the hot reads; db without NewWithReader
@@ -38,7 +38,7 @@ const codeColumns = `hash, client_id, redirect_uri, code_challenge, code_challen
 
 const keyColumns = `id, algorithm, sealed, created_at, active_at, retired_at, expires_at`
 
-// New migrates the session tables in db (opened with OpenDB) and returns a
+// New migrates the session tables in db (opened with sqlitedb.Open) and returns a
 // Store on it. The caller keeps ownership of db; Close releases only what
 // New prepared.
 func New(ctx context.Context, db *sql.DB) (*Store, error) {
@@ -46,7 +46,7 @@ func New(ctx context.Context, db *sql.DB) (*Store, error) {
 }
 
 // NewWithReader is New with the hot reads (sessions, refresh tokens) on
-// reader, a pool from OpenReadDB on the same file; writes stay on db.
+// reader, a pool from sqlitedb.OpenRead on the same file; writes stay on db.
 func NewWithReader(ctx context.Context, db, reader *sql.DB) (*Store, error) {
 	if err := migrate(ctx, db); err != nil {
 		return nil, fmt.Errorf("sqlitestore: migrate: %w", err)

@@ -1,4 +1,9 @@
-package sqlitestore
+// Package sqlitedb is the embedded SQLite database both domains keep
+// their tables in: one opener with the settings every store relies on, and
+// one migration runner with a version per component in a shared
+// schema_migrations table. session/sqlitestore and accounts/sqlitestore
+// build on it; api/server opens the file.
+package sqlitedb
 
 import (
 	"database/sql"
@@ -14,7 +19,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// OpenDB opens (creating it and its directory when missing) the SQLite file
+// Open opens (creating it and its directory when missing) the SQLite file
 // of the embedded store, for every component that keeps tables in it.
 //
 // synchronous is "NORMAL" (the default when empty: in WAL mode a power cut
@@ -36,25 +41,25 @@ import (
 //     write throughput is predictable. The price: a transaction blocks every
 //     other statement of the process until it ends, so code holding one must
 //     never run a statement outside it (that would wait forever).
-func OpenDB(path string, synchronous string) (*sql.DB, error) {
-	return OpenDBTimeout(path, synchronous, 5*time.Second)
+func Open(path string, synchronous string) (*sql.DB, error) {
+	return OpenTimeout(path, synchronous, 5*time.Second)
 }
 
-// OpenDBTimeout is OpenDB with busy_timeout set to busy (rounded down to
+// OpenTimeout is Open with busy_timeout set to busy (rounded down to
 // milliseconds, at least 1): the server passes its database.timeout, so a
 // lock held by another process fails the call within the same deadline as
 // every other database call.
-func OpenDBTimeout(path string, synchronous string, busy time.Duration) (*sql.DB, error) {
+func OpenTimeout(path string, synchronous string, busy time.Duration) (*sql.DB, error) {
 	return openDB(path, synchronous, false, 1, busy)
 }
 
-// OpenReadDB opens a read-only pool of conns connections (at least 2) on
-// the file that OpenDB opened, for the hot reads of the stores
+// OpenRead opens a read-only pool of conns connections (at least 2) on
+// the file that Open opened, for the hot reads of the stores
 // (NewWithReader): in WAL mode readers never wait for the writer, and
 // each read sees every transaction committed before it began, so a read
 // after a write of this process always sees that write. Its connections
-// are query_only: a write through them fails. busy is as for OpenDBTimeout.
-func OpenReadDB(path string, conns int, busy time.Duration) (*sql.DB, error) {
+// are query_only: a write through them fails. busy is as for OpenTimeout.
+func OpenRead(path string, conns int, busy time.Duration) (*sql.DB, error) {
 	return openDB(path, "", true, max(conns, 2), busy)
 }
 
@@ -65,14 +70,14 @@ func openDB(path string, synchronous string, readOnly bool, conns int, busy time
 		level = "NORMAL"
 	case "NORMAL", "FULL":
 	default:
-		return nil, fmt.Errorf("sqlitestore: synchronous must be NORMAL or FULL, not %q", synchronous)
+		return nil, fmt.Errorf("sqlitedb: synchronous must be NORMAL or FULL, not %q", synchronous)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: %w", err)
+		return nil, fmt.Errorf("sqlitedb: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
-		return nil, fmt.Errorf("sqlitestore: create directory: %w", err)
+		return nil, fmt.Errorf("sqlitedb: create directory: %w", err)
 	}
 	if err := restrictFiles(abs); err != nil {
 		return nil, err
@@ -98,7 +103,7 @@ func openDB(path string, synchronous string, readOnly bool, conns int, busy time
 
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlitedb: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
@@ -110,11 +115,11 @@ func openDB(path string, synchronous string, readOnly bool, conns int, busy time
 	var mode string
 	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlitedb: open %s: %w", path, err)
 	}
 	if !strings.EqualFold(mode, "wal") {
 		db.Close()
-		return nil, fmt.Errorf("sqlitestore: open %s: journal_mode is %q, want wal (is the file on a network file system?)", path, mode)
+		return nil, fmt.Errorf("sqlitedb: open %s: journal_mode is %q, want wal (is the file on a network file system?)", path, mode)
 	}
 	return db, nil
 }
@@ -128,10 +133,10 @@ func openDB(path string, synchronous string, readOnly bool, conns int, busy time
 func restrictFiles(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("sqlitestore: create %s: %w", path, err)
+		return fmt.Errorf("sqlitedb: create %s: %w", path, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("sqlitestore: create %s: %w", path, err)
+		return fmt.Errorf("sqlitedb: create %s: %w", path, err)
 	}
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		fi, err := os.Stat(p)
@@ -139,11 +144,11 @@ func restrictFiles(path string) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("sqlitestore: %w", err)
+			return fmt.Errorf("sqlitedb: %w", err)
 		}
 		if fi.Mode().Perm()&0o077 != 0 {
 			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
-				return fmt.Errorf("sqlitestore: restrict %s: %w", p, err)
+				return fmt.Errorf("sqlitedb: restrict %s: %w", p, err)
 			}
 		}
 	}
