@@ -141,13 +141,20 @@ func (s *Server) formAuthz(c *gin.Context, form url.Values) (authzRequest, bool)
 	return req, true
 }
 
-// signinSubmit is POST /signin, the password form (with or without an app's request).
-func (s *Server) signinSubmit(c *gin.Context) {
+// authzForm reads a sign-in or sign-up form and the app's request it
+// carries; false when it has already answered (a bad form or request).
+func (s *Server) authzForm(c *gin.Context) (url.Values, authzRequest, bool) {
 	form, ok := s.pageForm(c)
 	if !ok {
-		return
+		return nil, authzRequest{}, false
 	}
 	req, ok := s.formAuthz(c, form)
+	return form, req, ok
+}
+
+// signinSubmit is POST /signin, the password form (with or without an app's request).
+func (s *Server) signinSubmit(c *gin.Context) {
+	form, req, ok := s.authzForm(c)
 	if !ok {
 		return
 	}
@@ -232,11 +239,7 @@ func (s *Server) showSignup(c *gin.Context, status int, req authzRequest, email,
 // limit of POST /signup applies), signs the browser in and, with an app's
 // request, answers the app with a code.
 func (s *Server) signupSubmit(c *gin.Context) {
-	form, ok := s.pageForm(c)
-	if !ok {
-		return
-	}
-	req, ok := s.formAuthz(c, form)
+	form, req, ok := s.authzForm(c)
 	if !ok {
 		return
 	}

@@ -129,13 +129,6 @@ func (s *Server) startLink(c *gin.Context) {
 func (s *Server) unlink(c *gin.Context) {
 	pr := caller(c)
 	err := s.accounts.Unlink(c.Request.Context(), pr.user.ID, c.Param("provider"))
-	if errors.Is(err, accounts.ErrNotFound) {
-		err = oauth.NotFound("no identity of this provider is linked")
-	}
-	if err != nil {
-		s.respondError(c, err)
-		return
-	}
-	s.securityEvent(c, pr.user.ID, accounts.ActionIdentityUnlink, pr.user.ID, map[string]string{"provider": c.Param("provider")})
-	c.Status(http.StatusNoContent)
+	s.removed(c, err, accounts.ErrNotFound, "no identity of this provider is linked",
+		accounts.ActionIdentityUnlink, map[string]string{"provider": c.Param("provider")})
 }

@@ -265,19 +265,28 @@ func sessionViews(list []*session.Session, currentID string) []sessionJSON {
 	return out
 }
 
-// endSession is DELETE /users/me/sessions/{id}.
-func (s *Server) endSession(c *gin.Context) {
-	p := caller(c)
-	err := s.sessions.End(c.Request.Context(), p.user.ID, c.Param("id"))
-	if errors.Is(err, session.ErrNotFound) {
-		err = oauth.NotFound("no such session")
+// removed answers a DELETE of the caller's own resource: 404 with
+// notFoundMsg when err is missing, the error, or 204 after recording action
+// in the audit log.
+func (s *Server) removed(c *gin.Context, err, missing error, notFoundMsg, action string, details map[string]string) {
+	if errors.Is(err, missing) {
+		err = oauth.NotFound(notFoundMsg)
 	}
 	if err != nil {
 		s.respondError(c, err)
 		return
 	}
-	s.securityEvent(c, p.user.ID, accounts.ActionSessionRevoke, p.user.ID, map[string]string{"session_id": c.Param("id"), "via": "sessions"})
+	id := caller(c).user.ID
+	s.securityEvent(c, id, action, id, details)
 	c.Status(http.StatusNoContent)
+}
+
+// endSession is DELETE /users/me/sessions/{id}.
+func (s *Server) endSession(c *gin.Context) {
+	p := caller(c)
+	err := s.sessions.End(c.Request.Context(), p.user.ID, c.Param("id"))
+	s.removed(c, err, session.ErrNotFound, "no such session",
+		accounts.ActionSessionRevoke, map[string]string{"session_id": c.Param("id"), "via": "sessions"})
 }
 
 // coarseUserAgent reduces a User-Agent to "Browser on OS", enough for a

@@ -95,15 +95,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // commonFlags parses --config for a command; it returns ok=false (and the
 // exit code) when parsing ended the command (error or --help).
 func commonFlags(name string, args []string, stdout, stderr io.Writer, extra func(*flag.FlagSet)) (path string, code int, ok bool) {
+	return parseFlags(name, "[flags]", args, stdout, stderr, extra, false)
+}
+
+// parseFlags parses the flags define adds plus --config for the command
+// name. The usage (synopsis, then the flags) goes to stdout for --help and
+// to stderr after a bad flag, and also after unexpected arguments when
+// usageOnArgs.
+func parseFlags(name, synopsis string, args []string, stdout, stderr io.Writer, define func(*flag.FlagSet), usageOnArgs bool) (path string, code int, ok bool) {
 	fs := flag.NewFlagSet("unilogin "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {} // printed once below: to stdout for --help, else to stderr
 	fs.StringVar(&path, "config", "", "configuration file (YAML); default $UNILOGIN_CONFIG")
-	if extra != nil {
-		extra(fs)
+	if define != nil {
+		define(fs)
 	}
 	usage := func(w io.Writer) {
-		fmt.Fprintf(w, "usage: unilogin %s [flags]\n\nFlags:\n", name)
+		fmt.Fprintf(w, "usage: unilogin %s %s\n\nFlags:\n", name, synopsis)
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 	}
@@ -117,6 +125,9 @@ func commonFlags(name string, args []string, stdout, stderr io.Writer, extra fun
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "unilogin %s: unexpected arguments: %s\n", name, strings.Join(fs.Args(), " "))
+		if usageOnArgs {
+			usage(stderr)
+		}
 		return "", exitUsage, false
 	}
 	return config.PathFromEnv(path, os.Getenv), exitOK, true

@@ -78,30 +78,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 // usersFlags parses a users subcommand's flags plus --config. ok=false
 // means the command is over (help printed: exitOK; bad flags: exitUsage).
 func usersFlags(sub, synopsis string, args []string, stdout, stderr io.Writer, define func(*flag.FlagSet)) (path string, code int, ok bool) {
-	fs := flag.NewFlagSet("unilogin users "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {} // printed below, to stdout for --help
-	fs.StringVar(&path, "config", "", "configuration file (YAML); default $UNILOGIN_CONFIG")
-	define(fs)
-	usage := func(w io.Writer) {
-		fmt.Fprintf(w, "usage: unilogin users %s %s\n\nFlags:\n", sub, synopsis)
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			usage(stdout)
-			return "", exitOK, false
-		}
-		usage(stderr) // after the flag package's own message
-		return "", exitUsage, false
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "unilogin users %s: unexpected arguments: %s\n", sub, strings.Join(fs.Args(), " "))
-		usage(stderr)
-		return "", exitUsage, false
-	}
-	return config.PathFromEnv(path, os.Getenv), exitOK, true
+	return parseFlags("users "+sub, synopsis, args, stdout, stderr, define, true)
 }
 
 // usersEnv is what every users command works with.
