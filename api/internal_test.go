@@ -85,10 +85,22 @@ func FuzzCheckRedirect(f *testing.F) {
 		"web": {ID: "web", Secret: "s", RedirectURIs: []string{app}},
 		"spa": {ID: "spa", RedirectURIs: []string{app, "http://127.0.0.1:9999/cb"}},
 	}}
-	for _, seed := range [][2]string{
-		{"spa", app}, {"spa", "http://127.0.0.1:9999/cb"}, {"spa", app + "/"}, {"spa", app + "?x=1"},
-		{"spa", "HTTPS://app.example.com/callback"}, {"spa", "https://app.example.com.evil.example/callback"},
-		{"spa", " " + app}, {"web", app}, {"", app}, {"nope", app},
+	for _, seed := range [][2]string{ // the seeds of FuzzRedirectURI (api_test)
+		{"spa", app},
+		{"spa", "http://127.0.0.1:9999/cb"},
+		{"spa", app + "/"},
+		{"spa", app + "?x=1"},
+		{"spa", app + "#f"},
+		{"spa", "HTTPS://app.example.com/callback"},
+		{"spa", "https://app.example.com/callback/../callback"},
+		{"spa", "https://app.example.com%2fcallback"},
+		{"spa", "https://app.example.com.evil.example/callback"},
+		{"spa", "https://evil.example@app.example.com/callback"},
+		{"spa", " " + app},
+		{"spa", "http://127.0.0.1:9998/cb"},
+		{"web", app},
+		{"", app},
+		{"nope", app},
 	} {
 		f.Add(seed[0], seed[1])
 	}

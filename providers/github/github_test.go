@@ -199,11 +199,8 @@ func TestCodeIsSingleUse(t *testing.T) {
 	if _, err := p.Exchange(t.Context(), req, code); err != nil {
 		t.Fatal(err)
 	}
-	_, err := p.Exchange(t.Context(), req, code)
-	var ue *providers.UpstreamError
-	if !errors.As(err, &ue) || ue.Code != "bad_verification_code" {
-		t.Fatalf("second exchange: %v, want bad_verification_code", err)
-	}
+	_, err := p.Exchange(t.Context(), req, code) // the second exchange
+	providertest.UpstreamErr("bad_verification_code")(t, err)
 }
 
 func TestAccessDenied(t *testing.T) {
