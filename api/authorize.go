@@ -173,14 +173,14 @@ func (s *Server) signinSubmit(c *gin.Context) {
 		return
 	}
 	// The password grant's limits: checked before any bcrypt work, counted after a failure.
-	guard, err := s.guardPassword(c, email)
+	guard, err := s.limiter.GuardPassword(c, email)
 	if err != nil {
 		s.metrics.Login(MethodPassword, loginOutcome(err)) // rate_limited, as at /token
 		s.pageErr(c, err)
 		return
 	}
 	u, err := s.accounts.Authenticate(c.Request.Context(), email, password)
-	guard.done(c, err)
+	guard.Done(c, err)
 	s.metrics.Login(MethodPassword, loginOutcome(err)) // the API's labels: one alert covers both
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
 		s.securityEvent(c, "", accounts.ActionSignInFailed, "", map[string]string{

@@ -68,7 +68,7 @@ func (s *Server) pageRoutes(e *gin.Engine) {
 	e.GET("/signin", s.signinPage)
 	e.POST("/signin", s.signinSubmit)
 	e.GET("/register", s.signupPage)
-	e.POST("/register", s.pageLimit(limitSignupIP, func(r RateLimits) Rate { return r.SignupPerIP }), s.signupSubmit)
+	e.POST("/register", s.pageLimit(middleware.LimitSignupIP, func(r middleware.RateLimits) middleware.Rate { return r.SignupPerIP }), s.signupSubmit)
 	e.POST("/signout", s.signout)
 
 	e.GET("/account", s.accountPage)
@@ -223,9 +223,9 @@ func (s *Server) pageForm(c *gin.Context) (url.Values, bool) {
 // pageLimit is route middleware over perIP for a page: the same counters,
 // but a refusal (429 with Retry-After, or 503 when the counter store
 // fails) is shown as the error page.
-func (s *Server) pageLimit(name string, rate func(RateLimits) Rate) gin.HandlerFunc {
+func (s *Server) pageLimit(name string, rate func(middleware.RateLimits) middleware.Rate) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if err := s.perIP(c, name, rate); err != nil {
+		if err := s.limiter.PerIP(c, name, rate); err != nil {
 			s.pageErr(c, err)
 			c.Abort()
 			return

@@ -37,12 +37,12 @@ func accountKey(u *accounts.User) string {
 // the sign-in limits (429 before, counted after) and audits a failure.
 // check returns accounts.ErrInvalidCredentials for a wrong password.
 func (s *Server) passwordChecked(c *gin.Context, u *accounts.User, via string, check func(context.Context) error) error {
-	guard, err := s.guardPassword(c, accountKey(u))
+	guard, err := s.limiter.GuardPassword(c, accountKey(u))
 	if err != nil {
 		return err
 	}
 	err = check(c.Request.Context())
-	guard.done(c, err)
+	guard.Done(c, err)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
 		s.securityEvent(c, u.ID, accounts.ActionSignInFailed, u.ID, map[string]string{
 			"method": "pwd", "reason": "wrong_current_password", "via": via})

@@ -62,8 +62,9 @@ type Options struct {
 	// separate listener (Metrics.Handler) instead.
 	NoMetricsRoute bool
 	// RateLimits limit password grants, signups and browser logins per
-	// client address and account (ratelimit.go); the zero value: none.
-	RateLimits RateLimits
+	// client address and account (api/middleware/ratelimit.go); the zero
+	// value: none.
+	RateLimits middleware.RateLimits
 	// CORSOrigins are the browser origins allowed to call the API (exact
 	// scheme://host[:port]); none by default.
 	CORSOrigins []string
@@ -105,8 +106,8 @@ type Server struct {
 	flow     *flowCodec
 	metrics  *Metrics
 	admin    *accounts.Admin
-	rl       *RateLimits // nil: no rate limits
-	pages    *pages      // hosted pages (pages.go)
+	limiter  *middleware.Limiter // nil: no rate limits
+	pages    *pages              // hosted pages (pages.go)
 }
 
 // New builds the router.
@@ -155,9 +156,11 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	if err := s.initAdmin(deps); err != nil {
 		return nil, err
 	}
-	if err := s.initRateLimits(); err != nil {
+	limiter, err := middleware.NewLimiter(opts.RateLimits, opts.Now, opts.Logger, s.metrics)
+	if err != nil {
 		return nil, err
 	}
+	s.limiter = limiter
 
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
@@ -208,7 +211,7 @@ func (s *Server) routes() {
 	e.GET("/.well-known/openid-configuration", s.metadata)
 	e.GET("/.well-known/oauth-authorization-server", s.metadata)
 
-	e.POST("/signup", s.limitPerIP(limitSignupIP, func(r RateLimits) Rate { return r.SignupPerIP }), s.signup)
+	e.POST("/signup", s.limitPerIP(middleware.LimitSignupIP, func(r middleware.RateLimits) middleware.Rate { return r.SignupPerIP }), s.signup)
 	e.POST("/token", s.token)
 	e.POST("/revoke", s.revoke)
 
@@ -222,9 +225,9 @@ func (s *Server) routes() {
 	me.DELETE("/users/me/identities/:provider", s.unlink)
 
 	e.GET("/auth/providers", s.listProviders)
-	browser := func(r RateLimits) Rate { return r.BrowserLoginPerIP }
-	e.GET("/auth/:provider/login", s.limitPerIP(limitLoginIP, browser), s.providerLogin)
-	e.GET("/auth/:provider/callback", s.limitPerIP(limitCallbackIP, browser), s.providerCallback)
+	browser := func(r middleware.RateLimits) middleware.Rate { return r.BrowserLoginPerIP }
+	e.GET("/auth/:provider/login", s.limitPerIP(middleware.LimitLoginIP, browser), s.providerLogin)
+	e.GET("/auth/:provider/callback", s.limitPerIP(middleware.LimitCallbackIP, browser), s.providerCallback)
 
 	s.adminRoutes(e)
 	s.pageRoutes(e) // pages.go

@@ -85,12 +85,12 @@ func (s *Server) passwordGrant(c *gin.Context, client *Client, username, passwor
 		return nil, oauth.BadRequest("username and password are required")
 	}
 	// Rate limits: checked before any bcrypt work, counted after a failure.
-	guard, err := s.guardPassword(c, username)
+	guard, err := s.limiter.GuardPassword(c, username)
 	if err != nil {
 		return nil, err
 	}
 	u, err := s.accounts.Authenticate(c.Request.Context(), username, password)
-	guard.done(c, err)
+	guard.Done(c, err)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
 		s.securityEvent(c, "", accounts.ActionSignInFailed, "", map[string]string{
 			"method": "pwd", "reason": "invalid_credentials", "username": auditUsername(username)})

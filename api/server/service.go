@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/providers"
 )
@@ -108,12 +109,12 @@ func apiOptions(cfg *config.Config, log *slog.Logger) api.Options {
 }
 
 // rateLimits converts config's limits; disabled: none (the zero value).
-func rateLimits(r config.RateLimits) api.RateLimits {
+func rateLimits(r config.RateLimits) middleware.RateLimits {
 	if !r.On() {
-		return api.RateLimits{}
+		return middleware.RateLimits{}
 	}
-	rate := func(x config.Rate) api.Rate { return api.Rate{Limit: int64(x.Limit), Window: x.Window} }
-	return api.RateLimits{
+	rate := func(x config.Rate) middleware.Rate { return middleware.Rate{Limit: int64(x.Limit), Window: x.Window} }
+	return middleware.RateLimits{
 		PasswordPerIP:        rate(r.PasswordPerIP),
 		PasswordPerAccountIP: rate(r.PasswordPerAccountIP),
 		PasswordPerAccount:   rate(r.PasswordPerAccount),
