@@ -331,11 +331,10 @@ func open(ctx context.Context, cfg *config.Config, opts Options, guard *dbGuard)
 	}
 	gate := opts.Gate
 	if gate == nil {
-		var pool *accounts.PoolGate
 		// Admission control: bcrypt work bounded to the cores, a bounded
 		// queue shared fairly per address and account, then 503; hashing
 		// on low-priority threads (accounts/gate.go).
-		pool = accounts.NewGate(cfg.RateLimits.HashingWorkers, cfg.RateLimits.HashingQueue).LowPriority()
+		pool := accounts.NewGate(cfg.RateLimits.HashingWorkers, cfg.RateLimits.HashingQueue).LowPriority()
 		c.closeGate, gate = pool.Close, pool
 	}
 	acc, err := accounts.NewService(st.accounts, accounts.Options{
