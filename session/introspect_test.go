@@ -96,7 +96,9 @@ func TestIntrospectAccessToken(t *testing.T) {
 		t.Errorf("introspection = %+v\nwant %+v", in, want)
 	}
 
-	disabled := func(context.Context, string) (session.Subject, error) { return session.Subject{}, session.ErrInvalidToken }
+	disabled := func(context.Context, string) (session.Subject, error) {
+		return session.Subject{}, session.ErrInvalidToken
+	}
 	if introspect(t, f, p.AccessToken, "app", disabled).Active {
 		t.Error("active for a disabled user")
 	}
