@@ -27,6 +27,12 @@ var OIDCScopes = []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeOfflineAcc
 // §5.2).
 var ErrInvalidScope = errors.New("session: invalid scope")
 
+// unservedScopes are standard OpenID Connect scopes (Core §5.4) for
+// claims this provider does not keep (no postal address, no phone
+// number). A request may name them, as Core §3.1.2.1 asks that scope
+// values not understood be ignored; they are never granted.
+var unservedScopes = []string{"address", "phone"}
+
 // IsOIDCScope reports whether s is one of OIDCScopes.
 func IsOIDCScope(s string) bool { return slices.Contains(OIDCScopes, s) }
 
@@ -35,13 +41,14 @@ func HasScope(scope, name string) bool { return slices.Contains(strings.Fields(s
 
 // CheckScope returns ErrInvalidScope (naming the first offender) when the
 // space-separated requested scope contains a value that is neither an
-// OpenID Connect scope nor one of permissions, the configured permission
-// set of the deployment (not a user's). An empty scope is valid. A
+// OpenID Connect scope (address and phone included, though never granted)
+// nor one of permissions, the configured permission set of the deployment
+// (not a user's). An empty scope is valid. A
 // permission the user lacks is not an error: it is simply not granted
 // (grantScope).
 func CheckScope(requested string, permissions []string) error {
 	for _, s := range strings.Fields(requested) {
-		if !IsOIDCScope(s) && !slices.Contains(permissions, s) {
+		if !IsOIDCScope(s) && !slices.Contains(unservedScopes, s) && !slices.Contains(permissions, s) {
 			return fmt.Errorf("%w: %q", ErrInvalidScope, truncate(s, 64))
 		}
 	}
@@ -56,9 +63,12 @@ func truncate(s string, n int) string {
 }
 
 // splitScope splits a scope into its OpenID Connect scopes and the rest,
-// each without duplicates, in the order given.
+// each without duplicates, in the order given; unserved scopes are left out.
 func splitScope(scope string) (oidc, perms []string) {
 	for _, s := range strings.Fields(scope) {
+		if slices.Contains(unservedScopes, s) {
+			continue
+		}
 		if IsOIDCScope(s) {
 			if !slices.Contains(oidc, s) {
 				oidc = append(oidc, s)
@@ -72,9 +82,10 @@ func splitScope(scope string) (oidc, perms []string) {
 
 // grantScope is the scope granted for a requested scope to a subject with
 // perms (RFC 6749 §3.3 lets us issue less than was asked): the requested
-// OpenID Connect scopes, followed by every permission of the subject when
-// the request names none, else by the requested permissions the subject
-// has. Unknown values are dropped here; CheckScope refuses them earlier.
+// OpenID Connect scopes (without address and phone, which are never
+// granted), followed by every permission of the subject when the request
+// names none, else by the requested permissions the subject has. Unknown
+// values are dropped here; CheckScope refuses them earlier.
 func grantScope(requested string, perms []string) string {
 	oidc, asked := splitScope(requested)
 	var granted []string

@@ -16,6 +16,8 @@ func TestGrantScope(t *testing.T) {
 		{"openid billing:pay", "openid"},       // naming only permissions the user lacks grants none
 		{"offline_access profile", "offline_access profile docs:read docs:write users:admin"},
 		{"  users:admin   docs:read ", "docs:read users:admin"}, // the subject's order
+		{"openid profile email address phone", "openid profile email docs:read docs:write users:admin"},
+		{"address docs:read", "docs:read"}, // unserved scopes are never granted
 	} {
 		if got := grantScope(tc.requested, perms); got != tc.want {
 			t.Errorf("grantScope(%q) = %q, want %q", tc.requested, got, tc.want)
@@ -53,7 +55,8 @@ func TestCheckScope(t *testing.T) {
 		{"openid profile email offline_access", true},
 		{"openid docs:read", true},
 		{"users:admin", true},
-		{"openid address", false}, // an OIDC scope we do not support
+		{"openid address phone", true}, // standard scopes for claims we do not keep: ignored
+		{"openid addresses", false},
 		{"docs:write", false},
 		{"OPENID", false}, // scopes are case-sensitive (RFC 6749 §3.3)
 	} {
