@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -98,4 +99,29 @@ func TestNeedsSignIn(t *testing.T) {
 			t.Errorf("%s: NeedsSignIn = %v, want %v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// FuzzAuthorizeParams: the parsers of prompt, max_age and scope never
+// panic and keep their invariants on any input.
+func FuzzAuthorizeParams(f *testing.F) {
+	for _, s := range []string{"", "none", "login consent", "none login", "0", "10000", "-1", "openid docs:read", "\x00\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		p, err := ParsePrompt(v)
+		if err == nil && p.None && (p.Login || p.Consent || p.SelectAccount) {
+			t.Errorf("ParsePrompt(%q) = %+v: none with another value", v, p)
+		}
+		if a, err := ParseMaxAge(v); err == nil && (a.Seconds < 0 || (a.Set != (v != ""))) {
+			t.Errorf("ParseMaxAge(%q) = %+v", v, a)
+		}
+		perms := []string{"docs:read"}
+		if CheckScope(v, perms) == nil {
+			for _, s := range strings.Fields(grantScope(v, perms)) {
+				if !IsOIDCScope(s) && s != "docs:read" {
+					t.Errorf("grantScope(%q) granted %q", v, s)
+				}
+			}
+		}
+	})
 }
