@@ -105,4 +105,7 @@ type Store interface {
 
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
+
+	// Consents of users to third-party clients (consent.go).
+	ConsentStore
 }

@@ -116,6 +116,9 @@ func New(ctx context.Context, db *mongo.Database) (*Store, error) {
 	if err := s.createMailIndexes(ctx); err != nil { // mailqueue.go
 		return nil, err
 	}
+	if err := s.createConsentIndexes(ctx); err != nil { // consent.go
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -326,7 +329,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if _, err := s.identities.DeleteMany(ctx, byUser); err != nil {
 		return fmt.Errorf("mongostore: delete user: identities: %w", err)
 	}
-	return nil
+	return s.deleteConsents(ctx, id) // consent.go
 }
 
 // ListUsers returns up to limit users with _id > after, ordered by _id
