@@ -116,6 +116,9 @@ func New(ctx context.Context, db *mongo.Database) (*Store, error) {
 	if err := s.createMailIndexes(ctx); err != nil { // mailqueue.go
 		return nil, err
 	}
+	if err := s.createEmailTokenIndexes(ctx); err != nil { // emailtoken.go
+		return nil, err
+	}
 	return s, nil
 }
 
