@@ -25,6 +25,8 @@ var emailTokenCases = []struct {
 	{"SetEmail", testSetEmail},
 	{"ConcurrentSetEmailSameAddress", testConcurrentSetEmailSameAddress},
 	{"MarkEmailVerified", testMarkEmailVerified},
+	{"RecoveryConcurrentReset", testRecoveryConcurrentReset},             // recovery.go
+	{"RecoveryConcurrentEmailChange", testRecoveryConcurrentEmailChange}, // recovery.go
 }
 
 func newToken(userID string, purpose accounts.TokenPurpose, email string, ttl time.Duration) (string, *accounts.EmailToken) {
