@@ -103,6 +103,9 @@ type Store interface {
 	// atomic step, so concurrent calls can never remove every method.
 	UnlinkIdentityIfNotLast(ctx context.Context, userID, provider string) error
 
+	// E-mail tokens and address changes (emailtoken.go).
+	EmailTokenStore
+
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 

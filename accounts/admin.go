@@ -33,6 +33,9 @@ type AdminOptions struct {
 	// Roles are the configured role names. SetRoles and CreateUser refuse
 	// any other; with none configured only an empty role list is accepted.
 	Roles []string
+	// Recovery sends the links of ResendVerification and StartReset
+	// (admin_recovery.go); without it those two fail.
+	Recovery *Recovery
 }
 
 // Admin implements the administration use cases: every successful action
@@ -45,6 +48,7 @@ type Admin struct {
 	audit    AuditStore
 	sessions SessionEnder
 	roles    []string
+	recovery *Recovery
 }
 
 // detachedTimeout bounds the writes that must happen once a state change
@@ -60,7 +64,7 @@ func NewAdmin(svc *Service, opts AdminOptions) (*Admin, error) {
 	if svc == nil || opts.Audit == nil || opts.Sessions == nil {
 		return nil, errors.New("accounts: NewAdmin needs a service, an audit store and a session ender")
 	}
-	return &Admin{svc: svc, audit: opts.Audit, sessions: opts.Sessions, roles: slices.Clone(opts.Roles)}, nil
+	return &Admin{svc: svc, audit: opts.Audit, sessions: opts.Sessions, roles: slices.Clone(opts.Roles), recovery: opts.Recovery}, nil
 }
 
 // CheckRoles validates roles against the known role names and returns them

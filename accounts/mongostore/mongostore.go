@@ -119,6 +119,9 @@ func New(ctx context.Context, db *mongo.Database) (*Store, error) {
 	if err := s.createConsentIndexes(ctx); err != nil { // consent.go
 		return nil, err
 	}
+	if err := s.createEmailTokenIndexes(ctx); err != nil { // emailtoken.go
+		return nil, err
+	}
 	return s, nil
 }
 

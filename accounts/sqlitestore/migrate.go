@@ -72,6 +72,8 @@ var migrations = [][]string{
 	mailQueueSchema,
 	// 6: consents of users to third-party clients (consent.go).
 	consentSchema,
+	// 7: e-mail tokens: verification, reset, address change (emailtoken.go).
+	emailTokenSchema,
 }
 
 // goSteps[v] runs after the statements of migration v, in the same
