@@ -43,6 +43,7 @@ type Store struct {
 	emails     *mongo.Collection
 	identities *mongo.Collection
 	locks      *mongo.Collection // user_locks (unlink.go)
+	factors                      // factors.go
 }
 
 // userDoc is a document of users. email_key is omitted when the user has no
@@ -114,6 +115,9 @@ func New(ctx context.Context, db *mongo.Database) (*Store, error) {
 		return nil, fmt.Errorf("mongostore: migrate e-mail keys: %w", err)
 	}
 	if err := s.createMailIndexes(ctx); err != nil { // mailqueue.go
+		return nil, err
+	}
+	if err := s.initFactors(ctx); err != nil { // factors.go
 		return nil, err
 	}
 	return s, nil

@@ -70,6 +70,8 @@ var migrations = [][]string{
 	{},
 	// 5: the outgoing mail queue and its per-recipient counters (mailqueue.go).
 	mailQueueSchema,
+	// 6: second factors, passkeys and WebAuthn ceremonies (factors.go).
+	factorSchema,
 }
 
 // goSteps[v] runs after the statements of migration v, in the same
