@@ -11,10 +11,12 @@ import (
 	"github.com/unilogin/unilogin/accounts"
 )
 
-// FactorBackend is a backend that keeps users and their second factors.
+// FactorBackend is a backend that keeps users, their second factors and
+// the audit log.
 type FactorBackend interface {
 	accounts.Store
 	accounts.FactorStore
+	accounts.AuditStore
 }
 
 // RunFactors runs the conformance suite of accounts.FactorStore. newStore
@@ -38,6 +40,7 @@ func RunFactors(t *testing.T, newStore func(t *testing.T) FactorBackend) {
 		{"ConcurrentUnlinkAndRemovePasskey", testConcurrentUnlinkAndRemovePasskey},
 		{"Ceremonies", testCeremonies},
 		{"ConcurrentTakeCeremony", testConcurrentTakeCeremony},
+		{"ConcurrentVerifySameCode", testConcurrentVerifySameCode}, // mfa.go
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
 	}
