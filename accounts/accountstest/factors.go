@@ -38,6 +38,7 @@ func RunFactors(t *testing.T, newStore func(t *testing.T) FactorBackend) {
 		{"PasskeyLastMethodGuard", testPasskeyLastMethodGuard},
 		{"ConcurrentRemoveLastPasskeys", testConcurrentRemoveLastPasskeys},
 		{"ConcurrentUnlinkAndRemovePasskey", testConcurrentUnlinkAndRemovePasskey},
+		{"DeleteUserRemovesFactors", testDeleteUserRemovesFactors},
 		{"Ceremonies", testCeremonies},
 		{"ConcurrentTakeCeremony", testConcurrentTakeCeremony},
 		{"ConcurrentVerifySameCode", testConcurrentVerifySameCode}, // mfa.go
@@ -352,6 +353,22 @@ func testConcurrentUnlinkAndRemovePasskey(t *testing.T, s FactorBackend) {
 		if len(ids)+len(keys) != 1 {
 			t.Fatalf("round %d: %d identities and %d passkeys remain, want one method", round, len(ids), len(keys))
 		}
+	}
+}
+
+func testDeleteUserRemovesFactors(t *testing.T, s FactorBackend) {
+	ctx := t.Context()
+	u := withTOTP(t, s, 10)
+	must(t, "CreatePasskey", s.CreatePasskey(ctx, newPasskey(u.ID, "del-"+u.ID)))
+	keep := withTOTP(t, s, 10)
+	must(t, "DeleteUser", s.DeleteUser(ctx, u.ID))
+	wantErr(t, "GetTOTP", errOf(s.GetTOTP(ctx, u.ID)), accounts.ErrNotFound)
+	wantErr(t, "GetPasskey", errOf(s.GetPasskey(ctx, []byte("del-"+u.ID))), accounts.ErrNotFound)
+	if n, err := s.CountRecoveryCodes(ctx, u.ID); err != nil || n != 0 {
+		t.Errorf("CountRecoveryCodes of a deleted user = %d, %v", n, err)
+	}
+	if n, err := s.CountRecoveryCodes(ctx, keep.ID); err != nil || n != 10 {
+		t.Errorf("another user's CountRecoveryCodes = %d, %v; want 10", n, err)
 	}
 }
 

@@ -419,3 +419,20 @@ func (s *Store) TakeCeremony(ctx context.Context, id string, now time.Time) ([]b
 	}
 	return doc.Data, nil
 }
+
+// deleteFactors removes a deleted user's second factors and passkeys.
+// A passkey registered while the user was being deleted stays behind but
+// signs nobody in: its user is gone.
+func (s *Store) deleteFactors(ctx context.Context, userID string) error {
+	for _, c := range []*mongo.Collection{s.totpPending, s.totpSecrets} {
+		if _, err := c.DeleteOne(ctx, byID(userID)); err != nil {
+			return fmt.Errorf("mongostore: delete user: %s: %w", c.Name(), err)
+		}
+	}
+	for _, c := range []*mongo.Collection{s.totpSteps, s.recoveryCodes, s.passkeys} {
+		if _, err := c.DeleteMany(ctx, byUser(userID)); err != nil {
+			return fmt.Errorf("mongostore: delete user: %s: %w", c.Name(), err)
+		}
+	}
+	return nil
+}

@@ -330,7 +330,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if _, err := s.identities.DeleteMany(ctx, byUser); err != nil {
 		return fmt.Errorf("mongostore: delete user: identities: %w", err)
 	}
-	return nil
+	return s.deleteFactors(ctx, id) // factors.go
 }
 
 // ListUsers returns up to limit users with _id > after, ordered by _id

@@ -380,3 +380,13 @@ func nonNilStrings(s []string) []string {
 	}
 	return s
 }
+
+// deleteFactors removes a deleted user's second factors and passkeys.
+func deleteFactors(ctx context.Context, tx *sql.Tx, userID string) error {
+	for _, table := range []string{"totp_pending", "totp_secrets", "recovery_codes", "passkeys"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE user_id = ?`, userID); err != nil {
+			return fmt.Errorf("sqlitestore: delete user: %s: %w", table, err)
+		}
+	}
+	return nil
+}
