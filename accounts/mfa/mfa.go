@@ -11,11 +11,12 @@ import (
 	"github.com/unilogin/unilogin/accounts"
 )
 
-// Sentinel errors. The HTTP layer maps them (docs/http-api.md):
-// ErrInvalidCode 400 invalid_grant, ErrRateLimited 429 rate_limited,
-// accounts.ErrTOTPEnabled 409 totp_enabled, accounts.ErrTOTPNotEnabled
-// 404 not_found, ErrInvalidPasskey 400 invalid_grant, ErrNoPasskeys 503
-// (passkeys not configured).
+// Sentinel errors. The HTTP layer maps them (with those of accounts):
+// ErrInvalidCode and ErrInvalidPasskey 400 invalid_grant; ErrRateLimited
+// 429 rate_limited (Retry-After from *RateLimitError); ErrPasskeysDisabled
+// 404 not_found; accounts.ErrTOTPEnabled 409 totp_enabled;
+// accounts.ErrTOTPNotEnabled 404 not_found; accounts.ErrPasskeyExists 409;
+// accounts.ErrLastLoginMethod as for identities.
 var (
 	// ErrInvalidCode: a wrong, malformed or replayed TOTP code, or an
 	// unknown or used recovery code. A replay also matches

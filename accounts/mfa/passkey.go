@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -24,6 +25,10 @@ import (
 // required at registration and sign-in, two factors at once (possession
 // and the authenticator's PIN or biometric): amr ["hwk","user"] (RFC 8176).
 var PasskeyAMR = []string{"hwk", "user"}
+
+// errHandleMismatch: the user handle of an assertion is not the one its
+// credential was registered with.
+var errHandleMismatch = errors.New("user handle is not the credential's")
 
 // MaxPasskeyName is the longest passkey name, in characters.
 const MaxPasskeyName = 100
@@ -200,7 +205,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, userID, handle,
 	}
 	p := &accounts.Passkey{ID: cred.ID, UserID: userID, UserHandle: w.WebAuthnID(), PublicKey: cred.PublicKey,
 		SignCount: cred.Authenticator.SignCount, Transports: transports, Name: name, Data: data,
-		CreatedAt: s.opts.Now().UTC().Truncate(1e6)}
+		CreatedAt: s.opts.Now().UTC().Truncate(time.Millisecond)}
 	if err := s.factors.CreatePasskey(ctx, p); err != nil {
 		return nil, err
 	}
@@ -256,7 +261,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, handle string, respons
 			return nil, err
 		}
 		if len(userHandle) == 0 || !bytes.Equal(userHandle, p.UserHandle) {
-			lookErr = fmt.Errorf("%w: user handle is not the credential's", ErrInvalidPasskey)
+			lookErr = errHandleMismatch
 			return nil, lookErr
 		}
 		w, _, err := s.loadUser(ctx, p.UserID)
@@ -272,7 +277,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, handle string, respons
 		if errors.Is(lookErr, accounts.ErrDisabled) {
 			return nil, nil, accounts.ErrDisabled
 		}
-		if lookErr != nil && !errors.Is(lookErr, accounts.ErrNotFound) && !errors.Is(lookErr, ErrInvalidPasskey) {
+		if lookErr != nil && !errors.Is(lookErr, accounts.ErrNotFound) && !errors.Is(lookErr, errHandleMismatch) {
 			return nil, nil, lookErr
 		}
 		s.auditPasskeyFailure(ctx, found, "invalid")

@@ -318,3 +318,32 @@ func TestPasskeyBadPaths(t *testing.T) {
 		}
 	})
 }
+
+func TestPasskeyClonedOrDisabled(t *testing.T) {
+	ctx := t.Context()
+	e := newEnv(t, nil)
+	a := newAuthenticator(t)
+	u := e.user(t, "cloe@example.com", true)
+	id := register(t, e, a, u)
+	opts, handle, _ := e.svc.BeginPasskeyLogin(ctx)
+	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.get(opts, id, nil)); err != nil {
+		t.Fatal(err)
+	}
+	// A copy of the key that signs with an older counter value.
+	a.count = 0
+	opts, handle, _ = e.svc.BeginPasskeyLogin(ctx)
+	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.get(opts, id, nil)); !errors.Is(err, mfa.ErrInvalidPasskey) {
+		t.Errorf("signature counter going backwards: %v, want ErrInvalidPasskey", err)
+	}
+	if err := e.store.SetDisabled(ctx, u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	a.count = 100
+	opts, handle, _ = e.svc.BeginPasskeyLogin(ctx)
+	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.get(opts, id, nil)); !errors.Is(err, accounts.ErrDisabled) {
+		t.Errorf("disabled user: %v, want ErrDisabled", err)
+	}
+	if _, _, err := e.svc.BeginPasskeyRegistration(ctx, u.ID); !errors.Is(err, accounts.ErrDisabled) {
+		t.Errorf("registration for a disabled user: %v, want ErrDisabled", err)
+	}
+}
