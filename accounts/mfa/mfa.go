@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -210,4 +212,17 @@ func AMR(first []string, second Method) []string {
 		out = append(out, "otp")
 	}
 	return append(out, "mfa")
+}
+
+// RelyingParty derives the WebAuthn relying party from the issuer URL:
+// the RP ID is its host name (without port) and the only origin its
+// scheme, host and port (W3C WebAuthn §5.1.5, §13.4.9). An issuer that is
+// not an absolute http(s) URL is an error.
+func RelyingParty(issuer, displayName string) (*WebAuthnConfig, error) {
+	u, err := url.Parse(issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" {
+		return nil, fmt.Errorf("mfa: issuer %q is not an absolute http(s) URL", issuer)
+	}
+	return &WebAuthnConfig{RPID: strings.ToLower(u.Hostname()), RPDisplayName: displayName,
+		Origins: []string{u.Scheme + "://" + strings.ToLower(u.Host)}}, nil
 }

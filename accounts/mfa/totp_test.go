@@ -270,3 +270,15 @@ func TestQRCodePNG(t *testing.T) {
 		}
 	}
 }
+
+func TestRelyingParty(t *testing.T) {
+	rp, err := mfa.RelyingParty("https://Login.Example.com:8443/base", "Example")
+	if err != nil || rp.RPID != "login.example.com" || !slices.Equal(rp.Origins, []string{"https://login.example.com:8443"}) || rp.RPDisplayName != "Example" {
+		t.Errorf("RelyingParty = %+v, %v", rp, err)
+	}
+	for _, bad := range []string{"", "login.example.com", "ftp://login.example.com", "https://"} {
+		if _, err := mfa.RelyingParty(bad, "x"); err == nil {
+			t.Errorf("RelyingParty(%q): no error", bad)
+		}
+	}
+}
