@@ -43,6 +43,7 @@ type Store struct {
 	emails     *mongo.Collection
 	identities *mongo.Collection
 	locks      *mongo.Collection // user_locks (unlink.go)
+	factors                      // factors.go
 }
 
 // userDoc is a document of users. email_key is omitted when the user has no
@@ -120,6 +121,9 @@ func New(ctx context.Context, db *mongo.Database) (*Store, error) {
 		return nil, err
 	}
 	if err := s.createEmailTokenIndexes(ctx); err != nil { // emailtoken.go
+		return nil, err
+	}
+	if err := s.initFactors(ctx); err != nil { // factors.go
 		return nil, err
 	}
 	return s, nil
@@ -332,7 +336,10 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if _, err := s.identities.DeleteMany(ctx, byUser); err != nil {
 		return fmt.Errorf("mongostore: delete user: identities: %w", err)
 	}
-	return s.deleteConsents(ctx, id) // consent.go
+	if err := s.deleteConsents(ctx, id); err != nil { // consent.go
+		return err
+	}
+	return s.deleteFactors(ctx, id) // factors.go
 }
 
 // ListUsers returns up to limit users with _id > after, ordered by _id

@@ -74,6 +74,8 @@ var migrations = [][]string{
 	consentSchema,
 	// 7: e-mail tokens: verification, reset, address change (emailtoken.go).
 	emailTokenSchema,
+	// 8: second factors, passkeys and WebAuthn ceremonies (factors.go).
+	factorSchema,
 }
 
 // goSteps[v] runs after the statements of migration v, in the same

@@ -183,6 +183,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if err := deleteConsents(ctx, tx, id); err != nil { // consent.go
 		return err
 	}
+	if err := deleteFactors(ctx, tx, id); err != nil { // factors.go
+		return err
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: delete user: %w", err)
