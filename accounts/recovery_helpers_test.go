@@ -128,6 +128,23 @@ func (f *recFixture) oneMail(t *testing.T, to, path string) string {
 	return ms[0].Token
 }
 
+// linkTo returns the token of the one message among ms that went to `to`
+// with a link: a change of address also queues a notice to the old
+// address, in no particular order.
+func linkTo(t *testing.T, ms []sentMail, to string) string {
+	t.Helper()
+	var tokens []string
+	for _, m := range ms {
+		if m.To == to && m.Token != "" {
+			tokens = append(tokens, m.Token)
+		}
+	}
+	if len(tokens) != 1 {
+		t.Fatalf("queued %v; want one link to %s", summary(ms), to)
+	}
+	return tokens[0]
+}
+
 func summary(ms []sentMail) []string {
 	var s []string
 	for _, m := range ms {

@@ -336,7 +336,7 @@ func TestEmailChange(t *testing.T) {
 	if err := f.rec.RequestEmailChange(ctx, u.ID, "late@example.com", ok); err != nil {
 		t.Fatal(err)
 	}
-	late := f.mails(t)[0].Token
+	late := linkTo(t, f.mails(t), "late@example.com")
 	f.signup(t, "late@example.com", pw1)
 	_, err = f.rec.ConfirmEmailChange(ctx, late)
 	wantErrIs(t, "ConfirmEmailChange(taken meanwhile)", err, accounts.ErrEmailTaken)
@@ -345,7 +345,7 @@ func TestEmailChange(t *testing.T) {
 	if err := f.rec.RequestEmailChange(ctx, other.ID, "moved@example.com", ok); err != nil {
 		t.Fatal(err)
 	}
-	stale := f.mails(t)[0].Token
+	stale := linkTo(t, f.mails(t), "moved@example.com")
 	if err := f.store.SetEmail(ctx, other.ID, "taken@example.org", "elsewhere@example.org", true); err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +355,7 @@ func TestEmailChange(t *testing.T) {
 	if err := f.rec.RequestEmailChange(ctx, other.ID, "moved@example.com", ok); err != nil {
 		t.Fatal(err)
 	}
-	expired := f.mails(t)[0].Token
+	expired := linkTo(t, f.mails(t), "moved@example.com")
 	f.clock.Advance(24*time.Hour + time.Millisecond)
 	_, err = f.rec.ConfirmEmailChange(ctx, expired)
 	wantErrIs(t, "ConfirmEmailChange(expired)", err, accounts.ErrInvalidEmailToken)
