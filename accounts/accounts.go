@@ -106,6 +106,12 @@ type Store interface {
 	// atomic step, so concurrent calls can never remove every method.
 	UnlinkIdentityIfNotLast(ctx context.Context, userID, provider string) error
 
+	// E-mail tokens and address changes (emailtoken.go).
+	EmailTokenStore
+
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
+
+	// Consents of users to third-party clients (consent.go).
+	ConsentStore
 }

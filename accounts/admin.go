@@ -34,6 +34,9 @@ type AdminOptions struct {
 	// Roles are the configured role names. SetRoles and CreateUser refuse
 	// any other; with none configured only an empty role list is accepted.
 	Roles []string
+	// Recovery sends the links of ResendVerification and StartReset
+	// (admin_recovery.go); without it those two fail.
+	Recovery *Recovery
 }
 
 // Admin implements the administration use cases: every successful action
@@ -46,6 +49,7 @@ type Admin struct {
 	audit    AuditStore
 	sessions SessionEnder
 	roles    []string
+	recovery *Recovery
 }
 
 // detachedTimeout bounds the writes that must happen once a state change
@@ -64,7 +68,7 @@ func NewAdmin(svc *Service, opts AdminOptions) (*Admin, error) {
 	if opts.Audit == nil {
 		opts.Audit = svc.store
 	}
-	return &Admin{svc: svc, audit: opts.Audit, sessions: opts.Sessions, roles: slices.Clone(opts.Roles)}, nil
+	return &Admin{svc: svc, audit: opts.Audit, sessions: opts.Sessions, roles: slices.Clone(opts.Roles), recovery: opts.Recovery}, nil
 }
 
 // CheckRoles validates roles against the known role names and returns them

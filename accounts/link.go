@@ -23,6 +23,9 @@ type LinkPolicy struct {
 	// ByVerifiedEmail links a new identity to the existing user whose
 	// verified e-mail equals the provider's verified e-mail.
 	ByVerifiedEmail bool
+	// Signup says whether a user may be created (signup.go). Service's
+	// SignInExternal sets it from the service's own policy.
+	Signup SignupPolicy
 }
 
 // DecisionKind is the outcome of DecideLink.
@@ -42,6 +45,10 @@ const (
 	// RefuseAccountExists: a user with this e-mail exists but linking to it
 	// is unsafe or impossible; nothing changes (ErrAccountExists).
 	RefuseAccountExists
+	// RefuseSignup: the identity would need a new user, but sign-up is off
+	// or the address is not at an allowed domain; nothing changes
+	// (ErrSignupRefused).
+	RefuseSignup
 )
 
 func (k DecisionKind) String() string {
@@ -56,6 +63,8 @@ func (k DecisionKind) String() string {
 		return "create_without_email"
 	case RefuseAccountExists:
 		return "account_exists"
+	case RefuseSignup:
+		return "signup_refused"
 	}
 	return "unknown"
 }
@@ -89,7 +98,21 @@ type EmailOwner struct {
 //   - otherwise (the provider's e-mail unverified, or the policy off):
 //     create a new user without e-mail;
 //   - else create a user with the provider's e-mail and its verified flag.
+//
+// The owner may be a password account: its address counts once verified
+// (by a verification link, a reset, or an administrator), like any other.
+// Whenever the decision would create a user, the sign-up policy must allow
+// it (sign-up on; with allowed domains, a verified address at one of
+// them), else RefuseSignup.
 func DecideLink(byIdentity *User, byEmail *EmailOwner, ext ExternalIdentity, policy LinkPolicy) Decision {
+	d := decideLink(byIdentity, byEmail, ext, policy)
+	if (d.Kind == CreateWithEmail || d.Kind == CreateWithoutEmail) && !policy.Signup.mayCreate(ext) {
+		return Decision{Kind: RefuseSignup}
+	}
+	return d
+}
+
+func decideLink(byIdentity *User, byEmail *EmailOwner, ext ExternalIdentity, policy LinkPolicy) Decision {
 	if byIdentity != nil {
 		return Decision{Kind: SignIn, UserID: byIdentity.ID}
 	}
@@ -118,9 +141,12 @@ func DecideLink(byIdentity *User, byEmail *EmailOwner, ext ExternalIdentity, pol
 }
 
 // SignInExternal resolves an external identity to the user it signs in,
-// linking or creating as DecideLink says. It returns ErrAccountExists when
-// the decision refuses, ErrDisabled for a disabled user.
+// linking or creating as DecideLink says (with the service's sign-up
+// policy, whatever policy.Signup holds). It returns ErrAccountExists or
+// ErrSignupRefused when the decision refuses, ErrDisabled for a disabled
+// user.
 func (s *Service) SignInExternal(ctx context.Context, ext ExternalIdentity, policy LinkPolicy) (u *User, d Decision, err error) {
+	policy.Signup = s.signup
 	// Two tries: a concurrent sign-in of the same identity or e-mail can
 	// change the facts between our reads and writes.
 	for attempt := 0; ; attempt++ {
@@ -174,6 +200,8 @@ func (s *Service) signInExternal(ctx context.Context, ext ExternalIdentity, poli
 	case CreateWithEmail, CreateWithoutEmail:
 		u, err := s.createExternal(ctx, ext, d.Kind == CreateWithEmail)
 		return u, d, err
+	case RefuseSignup:
+		return nil, d, ErrSignupRefused
 	default:
 		return nil, d, ErrAccountExists
 	}

@@ -11,6 +11,11 @@ func TestDecideLink(t *testing.T) {
 		return ExternalIdentity{Provider: "google", Subject: "g-1", Email: email, EmailVerified: ok}
 	}
 	on, off := LinkPolicy{ByVerifiedEmail: true}, LinkPolicy{ByVerifiedEmail: false}
+	// Password accounts: verified by a link, a reset or an administrator.
+	pwVerified := &User{ID: "pw-owner", Email: "a@example.com", EmailVerified: true, PasswordHash: "$2a$04$x"}
+	pwUnverified := &User{ID: "pw-squatter", Email: "a@example.com", PasswordHash: "$2a$04$x"}
+	closed := LinkPolicy{ByVerifiedEmail: true, Signup: SignupPolicy{Disabled: true}}
+	corp := LinkPolicy{ByVerifiedEmail: true, Signup: SignupPolicy{AllowedDomains: []string{"Example.com"}}}
 	cases := []struct {
 		name       string
 		byIdentity *User
@@ -39,6 +44,23 @@ func TestDecideLink(t *testing.T) {
 		{"owner's address only Unicode-folds to the provider's (U+212A): never link", nil, &EmailOwner{User: &User{ID: "owner", Email: "kkelvin@example.com", EmailVerified: true}}, ext("\u212Akelvin@example.com", true), on, CreateWithoutEmail, ""},
 		{"owner's domain only Unicode-folds to the provider's (U+0130): never link", nil, &EmailOwner{User: &User{ID: "owner", Email: "u@mail.example.com", EmailVerified: true}}, ext("u@ma\u0130l.example.com", true), on, CreateWithoutEmail, ""},
 		{"same address, other ASCII case and IDNA form: link", nil, &EmailOwner{User: &User{ID: "owner", Email: "Ann@B\u00fccher.example", EmailVerified: true}}, ext("ann@XN--BCHER-KVA.example", true), on, LinkToExisting, "owner"},
+		{"verified password account, provider verified: link", nil, &EmailOwner{User: pwVerified}, ext("a@example.com", true), on, LinkToExisting, "pw-owner"},
+		{"verified password account, provider unverified: new user without email", nil, &EmailOwner{User: pwVerified}, ext("a@example.com", false), on, CreateWithoutEmail, ""},
+		{"verified password account, policy off: new user without email", nil, &EmailOwner{User: pwVerified}, ext("a@example.com", true), off, CreateWithoutEmail, ""},
+		{"unverified password account: refuse", nil, &EmailOwner{User: pwUnverified}, ext("a@example.com", true), on, RefuseAccountExists, ""},
+		{"sign-up off, known identity: sign in", known, nil, ext("a@example.com", true), closed, SignIn, "known"},
+		{"sign-up off, linkable owner: link", nil, &EmailOwner{User: pwVerified}, ext("a@example.com", true), closed, LinkToExisting, "pw-owner"},
+		{"sign-up off, owner unverified: refuse (account exists)", nil, &EmailOwner{User: unverified}, ext("a@example.com", true), closed, RefuseAccountExists, ""},
+		{"sign-up off, no owner: refuse sign-up", nil, nil, ext("new@example.com", true), closed, RefuseSignup, ""},
+		{"sign-up off, no email: refuse sign-up", nil, nil, ext("", false), closed, RefuseSignup, ""},
+		{"sign-up off, unlinkable owner: refuse sign-up", nil, &EmailOwner{User: verified}, ext("a@example.com", false), closed, RefuseSignup, ""},
+		{"allowed domain, verified: create with email", nil, nil, ext("new@EXAMPLE.com", true), corp, CreateWithEmail, ""},
+		{"allowed domain, unverified: refuse sign-up", nil, nil, ext("new@example.com", false), corp, RefuseSignup, ""},
+		{"other domain: refuse sign-up", nil, nil, ext("new@example.org", true), corp, RefuseSignup, ""},
+		{"subdomain of an allowed one: refuse sign-up", nil, nil, ext("new@sub.example.com", true), corp, RefuseSignup, ""},
+		{"allowed domains, no email: refuse sign-up", nil, nil, ext("", false), corp, RefuseSignup, ""},
+		{"allowed domain, linkable owner: link", nil, &EmailOwner{User: verified}, ext("a@example.com", true), corp, LinkToExisting, "owner"},
+		{"other domain, known identity: sign in", known, nil, ext("x@example.org", true), corp, SignIn, "known"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,6 +21,9 @@ type Options struct {
 	// control and fairness per client address and account) and runs it.
 	Gate Gate
 	Now  func() time.Time // for tests; default time.Now
+	// Signup controls who may create an account (signup.go); the zero
+	// value lets everyone.
+	Signup SignupPolicy
 }
 
 // Gate admits CPU-heavy password hashing work: Run runs work once admitted
@@ -60,6 +63,7 @@ type Service struct {
 	defaultRoles []string
 	gate         Gate
 	now          func() time.Time
+	signup       SignupPolicy
 }
 
 // NewService returns a Service over store.
@@ -74,7 +78,9 @@ func NewService(store Store, opts Options) (*Service, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{store: store, hasher: h, defaultRoles: slices.Clone(opts.DefaultRoles), gate: opts.Gate, now: opts.Now}, nil
+	opts.Signup.AllowedDomains = slices.Clone(opts.Signup.AllowedDomains)
+	return &Service{store: store, hasher: h, defaultRoles: slices.Clone(opts.DefaultRoles), gate: opts.Gate, now: opts.Now,
+		signup: opts.Signup}, nil
 }
 
 // Hasher returns the password hasher.
@@ -109,9 +115,17 @@ type SignupRequest struct {
 }
 
 // Signup creates a user with a password. Its e-mail counts as unverified.
+// ErrSignupDisabled when sign-up is off; an address outside the allowed
+// domains is a *ValidationError wrapping ErrDomainNotAllowed.
 func (s *Service) Signup(ctx context.Context, req SignupRequest) (*User, error) {
+	if s.signup.Disabled {
+		return nil, ErrSignupDisabled
+	}
 	req.Email = strings.TrimSpace(req.Email)
 	if err := CheckEmail(req.Email); err != nil {
+		return nil, err
+	}
+	if err := s.signup.checkDomain("email", req.Email); err != nil {
 		return nil, err
 	}
 	if err := CheckPassword("password", req.Password); err != nil {
@@ -150,7 +164,9 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (*User, error) 
 // Authenticate checks an e-mail and password. Unknown user, wrong password
 // and disabled user all return ErrInvalidCredentials after the same amount
 // of bcrypt work. A correct password stored in an older format or at another
-// cost is re-hashed.
+// cost is re-hashed. With the policy's RequireVerifiedEmail, a right
+// password of a user whose address is unverified gives ErrEmailNotVerified
+// (and nothing for a wrong one).
 func (s *Service) Authenticate(ctx context.Context, email, password string) (*User, error) {
 	email = strings.TrimSpace(email)
 	var (
@@ -181,6 +197,9 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (*Us
 	}
 	if !ok || u.Disabled {
 		return nil, ErrInvalidCredentials
+	}
+	if s.signup.RequireVerifiedEmail && !u.EmailVerified {
+		return nil, ErrEmailNotVerified
 	}
 	if rehash {
 		if h, err := s.hash(ctx, password, email); err == nil {

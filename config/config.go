@@ -43,6 +43,9 @@ type Config struct {
 
 	// Email is outgoing mail: SMTP or the outbox, and link lifetimes (email.go).
 	Email Email `yaml:"email"`
+
+	// Signup controls who may create an account (signup.go).
+	Signup Signup `yaml:"signup"`
 }
 
 // Metrics configures where /metrics is served and who may read it.

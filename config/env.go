@@ -114,6 +114,13 @@ var envTable = []EnvVar{
 
 	{Name: "UNILOGIN_EMAIL_FROM", Key: "email.from", Description: "sender address of outgoing mail",
 		field: func(c *Config) any { return &c.Email.From }},
+
+	{Name: "UNILOGIN_SIGNUP_ENABLED", Key: "signup.enabled", Description: "allow public sign-up (password and new provider users)",
+		field: func(c *Config) any { return &c.Signup.Enabled }},
+	{Name: "UNILOGIN_SIGNUP_ALLOWED_EMAIL_DOMAINS", Key: "signup.allowed_email_domains", Description: "e-mail domains new accounts must be at (comma-separated)",
+		field: func(c *Config) any { return &c.Signup.AllowedEmailDomains }},
+	{Name: "UNILOGIN_SIGNUP_REQUIRE_VERIFIED_EMAIL", Key: "signup.require_verified_email", Description: "refuse password sign-in until the address is verified",
+		field: func(c *Config) any { return &c.Signup.RequireVerifiedEmail }},
 }
 
 // google and github return the provider entry, creating it when absent.

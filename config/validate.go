@@ -63,6 +63,7 @@ func (c *Config) Validate() []Problem {
 	v.branding(c.Branding)
 	v.metrics(c.Metrics, c.HTTP.Addr) // metrics.go
 	v.email(&c.Email)                 // email.go
+	v.signup(c.Signup)                // signup.go
 	return v.problems
 }
 

@@ -120,11 +120,17 @@ func (m *Manager) AccessTTL() time.Duration { return m.opts.AccessTTL }
 
 // Grant describes a successful sign-in.
 type Grant struct {
-	Subject   Subject
-	ClientID  string   // the app that started the sign-in, if any
-	AMR       []string // how the user signed in
-	Scope     string   // requested scope; empty means every permission
-	UserAgent string   // coarse description of the device
+	Subject  Subject
+	ClientID string   // the app that started the sign-in, if any
+	AMR      []string // how the user signed in
+	// Scope is the requested scope: OpenID Connect scopes and permissions;
+	// naming no permission means every permission (grantScope, scope.go).
+	// The HTTP layer refuses unknown values first (CheckScope).
+	Scope string
+	// Nonce is the nonce of the authorization request, if any: it goes
+	// into the ID token of this first response only (OIDC Core §3.1.2.1).
+	Nonce     string
+	UserAgent string // coarse description of the device
 	// AuthTime is when the user authenticated, when that was before now
 	// (a code issued to an existing hosted-page session); zero: now. It
 	// becomes the session's CreatedAt and the tokens' auth_time.
@@ -143,26 +149,15 @@ type Pair struct {
 	Scope        string
 	SessionID    string
 	UserID       string
+	// IDToken is set when openid is in the granted scope and a client
+	// started the session (idtoken.go); the HTTP layer returns it as
+	// id_token (OIDC Core §3.1.3.3, §12.2).
+	IDToken string
 }
 
 // SubjectLoader loads the current state of a user at a refresh. It returns
 // an error (e.g. the user was disabled or deleted) to refuse the refresh.
 type SubjectLoader func(ctx context.Context, userID string) (Subject, error)
-
-// grantScope narrows the requested scope (empty: all) to the subject's
-// permissions (RFC 6749 §3.3 lets us issue less than was asked).
-func grantScope(requested string, perms []string) string {
-	if strings.TrimSpace(requested) == "" {
-		return strings.Join(perms, " ")
-	}
-	var out []string
-	for _, p := range strings.Fields(requested) {
-		if slices.Contains(perms, p) && !slices.Contains(out, p) {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, " ")
-}
 
 // Start opens a session for a sign-in and returns its first token pair.
 // The session record holds the hash of its first refresh token: one write.
@@ -218,7 +213,7 @@ func (m *Manager) Start(ctx context.Context, g Grant) (*Pair, error) {
 			return nil, fmt.Errorf("session: remember code: %w", err)
 		}
 	}
-	return m.pair(ctx, s, g.Subject, refresh, "", now)
+	return m.pair(ctx, s, g.Subject, refresh, "", g.Nonce, now)
 }
 
 func (m *Manager) idleDeadline(s *Session, now time.Time) time.Time {
@@ -229,16 +224,22 @@ func (m *Manager) idleDeadline(s *Session, now time.Time) time.Time {
 	return d
 }
 
-func (m *Manager) pair(ctx context.Context, s *Session, sub Subject, refresh, narrow string, now time.Time) (*Pair, error) {
-	scope := grantScope(s.Scope, sub.Permissions)
-	if narrow != "" {
-		scope = grantScope(narrow, strings.Fields(scope))
-	}
+// pair signs the access token (and, with openid granted to a client, the
+// ID token) of session s. narrow is a refresh request's scope, nonce the
+// authorization request's (empty on refresh).
+func (m *Manager) pair(ctx context.Context, s *Session, sub Subject, refresh, narrow, nonce string, now time.Time) (*Pair, error) {
+	scope := narrowScope(grantScope(s.Scope, sub.Permissions), narrow)
 	at, err := m.signAccess(ctx, s, sub, scope, now)
 	if err != nil {
 		return nil, err
 	}
-	return &Pair{AccessToken: at, RefreshToken: refresh, ExpiresIn: int64(m.opts.AccessTTL / time.Second), Scope: scope, SessionID: s.ID, UserID: s.UserID}, nil
+	p := &Pair{AccessToken: at, RefreshToken: refresh, ExpiresIn: int64(m.opts.AccessTTL / time.Second), Scope: scope, SessionID: s.ID, UserID: s.UserID}
+	if s.ClientID != "" && HasScope(scope, ScopeOpenID) {
+		if p.IDToken, err = m.signID(ctx, s, sub, scope, at, nonce, now); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // Refresh tokens.
@@ -305,6 +306,9 @@ func (m *Manager) Authenticate(ctx context.Context, token string) (*AccessClaims
 	claims, err := m.ParseAccess(ctx, token)
 	if err != nil {
 		return nil, nil, err
+	}
+	if claims.IsClientToken() {
+		return nil, nil, fmt.Errorf("%w: a client's own token names no user", ErrInvalidToken)
 	}
 	s, err := m.store.GetSession(ctx, claims.SessionID)
 	if errors.Is(err, ErrNotFound) {

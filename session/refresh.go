@@ -136,7 +136,9 @@ func (m *Manager) resolve(ctx context.Context, token string) (*presented, error)
 // the same successor (while that one is unspent); any other reuse revokes
 // the whole session and returns ErrRefreshReused. clientID must be the
 // client the session was started for (empty for none). scope may narrow
-// the access token's scope (RFC 6749 §6).
+// the access token's scope (RFC 6749 §6, narrowScope). When the resulting
+// scope has openid, Pair.IDToken is a fresh ID token with the original
+// auth_time and no nonce (OIDC Core §12.2).
 func (m *Manager) Refresh(ctx context.Context, token, clientID, scope string, load SubjectLoader) (*Pair, error) {
 	p, err := m.resolve(ctx, token)
 	if err != nil {
@@ -156,7 +158,7 @@ func (m *Manager) Refresh(ctx context.Context, token, clientID, scope string, lo
 		if err != nil {
 			return nil, err
 		}
-		return m.pair(ctx, s, sub, succ, scope, now)
+		return m.pair(ctx, s, sub, succ, scope, "", now)
 	}
 	if !p.legacy && !s.RefreshExpiresAt.IsZero() && s.RefreshExpiresAt.Before(now) {
 		return nil, ErrInvalidToken // idle too long
@@ -181,7 +183,7 @@ func (m *Manager) Refresh(ctx context.Context, token, clientID, scope string, lo
 	case err != nil:
 		return nil, fmt.Errorf("session: rotate refresh token: %w", err)
 	}
-	return m.pair(ctx, s, sub, succ, scope, now)
+	return m.pair(ctx, s, sub, succ, scope, "", now)
 }
 
 // reuse decides about a spent token. Within the grace window a token whose

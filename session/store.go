@@ -43,7 +43,7 @@ type Session struct {
 	UserID    string
 	ClientID  string   // empty when no client started the sign-in
 	AMR       []string // e.g. ["pwd"], ["google"], ["oidc:corp"]
-	Scope     string   // space-separated permissions granted
+	Scope     string   // the requested scope (OIDC scopes and permissions); each token's scope derives from it (grantScope)
 	UserAgent string   // coarse, e.g. "Firefox on Linux"
 	// CreatedAt is when the user authenticated for this session: the
 	// sign-in itself, which for a session started by an authorization code

@@ -22,7 +22,7 @@ const AccessTokenType = "at+jwt"
 // contract's sid, amr, email, roles).
 type AccessClaims struct {
 	jwt.RegisteredClaims
-	SessionID     string   `json:"sid"`
+	SessionID     string   `json:"sid,omitempty"` // absent only in client tokens
 	AMR           []string `json:"amr"`
 	Email         string   `json:"email,omitempty"`
 	EmailVerified *bool    `json:"email_verified,omitempty"`
@@ -34,6 +34,13 @@ type AccessClaims struct {
 	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
 }
 
+// IsClientToken reports whether the token was issued to a client for
+// itself (client_credentials, clientcreds.go): its sub is the client id
+// and it belongs to no session (no sid).
+func (c *AccessClaims) IsClientToken() bool {
+	return c.SessionID == "" && c.ClientID != "" && c.Subject == c.ClientID
+}
+
 // Permissions returns the scope as a list.
 func (c *AccessClaims) Permissions() []string { return strings.Fields(c.Scope) }
 
@@ -41,6 +48,7 @@ func (c *AccessClaims) Permissions() []string { return strings.Fields(c.Scope) }
 // issuance so that role changes take effect at the next refresh.
 type Subject struct {
 	UserID        string
+	Name          string // the ID token's name with scope profile; empty: none
 	Email         string // empty: no email claims
 	EmailVerified bool
 	Roles         []string
@@ -104,7 +112,8 @@ func (m *Manager) signAccess(ctx context.Context, s *Session, sub Subject, scope
 // ParseAccess verifies an access token issued here: the algorithm is pinned
 // to those of our published keys and must match the key's own, `typ` must be
 // at+jwt, and iss, aud, exp (required) and iat are checked. It does NOT
-// check that the session is still live: Authenticate does.
+// check that the session is still live: Authenticate does. A client
+// token (IsClientToken) has no session and is accepted without sid.
 func (m *Manager) ParseAccess(ctx context.Context, token string) (*AccessClaims, error) {
 	now := m.opts.Now()
 	if claims, kid, ok := m.verified.get(token, now); ok {
@@ -160,7 +169,7 @@ func (m *Manager) ParseAccess(ctx context.Context, token string) (*AccessClaims,
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
 	}
-	if claims.Subject == "" || claims.SessionID == "" {
+	if claims.Subject == "" || (claims.SessionID == "" && !claims.IsClientToken()) {
 		return nil, fmt.Errorf("%w: missing sub or sid", ErrInvalidToken)
 	}
 	m.verified.put(token, verifiedBy, claims, claims.ExpiresAt.Add(m.opts.Leeway), now)

@@ -56,6 +56,9 @@ func Run(t *testing.T, newStore func(t *testing.T) accounts.Store) {
 	tests = append(tests, auditCases...)  // audit.go
 	tests = append(tests, methodCases...) // methods.go
 	tests = append(tests, emailCases...)  // email.go
+
+	tests = append(tests, consentCases...)    // consent.go
+	tests = append(tests, emailTokenCases...) // emailtoken.go
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newStore(t))

@@ -42,6 +42,7 @@ type Store struct {
 	emails     *mongo.Collection
 	identities *mongo.Collection
 	locks      *mongo.Collection // user_locks (unlink.go)
+	factors                      // factors.go
 }
 
 // userDoc is a document of users. email_key is omitted when the user has no
@@ -113,6 +114,15 @@ func New(ctx context.Context, db *mongo.Database) (*Store, error) {
 		return nil, fmt.Errorf("mongostore: migrate e-mail keys: %w", err)
 	}
 	if err := s.createMailIndexes(ctx); err != nil { // mailqueue.go
+		return nil, err
+	}
+	if err := s.createConsentIndexes(ctx); err != nil { // consent.go
+		return nil, err
+	}
+	if err := s.createEmailTokenIndexes(ctx); err != nil { // emailtoken.go
+		return nil, err
+	}
+	if err := s.initFactors(ctx); err != nil { // factors.go
 		return nil, err
 	}
 	return s, nil
@@ -325,7 +335,10 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if _, err := s.identities.DeleteMany(ctx, byUser); err != nil {
 		return fmt.Errorf("mongostore: delete user: identities: %w", err)
 	}
-	return nil
+	if err := s.deleteConsents(ctx, id); err != nil { // consent.go
+		return err
+	}
+	return s.deleteFactors(ctx, id) // factors.go
 }
 
 // ListUsers returns up to limit users with _id > after, ordered by _id

@@ -44,10 +44,11 @@ type lockDoc struct {
 // guard would otherwise need; a unique-key insert and deleteOne are atomic
 // on both. So the lock is a document whose _id is the user id, claimed by
 // insert and released by deleteOne. Every guarded unlink of that user holds
-// it while it reads the password and the identities and deletes one, so two
-// of them never both see the other's identity. Other writes need no lock:
-// linking and setting a password only add ways to sign in, and no code
-// path removes a password. A lock left by a crashed process is broken once
+// it while it reads the password, the identities and the passkeys and
+// deletes one, so two of them never both see the other's method; removing
+// a passkey (DeletePasskeyIfNotLast) holds the same lock. Other writes need
+// no lock: linking, registering a passkey and setting a password only add
+// ways to sign in, and no code path removes a password. A lock left by a crashed process is broken once
 // it is older than lockStale.
 func (s *Store) UnlinkIdentityIfNotLast(ctx context.Context, userID, provider string) error {
 	release, err := s.lockUser(ctx, userID)
@@ -75,7 +76,11 @@ func (s *Store) UnlinkIdentityIfNotLast(ctx context.Context, userID, provider st
 		return accounts.ErrNotFound
 	}
 	if !u.HasPassword() && len(ids) == 1 {
-		return accounts.ErrLastLoginMethod
+		if n, err := s.passkeys.CountDocuments(ctx, bson.D{{Key: "user_id", Value: userID}}); err != nil {
+			return fmt.Errorf("mongostore: unlink identity: %w", err)
+		} else if n == 0 {
+			return accounts.ErrLastLoginMethod
+		}
 	}
 	res, err := s.identities.DeleteOne(ctx, bson.D{
 		{Key: "_id", Value: identityKey(target.Provider, target.Subject)}, {Key: "user_id", Value: userID}})

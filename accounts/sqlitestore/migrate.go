@@ -71,6 +71,12 @@ var migrations = []sqlitedb.Migration{
 	{Go: rekeyEmails},
 	// 5: the outgoing mail queue and its per-recipient counters (mailqueue.go).
 	{SQL: mailQueueSchema},
+	// 6: consents of users to third-party clients (consent.go).
+	{SQL: consentSchema},
+	// 7: e-mail tokens: verification, reset, address change (emailtoken.go).
+	{SQL: emailTokenSchema},
+	// 8: second factors, passkeys and WebAuthn ceremonies (factors.go).
+	{SQL: factorSchema},
 }
 
 // migrate brings the accounts tables to the newest schema version

@@ -180,6 +180,12 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM identities WHERE user_id = ?`, id); err != nil {
 		return fmt.Errorf("sqlitestore: delete user: identities: %w", err)
 	}
+	if err := deleteConsents(ctx, tx, id); err != nil { // consent.go
+		return err
+	}
+	if err := deleteFactors(ctx, tx, id); err != nil { // factors.go
+		return err
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: delete user: %w", err)

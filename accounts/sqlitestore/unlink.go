@@ -9,7 +9,7 @@ import (
 
 // UnlinkIdentityIfNotLast deletes the user's identity at provider in one
 // statement whose condition is the last-method guard: the user has a
-// password, or another identity. SQLite runs a statement as one atomic
+// password, another identity, or a passkey. SQLite runs a statement as one atomic
 // step (writers are serialized, also across processes), so two concurrent
 // unlinks of a password-less user's last two identities cannot both see
 // the other identity. Only when nothing was deleted does a second read
@@ -17,8 +17,9 @@ import (
 func (s *Store) UnlinkIdentityIfNotLast(ctx context.Context, userID, provider string) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM identities WHERE user_id = ? AND provider = ?
 		AND (EXISTS (SELECT 1 FROM users WHERE id = ? AND password_hash != '')
-		  OR EXISTS (SELECT 1 FROM identities AS other WHERE other.user_id = ? AND other.provider != ?))`,
-		userID, provider, userID, userID, provider)
+		  OR EXISTS (SELECT 1 FROM identities AS other WHERE other.user_id = ? AND other.provider != ?)
+		  OR EXISTS (SELECT 1 FROM passkeys WHERE user_id = ?))`,
+		userID, provider, userID, userID, provider, userID)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: unlink identity: %w", err)
 	}

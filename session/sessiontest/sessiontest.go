@@ -37,7 +37,8 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		managerCases,
 		chainCases,
 		rateCases,
-		capCases, // cap.go
+		capCases,      // cap.go
+		mfaTokenCases, // mfatoken.go
 	}
 	for _, g := range groups {
 		for _, tc := range g {
