@@ -70,6 +70,7 @@ func testEmailTokenRoundTrip(t *testing.T, s accounts.Store) {
 	checkToken(t, "GetEmailToken", got, want)
 	got, err = s.GetEmailToken(ctx, hash, accounts.PurposeChange, now)
 	must(t, "GetEmailToken (a read does not consume)", err)
+	checkToken(t, "GetEmailToken again", got, want)
 	got, err = s.ConsumeEmailToken(ctx, hash, accounts.PurposeChange, now)
 	must(t, "ConsumeEmailToken", err)
 	checkToken(t, "ConsumeEmailToken", got, want)

@@ -94,9 +94,12 @@ func (a *authenticator) create(options []byte) (credID []byte, response []byte) 
 	rand.Read(credID)
 	a.keys[string(credID)] = key
 	a.handles[string(credID)] = userIDOf(t, options)
-	x, y := make([]byte, 32), make([]byte, 32)
-	key.PublicKey.X.FillBytes(x)
-	key.PublicKey.Y.FillBytes(y)
+	// The uncompressed point is 0x04 || X || Y (SEC 1 §2.3.3).
+	point, err := key.PublicKey.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := point[1:33], point[33:65]
 	cose, err := cbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: x, -3: y})
 	if err != nil {
 		t.Fatal(err)
