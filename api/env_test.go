@@ -19,11 +19,11 @@ import (
 	"github.com/unilogin/unilogin/api/server"
 	"github.com/unilogin/unilogin/api/server/servertest"
 	"github.com/unilogin/unilogin/config"
-	"github.com/unilogin/unilogin/internal/sqlitedb"
-	"github.com/unilogin/unilogin/internal/testkit"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 	sessionsqlite "github.com/unilogin/unilogin/session/sqlitestore"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 // backend opens a fresh pair of stores for one test.

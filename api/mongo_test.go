@@ -7,9 +7,9 @@ import (
 
 	"github.com/unilogin/unilogin/accounts"
 	accountsmongo "github.com/unilogin/unilogin/accounts/mongostore"
-	"github.com/unilogin/unilogin/internal/mongotest"
 	"github.com/unilogin/unilogin/session"
 	sessionmongo "github.com/unilogin/unilogin/session/mongostore"
+	"github.com/unilogin/unilogin/session/mongostore/mongotest"
 )
 
 func TestMain(m *testing.M) {

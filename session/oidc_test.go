@@ -15,9 +15,9 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/unilogin/unilogin/internal/sqlitedb"
 	"github.com/unilogin/unilogin/session"
 	"github.com/unilogin/unilogin/session/sqlitestore"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 const testIssuer = "https://login.test"

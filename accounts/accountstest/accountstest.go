@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/unilogin/unilogin/accounts"
-	"github.com/unilogin/unilogin/internal/testkit"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 // Concurrency of the race tests: enough goroutines to make a lost race

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
-	"github.com/unilogin/unilogin/internal/testkit"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 // auditCases are the conformance cases of accounts.AuditStore, the audit

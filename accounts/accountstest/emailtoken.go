@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
-	"github.com/unilogin/unilogin/internal/testkit"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 // emailTokenCases cover e-mail tokens and the address changes they lead to

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
-	"github.com/unilogin/unilogin/internal/testkit"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 // FactorBackend is a backend that keeps users, their second factors and

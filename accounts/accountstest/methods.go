@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/unilogin/unilogin/accounts"
-	"github.com/unilogin/unilogin/internal/testkit"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 // methodCases cover the sign-in methods of one user: one identity per

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/unilogin/unilogin/accounts"
-	"github.com/unilogin/unilogin/internal/testkit"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 // captureMailer records what the flows send.

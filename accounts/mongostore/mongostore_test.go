@@ -17,7 +17,7 @@ import (
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/accountstest"
 	"github.com/unilogin/unilogin/accounts/mongostore"
-	"github.com/unilogin/unilogin/internal/mongotest"
+	"github.com/unilogin/unilogin/session/mongostore/mongotest"
 )
 
 // server is a MongoDB-compatible server that the tests run against: always

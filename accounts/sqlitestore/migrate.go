@@ -8,7 +8,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/unilogin/unilogin/accounts"
-	"github.com/unilogin/unilogin/internal/sqlitedb"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 // component is this package's row in schema_migrations. Other components

@@ -13,7 +13,7 @@ import (
 
 	"github.com/unilogin/unilogin/api/server"
 	"github.com/unilogin/unilogin/config"
-	"github.com/unilogin/unilogin/internal/testkit"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 // The app that signs its users in through unilogin.

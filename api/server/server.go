@@ -33,11 +33,11 @@ import (
 	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
 	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/config"
-	"github.com/unilogin/unilogin/internal/sqlitedb"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
 	sessionmongo "github.com/unilogin/unilogin/session/mongostore"
 	sessionsqlite "github.com/unilogin/unilogin/session/sqlitestore"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 // stores are the opened storage backends.

@@ -21,9 +21,9 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/config"
-	"github.com/unilogin/unilogin/internal/mongotest"
-	"github.com/unilogin/unilogin/internal/sqlitedb"
 	"github.com/unilogin/unilogin/providers/providertest"
+	"github.com/unilogin/unilogin/session/mongostore/mongotest"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 // Fault tests: the database goes away under load and comes back. The

@@ -9,9 +9,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/unilogin/unilogin/internal/mongotest"
 	"github.com/unilogin/unilogin/session"
 	"github.com/unilogin/unilogin/session/mongostore"
+	"github.com/unilogin/unilogin/session/mongostore/mongotest"
 	"github.com/unilogin/unilogin/session/sessiontest"
 )
 

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unilogin/unilogin/internal/testkit"
 	"github.com/unilogin/unilogin/session"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 // capCases: a user's sessions are capped, the oldest ended first (issue 11,

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unilogin/unilogin/internal/testkit"
 	"github.com/unilogin/unilogin/session"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 // chainCases cover refresh tokens as an HMAC chain held by the session

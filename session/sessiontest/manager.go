@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unilogin/unilogin/internal/testkit"
 	"github.com/unilogin/unilogin/session"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 // managerCases run the session service itself over the store: the

@@ -2,7 +2,7 @@
 // pure-Go modernc.org/sqlite driver, so the binary needs no cgo) that the
 // server shares with the accounts tables.
 //
-// internal/sqlitedb opens that file with the settings every component
+// Its subpackage sqlitedb opens that file with the settings every component
 // relies on and runs the migrations; New migrates the session tables in it
 // and returns the Store.
 package sqlitestore

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/unilogin/unilogin/internal/sqlitedb"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 // TestFileModes: the database, -wal and -shm files are 0600 even when the

@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 
-	"github.com/unilogin/unilogin/internal/sqlitedb"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 // component is this package's row in schema_migrations, a table it shares

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unilogin/unilogin/internal/sqlitedb"
 	"github.com/unilogin/unilogin/session"
 	"github.com/unilogin/unilogin/session/sessiontest"
 	"github.com/unilogin/unilogin/session/sqlitestore"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 // open returns a store on a fresh file, closed when the test ends.

@@ -18,7 +18,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/unilogin/unilogin/internal/testkit"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 const testAudience = "https://api.example.com"

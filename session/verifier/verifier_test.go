@@ -19,7 +19,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/unilogin/unilogin/internal/testkit"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 // setup starts a test issuer and a Verifier on it with a fake clock.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/unilogin/unilogin/internal/sqlitedb"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 func version(t *testing.T, db *sql.DB, component string) int {
