@@ -274,8 +274,8 @@ func (w *Worker) attempt(ctx context.Context, m *QueuedMessage) bool {
 		if derr := w.store.DeleteMail(bg, c); derr != nil {
 			w.log.Warn("mail: delivered, but not removed from the queue (it may be sent again)", "id", c.ID, "error", derr.Error())
 		}
-		w.n.sent.Add(1)
 		w.log.Info("mail: message delivered", "id", c.ID, "to_domain", addressDomain(c.To), "attempts", c.Attempts+1)
+		w.n.sent.Add(1)
 		return true
 	case errors.Is(err, ErrPermanent):
 		c.LastError = truncate(err.Error())
@@ -294,9 +294,9 @@ func (w *Worker) attempt(ctx context.Context, m *QueuedMessage) bool {
 	} else if rerr := w.store.RetryMail(bg, c); rerr != nil {
 		w.log.Error("mail: reschedule a message", "id", c.ID, "error", rerr.Error())
 	} else {
-		w.n.retried.Add(1)
 		w.log.Warn("mail: delivery failed; will retry", "id", c.ID, "to_domain", addressDomain(c.To),
 			"attempts", c.Attempts, "retry_at", c.NextAttempt.Format(time.RFC3339), "error", c.LastError)
+		w.n.retried.Add(1)
 	}
 	var tp *textproto.Error
 	return errors.As(err, &tp) // an SMTP reply: the server is up, go on
@@ -307,9 +307,9 @@ func (w *Worker) giveUp(ctx context.Context, c *QueuedMessage, why string) {
 		w.log.Error("mail: drop a message", "id", c.ID, "error", err.Error())
 		return
 	}
-	w.n.gaveUp.Add(1)
 	w.log.Error("mail: message dropped undelivered", "id", c.ID, "to_domain", addressDomain(c.To), "reason", why,
 		"attempts", c.Attempts, "queued_at", c.CreatedAt.Format(time.RFC3339), "last_error", c.LastError)
+	w.n.gaveUp.Add(1) // after the log line: whoever sees the count can read the line
 }
 
 // backoff is RetryMin·2^(attempts-1), capped at RetryMax, ±10% jitter so
