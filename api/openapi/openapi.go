@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
@@ -194,3 +195,10 @@ func joinErrors(errs []*valerrors.ValidationError) error {
 	}
 	return errors.Join(out...)
 }
+
+var shared = sync.OnceValues(NewValidator)
+
+// Shared returns one Validator for the whole process, built on first use:
+// building one parses and checks the document (about 0.1 s), too slow to
+// repeat for every test server.
+func Shared() (*Validator, error) { return shared() }

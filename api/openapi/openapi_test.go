@@ -176,6 +176,7 @@ type server struct {
 	url   string
 	corp  *providertest.OIDCServer
 	admin *accounts.Admin
+	api   *api.Server
 }
 
 func newServer(t *testing.T, v *openapi.Validator) *server {
@@ -261,7 +262,7 @@ func newServer(t *testing.T, v *openapi.Validator) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &server{t: t, url: srv.URL, corp: corp, admin: adm}
+	return &server{t: t, url: srv.URL, corp: corp, admin: adm, api: s}
 }
 
 type answer struct {
@@ -359,7 +360,7 @@ func s256(verifier string) string {
 // by Validator.Middleware: each response (and each accepted request) is
 // checked against openapi.json.
 func TestAPIExchangesMatchTheDocument(t *testing.T) {
-	v, err := openapi.NewValidator()
+	v, err := openapi.Shared()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,6 +501,12 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	s.expect(s.do("GET", "/token", "", ""), 405, "wrong method")
 	s.expect(s.do("PUT", "/users/me", "", ""), 405, "wrong method on bearer route")
 
+	// Draining for shutdown: /readyz answers 503 with the Error body.
+	s.api.Drain()
+	if m := s.expect(s.do("GET", "/readyz", "", ""), 503, "readyz draining").json(t); m["error"] != "temporarily_unavailable" {
+		t.Fatalf("readyz while draining: %v", m)
+	}
+
 	// Rate limit: sign-ups per address (10 per hour here; those above count,
 	// the bad ones, which count as well).
 	var last answer
@@ -547,7 +554,9 @@ func TestMiddlewareReports(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			tb := &fakeTB{}
 			h := v.Middleware(tb, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				io.Copy(io.Discard, r.Body) // the handler still gets the body
+				if b, _ := io.ReadAll(r.Body); string(b) != c.reqBody {
+					t.Errorf("handler got body %q, want %q", b, c.reqBody)
+				}
 				w.Header().Set("Content-Type", "application/json; charset=utf-8")
 				w.Header().Set("Cache-Control", "no-store")
 				w.WriteHeader(c.status)
@@ -564,5 +573,41 @@ func TestMiddlewareReports(t *testing.T) {
 				t.Fatalf("reported = %v (%q), want %v", got, tb.errs, c.wantReport)
 			}
 		})
+	}
+}
+
+// TestValidatorConcurrentUse: test servers serve requests in parallel
+// through one shared Validator (run with -race).
+func TestValidatorConcurrentUse(t *testing.T) {
+	v, err := openapi.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 4 {
+				r := httptest.NewRequest("POST", "/token", strings.NewReader("grant_type=refresh_token&refresh_token=rt"+fmt.Sprint(i, j)))
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				if err := v.ValidateRequest(r); err != nil {
+					errs <- err
+				}
+				h := http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}}
+				if err := v.ValidateResponse(httptest.NewRequest("GET", "/users/me/sessions", nil), 200, h, []byte(`{"sessions":[]}`)); err != nil {
+					errs <- err
+				}
+				if err := v.ValidateResponse(httptest.NewRequest("GET", "/users/me/sessions", nil), 200, h, []byte(`{}`)); err == nil {
+					errs <- fmt.Errorf("goroutine %d: a body without sessions was accepted", i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
