@@ -75,6 +75,12 @@ func TestValidatorCatchesDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	get := func(path string) *http.Request { return httptest.NewRequest("GET", path, nil) }
+	preflight := func(path string) *http.Request {
+		r := httptest.NewRequest("OPTIONS", path, nil)
+		r.Header.Set("Origin", "https://app.example.com")
+		r.Header.Set("Access-Control-Request-Method", "POST")
+		return r
+	}
 	jsonHdr := func(extra ...string) http.Header {
 		h := http.Header{"Content-Type": {"application/json; charset=utf-8"}, "Cache-Control": {"no-store"}}
 		for i := 0; i+1 < len(extra); i += 2 {
@@ -92,6 +98,7 @@ func TestValidatorCatchesDrift(t *testing.T) {
 		{"healthz", get("/healthz"), 200, jsonHdr(), `{"status":"ok","version":"dev"}`},
 		{"unknown path", get("/nope"), 404, jsonHdr(), `{"error":"not_found","error_description":"no such endpoint"}`},
 		{"wrong method", get("/token"), 405, jsonHdr("Allow", "POST"), `{"error":"invalid_request","error_description":"method not allowed"}`},
+		{"CORS preflight", preflight("/token"), 204, http.Header{"Access-Control-Allow-Origin": {"https://app.example.com"}}, ""},
 	}
 	for _, c := range good {
 		if err := v.ValidateResponse(c.req, c.status, c.header, []byte(c.body)); err != nil {
@@ -114,6 +121,8 @@ func TestValidatorCatchesDrift(t *testing.T) {
 		{"body on 204", httptest.NewRequest("POST", "/logout", nil), 204, jsonHdr(), `{}`},
 		{"unknown path not 404", get("/nope"), 200, jsonHdr(), `{}`},
 		{"wrong method without Allow", get("/token"), 405, jsonHdr(), `{"error":"invalid_request","error_description":"method not allowed"}`},
+		{"preflight with a body", preflight("/token"), 204, http.Header{}, "x"},
+		{"OPTIONS that is no preflight", httptest.NewRequest("OPTIONS", "/token", nil), 204, http.Header{}, ""},
 		{"wrong content type", get("/healthz"), 200, http.Header{"Content-Type": {"text/html"}, "Cache-Control": {"no-store"}}, `{"status":"ok","version":"dev"}`},
 	}
 	for _, c := range bad {
