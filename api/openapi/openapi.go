@@ -232,3 +232,24 @@ func (v *Validator) HasOperation(r *http.Request) bool {
 	item, _, _ := paths.FindPath(r, v.model, v.opts)
 	return item != nil && helpers.ExtractOperation(r, item) != nil
 }
+
+// Operation returns the document's path template of the operation r
+// calls ("/users/me/sessions/{id}"), or ok false when there is none.
+func (v *Validator) Operation(r *http.Request) (path string, ok bool) {
+	item, _, p := paths.FindPath(r, v.model, v.opts)
+	if item == nil || helpers.ExtractOperation(r, item) == nil {
+		return "", false
+	}
+	return p, true
+}
+
+// Operations lists every operation of the document as "METHOD /path".
+func (v *Validator) Operations() []string {
+	var out []string
+	for pair := v.model.Paths.PathItems.First(); pair != nil; pair = pair.Next() {
+		for m := range pair.Value().GetOperations().KeysFromOldest() {
+			out = append(out, strings.ToUpper(m)+" "+pair.Key())
+		}
+	}
+	return out
+}

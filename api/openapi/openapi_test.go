@@ -186,6 +186,9 @@ type server struct {
 	corp  *providertest.OIDCServer
 	admin *accounts.Admin
 	api   *api.Server
+
+	mu   sync.Mutex
+	seen map[string]bool // operations called, "METHOD /template"
 }
 
 func newServer(t *testing.T, v *openapi.Validator) *server {
@@ -266,12 +269,22 @@ func newServer(t *testing.T, v *openapi.Validator) *server {
 	root := http.NewServeMux()
 	root.Handle("GET /openapi.json", openapi.Handler())
 	root.Handle("/", s.Handler())
-	mux.set(v.Middleware(t, root))
+	srvr := &server{t: t, url: srv.URL, corp: corp, api: s, seen: map[string]bool{}}
+	count := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := v.Operation(r); ok {
+			srvr.mu.Lock()
+			srvr.seen[r.Method+" "+p] = true
+			srvr.mu.Unlock()
+		}
+		root.ServeHTTP(w, r)
+	})
+	mux.set(v.Middleware(t, count))
 	adm, err := accounts.NewAdmin(acc, accounts.AdminOptions{Audit: as, Sessions: mgr, Roles: []string{"admin", "member"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &server{t: t, url: srv.URL, corp: corp, admin: adm, api: s}
+	srvr.admin = adm
+	return srvr
 }
 
 type answer struct {
@@ -524,6 +537,18 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	}
 	if last.status != http.StatusTooManyRequests {
 		t.Fatalf("sign-up limit never refused: %d %s", last.status, last.body)
+	}
+
+	// Every operation of the document was exercised: a new one needs a case here.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ops := v.Operations(); len(ops) < 28 {
+		t.Fatalf("the document lists %d operations, want the 28 of docs/http-api.md at least: %v", len(ops), ops)
+	}
+	for _, op := range v.Operations() {
+		if !s.seen[op] {
+			t.Errorf("no exchange exercises %s", op)
+		}
 	}
 }
 
