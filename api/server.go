@@ -15,6 +15,7 @@ import (
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/api/oauth"
+	"github.com/unilogin/unilogin/api/openapi"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
 )
@@ -203,6 +204,7 @@ func (s *Server) Drain() { s.draining.Store(true) }
 func (s *Server) routes() {
 	e := s.engine
 	e.GET("/healthz", s.healthz)
+	e.GET("/openapi.json", gin.WrapH(openapi.Handler()))
 	e.GET("/readyz", s.readyz)
 	if !s.opts.NoMetricsRoute {
 		e.GET("/metrics", s.serveMetrics())

@@ -1,7 +1,8 @@
 // Package servertest starts the whole service, as api/server assembles it
 // for `unilogin serve`, on an httptest server whose URL is the issuer. The
 // API, browser and example-app tests use it, so they run the middleware,
-// limits and hashing gate that production runs.
+// limits and hashing gate that production runs, and every exchange is
+// validated against the OpenAPI description.
 package servertest
 
 import (
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/unilogin/unilogin/api/openapi"
 	"github.com/unilogin/unilogin/api/server"
 	"github.com/unilogin/unilogin/config"
 )
@@ -47,7 +49,14 @@ func Start(t testing.TB, configure func(*config.Config), opts server.Options) *I
 		hs.Close() // in-flight requests first, then the stores and the gate
 		s.Close(context.Background())
 	})
-	lh.set(s.Handler())
+	// Every request and response through the test server is checked
+	// against the OpenAPI description (api/openapi): the JSON API's
+	// answers cannot drift from the document.
+	ov, err := openapi.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh.set(ov.Middleware(t, s.Handler()))
 	return &Instance{Server: s, URL: hs.URL}
 }
 
