@@ -335,3 +335,14 @@ func TestSignupControl(t *testing.T) {
 		http.StatusBadRequest, "invalid_request")
 	dom.signup("a@corp.example", "password-123")
 }
+
+func TestRequireVerifiedEmail(t *testing.T) {
+	e := newEnv(t, envOptions{mutate: func(c *config.Config) { c.Signup.RequireVerifiedEmail = new(true) }})
+	const addr = "strict@example.com"
+	e.signup(addr, "password-123")
+	wantError(t, "unverified sign-in", e.passwordGrant(addr, "password-123"), http.StatusBadRequest, "email_not_verified")
+	wantError(t, "wrong password", e.passwordGrant(addr, "wrong-password"), http.StatusBadRequest, "invalid_grant")
+	vt := e.outbox().link(addr, "/verify-email")
+	wantStatus(t, "verify", e.postJSON("/verify-email", map[string]string{"token": vt}), http.StatusNoContent)
+	e.login(addr, "password-123")
+}
