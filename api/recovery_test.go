@@ -153,7 +153,13 @@ func wantError(t testing.TB, what string, r response, status int, code string) {
 // The whole walk: sign up, verify, forget, reset, sign in with the new
 // password; the old sessions are dead and the links single use.
 func TestRecoveryWalk(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) { testRecoveryWalk(t, b) })
+	}
+}
+
+func testRecoveryWalk(t *testing.T, b backend) {
+	e := newEnv(t, envOptions{backend: b})
 	box := e.outbox()
 	const addr = "walk@example.com"
 	e.signup(addr, "old-password-1")
@@ -294,6 +300,7 @@ func TestEmailChangeAndDeletion(t *testing.T) {
 	box := e.outbox()
 	e.signup("before@example.com", "password-123")
 	e.signup("taken@example.com", "password-123")
+	oldVerify := box.link("before@example.com", "/verify-email")
 	tk := e.login("before@example.com", "password-123")
 	me := bearer(tk.AccessToken)
 
@@ -308,6 +315,8 @@ func TestEmailChangeAndDeletion(t *testing.T) {
 	ct := box.link("after@example.com", "/confirm-email")
 	wantStatus(t, "confirm", e.postJSON("/confirm-email", map[string]string{"token": ct}), http.StatusNoContent)
 	wantError(t, "confirm again", e.postJSON("/confirm-email", map[string]string{"token": ct}), http.StatusBadRequest, "invalid_grant")
+	// The verification link sent to the old address died with it.
+	wantError(t, "old address's link", e.postJSON("/verify-email", map[string]string{"token": oldVerify}), http.StatusBadRequest, "invalid_grant")
 	got := e.meJSON(tk.AccessToken) // other sessions stay
 	if got["email"] != "after@example.com" || got["email_verified"] != true {
 		t.Fatalf("after the change: %v", got)
