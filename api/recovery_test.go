@@ -355,3 +355,28 @@ func TestRequireVerifiedEmail(t *testing.T) {
 	wantStatus(t, "verify", e.postJSON("/verify-email", map[string]string{"token": vt}), http.StatusNoContent)
 	e.login(addr, "password-123")
 }
+
+// The address is checked again at confirmation; a reset verifies the
+// address it was sent to.
+func TestConfirmEmailTakenMeanwhileAndResetVerifies(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	box := e.outbox()
+	e.signup("mover@example.com", "password-123")
+	tk := e.login("mover@example.com", "password-123")
+	wantStatus(t, "change", e.postJSON("/users/me/email",
+		map[string]string{"email": "wanted@example.com", "current_password": "password-123"}, bearer(tk.AccessToken)...), http.StatusAccepted)
+	ct := box.link("wanted@example.com", "/confirm-email")
+	e.signup("wanted@example.com", "password-456")
+	wantError(t, "confirm a taken address", e.postJSON("/confirm-email", map[string]string{"token": ct}), http.StatusConflict, "email_taken")
+	if got := e.meJSON(tk.AccessToken)["email"]; got != "mover@example.com" {
+		t.Fatalf("address after a refused confirmation: %v", got)
+	}
+
+	wantStatus(t, "forgot", e.postJSON("/password/forgot", map[string]string{"email": "mover@example.com"}), http.StatusAccepted)
+	rt := box.link("mover@example.com", "/reset-password")
+	wantStatus(t, "reset", e.postJSON("/password/reset", map[string]string{"token": rt, "new_password": "password-789"}), http.StatusNoContent)
+	fresh := e.login("mover@example.com", "password-789")
+	if v, _ := e.meJSON(fresh.AccessToken)["email_verified"].(bool); !v {
+		t.Fatal("a reset did not verify the address")
+	}
+}
