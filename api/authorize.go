@@ -191,6 +191,7 @@ func (s *Server) signinSubmit(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
+	s.sendVerification(c, u) // recovery.go
 	s.passwordSignedIn(c, u, req)
 }
 
@@ -265,6 +266,7 @@ func (s *Server) signupSubmit(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
+	s.sendVerification(c, u) // recovery.go
 	s.passwordSignedIn(c, u, req)
 }
 

@@ -93,6 +93,9 @@ type Deps struct {
 	// of the process: the CLI's users commands use the same).
 	Admin  *accounts.Admin
 	Sealer *session.Sealer
+	// Recovery is the e-mail flows (recovery.go); nil: their routes answer
+	// 404.
+	Recovery *accounts.Recovery
 }
 
 // Server is the HTTP API.
@@ -109,6 +112,7 @@ type Server struct {
 	admin    *accounts.Admin
 	limiter  *middleware.Limiter // nil: no rate limits
 	pages    *pages              // hosted pages (pages.go)
+	recovery *accounts.Recovery  // nil: no e-mail flows
 }
 
 // New builds the router.
@@ -135,6 +139,7 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	opts.Metrics.setBuildInfo(opts.Version)
 	s := &Server{opts: opts, accounts: deps.Accounts, sessions: deps.Sessions, provs: deps.Providers, clients: map[string]*Client{}}
 	s.metrics = opts.Metrics
+	s.recovery = deps.Recovery
 	for i := range opts.Clients {
 		c := opts.Clients[i]
 		s.clients[c.ID] = &c
@@ -232,7 +237,8 @@ func (s *Server) routes() {
 	e.GET("/auth/:provider/callback", s.limitPerIP(middleware.LimitCallbackIP, browser), s.providerCallback)
 
 	s.adminRoutes(e)
-	s.pageRoutes(e) // pages.go
+	s.recoveryRoutes(e, me) // recovery.go
+	s.pageRoutes(e)         // pages.go
 }
 
 // log returns the logger with the request id.

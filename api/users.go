@@ -153,6 +153,7 @@ func (s *Server) signup(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
+	s.sendVerification(c, u) // recovery.go
 	c.JSON(http.StatusCreated, s.userView(u, nil))
 }
 

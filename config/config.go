@@ -97,6 +97,11 @@ type RateLimits struct {
 	// PasswordSignInsPerAccount: successful password checks per account
 	// (20 per 5m); only the password's holder can spend it.
 	PasswordSignInsPerAccount Rate `yaml:"password_signins_per_account"`
+	// EmailPerAddress and EmailPerIP: requests that mail a link to a typed
+	// address (POST /password/forgot, /verify-email/resend) per address
+	// (5 per 1h) and per client address (30 per 1h).
+	EmailPerAddress Rate `yaml:"email_per_address"`
+	EmailPerIP      Rate `yaml:"email_per_ip"`
 	// PasswordSlowdown: the wait of a check let through a full
 	// password_per_account ceiling from an address without recent
 	// failures (1s; 0: none).

@@ -64,6 +64,8 @@ func Default() *Config {
 			PasswordChecksPerIP:       Rate{Limit: 60, Window: 5 * time.Minute},
 			PasswordSignInsPerAccount: Rate{Limit: 20, Window: 5 * time.Minute},
 			PasswordSlowdown:          time.Second,
+			EmailPerAddress:           Rate{Limit: 5, Window: time.Hour},
+			EmailPerIP:                Rate{Limit: 30, Window: time.Hour},
 		},
 	}
 }

@@ -396,6 +396,8 @@ func (v *validator) rateLimits(r RateLimits) {
 		{"rate_limits.browser_login_per_ip", r.BrowserLoginPerIP},
 		{"rate_limits.password_checks_per_ip", r.PasswordChecksPerIP},
 		{"rate_limits.password_signins_per_account", r.PasswordSignInsPerAccount},
+		{"rate_limits.email_per_address", r.EmailPerAddress},
+		{"rate_limits.email_per_ip", r.EmailPerIP},
 	} {
 		if l.rate.Limit < 0 {
 			v.add(l.key+".limit", "must not be negative (0 turns the limit off)")

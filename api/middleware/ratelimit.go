@@ -61,11 +61,17 @@ type RateLimits struct {
 	// BrowserLoginPerIP counts GET /auth/{provider}/login per client
 	// address, and the callbacks separately with the same limit.
 	BrowserLoginPerIP Rate
+	// EmailPerAddress and EmailPerIP count the requests that send an
+	// e-mail link to a typed address (POST /password/forgot and
+	// /verify-email/resend, together) per address, whether or not it
+	// belongs to an account, and per client address.
+	EmailPerAddress, EmailPerIP Rate
 }
 
 func (r RateLimits) any() bool {
 	return r.PasswordPerIP.on() || r.PasswordPerAccountIP.on() || r.PasswordPerAccount.on() ||
-		r.SignupPerIP.on() || r.BrowserLoginPerIP.on() || r.PasswordChecksPerIP.on() || r.PasswordSignInsPerAccount.on()
+		r.SignupPerIP.on() || r.BrowserLoginPerIP.on() || r.PasswordChecksPerIP.on() || r.PasswordSignInsPerAccount.on() ||
+		r.EmailPerAddress.on() || r.EmailPerIP.on()
 }
 
 // Limit names: the keys' prefixes and the label of unilogin_rate_limited_total.
@@ -78,6 +84,8 @@ const (
 	LimitSignupIP       = "signup_ip"
 	LimitLoginIP        = "login_ip"
 	LimitCallbackIP     = "callback_ip"
+	LimitEmailAddress   = "email_address"
+	LimitEmailIP        = "email_ip"
 )
 
 // Limiter decides the rate limits of requests (docs/security.md): its
@@ -377,10 +385,16 @@ func (g *PasswordGuard) headers(c *gin.Context) {
 // slot is refused too, so concurrent requests never pass the limit. The
 // caller writes the answer: JSON for the API, a page for the hosted pages.
 func (l *Limiter) PerIP(c *gin.Context, name string, rate func(RateLimits) Rate) error {
+	return l.PerKey(c, name, rate, clientAddr(c))
+}
+
+// PerKey is PerIP counting per key (an e-mail address, normalized by the
+// caller) instead of the client address.
+func (l *Limiter) PerKey(c *gin.Context, name string, rate func(RateLimits) Rate, key string) error {
 	if l == nil || !rate(l.limits).on() {
 		return nil
 	}
-	k := newRateKey(name, rate(l.limits), clientAddr(c))
+	k := newRateKey(name, rate(l.limits), key)
 	now := l.now()
 	n, reset, err := l.limits.Store.Peek(c.Request.Context(), k.key, k.rate.Window, now)
 	over := n >= k.rate.Limit

@@ -34,6 +34,8 @@ const (
 	CodeUnavailable          = "temporarily_unavailable"
 	CodeServerError          = "server_error"
 	CodeReauthRequired       = "reauthentication_required"
+	CodeSignupDisabled       = "signup_disabled"
+	CodeEmailNotVerified     = "email_not_verified"
 )
 
 // Error is an error whose HTTP meaning was decided at the point of failure
@@ -86,6 +88,12 @@ var mapping = []struct {
 	// First: an outage may surface through any other sentinel's path.
 	{session.ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable, "the database is unavailable, retry later", "", ""},
 	{accounts.ErrInvalidCredentials, http.StatusBadRequest, CodeInvalidGrant, "invalid username or password", CodeAccessDenied, ""},
+	{accounts.ErrInvalidEmailToken, http.StatusBadRequest, CodeInvalidGrant, "the link is invalid, used or expired", CodeAccessDenied, ""},
+	{accounts.ErrReauthenticationRequired, http.StatusForbidden, CodeReauthRequired,
+		"confirm that it is you: send current_password, or (for an account without a password) sign in again and retry within 5 minutes", "", ""},
+	{accounts.ErrSignupDisabled, http.StatusForbidden, CodeSignupDisabled, "sign-up is disabled on this service", CodeAccessDenied, ""},
+	{accounts.ErrSignupRefused, http.StatusForbidden, CodeAccessDenied, "this service does not create an account for this sign-in", CodeAccessDenied, ""},
+	{accounts.ErrEmailNotVerified, http.StatusBadRequest, CodeEmailNotVerified, "the e-mail address must be verified before signing in", CodeAccessDenied, ""},
 	{accounts.ErrEmailTaken, http.StatusConflict, CodeEmailTaken, "a user with this email already exists", "", ""},
 	{accounts.ErrIdentityLinked, http.StatusConflict, CodeIdentityLinked, "this identity is already linked to another user", CodeIdentityLinked,
 		"the identity was linked to another user meanwhile"},

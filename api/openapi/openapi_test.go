@@ -422,6 +422,17 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	s.expect(s.do("DELETE", "/admin/users/"+leeID, "", "", ah...), 204, "admin delete")
 	s.expect(s.do("POST", "/admin/users/"+leeID+"/disable", "", "", ah...), 404, "admin disable deleted")
 
+	// The e-mail flows (their happy paths are walked in api's tests, which
+	// read the links from the outbox): the answers that need no link.
+	s.expect(s.json("POST", "/password/forgot", map[string]string{"email": "kim@example.com"}), 202, "forgot")
+	s.expect(s.json("POST", "/password/reset", map[string]string{"token": "bad", "new_password": pw}), 400, "reset bad token")
+	s.expect(s.json("POST", "/verify-email", map[string]string{"token": "bad"}), 400, "verify bad token")
+	s.expect(s.json("POST", "/verify-email/resend", map[string]string{"email": "nobody@example.com"}), 202, "resend")
+	s.expect(s.json("POST", "/confirm-email", map[string]string{"token": "bad"}), 400, "confirm bad token")
+	s.expect(s.do("POST", "/users/me/verify-email", "", "", bearer(tk.Access)...), 202, "request verification")
+	s.expect(s.json("POST", "/users/me/email", map[string]string{"email": "kim2@example.com"}, bearer(tk.Access)...), 403, "change without password")
+	s.expect(s.json("DELETE", "/users/me", map[string]string{}, bearer(tk.Access)...), 403, "delete without password")
+
 	// Logout, then the token is refused.
 	s.expect(s.do("POST", "/logout", "", "", bearer(tk.Access)...), 204, "logout")
 	s.expect(s.do("POST", "/logout", "", "", bearer(tk.Access)...), 401, "logout again")

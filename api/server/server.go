@@ -29,6 +29,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/mail"
 	accountsmongo "github.com/unilogin/unilogin/accounts/mongostore"
 	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
 	"github.com/unilogin/unilogin/api"
@@ -215,6 +216,9 @@ type Core struct {
 	Config   *config.Config
 	Accounts *accounts.Service
 	Admin    *accounts.Admin
+	// Recovery is the e-mail flows (verification, reset, address change,
+	// deletion); its messages queue in the database.
+	Recovery *accounts.Recovery
 	Sessions *session.Manager
 	Keyring  *session.Keyring
 	Sealer   *session.Sealer
@@ -227,6 +231,11 @@ type Core struct {
 
 	log   *slog.Logger
 	rates session.RateStore
+	// mail delivers the queued messages (Server.Run).
+	mail *mail.Worker
+	// store is the accounts store (timed), for the e-mail links' sweep.
+	store accounts.Store
+	now   func() time.Time
 	close func(context.Context) error
 	// closeGate stops the hashing threads of the gate Open made (nil for
 	// an injected gate).
@@ -299,6 +308,13 @@ func open(ctx context.Context, cfg *config.Config, opts Options, guard *dbGuard)
 	if err != nil {
 		return fail(err)
 	}
+	// The mail queue over the raw store: the timing wrappers do not carry
+	// the queue's methods.
+	worker, queue, err := openMail(cfg, st.accounts, log) // recovery.go
+	if err != nil {
+		return fail(fmt.Errorf("email: %w", err))
+	}
+	c.mail = worker
 	metrics := api.NewMetrics(prometheus.NewRegistry())
 	guardStores(metrics.DBDuration, guard)(st)                  // instrument.go, guard.go
 	c.Sealer, c.Metrics, c.rates = sealer, metrics, st.sessions // the rate counters timed and guarded too
@@ -342,14 +358,20 @@ func open(ctx context.Context, cfg *config.Config, opts Options, guard *dbGuard)
 		DefaultRoles: cfg.DefaultRoles,
 		Gate:         gate,
 		Now:          opts.Now,
+		Signup:       signupPolicy(cfg.Signup), // recovery.go
 	})
 	if err != nil {
 		return fail(err)
 	}
-	adm, err := accounts.NewAdmin(acc, accounts.AdminOptions{Sessions: mgr, Roles: cfg.RoleNames()})
+	rec, err := openRecovery(cfg, acc, st.accounts, queue, log) // recovery.go
 	if err != nil {
 		return fail(err)
 	}
+	adm, err := accounts.NewAdmin(acc, accounts.AdminOptions{Sessions: mgr, Roles: cfg.RoleNames(), Recovery: rec})
+	if err != nil {
+		return fail(err)
+	}
+	c.Recovery, c.store, c.now = rec, st.accounts, opts.Now
 	c.Accounts, c.Admin, c.Sessions, c.Keyring = acc, adm, mgr, kr
 	return c, nil
 }
@@ -370,6 +392,9 @@ func recordKeyRotation(ctx context.Context, audit accounts.AuditStore, actor str
 // Close closes the stores Open opened (not injected ones) and stops the
 // hashing gate's threads.
 func (c *Core) Close(ctx context.Context) error {
+	if c.Recovery != nil {
+		c.Recovery.Wait() // links being stored and queued in the background
+	}
 	if c.closeGate != nil {
 		c.closeGate()
 	}

@@ -51,7 +51,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	o.Metrics = core.Metrics
 	o.RateLimits.Store = core.rates
 	srv, err := api.New(ctx, api.Deps{Accounts: core.Accounts, Sessions: core.Sessions, Admin: core.Admin,
-		Providers: reg, Sealer: core.Sealer}, o)
+		Providers: reg, Sealer: core.Sealer, Recovery: core.Recovery}, o)
 	if err != nil {
 		return fail(err)
 	}
@@ -69,6 +69,8 @@ func (s *Server) Drain() { s.api.Drain() }
 // sweep_interval. (Signing keys rotate as they are used, in the keyring.)
 func (s *Server) Run(ctx context.Context) {
 	log := s.log
+	go s.RunMail(ctx)          // recovery.go
+	go s.sweepEmailTokens(ctx) // recovery.go
 	s.Sessions.RunSweeper(ctx, s.Config.SweepInterval, func(n int, err error) {
 		if err != nil {
 			log.Warn("sweeping expired records", "error", err.Error())
@@ -124,5 +126,7 @@ func rateLimits(r config.RateLimits) middleware.RateLimits {
 		PasswordChecksPerIP:       rate(r.PasswordChecksPerIP),
 		PasswordSignInsPerAccount: rate(r.PasswordSignInsPerAccount),
 		PasswordSlowdown:          r.PasswordSlowdown,
+		EmailPerAddress:           rate(r.EmailPerAddress),
+		EmailPerIP:                rate(r.EmailPerIP),
 	}
 }

@@ -45,8 +45,15 @@ func Start(t testing.TB, configure func(*config.Config), opts server.Options) *I
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The mail worker delivers (to <data_dir>/outbox) as in production;
+	// the sweeper does not run, so tests decide what expires.
+	mailCtx, stopMail := context.WithCancel(context.Background())
+	mailDone := make(chan struct{})
+	go func() { defer close(mailDone); s.RunMail(mailCtx) }()
 	t.Cleanup(func() {
 		hs.Close() // in-flight requests first, then the stores and the gate
+		stopMail()
+		<-mailDone
 		s.Close(context.Background())
 	})
 	// Every request and response through the test server is checked

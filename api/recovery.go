@@ -1,0 +1,263 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/middleware"
+	"github.com/unilogin/unilogin/api/oauth"
+)
+
+// recoveryRoutes are the JSON endpoints of the e-mail flows
+// (docs/http-api.md, "E-mail"): verification, password reset, address
+// change and deletion of one's own account. me is the bearer group.
+func (s *Server) recoveryRoutes(e *gin.Engine, me *gin.RouterGroup) {
+	if s.recovery == nil {
+		return
+	}
+	e.POST("/password/forgot", s.limitPerIP(middleware.LimitEmailIP, emailPerIP), s.forgotPassword)
+	e.POST("/password/reset", s.resetPassword)
+	e.POST("/verify-email", s.verifyEmail)
+	e.POST("/verify-email/resend", s.limitPerIP(middleware.LimitEmailIP, emailPerIP), s.resendVerification)
+	e.POST("/confirm-email", s.confirmEmail)
+	me.POST("/users/me/verify-email", s.requestVerification)
+	me.POST("/users/me/email", s.requestEmailChange)
+	me.DELETE("/users/me", s.deleteMe)
+}
+
+func emailPerIP(r middleware.RateLimits) middleware.Rate      { return r.EmailPerIP }
+func emailPerAddress(r middleware.RateLimits) middleware.Rate { return r.EmailPerAddress }
+
+// emailBody is {"email"} of forgot and resend.
+func (s *Server) emailBody(c *gin.Context) (string, bool) {
+	var req struct {
+		Email *string `json:"email"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		s.respondError(c, err)
+		return "", false
+	}
+	if req.Email == nil || *req.Email == "" {
+		s.respondError(c, oauth.BadRequest("email is required"))
+		return "", false
+	}
+	// Counted per address before any lookup: known and unknown addresses
+	// spend the same.
+	if err := s.limiter.PerKey(c, middleware.LimitEmailAddress, emailPerAddress, accounts.NormalizeEmail(*req.Email)); err != nil {
+		s.respondError(c, err)
+		return "", false
+	}
+	return *req.Email, true
+}
+
+// tokenBody is {"token"} (and more fields into extra).
+func (s *Server) tokenBody(c *gin.Context, newPassword *string) (string, bool) {
+	var req struct {
+		Token       *string `json:"token"`
+		NewPassword *string `json:"new_password"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		s.respondError(c, err)
+		return "", false
+	}
+	if req.Token == nil || *req.Token == "" {
+		s.respondError(c, oauth.BadRequest("token is required"))
+		return "", false
+	}
+	if newPassword != nil {
+		if req.NewPassword == nil {
+			s.respondError(c, oauth.BadRequest("new_password is required"))
+			return "", false
+		}
+		*newPassword = *req.NewPassword
+	}
+	return *req.Token, true
+}
+
+// forgotPassword is POST /password/forgot: 202 {} whatever the address.
+func (s *Server) forgotPassword(c *gin.Context) {
+	email, ok := s.emailBody(c)
+	if !ok {
+		return
+	}
+	if err := s.recovery.ForgotPassword(c.Request.Context(), email); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{})
+}
+
+// resendVerification is POST /verify-email/resend: 202 {} whatever the
+// address.
+func (s *Server) resendVerification(c *gin.Context) {
+	email, ok := s.emailBody(c)
+	if !ok {
+		return
+	}
+	if err := s.recovery.ResendVerification(c.Request.Context(), email); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{})
+}
+
+// resetPassword is POST /password/reset: sets the password and ends every
+// session of the user.
+func (s *Server) resetPassword(c *gin.Context) {
+	var pw string
+	token, ok := s.tokenBody(c, &pw)
+	if !ok {
+		return
+	}
+	res, err := s.recovery.ResetPassword(c.Request.Context(), token, pw)
+	if res == nil {
+		s.respondError(c, err)
+		return
+	}
+	if err != nil { // the password is set; only the aftermath failed
+		s.log(c).Warn("password reset: follow-up failed", "user", res.User.ID, "error", err.Error())
+	}
+	if res.EndAllSessions {
+		if _, err := s.sessions.EndAll(c.Request.Context(), res.User.ID, ""); err != nil {
+			s.respondError(c, err)
+			return
+		}
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// verifyEmail is POST /verify-email: the address becomes verified.
+func (s *Server) verifyEmail(c *gin.Context) {
+	token, ok := s.tokenBody(c, nil)
+	if !ok {
+		return
+	}
+	if _, err := s.recovery.VerifyEmail(c.Request.Context(), token); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// confirmEmail is POST /confirm-email: the address change takes effect.
+func (s *Server) confirmEmail(c *gin.Context) {
+	token, ok := s.tokenBody(c, nil)
+	if !ok {
+		return
+	}
+	u, err := s.recovery.ConfirmEmailChange(c.Request.Context(), token)
+	if u == nil {
+		s.respondError(c, err)
+		return
+	}
+	if err != nil {
+		s.log(c).Warn("address change: follow-up failed", "user", u.ID, "error", err.Error())
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// requestVerification is POST /users/me/verify-email: 202 {} (nothing is
+// sent when the address is verified already).
+func (s *Server) requestVerification(c *gin.Context) {
+	if _, err := s.recovery.RequestVerification(c.Request.Context(), caller(c).user.ID); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{})
+}
+
+// reauthBody reads {"current_password"?} and checks it under the sign-in
+// limits (reauth.go); for an account without a password the session's
+// sign-in must be recent.
+func (s *Server) reauthBody(c *gin.Context, email *string, via string) (accounts.Reauth, bool) {
+	p := caller(c)
+	var req struct {
+		Email   *string `json:"email"`
+		Current *string `json:"current_password"`
+	}
+	if c.Request.ContentLength != 0 || email != nil {
+		if err := decodeJSON(c, &req); err != nil {
+			s.respondError(c, err)
+			return accounts.Reauth{}, false
+		}
+	}
+	if email != nil {
+		if req.Email == nil || *req.Email == "" {
+			s.respondError(c, oauth.BadRequest("email is required"))
+			return accounts.Reauth{}, false
+		}
+		*email = *req.Email
+	}
+	err := s.reauthenticate(c, p.user, p.session.CreatedAt, req.Current, via)
+	if errors.Is(err, accounts.ErrInvalidCredentials) {
+		err = errWrongCurrent
+	}
+	if err != nil {
+		s.respondError(c, err)
+		return accounts.Reauth{}, false
+	}
+	// Checked here, under the limits; the domain checks it again.
+	re := accounts.Reauth{RecentSignIn: !p.user.HasPassword()}
+	if req.Current != nil {
+		re.CurrentPassword = *req.Current
+	}
+	return re, true
+}
+
+// requestEmailChange is POST /users/me/email: a link to the new address,
+// a notice to the old one; the address changes at POST /confirm-email.
+func (s *Server) requestEmailChange(c *gin.Context) {
+	var email string
+	re, ok := s.reauthBody(c, &email, "api_email_change")
+	if !ok {
+		return
+	}
+	if err := s.recovery.RequestEmailChange(c.Request.Context(), caller(c).user.ID, email, re); err != nil {
+		if errors.Is(err, accounts.ErrInvalidCredentials) {
+			err = errWrongCurrent
+		}
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{})
+}
+
+// deleteMe is DELETE /users/me: the user, its identities and sessions go.
+func (s *Server) deleteMe(c *gin.Context) {
+	re, ok := s.reauthBody(c, nil, "api_delete")
+	if !ok {
+		return
+	}
+	id := caller(c).user.ID
+	if err := s.recovery.DeleteAccount(c.Request.Context(), id, re); err != nil {
+		if errors.Is(err, accounts.ErrInvalidCredentials) {
+			err = errWrongCurrent
+		}
+		// Deleted, and only a follow-up failed: the sessions must end.
+		if _, gerr := s.accounts.GetActive(c.Request.Context(), id); !errors.Is(gerr, accounts.ErrNotFound) {
+			s.respondError(c, err)
+			return
+		}
+		s.log(c).Warn("account deletion: follow-up failed", "user", id, "error", err.Error())
+	}
+	if _, err := s.sessions.EndAll(c.Request.Context(), id, ""); err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// sendVerification mails a verification link after a password sign-up.
+// The account exists either way: a failure is logged, and the user can ask
+// again (POST /users/me/verify-email).
+func (s *Server) sendVerification(c *gin.Context, u *accounts.User) {
+	if s.recovery == nil {
+		return
+	}
+	if _, err := s.recovery.RequestVerification(c.Request.Context(), u.ID); err != nil {
+		s.log(c).Warn("sign-up: verification e-mail not queued", "user", u.ID, "error", err.Error())
+	}
+}
