@@ -27,6 +27,12 @@ func openMail(cfg *config.Config, store accounts.Store, log *slog.Logger) (*mail
 	if !ok {
 		return nil, nil, errors.New("the accounts store keeps no mail queue")
 	}
+	return mail.New(mailConfig(cfg), qs, log)
+}
+
+// mailConfig maps the configuration to the mail package's: SMTP when
+// configured, else the outbox; the sender defaults to no-reply@<issuer host>.
+func mailConfig(cfg *config.Config) mail.Config {
 	host := "localhost"
 	if u, err := url.Parse(cfg.Issuer); err == nil && u.Hostname() != "" {
 		host = u.Hostname()
@@ -46,7 +52,7 @@ func openMail(cfg *config.Config, store accounts.Store, log *slog.Logger) (*mail
 	if mc.From == "" {
 		mc.From = "no-reply@" + host // the outbox's default sender
 	}
-	return mail.New(mc, qs, log)
+	return mc
 }
 
 // openRecovery builds the e-mail flows over acc, queuing on q.

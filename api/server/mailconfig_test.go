@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"path/filepath"
@@ -25,7 +25,7 @@ func TestMailConfig(t *testing.T) {
 	if mc.SMTP == nil || *mc.SMTP != want || mc.From != c.Email.From {
 		t.Errorf("smtp mapping = %+v, want %+v", mc.SMTP, want)
 	}
-	if _, _, err := newMailer(c, nil, nil); err == nil {
-		t.Error("newMailer without a store: no error")
+	if _, _, err := openMail(c, nil, nil); err == nil {
+		t.Error("openMail without a queue store: no error")
 	}
 }
