@@ -51,6 +51,7 @@ func (s *Server) metadata(c *gin.Context) {
 		"scopes_supported":                           perms,
 		"subject_types_supported":                    []string{"public"},
 		"access_token_signing_alg_values_supported":  s.sessions.Keys().Algorithms(),
+		"id_token_signing_alg_values_supported":      s.sessions.Keys().Algorithms(),
 		"claims_supported":                           []string{"iss", "sub", "aud", "exp", "iat", "jti", "sid", "amr", "email", "email_verified", "roles", "scope", "client_id"},
 	})
 }

@@ -1,0 +1,164 @@
+package api_test
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+var hiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+
+// formFields are the hidden fields of a page's form, as a browser submits them.
+func formFields(body []byte) url.Values {
+	v := url.Values{}
+	for _, m := range hiddenRE.FindAllSubmatch(body, -1) {
+		v.Set(string(m[1]), html.UnescapeString(string(m[2])))
+	}
+	return v
+}
+
+// rpSignIn drives a stock relying party (go-oidc discovery from the
+// issuer alone, x/oauth2 with PKCE and a nonce) through the hosted
+// sign-in page, and returns the callback URL the browser was sent to.
+func rpSignIn(t *testing.T, e *env, conf *oauth2.Config, state, verifier, nonce, email, password string) *url.URL {
+	t.Helper()
+	b := newBrowser(t, e)
+	r := b.get(conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)))
+	isPage(t, r, http.StatusOK, `id="password"`)
+	form := formFields(r.body)
+	if form.Get("nonce") != nonce || !strings.Contains(form.Get("scope"), "openid") {
+		t.Fatalf("the sign-in form does not carry the request's nonce and scope: %v", form)
+	}
+	form.Set("email", email)
+	form.Set("password", password)
+	r = b.post("/signin", form)
+	if r.status != http.StatusFound && r.status != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d %s", r.status, r.body)
+	}
+	u, err := url.Parse(r.header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestOIDCStockRelyingParty(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	uid := e.signup("rp@example.com", "correct horse battery")
+	ctx := oidc.ClientContext(context.Background(), http.DefaultClient)
+	provider, err := oidc.NewProvider(ctx, e.url)
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	conf := &oauth2.Config{ClientID: publicClientID, RedirectURL: appRedirect, Endpoint: provider.Endpoint(),
+		Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}
+	verifier, nonce, state := oauth2.GenerateVerifier(), "n-"+oauth2.GenerateVerifier()[:16], "st-123"
+
+	cb := rpSignIn(t, e, conf, state, verifier, nonce, "rp@example.com", "correct horse battery")
+	q := cb.Query()
+	if q.Get("iss") != e.url || q.Get("state") != state || q.Get("code") == "" {
+		t.Fatalf("callback %s: want code, state and iss (RFC 9207)", cb)
+	}
+	tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	if rawID == "" {
+		t.Fatal("no id_token in the token response")
+	}
+	idv := provider.Verifier(&oidc.Config{ClientID: publicClientID, Now: e.clock.Now})
+	idt, err := idv.Verify(ctx, rawID)
+	if err != nil {
+		t.Fatalf("ID token: %v", err)
+	}
+	if idt.Subject != uid || idt.Nonce != nonce || idt.Issuer != e.url {
+		t.Fatalf("ID token sub %q nonce %q iss %q", idt.Subject, idt.Nonce, idt.Issuer)
+	}
+	if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+		t.Fatalf("at_hash: %v", err)
+	}
+	if err := idt.VerifyAccessToken(tok.AccessToken + "x"); err == nil {
+		t.Fatal("at_hash matched another access token")
+	}
+	var claims struct {
+		Email         string `json:"email"`
+		EmailVerified *bool  `json:"email_verified"`
+		Name          string `json:"name"`
+		SID           string `json:"sid"`
+		AuthTime      int64  `json:"auth_time"`
+	}
+	if err := idt.Claims(&claims); err != nil {
+		t.Fatal(err)
+	}
+	if claims.Email != "rp@example.com" || claims.EmailVerified == nil || claims.Name != "Test User" || claims.SID == "" || claims.AuthTime == 0 {
+		t.Fatalf("ID token claims %+v", claims)
+	}
+
+	// A refresh of this session gets a new ID token, without the nonce.
+	e.clock.Advance(1)
+	nt, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	rawID2, _ := nt.Extra("id_token").(string)
+	idt2, err := idv.Verify(ctx, rawID2)
+	if err != nil {
+		t.Fatalf("refreshed ID token: %v", err)
+	}
+	if idt2.Subject != uid || idt2.Nonce != "" || idt2.VerifyAccessToken(nt.AccessToken) != nil {
+		t.Fatalf("refreshed ID token sub %q nonce %q", idt2.Subject, idt2.Nonce)
+	}
+}
+
+func TestOIDCAuthorizeWithoutOpenID(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.signup("plain@example.com", "correct horse battery")
+	a := publicApp()
+	b := newBrowser(t, e)
+	q := authorizeQuery(a)
+	r := b.get("/authorize?" + q.Encode())
+	form := formFields(r.body)
+	form.Set("email", "plain@example.com")
+	form.Set("password", "correct horse battery")
+	cb, err := url.Parse(b.post("/signin", form).header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cb.Query().Get("iss") != e.url {
+		t.Fatalf("callback %s lacks iss", cb)
+	}
+	fe := &flowEnv{env: e}
+	tk := fe.redeem(a, cb.Query().Get("code")).json(t)
+	if _, ok := tk["id_token"]; ok || tk["access_token"] == nil {
+		t.Fatalf("token response without openid: %v", tk)
+	}
+}
+
+func TestOIDCAuthorizeUnknownScope(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	a := publicApp()
+	for _, scope := range []string{"openid bogus", "users:admin nope"} {
+		q := authorizeQuery(a)
+		q.Set("scope", scope)
+		r := newBrowser(t, e).get("/authorize?" + q.Encode())
+		u, err := url.Parse(r.header.Get("Location"))
+		if r.status != http.StatusFound || err != nil {
+			t.Fatalf("scope %q: %d %s", scope, r.status, r.body)
+		}
+		if got := u.Query(); got.Get("error") != "invalid_scope" || got.Get("iss") != e.url || got.Get("state") != a.state {
+			t.Fatalf("scope %q: redirect %s", scope, u)
+		}
+	}
+	// A permission or an OIDC scope is accepted: the sign-in form.
+	q := authorizeQuery(a)
+	q.Set("scope", "openid email profile:read")
+	isPage(t, newBrowser(t, e).get("/authorize?"+q.Encode()), http.StatusOK, `name="scope" value="openid email profile:read"`)
+}
