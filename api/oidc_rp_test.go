@@ -102,6 +102,19 @@ func TestOIDCStockRelyingParty(t *testing.T) {
 		t.Fatalf("ID token claims %+v", claims)
 	}
 
+	// UserInfo, found by discovery, with the access token.
+	ui, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		t.Fatalf("userinfo: %v", err)
+	}
+	var uiClaims map[string]any
+	if err := ui.Claims(&uiClaims); err != nil {
+		t.Fatal(err)
+	}
+	if ui.Subject != uid || ui.Email != "rp@example.com" || uiClaims["name"] != "Test User" || uiClaims["email_verified"] == nil {
+		t.Fatalf("userinfo %v", uiClaims)
+	}
+
 	// A refresh of this session gets a new ID token, without the nonce.
 	e.clock.Advance(1)
 	nt, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
@@ -161,4 +174,43 @@ func TestOIDCAuthorizeUnknownScope(t *testing.T) {
 	q := authorizeQuery(a)
 	q.Set("scope", "openid email profile:read")
 	isPage(t, newBrowser(t, e).get("/authorize?"+q.Encode()), http.StatusOK, `name="scope" value="openid email profile:read"`)
+}
+
+func TestUserInfoScopeAndChecks(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	uid := e.signup("ui@example.com", "correct horse battery")
+	ctx := oidc.ClientContext(context.Background(), http.DefaultClient)
+	provider, err := oidc.NewProvider(ctx, e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := &oauth2.Config{ClientID: publicClientID, RedirectURL: appRedirect, Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
+	verifier := oauth2.GenerateVerifier()
+	cb := rpSignIn(t, e, conf, "s", verifier, "nonce-1", "ui@example.com", "correct horse battery")
+	tok, err := conf.Exchange(ctx, cb.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bearer := []string{"Authorization", "Bearer " + tok.AccessToken}
+	// openid alone: sub and nothing else, by GET and by POST.
+	for _, method := range []string{"GET", "POST"} {
+		r := e.do(method, "/userinfo", "", nil, bearer...)
+		if got := r.json(t); r.status != http.StatusOK || len(got) != 1 || got["sub"] != uid {
+			t.Fatalf("%s /userinfo with scope openid: %d %v", method, r.status, got)
+		}
+	}
+	// No token, another scheme, a bad token: 401 invalid_token with WWW-Authenticate.
+	for name, hdr := range map[string][]string{"none": nil, "basic": {"Authorization", "Basic abc"}, "garbage": {"Authorization", "Bearer garbage"}} {
+		r := e.do("GET", "/userinfo", "", nil, hdr...)
+		if r.status != http.StatusUnauthorized || r.json(t)["error"] != "invalid_token" || !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+			t.Fatalf("%s: %d %s %q", name, r.status, r.body, r.header.Get("WWW-Authenticate"))
+		}
+	}
+	// The session ended: the still-unexpired token is refused.
+	if r := e.do("POST", "/logout", "", nil, bearer...); r.status != http.StatusNoContent {
+		t.Fatalf("logout: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/userinfo", "", nil, bearer...); r.status != http.StatusUnauthorized {
+		t.Fatalf("userinfo after logout: %d %s", r.status, r.body)
+	}
 }

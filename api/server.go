@@ -220,6 +220,8 @@ func (s *Server) routes() {
 	me := e.Group("/", s.bearer)
 	me.POST("/logout", s.logout)
 	me.GET("/users/me", s.me)
+	me.GET("/userinfo", s.userinfo)
+	me.POST("/userinfo", s.userinfo)
 	me.POST("/users/me/password", s.changePassword)
 	me.GET("/users/me/sessions", s.listSessions)
 	me.DELETE("/users/me/sessions/:id", s.endSession)

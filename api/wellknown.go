@@ -42,6 +42,7 @@ func (s *Server) metadata(c *gin.Context) {
 		"authorization_endpoint":                     iss + "/authorize",
 		"token_endpoint":                             iss + "/token",
 		"revocation_endpoint":                        iss + "/revoke",
+		"userinfo_endpoint":                          iss + "/userinfo",
 		"grant_types_supported":                      grants,
 		"response_types_supported":                   []string{"code"},
 		"response_modes_supported":                   []string{"query"},

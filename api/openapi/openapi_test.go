@@ -42,7 +42,7 @@ func TestDocumentIsValidOpenAPI31(t *testing.T) {
 	if _, err := openapi.NewValidator(); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"/signup", "/token", "/revoke", "/logout", "/users/me", "/users/me/password",
+	for _, p := range []string{"/signup", "/token", "/revoke", "/logout", "/users/me", "/userinfo", "/users/me/password",
 		"/users/me/sessions", "/users/me/sessions/{id}", "/users/me/identities/{provider}", "/auth/providers",
 		"/auth/{provider}/login", "/auth/{provider}/callback", "/admin/users", "/admin/users/{id}",
 		"/admin/users/{id}/roles", "/admin/users/{id}/disable", "/admin/users/{id}/enable",
@@ -351,6 +351,9 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	s.expect(s.do("GET", "/users/me", "", ""), 401, "me without token")
 	s.expect(s.do("GET", "/users/me", "", "", "Authorization", "Basic abc"), 401, "me other scheme")
 	s.expect(s.do("GET", "/users/me", "", "", bearer("garbage")...), 401, "me bad token")
+	s.expect(s.do("GET", "/userinfo", "", "", bearer(tk.Access)...), 200, "userinfo")
+	s.expect(s.do("POST", "/userinfo", "", "", bearer(tk.Access)...), 200, "userinfo POST")
+	s.expect(s.do("GET", "/userinfo", "", ""), 401, "userinfo without token")
 	other := s.tokens(login("kim@example.com", pw))
 	sessions := s.expect(s.do("GET", "/users/me/sessions", "", "", bearer(tk.Access)...), 200, "sessions").json(t)["sessions"].([]any)
 	if len(sessions) < 2 {
