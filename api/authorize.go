@@ -70,14 +70,26 @@ func (s *Server) authorize(c *gin.Context) {
 		s.redirectError(c, req.RedirectURI, redirErr, req.State)
 		return
 	}
+	// OpenID Connect Core §3.1.2.1: prompt and max_age.
+	prompt, err1 := session.ParsePrompt(q.Get("prompt"))
+	maxAge, err2 := session.ParseMaxAge(q.Get("max_age"))
+	if err1 != nil || err2 != nil || len(q["prompt"]) > 1 || len(q["max_age"]) > 1 {
+		s.redirectError(c, req.RedirectURI, oauth.CodeInvalidRequest, req.State)
+		return
+	}
 	pu, err := s.loadPage(c)
 	if err != nil {
 		s.redirectError(c, req.RedirectURI, oauth.CodeUnavailable, req.State)
 		return
 	}
-	if pu != nil {
+	if pu != nil && !session.NeedsSignIn(prompt, maxAge, pu.sess.CreatedAt, s.now()) {
 		// Already signed in at unilogin: no form, a code at once.
 		s.finishAuthz(c, req, pu.user.ID, pu.sess.AMR, pu.sess.CreatedAt)
+		return
+	}
+	if prompt.None {
+		// No page may be shown, and signing in needs one (Core §3.1.2.6).
+		s.redirectError(c, req.RedirectURI, "login_required", req.State)
 		return
 	}
 	s.showSignin(c, http.StatusOK, req, "", "")

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -212,5 +213,92 @@ func TestUserInfoScopeAndChecks(t *testing.T) {
 	}
 	if r := e.do("GET", "/userinfo", "", nil, bearer...); r.status != http.StatusUnauthorized {
 		t.Fatalf("userinfo after logout: %d %s", r.status, r.body)
+	}
+}
+
+func TestOIDCDiscoveryDocuments(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for _, p := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
+		r := e.do("GET", p, "", nil)
+		m := r.json(t)
+		if m["userinfo_endpoint"] != e.url+"/userinfo" || m["authorization_response_iss_parameter_supported"] != true {
+			t.Fatalf("%s: %s", p, r.body)
+		}
+		str := func(k string) string {
+			var out []string
+			for _, v := range m[k].([]any) {
+				out = append(out, v.(string))
+			}
+			return strings.Join(out, " ")
+		}
+		if got := str("scopes_supported"); !strings.HasPrefix(got, "openid profile email offline_access ") || !strings.Contains(got, "users:admin") {
+			t.Errorf("%s scopes_supported %q", p, got)
+		}
+		if got := str("id_token_signing_alg_values_supported"); got != str("access_token_signing_alg_values_supported") || got == "" {
+			t.Errorf("%s id_token_signing_alg_values_supported %q", p, got)
+		}
+		for k, want := range map[string]string{"response_modes_supported": "query", "subject_types_supported": "public",
+			"prompt_values_supported": "none login", "token_endpoint_auth_methods_supported": "client_secret_basic client_secret_post none",
+			"claims_supported": "sub iss aud exp iat auth_time nonce at_hash sid amr email email_verified name"} {
+			if got := str(k); got != want {
+				t.Errorf("%s %s = %q, want %q", p, k, got, want)
+			}
+		}
+		for _, k := range []string{"end_session_endpoint", "introspection_endpoint"} {
+			if _, ok := m[k]; ok {
+				t.Errorf("%s advertises %s, which is not served", p, k)
+			}
+		}
+	}
+}
+
+func TestOIDCPromptAndMaxAge(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.signup("pr@example.com", "correct horse battery")
+	a := publicApp()
+	b := newBrowser(t, e)
+	get := func(extra url.Values) response {
+		q := authorizeQuery(a)
+		for k, v := range extra {
+			q[k] = v
+		}
+		return b.get("/authorize?" + q.Encode())
+	}
+	redirected := func(r response) url.Values {
+		t.Helper()
+		u, err := url.Parse(r.header.Get("Location"))
+		if r.status != http.StatusFound || err != nil {
+			t.Fatalf("want a redirect to the app: %d %s", r.status, r.body)
+		}
+		return u.Query()
+	}
+	// No hosted session: prompt=none cannot show the form.
+	if q := redirected(get(url.Values{"prompt": {"none"}})); q.Get("error") != "login_required" || q.Get("iss") != e.url {
+		t.Fatalf("prompt=none without a session: %v", q)
+	}
+	for _, bad := range []url.Values{{"prompt": {"none login"}}, {"max_age": {"-1"}}, {"max_age": {"1h"}}} {
+		if q := redirected(get(bad)); q.Get("error") != "invalid_request" {
+			t.Fatalf("%v: %v", bad, q)
+		}
+	}
+	form := formFields(get(nil).body)
+	form.Set("email", "pr@example.com")
+	form.Set("password", "correct horse battery")
+	if q := redirected(b.post("/signin", form)); q.Get("code") == "" {
+		t.Fatalf("sign-in: %v", q)
+	}
+	// Signed in: prompt=none answers with a code; prompt=login and an
+	// exceeded max_age show the form again.
+	if q := redirected(get(url.Values{"prompt": {"none"}})); q.Get("code") == "" {
+		t.Fatalf("prompt=none with a session: %v", q)
+	}
+	isPage(t, get(url.Values{"prompt": {"login"}}), http.StatusOK, `id="password"`)
+	if q := redirected(get(url.Values{"max_age": {"3600"}})); q.Get("code") == "" {
+		t.Fatalf("max_age not exceeded: %v", q)
+	}
+	e.clock.Advance(2 * time.Hour)
+	isPage(t, get(url.Values{"max_age": {"3600"}}), http.StatusOK, `id="password"`)
+	if q := redirected(get(url.Values{"prompt": {"none"}, "max_age": {"3600"}})); q.Get("error") != "login_required" {
+		t.Fatalf("prompt=none with an old session and max_age: %v", q)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/api/oauth"
+	"github.com/unilogin/unilogin/session"
 )
 
 // jwks is GET /.well-known/jwks.json (RFC 7517 §5): current, upcoming and
@@ -49,11 +50,14 @@ func (s *Server) metadata(c *gin.Context) {
 		"token_endpoint_auth_methods_supported":      []string{"client_secret_basic", "client_secret_post", "none"},
 		"revocation_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
 		"code_challenge_methods_supported":           []string{"S256"},
-		"scopes_supported":                           perms,
+		"scopes_supported":                           append(slices.Clone(session.OIDCScopes), perms...),
 		"subject_types_supported":                    []string{"public"},
 		"access_token_signing_alg_values_supported":  s.sessions.Keys().Algorithms(),
 		"id_token_signing_alg_values_supported":      s.sessions.Keys().Algorithms(),
-		"claims_supported":                           []string{"iss", "sub", "aud", "exp", "iat", "jti", "sid", "amr", "email", "email_verified", "roles", "scope", "client_id"},
+		"claims_supported":                           []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr", "email", "email_verified", "name"},
+		// The prompt values /authorize honours (no consent page exists yet).
+		"prompt_values_supported":                        []string{"none", "login"},
+		"authorization_response_iss_parameter_supported": true, // RFC 9207 §3
 	})
 }
 
