@@ -244,7 +244,10 @@ func TestOIDCDiscoveryDocuments(t *testing.T) {
 				t.Errorf("%s %s = %q, want %q", p, k, got, want)
 			}
 		}
-		for _, k := range []string{"end_session_endpoint", "introspection_endpoint"} {
+		if m["introspection_endpoint"] != e.url+"/introspect" {
+			t.Errorf("%s introspection_endpoint %v", p, m["introspection_endpoint"])
+		}
+		for _, k := range []string{"end_session_endpoint"} {
 			if _, ok := m[k]; ok {
 				t.Errorf("%s advertises %s, which is not served", p, k)
 			}
@@ -300,5 +303,55 @@ func TestOIDCPromptAndMaxAge(t *testing.T) {
 	isPage(t, get(url.Values{"max_age": {"3600"}}), http.StatusOK, `id="password"`)
 	if q := redirected(get(url.Values{"prompt": {"none"}, "max_age": {"3600"}})); q.Get("error") != "login_required" {
 		t.Fatalf("prompt=none with an old session and max_age: %v", q)
+	}
+}
+
+func TestIntrospect(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	uid := e.signup("in@example.com", "correct horse battery")
+	ctx := oidc.ClientContext(context.Background(), http.DefaultClient)
+	provider, err := oidc.NewProvider(ctx, e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := &oauth2.Config{ClientID: publicClientID, RedirectURL: appRedirect, Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
+	verifier := oauth2.GenerateVerifier()
+	cb := rpSignIn(t, e, conf, "s", verifier, "n", "in@example.com", "correct horse battery")
+	tok, err := conf.Exchange(ctx, cb.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	basic := []string{"Authorization", basicAuthHeader(testClientID, testClientSecret)}
+	ask := func(token string, hdr ...string) response {
+		return e.postForm("/introspect", url.Values{"token": {token}}, hdr...)
+	}
+	r := ask(tok.AccessToken, basic...)
+	got := r.json(t)
+	if r.status != http.StatusOK || got["active"] != true || got["sub"] != uid || got["client_id"] != publicClientID ||
+		got["token_type"] != "access_token" || got["iss"] != e.url || got["sid"] == nil || got["exp"] == nil || !strings.Contains(got["scope"].(string), "openid") {
+		t.Fatalf("introspect access token: %d %s", r.status, r.body)
+	}
+	// Another client's refresh token is inactive to the caller; junk too: active false alone.
+	for _, token := range []string{tok.RefreshToken, "junk"} {
+		if r := ask(token, basic...); r.status != http.StatusOK || string(r.body) != `{"active":false}` {
+			t.Fatalf("introspect %q: %d %s", token, r.status, r.body)
+		}
+	}
+	// Without client authentication, or as a public client: 401 invalid_client.
+	for name, r := range map[string]response{
+		"none":   ask(tok.AccessToken),
+		"public": e.postForm("/introspect", url.Values{"token": {tok.AccessToken}, "client_id": {publicClientID}}),
+		"wrong":  ask(tok.AccessToken, "Authorization", basicAuthHeader(testClientID, "wrong")),
+	} {
+		if r.status != http.StatusUnauthorized || r.json(t)["error"] != "invalid_client" {
+			t.Fatalf("%s: %d %s", name, r.status, r.body)
+		}
+	}
+	// The session ended: the access token is no longer active.
+	if r := e.do("POST", "/logout", "", nil, "Authorization", "Bearer "+tok.AccessToken); r.status != http.StatusNoContent {
+		t.Fatalf("logout: %d", r.status)
+	}
+	if r := ask(tok.AccessToken, basic...); string(r.body) != `{"active":false}` {
+		t.Fatalf("after logout: %s", r.body)
 	}
 }

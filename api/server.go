@@ -216,6 +216,7 @@ func (s *Server) routes() {
 	e.POST("/signup", s.limitPerIP(middleware.LimitSignupIP, func(r middleware.RateLimits) middleware.Rate { return r.SignupPerIP }), s.signup)
 	e.POST("/token", s.token)
 	e.POST("/revoke", s.revoke)
+	e.POST("/introspect", s.introspect)
 
 	me := e.Group("/", s.bearer)
 	me.POST("/logout", s.logout)
