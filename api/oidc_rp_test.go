@@ -355,3 +355,32 @@ func TestIntrospect(t *testing.T) {
 		t.Fatalf("after logout: %s", r.body)
 	}
 }
+
+// The provider flow carries the app's scope and nonce to the code as well.
+func TestOIDCProviderFlowCarriesScopeAndNonce(t *testing.T) {
+	fe := newFlowEnv(t, flowEnvOptions{})
+	a := publicApp()
+	q := a.loginQuery()
+	q.Set("scope", "openid email")
+	q.Set("nonce", "provider-nonce")
+	u := fe.runFlow(browserClient(t), fe.url+"/auth/google/login?"+q.Encode())
+	if u.Query().Get("iss") != fe.url {
+		t.Fatalf("callback %s lacks iss", u)
+	}
+	tk := fe.redeem(a, fe.appCode(u, a)).json(t)
+	raw, _ := tk["id_token"].(string)
+	provider, err := oidc.NewProvider(oidc.ClientContext(context.Background(), http.DefaultClient), fe.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idt, err := provider.Verifier(&oidc.Config{ClientID: publicClientID, Now: fe.clock.Now}).Verify(context.Background(), raw)
+	if err != nil || idt.Nonce != "provider-nonce" {
+		t.Fatalf("ID token %v: %v", idt, err)
+	}
+	// An unknown scope is refused before the provider is involved.
+	q.Set("scope", "openid bogus")
+	r := fe.fetch(browserClient(t), fe.url+"/auth/google/login?"+q.Encode())
+	if got := fe.location(r).Query(); got.Get("error") != "invalid_scope" || got.Get("iss") != fe.url {
+		t.Fatalf("unknown scope at the provider login: %v", got)
+	}
+}
