@@ -27,8 +27,12 @@ func (s *Server) checkAuthz(r authzRequest) (redirErr string, showErr error) {
 	if err != nil {
 		return "", err
 	}
-	if err := checkChallenge(cl, r.Challenge, r.Method); err != nil || len(r.State) > maxAppState {
+	if err := checkChallenge(cl, r.Challenge, r.Method); err != nil || len(r.State) > maxAppState ||
+		len(r.Nonce) > maxAppState || len(r.Scope) > maxAppScope {
 		return oauth.CodeInvalidRequest, nil
+	}
+	if session.CheckScope(r.Scope, s.opts.AllPermissions) != nil {
+		return oauth.CodeInvalidScope, nil // RFC 6749 §4.1.2.1
 	}
 	return "", nil
 }
@@ -38,7 +42,7 @@ func (s *Server) checkAuthz(r authzRequest) (redirErr string, showErr error) {
 // browser already has a hosted-page session, answers with a code at once.
 func (s *Server) authorize(c *gin.Context) {
 	q := c.Request.URL.Query()
-	for _, k := range []string{"response_type", "client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method"} {
+	for _, k := range []string{"response_type", "client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method", "scope", "nonce"} {
 		if len(q[k]) > 1 {
 			s.pageError(c, http.StatusBadRequest, "This sign-in link is not valid", fmt.Sprintf("The parameter %q is repeated.", k))
 			return
@@ -56,24 +60,36 @@ func (s *Server) authorize(c *gin.Context) {
 	}
 	switch rt := q.Get("response_type"); {
 	case rt == "":
-		redirectError(c, req.RedirectURI, oauth.CodeInvalidRequest, req.State)
+		s.redirectError(c, req.RedirectURI, oauth.CodeInvalidRequest, req.State)
 		return
 	case rt != "code":
-		redirectError(c, req.RedirectURI, "unsupported_response_type", req.State)
+		s.redirectError(c, req.RedirectURI, "unsupported_response_type", req.State)
 		return
 	}
 	if redirErr != "" {
-		redirectError(c, req.RedirectURI, redirErr, req.State)
+		s.redirectError(c, req.RedirectURI, redirErr, req.State)
+		return
+	}
+	// OpenID Connect Core §3.1.2.1: prompt and max_age.
+	prompt, err1 := session.ParsePrompt(q.Get("prompt"))
+	maxAge, err2 := session.ParseMaxAge(q.Get("max_age"))
+	if err1 != nil || err2 != nil || len(q["prompt"]) > 1 || len(q["max_age"]) > 1 {
+		s.redirectError(c, req.RedirectURI, oauth.CodeInvalidRequest, req.State)
 		return
 	}
 	pu, err := s.loadPage(c)
 	if err != nil {
-		redirectError(c, req.RedirectURI, oauth.CodeUnavailable, req.State)
+		s.redirectError(c, req.RedirectURI, oauth.CodeUnavailable, req.State)
 		return
 	}
-	if pu != nil {
+	if pu != nil && !session.NeedsSignIn(prompt, maxAge, pu.sess.CreatedAt, s.now()) {
 		// Already signed in at unilogin: no form, a code at once.
 		s.finishAuthz(c, req, pu.user.ID, pu.sess.AMR, pu.sess.CreatedAt)
+		return
+	}
+	if prompt.None {
+		// No page may be shown, and signing in needs one (Core §3.1.2.6).
+		s.redirectError(c, req.RedirectURI, "login_required", req.State)
 		return
 	}
 	s.showSignin(c, http.StatusOK, req, "", "")
@@ -83,16 +99,16 @@ func (s *Server) authorize(c *gin.Context) {
 // the code redeemed at POST /token exactly like the provider flow's. The
 // session it starts keeps authTime, when the user signed in here.
 func (s *Server) finishAuthz(c *gin.Context, req authzRequest, userID string, amr []string, authTime time.Time) {
-	payload, _ := json.Marshal(codePayload{AuthTime: authTime.Unix()})
+	payload, _ := json.Marshal(codePayload{AuthTime: authTime.Unix(), Scope: req.Scope, Nonce: req.Nonce})
 	code, err := s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
 		ClientID: req.ClientID, RedirectURI: req.RedirectURI, CodeChallenge: req.Challenge, CodeChallengeMethod: req.Method,
 		UserID: userID, AMR: amr, Payload: payload,
 	})
 	if err != nil {
-		redirectError(c, req.RedirectURI, s.flowErrorCode(c, err), req.State)
+		s.redirectError(c, req.RedirectURI, s.flowErrorCode(c, err), req.State)
 		return
 	}
-	redirectTo(c, req.RedirectURI, url.Values{"code": {code}, "state": {req.State}})
+	s.redirectTo(c, req.RedirectURI, url.Values{"code": {code}, "state": {req.State}})
 }
 
 // showSignin renders the sign-in page; req may be empty (signing in to the

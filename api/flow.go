@@ -29,6 +29,7 @@ const (
 
 	// maxAppState bounds an app's state, which travels in the flow cookie.
 	maxAppState = 512
+	maxAppScope = 1024 // the app's requested scope
 	// maxFlowCookies bounds the flow cookies one browser holds: starting
 	// another flow ends the oldest beyond it, so abandoned flows cannot
 	// fill the cookie jar (a browser sends at most a few KiB of cookies
@@ -53,7 +54,9 @@ type flowState struct {
 	AppState      string    `json:"as,omitempty"`
 	Challenge     string    `json:"cc,omitempty"` // the app's PKCE challenge
 	ChallengeMeth string    `json:"cm,omitempty"`
-	LinkUserID    string    `json:"l,omitempty"` // set for a link flow
+	AppScope      string    `json:"sc,omitempty"` // the app's requested scope
+	AppNonce      string    `json:"an,omitempty"` // the app's OpenID Connect nonce
+	LinkUserID    string    `json:"l,omitempty"`  // set for a link flow
 	Expires       time.Time `json:"e"`
 }
 
@@ -74,6 +77,8 @@ type linkTicket struct {
 type codePayload struct {
 	Link     *accounts.ExternalIdentity `json:"link,omitempty"`
 	AuthTime int64                      `json:"at,omitempty"`
+	Scope    string                     `json:"sc,omitempty"` // the app's requested scope
+	Nonce    string                     `json:"n,omitempty"`  // the app's nonce, for the ID token
 }
 
 // listProviders is GET /auth/providers.
@@ -121,8 +126,9 @@ func checkChallenge(cl *Client, challenge, method string) error {
 	return nil
 }
 
-// redirectTo appends params to a validated redirect URI.
-func redirectTo(c *gin.Context, redirectURI string, params url.Values) {
+// redirectTo appends params to a validated redirect URI, and iss, the
+// issuer (RFC 9207 §2), to every authorization response, success or error.
+func (s *Server) redirectTo(c *gin.Context, redirectURI string, params url.Values) {
 	u, err := url.Parse(redirectURI)
 	if err != nil { // registered URIs are validated at start-up
 		oauth.WriteError(c, http.StatusInternalServerError, oauth.CodeServerError, "internal server error")
@@ -134,13 +140,14 @@ func redirectTo(c *gin.Context, redirectURI string, params url.Values) {
 			q.Set(k, v[0])
 		}
 	}
+	q.Set("iss", s.opts.Issuer)
 	u.RawQuery = q.Encode()
 	c.Header("Cache-Control", "no-store")
 	c.Redirect(http.StatusFound, u.String())
 }
 
-func redirectError(c *gin.Context, redirectURI, code, appState string) {
-	redirectTo(c, redirectURI, url.Values{"error": {code}, "state": {appState}})
+func (s *Server) redirectError(c *gin.Context, redirectURI, code, appState string) {
+	s.redirectTo(c, redirectURI, url.Values{"error": {code}, "state": {appState}})
 }
 
 // providerLogin is GET /auth/{provider}/login: validates the app's request,
@@ -153,7 +160,7 @@ func (s *Server) providerLogin(c *gin.Context) {
 		return
 	}
 	q := c.Request.URL.Query()
-	for _, k := range []string{"client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method", "link"} {
+	for _, k := range []string{"client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method", "scope", "nonce", "link"} {
 		if len(q[k]) > 1 {
 			s.respondError(c, oauth.BadRequest(fmt.Sprintf("parameter %q is repeated", k)))
 			return
@@ -167,8 +174,13 @@ func (s *Server) providerLogin(c *gin.Context) {
 	}
 	// From here on the redirect URI is known good: errors go back to the app.
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
-	if err := checkChallenge(cl, challenge, method); err != nil || len(appState) > maxAppState {
-		redirectError(c, redirectURI, oauth.CodeInvalidRequest, appState)
+	appScope, appNonce := q.Get("scope"), q.Get("nonce")
+	if err := checkChallenge(cl, challenge, method); err != nil || len(appState) > maxAppState || len(appNonce) > maxAppState || len(appScope) > maxAppScope {
+		s.redirectError(c, redirectURI, oauth.CodeInvalidRequest, appState)
+		return
+	}
+	if session.CheckScope(appScope, s.opts.AllPermissions) != nil {
+		s.redirectError(c, redirectURI, oauth.CodeInvalidScope, appState)
 		return
 	}
 	var linkUser string
@@ -176,7 +188,7 @@ func (s *Server) providerLogin(c *gin.Context) {
 		var lt linkTicket
 		if err := s.flow.open(t, "link-ticket", &lt); err != nil || s.now().After(lt.Expires) ||
 			lt.Provider != p.ID() || lt.ClientID != clientID || lt.RedirectURI != redirectURI || lt.Challenge != challenge {
-			redirectError(c, redirectURI, oauth.CodeInvalidRequest, appState)
+			s.redirectError(c, redirectURI, oauth.CodeInvalidRequest, appState)
 			return
 		}
 		linkUser = lt.UserID
@@ -185,7 +197,7 @@ func (s *Server) providerLogin(c *gin.Context) {
 	fs := flowState{
 		ID: providers.RandomString()[:22], Provider: p.ID(), Nonce: req.Nonce, Verifier: req.PKCEVerifier,
 		ClientID: clientID, RedirectURI: redirectURI, AppState: appState, Challenge: challenge, ChallengeMeth: method,
-		LinkUserID: linkUser, Expires: s.now().Add(flowTTL),
+		AppScope: appScope, AppNonce: appNonce, LinkUserID: linkUser, Expires: s.now().Add(flowTTL),
 	}
 	// The state names the flow (so two tabs keep two cookies) and carries
 	// a secret compared with the cookie's.
@@ -193,7 +205,7 @@ func (s *Server) providerLogin(c *gin.Context) {
 	req.State = fs.State
 	sealed := s.flow.seal(fs, "flow-cookie")
 	if len(sealed) > maxFlowCookieLen {
-		redirectError(c, redirectURI, oauth.CodeInvalidRequest, appState)
+		s.redirectError(c, redirectURI, oauth.CodeInvalidRequest, appState)
 		return
 	}
 	s.pruneFlowCookies(c)
@@ -256,10 +268,10 @@ func (s *Server) providerCallback(c *gin.Context) {
 	if err != nil {
 		errCode := s.flowErrorCode(c, err)
 		s.securityEvent(c, fs.LinkUserID, accounts.ActionSignInFailed, fs.LinkUserID, map[string]string{"method": p.AMR(), "reason": errCode, "client_id": fs.ClientID})
-		redirectError(c, fs.RedirectURI, errCode, fs.AppState)
+		s.redirectError(c, fs.RedirectURI, errCode, fs.AppState)
 		return
 	}
-	redirectTo(c, fs.RedirectURI, url.Values{"code": {code}, "state": {fs.AppState}})
+	s.redirectTo(c, fs.RedirectURI, url.Values{"code": {code}, "state": {fs.AppState}})
 }
 
 // completeFlow exchanges the provider's code, resolves the account and
@@ -292,7 +304,7 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 			return "", err
 		}
 		userID = fs.LinkUserID
-		payload, _ = json.Marshal(codePayload{Link: &ext, AuthTime: s.now().Unix()})
+		payload, _ = json.Marshal(codePayload{Link: &ext, AuthTime: s.now().Unix(), Scope: fs.AppScope, Nonce: fs.AppNonce})
 	} else {
 		u, d, err := s.accounts.SignInExternal(c.Request.Context(), ext, accounts.LinkPolicy{ByVerifiedEmail: s.opts.LinkByEmail})
 		if err != nil {
@@ -300,7 +312,7 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 			return "", err
 		}
 		userID = u.ID
-		payload, _ = json.Marshal(codePayload{AuthTime: s.now().Unix()})
+		payload, _ = json.Marshal(codePayload{AuthTime: s.now().Unix(), Scope: fs.AppScope, Nonce: fs.AppNonce})
 	}
 	code, err := s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
 		ClientID: fs.ClientID, RedirectURI: fs.RedirectURI, CodeChallenge: fs.Challenge, CodeChallengeMethod: fs.ChallengeMeth,

@@ -55,7 +55,7 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 	}
 	pair, err := s.sessions.Start(c.Request.Context(), session.Grant{
 		Subject: sub, ClientID: client.ID, AMR: ac.AMR, UserAgent: coarseUserAgent(c.Request.UserAgent()),
-		AuthTime: authTime, Code: code,
+		AuthTime: authTime, Code: code, Scope: payload.Scope, Nonce: payload.Nonce,
 	})
 	if err == nil {
 		s.securityEvent(c, ac.UserID, accounts.ActionSignIn, ac.UserID, map[string]string{"method": strings.Join(ac.AMR, " "), "client_id": client.ID, "session_id": pair.SessionID})

@@ -89,6 +89,7 @@ func (s *Server) stylesheet(c *gin.Context) {
 // sign-in and sign-up forms as hidden fields and validated again on POST.
 type authzRequest struct {
 	ClientID, RedirectURI, State, Challenge, Method string
+	Scope, Nonce                                    string // OpenID Connect: the requested scope and the nonce
 }
 
 func (r authzRequest) present() bool { return r.ClientID != "" || r.RedirectURI != "" }
@@ -97,7 +98,7 @@ func (r authzRequest) present() bool { return r.ClientID != "" || r.RedirectURI 
 func (r authzRequest) query() url.Values {
 	q := url.Values{}
 	for k, v := range map[string]string{"client_id": r.ClientID, "redirect_uri": r.RedirectURI, "state": r.State,
-		"code_challenge": r.Challenge, "code_challenge_method": r.Method} {
+		"code_challenge": r.Challenge, "code_challenge_method": r.Method, "scope": r.Scope, "nonce": r.Nonce} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -107,7 +108,7 @@ func (r authzRequest) query() url.Values {
 
 func authzFrom(v url.Values) authzRequest {
 	return authzRequest{ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"), State: v.Get("state"),
-		Challenge: v.Get("code_challenge"), Method: v.Get("code_challenge_method")}
+		Challenge: v.Get("code_challenge"), Method: v.Get("code_challenge_method"), Scope: v.Get("scope"), Nonce: v.Get("nonce")}
 }
 
 type providerLink struct {

@@ -221,10 +221,13 @@ func (s *Server) routes() {
 	e.POST("/signup", s.limitPerIP(middleware.LimitSignupIP, func(r middleware.RateLimits) middleware.Rate { return r.SignupPerIP }), s.signup)
 	e.POST("/token", s.token)
 	e.POST("/revoke", s.revoke)
+	e.POST("/introspect", s.introspect)
 
 	me := e.Group("/", s.bearer)
 	me.POST("/logout", s.logout)
 	me.GET("/users/me", s.me)
+	me.GET("/userinfo", s.userinfo)
+	me.POST("/userinfo", s.userinfo)
 	me.POST("/users/me/password", s.changePassword)
 	me.GET("/users/me/sessions", s.listSessions)
 	me.DELETE("/users/me/sessions/:id", s.endSession)

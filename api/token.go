@@ -22,6 +22,7 @@ type tokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token"`
 	Scope        string `json:"scope,omitempty"`
+	IDToken      string `json:"id_token,omitempty"` // OIDC Core §3.1.3.3, with scope openid
 }
 
 // clientForm reads the form body of /token or /revoke and authenticates
@@ -66,6 +67,7 @@ func (s *Server) token(c *gin.Context) {
 		ExpiresIn:    pair.ExpiresIn,
 		RefreshToken: pair.RefreshToken,
 		Scope:        pair.Scope,
+		IDToken:      pair.IDToken,
 	})
 }
 
@@ -155,6 +157,7 @@ func (s *Server) loadSubject(ctx context.Context, userID string) (session.Subjec
 func (s *Server) subject(u *accounts.User) session.Subject {
 	return session.Subject{
 		UserID:        u.ID,
+		Name:          u.Name,
 		Email:         u.Email,
 		EmailVerified: u.EmailVerified,
 		Roles:         u.Roles,

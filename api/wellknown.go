@@ -11,6 +11,7 @@ import (
 
 	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/api/oauth"
+	"github.com/unilogin/unilogin/session"
 )
 
 // jwks is GET /.well-known/jwks.json (RFC 7517 §5): current, upcoming and
@@ -37,21 +38,28 @@ func (s *Server) metadata(c *gin.Context) {
 	perms := s.allPermissions()
 	middleware.Cacheable(c, time.Hour)
 	c.JSON(http.StatusOK, gin.H{
-		"issuer":                                     iss,
-		"jwks_uri":                                   iss + "/.well-known/jwks.json",
-		"authorization_endpoint":                     iss + "/authorize",
-		"token_endpoint":                             iss + "/token",
-		"revocation_endpoint":                        iss + "/revoke",
-		"grant_types_supported":                      grants,
-		"response_types_supported":                   []string{"code"},
-		"response_modes_supported":                   []string{"query"},
-		"token_endpoint_auth_methods_supported":      []string{"client_secret_basic", "client_secret_post", "none"},
-		"revocation_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
-		"code_challenge_methods_supported":           []string{"S256"},
-		"scopes_supported":                           perms,
-		"subject_types_supported":                    []string{"public"},
-		"access_token_signing_alg_values_supported":  s.sessions.Keys().Algorithms(),
-		"claims_supported":                           []string{"iss", "sub", "aud", "exp", "iat", "jti", "sid", "amr", "email", "email_verified", "roles", "scope", "client_id"},
+		"issuer":                 iss,
+		"jwks_uri":               iss + "/.well-known/jwks.json",
+		"authorization_endpoint": iss + "/authorize",
+		"token_endpoint":         iss + "/token",
+		"revocation_endpoint":    iss + "/revoke",
+		"userinfo_endpoint":      iss + "/userinfo",
+		"introspection_endpoint": iss + "/introspect",
+		"introspection_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+		"grant_types_supported":                         grants,
+		"response_types_supported":                      []string{"code"},
+		"response_modes_supported":                      []string{"query"},
+		"token_endpoint_auth_methods_supported":         []string{"client_secret_basic", "client_secret_post", "none"},
+		"revocation_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "none"},
+		"code_challenge_methods_supported":              []string{"S256"},
+		"scopes_supported":                              append(slices.Clone(session.OIDCScopes), perms...),
+		"subject_types_supported":                       []string{"public"},
+		"access_token_signing_alg_values_supported":     s.sessions.Keys().Algorithms(),
+		"id_token_signing_alg_values_supported":         s.sessions.Keys().Algorithms(),
+		"claims_supported":                              []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr", "email", "email_verified", "name"},
+		// The prompt values /authorize honours (no consent page exists yet).
+		"prompt_values_supported":                        []string{"none", "login"},
+		"authorization_response_iss_parameter_supported": true, // RFC 9207 §3
 	})
 }
 

@@ -24,6 +24,7 @@ const (
 	CodeUnauthorizedClient   = "unauthorized_client"
 	CodeInvalidToken         = "invalid_token"
 	CodeInsufficientScope    = "insufficient_scope"
+	CodeInvalidScope         = "invalid_scope"
 	CodeNotFound             = "not_found"
 	CodeEmailTaken           = "email_taken"
 	CodeLastLoginMethod      = "last_login_method"

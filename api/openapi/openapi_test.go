@@ -42,7 +42,7 @@ func TestDocumentIsValidOpenAPI31(t *testing.T) {
 	if _, err := openapi.NewValidator(); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"/signup", "/token", "/revoke", "/logout", "/users/me", "/users/me/password",
+	for _, p := range []string{"/signup", "/token", "/revoke", "/introspect", "/logout", "/users/me", "/userinfo", "/users/me/password",
 		"/users/me/sessions", "/users/me/sessions/{id}", "/users/me/identities/{provider}", "/auth/providers",
 		"/auth/{provider}/login", "/auth/{provider}/callback", "/admin/users", "/admin/users/{id}",
 		"/admin/users/{id}/roles", "/admin/users/{id}/disable", "/admin/users/{id}/enable",
@@ -338,6 +338,9 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 		"Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(clientID+":wrong"))), 401, "bad client")
 	confidential := s.tokens(s.form("/token", url.Values{"grant_type": {"password"}, "username": {"kim@example.com"}, "password": {pw}},
 		"Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(clientID+":"+clientSecret))))
+	s.expect(s.form("/introspect", url.Values{"token": {confidential.Access}, "client_id": {clientID}, "client_secret": {clientSecret}}), 200, "introspect")
+	s.expect(s.form("/introspect", url.Values{"token": {"nope"}, "client_id": {clientID}, "client_secret": {clientSecret}}), 200, "introspect inactive")
+	s.expect(s.form("/introspect", url.Values{"token": {confidential.Access}}), 401, "introspect without client")
 	s.expect(s.form("/revoke", url.Values{"token": {confidential.Refresh}, "client_id": {clientID}, "client_secret": {clientSecret}}), 200, "revoke with client")
 	refreshed := s.tokens(s.form("/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tk.Refresh}}))
 	s.expect(s.form("/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"not-a-token"}}), 400, "bad refresh")
@@ -351,6 +354,9 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	s.expect(s.do("GET", "/users/me", "", ""), 401, "me without token")
 	s.expect(s.do("GET", "/users/me", "", "", "Authorization", "Basic abc"), 401, "me other scheme")
 	s.expect(s.do("GET", "/users/me", "", "", bearer("garbage")...), 401, "me bad token")
+	s.expect(s.do("GET", "/userinfo", "", "", bearer(tk.Access)...), 200, "userinfo")
+	s.expect(s.do("POST", "/userinfo", "", "", bearer(tk.Access)...), 200, "userinfo POST")
+	s.expect(s.do("GET", "/userinfo", "", ""), 401, "userinfo without token")
 	other := s.tokens(login("kim@example.com", pw))
 	sessions := s.expect(s.do("GET", "/users/me/sessions", "", "", bearer(tk.Access)...), 200, "sessions").json(t)["sessions"].([]any)
 	if len(sessions) < 2 {

@@ -1,0 +1,386 @@
+package api_test
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+var hiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+
+// formFields are the hidden fields of a page's form, as a browser submits them.
+func formFields(body []byte) url.Values {
+	v := url.Values{}
+	for _, m := range hiddenRE.FindAllSubmatch(body, -1) {
+		v.Set(string(m[1]), html.UnescapeString(string(m[2])))
+	}
+	return v
+}
+
+// rpSignIn drives a stock relying party (go-oidc discovery from the
+// issuer alone, x/oauth2 with PKCE and a nonce) through the hosted
+// sign-in page, and returns the callback URL the browser was sent to.
+func rpSignIn(t *testing.T, e *env, conf *oauth2.Config, state, verifier, nonce, email, password string) *url.URL {
+	t.Helper()
+	b := newBrowser(t, e)
+	r := b.get(conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)))
+	isPage(t, r, http.StatusOK, `id="password"`)
+	form := formFields(r.body)
+	if form.Get("nonce") != nonce || !strings.Contains(form.Get("scope"), "openid") {
+		t.Fatalf("the sign-in form does not carry the request's nonce and scope: %v", form)
+	}
+	form.Set("email", email)
+	form.Set("password", password)
+	r = b.post("/signin", form)
+	if r.status != http.StatusFound && r.status != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d %s", r.status, r.body)
+	}
+	u, err := url.Parse(r.header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestOIDCStockRelyingParty(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	uid := e.signup("rp@example.com", "correct horse battery")
+	ctx := oidc.ClientContext(context.Background(), http.DefaultClient)
+	provider, err := oidc.NewProvider(ctx, e.url)
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	conf := &oauth2.Config{ClientID: publicClientID, RedirectURL: appRedirect, Endpoint: provider.Endpoint(),
+		Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}
+	verifier, nonce, state := oauth2.GenerateVerifier(), "n-"+oauth2.GenerateVerifier()[:16], "st-123"
+
+	cb := rpSignIn(t, e, conf, state, verifier, nonce, "rp@example.com", "correct horse battery")
+	q := cb.Query()
+	if q.Get("iss") != e.url || q.Get("state") != state || q.Get("code") == "" {
+		t.Fatalf("callback %s: want code, state and iss (RFC 9207)", cb)
+	}
+	tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	if rawID == "" {
+		t.Fatal("no id_token in the token response")
+	}
+	idv := provider.Verifier(&oidc.Config{ClientID: publicClientID, Now: e.clock.Now})
+	idt, err := idv.Verify(ctx, rawID)
+	if err != nil {
+		t.Fatalf("ID token: %v", err)
+	}
+	if idt.Subject != uid || idt.Nonce != nonce || idt.Issuer != e.url {
+		t.Fatalf("ID token sub %q nonce %q iss %q", idt.Subject, idt.Nonce, idt.Issuer)
+	}
+	if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+		t.Fatalf("at_hash: %v", err)
+	}
+	if err := idt.VerifyAccessToken(tok.AccessToken + "x"); err == nil {
+		t.Fatal("at_hash matched another access token")
+	}
+	var claims struct {
+		Email         string `json:"email"`
+		EmailVerified *bool  `json:"email_verified"`
+		Name          string `json:"name"`
+		SID           string `json:"sid"`
+		AuthTime      int64  `json:"auth_time"`
+	}
+	if err := idt.Claims(&claims); err != nil {
+		t.Fatal(err)
+	}
+	if claims.Email != "rp@example.com" || claims.EmailVerified == nil || claims.Name != "Test User" || claims.SID == "" || claims.AuthTime == 0 {
+		t.Fatalf("ID token claims %+v", claims)
+	}
+
+	// UserInfo, found by discovery, with the access token.
+	ui, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		t.Fatalf("userinfo: %v", err)
+	}
+	var uiClaims map[string]any
+	if err := ui.Claims(&uiClaims); err != nil {
+		t.Fatal(err)
+	}
+	if ui.Subject != uid || ui.Email != "rp@example.com" || uiClaims["name"] != "Test User" || uiClaims["email_verified"] == nil {
+		t.Fatalf("userinfo %v", uiClaims)
+	}
+
+	// A refresh of this session gets a new ID token, without the nonce.
+	e.clock.Advance(1)
+	nt, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	rawID2, _ := nt.Extra("id_token").(string)
+	idt2, err := idv.Verify(ctx, rawID2)
+	if err != nil {
+		t.Fatalf("refreshed ID token: %v", err)
+	}
+	if idt2.Subject != uid || idt2.Nonce != "" || idt2.VerifyAccessToken(nt.AccessToken) != nil {
+		t.Fatalf("refreshed ID token sub %q nonce %q", idt2.Subject, idt2.Nonce)
+	}
+}
+
+func TestOIDCAuthorizeWithoutOpenID(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.signup("plain@example.com", "correct horse battery")
+	a := publicApp()
+	b := newBrowser(t, e)
+	q := authorizeQuery(a)
+	r := b.get("/authorize?" + q.Encode())
+	form := formFields(r.body)
+	form.Set("email", "plain@example.com")
+	form.Set("password", "correct horse battery")
+	cb, err := url.Parse(b.post("/signin", form).header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cb.Query().Get("iss") != e.url {
+		t.Fatalf("callback %s lacks iss", cb)
+	}
+	fe := &flowEnv{env: e}
+	tk := fe.redeem(a, cb.Query().Get("code")).json(t)
+	if _, ok := tk["id_token"]; ok || tk["access_token"] == nil {
+		t.Fatalf("token response without openid: %v", tk)
+	}
+}
+
+func TestOIDCAuthorizeUnknownScope(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	a := publicApp()
+	for _, scope := range []string{"openid bogus", "users:admin nope"} {
+		q := authorizeQuery(a)
+		q.Set("scope", scope)
+		r := newBrowser(t, e).get("/authorize?" + q.Encode())
+		u, err := url.Parse(r.header.Get("Location"))
+		if r.status != http.StatusFound || err != nil {
+			t.Fatalf("scope %q: %d %s", scope, r.status, r.body)
+		}
+		if got := u.Query(); got.Get("error") != "invalid_scope" || got.Get("iss") != e.url || got.Get("state") != a.state {
+			t.Fatalf("scope %q: redirect %s", scope, u)
+		}
+	}
+	// A permission or an OIDC scope is accepted: the sign-in form.
+	q := authorizeQuery(a)
+	q.Set("scope", "openid email profile:read")
+	isPage(t, newBrowser(t, e).get("/authorize?"+q.Encode()), http.StatusOK, `name="scope" value="openid email profile:read"`)
+}
+
+func TestUserInfoScopeAndChecks(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	uid := e.signup("ui@example.com", "correct horse battery")
+	ctx := oidc.ClientContext(context.Background(), http.DefaultClient)
+	provider, err := oidc.NewProvider(ctx, e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := &oauth2.Config{ClientID: publicClientID, RedirectURL: appRedirect, Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
+	verifier := oauth2.GenerateVerifier()
+	cb := rpSignIn(t, e, conf, "s", verifier, "nonce-1", "ui@example.com", "correct horse battery")
+	tok, err := conf.Exchange(ctx, cb.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bearer := []string{"Authorization", "Bearer " + tok.AccessToken}
+	// openid alone: sub and nothing else, by GET and by POST.
+	for _, method := range []string{"GET", "POST"} {
+		r := e.do(method, "/userinfo", "", nil, bearer...)
+		if got := r.json(t); r.status != http.StatusOK || len(got) != 1 || got["sub"] != uid {
+			t.Fatalf("%s /userinfo with scope openid: %d %v", method, r.status, got)
+		}
+	}
+	// No token, another scheme, a bad token: 401 invalid_token with WWW-Authenticate.
+	for name, hdr := range map[string][]string{"none": nil, "basic": {"Authorization", "Basic abc"}, "garbage": {"Authorization", "Bearer garbage"}} {
+		r := e.do("GET", "/userinfo", "", nil, hdr...)
+		if r.status != http.StatusUnauthorized || r.json(t)["error"] != "invalid_token" || !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+			t.Fatalf("%s: %d %s %q", name, r.status, r.body, r.header.Get("WWW-Authenticate"))
+		}
+	}
+	// The session ended: the still-unexpired token is refused.
+	if r := e.do("POST", "/logout", "", nil, bearer...); r.status != http.StatusNoContent {
+		t.Fatalf("logout: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/userinfo", "", nil, bearer...); r.status != http.StatusUnauthorized {
+		t.Fatalf("userinfo after logout: %d %s", r.status, r.body)
+	}
+}
+
+func TestOIDCDiscoveryDocuments(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for _, p := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
+		r := e.do("GET", p, "", nil)
+		m := r.json(t)
+		if m["userinfo_endpoint"] != e.url+"/userinfo" || m["authorization_response_iss_parameter_supported"] != true {
+			t.Fatalf("%s: %s", p, r.body)
+		}
+		str := func(k string) string {
+			var out []string
+			for _, v := range m[k].([]any) {
+				out = append(out, v.(string))
+			}
+			return strings.Join(out, " ")
+		}
+		if got := str("scopes_supported"); !strings.HasPrefix(got, "openid profile email offline_access ") || !strings.Contains(got, "users:admin") {
+			t.Errorf("%s scopes_supported %q", p, got)
+		}
+		if got := str("id_token_signing_alg_values_supported"); got != str("access_token_signing_alg_values_supported") || got == "" {
+			t.Errorf("%s id_token_signing_alg_values_supported %q", p, got)
+		}
+		for k, want := range map[string]string{"response_modes_supported": "query", "subject_types_supported": "public",
+			"prompt_values_supported": "none login", "token_endpoint_auth_methods_supported": "client_secret_basic client_secret_post none",
+			"claims_supported": "sub iss aud exp iat auth_time nonce at_hash sid amr email email_verified name"} {
+			if got := str(k); got != want {
+				t.Errorf("%s %s = %q, want %q", p, k, got, want)
+			}
+		}
+		if m["introspection_endpoint"] != e.url+"/introspect" {
+			t.Errorf("%s introspection_endpoint %v", p, m["introspection_endpoint"])
+		}
+		for _, k := range []string{"end_session_endpoint"} {
+			if _, ok := m[k]; ok {
+				t.Errorf("%s advertises %s, which is not served", p, k)
+			}
+		}
+	}
+}
+
+func TestOIDCPromptAndMaxAge(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.signup("pr@example.com", "correct horse battery")
+	a := publicApp()
+	b := newBrowser(t, e)
+	get := func(extra url.Values) response {
+		q := authorizeQuery(a)
+		for k, v := range extra {
+			q[k] = v
+		}
+		return b.get("/authorize?" + q.Encode())
+	}
+	redirected := func(r response) url.Values {
+		t.Helper()
+		u, err := url.Parse(r.header.Get("Location"))
+		if r.status != http.StatusFound || err != nil {
+			t.Fatalf("want a redirect to the app: %d %s", r.status, r.body)
+		}
+		return u.Query()
+	}
+	// No hosted session: prompt=none cannot show the form.
+	if q := redirected(get(url.Values{"prompt": {"none"}})); q.Get("error") != "login_required" || q.Get("iss") != e.url {
+		t.Fatalf("prompt=none without a session: %v", q)
+	}
+	for _, bad := range []url.Values{{"prompt": {"none login"}}, {"max_age": {"-1"}}, {"max_age": {"1h"}}} {
+		if q := redirected(get(bad)); q.Get("error") != "invalid_request" {
+			t.Fatalf("%v: %v", bad, q)
+		}
+	}
+	form := formFields(get(nil).body)
+	form.Set("email", "pr@example.com")
+	form.Set("password", "correct horse battery")
+	if q := redirected(b.post("/signin", form)); q.Get("code") == "" {
+		t.Fatalf("sign-in: %v", q)
+	}
+	// Signed in: prompt=none answers with a code; prompt=login and an
+	// exceeded max_age show the form again.
+	if q := redirected(get(url.Values{"prompt": {"none"}})); q.Get("code") == "" {
+		t.Fatalf("prompt=none with a session: %v", q)
+	}
+	isPage(t, get(url.Values{"prompt": {"login"}}), http.StatusOK, `id="password"`)
+	if q := redirected(get(url.Values{"max_age": {"3600"}})); q.Get("code") == "" {
+		t.Fatalf("max_age not exceeded: %v", q)
+	}
+	e.clock.Advance(2 * time.Hour)
+	isPage(t, get(url.Values{"max_age": {"3600"}}), http.StatusOK, `id="password"`)
+	if q := redirected(get(url.Values{"prompt": {"none"}, "max_age": {"3600"}})); q.Get("error") != "login_required" {
+		t.Fatalf("prompt=none with an old session and max_age: %v", q)
+	}
+}
+
+func TestIntrospect(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	uid := e.signup("in@example.com", "correct horse battery")
+	ctx := oidc.ClientContext(context.Background(), http.DefaultClient)
+	provider, err := oidc.NewProvider(ctx, e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := &oauth2.Config{ClientID: publicClientID, RedirectURL: appRedirect, Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
+	verifier := oauth2.GenerateVerifier()
+	cb := rpSignIn(t, e, conf, "s", verifier, "n", "in@example.com", "correct horse battery")
+	tok, err := conf.Exchange(ctx, cb.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	basic := []string{"Authorization", basicAuthHeader(testClientID, testClientSecret)}
+	ask := func(token string, hdr ...string) response {
+		return e.postForm("/introspect", url.Values{"token": {token}}, hdr...)
+	}
+	r := ask(tok.AccessToken, basic...)
+	got := r.json(t)
+	if r.status != http.StatusOK || got["active"] != true || got["sub"] != uid || got["client_id"] != publicClientID ||
+		got["token_type"] != "access_token" || got["iss"] != e.url || got["sid"] == nil || got["exp"] == nil || !strings.Contains(got["scope"].(string), "openid") {
+		t.Fatalf("introspect access token: %d %s", r.status, r.body)
+	}
+	// Another client's refresh token is inactive to the caller; junk too: active false alone.
+	for _, token := range []string{tok.RefreshToken, "junk"} {
+		if r := ask(token, basic...); r.status != http.StatusOK || string(r.body) != `{"active":false}` {
+			t.Fatalf("introspect %q: %d %s", token, r.status, r.body)
+		}
+	}
+	// Without client authentication, or as a public client: 401 invalid_client.
+	for name, r := range map[string]response{
+		"none":   ask(tok.AccessToken),
+		"public": e.postForm("/introspect", url.Values{"token": {tok.AccessToken}, "client_id": {publicClientID}}),
+		"wrong":  ask(tok.AccessToken, "Authorization", basicAuthHeader(testClientID, "wrong")),
+	} {
+		if r.status != http.StatusUnauthorized || r.json(t)["error"] != "invalid_client" {
+			t.Fatalf("%s: %d %s", name, r.status, r.body)
+		}
+	}
+	// The session ended: the access token is no longer active.
+	if r := e.do("POST", "/logout", "", nil, "Authorization", "Bearer "+tok.AccessToken); r.status != http.StatusNoContent {
+		t.Fatalf("logout: %d", r.status)
+	}
+	if r := ask(tok.AccessToken, basic...); string(r.body) != `{"active":false}` {
+		t.Fatalf("after logout: %s", r.body)
+	}
+}
+
+// The provider flow carries the app's scope and nonce to the code as well.
+func TestOIDCProviderFlowCarriesScopeAndNonce(t *testing.T) {
+	fe := newFlowEnv(t, flowEnvOptions{})
+	a := publicApp()
+	q := a.loginQuery()
+	q.Set("scope", "openid email")
+	q.Set("nonce", "provider-nonce")
+	u := fe.runFlow(browserClient(t), fe.url+"/auth/google/login?"+q.Encode())
+	if u.Query().Get("iss") != fe.url {
+		t.Fatalf("callback %s lacks iss", u)
+	}
+	tk := fe.redeem(a, fe.appCode(u, a)).json(t)
+	raw, _ := tk["id_token"].(string)
+	provider, err := oidc.NewProvider(oidc.ClientContext(context.Background(), http.DefaultClient), fe.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idt, err := provider.Verifier(&oidc.Config{ClientID: publicClientID, Now: fe.clock.Now}).Verify(context.Background(), raw)
+	if err != nil || idt.Nonce != "provider-nonce" {
+		t.Fatalf("ID token %v: %v", idt, err)
+	}
+	// An unknown scope is refused before the provider is involved.
+	q.Set("scope", "openid bogus")
+	r := fe.fetch(browserClient(t), fe.url+"/auth/google/login?"+q.Encode())
+	if got := fe.location(r).Query(); got.Get("error") != "invalid_scope" || got.Get("iss") != fe.url {
+		t.Fatalf("unknown scope at the provider login: %v", got)
+	}
+}
