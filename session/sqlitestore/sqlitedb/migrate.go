@@ -3,7 +3,12 @@ package sqlitedb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Migration takes a component's schema from one version to the next: its
@@ -25,10 +30,16 @@ type Migration struct {
 // migrated in between. A version newer than migrations is refused: an old
 // binary must not run on a newer database.
 func Migrate(ctx context.Context, db *sql.DB, component string, migrations []Migration) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		component TEXT    NOT NULL PRIMARY KEY,
-		version   INTEGER NOT NULL
-	)`); err != nil {
+	// The first statement on a new connection also runs its pragmas; while
+	// another process switches a new file to WAL, SQLite can answer
+	// SQLITE_BUSY without calling the busy handler, so this step retries.
+	if err := retryBusy(ctx, func() error {
+		_, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			component TEXT    NOT NULL PRIMARY KEY,
+			version   INTEGER NOT NULL
+		)`)
+		return err
+	}); err != nil {
 		return fmt.Errorf("sqlitedb: create schema_migrations: %w", err)
 	}
 	tx, err := db.BeginTx(ctx, nil)
@@ -75,4 +86,22 @@ func Migrate(ctx context.Context, db *sql.DB, component string, migrations []Mig
 		return fmt.Errorf("sqlitedb: migrate %s: commit: %w", component, err)
 	}
 	return nil
+}
+
+// retryBusy runs f until it succeeds, fails with anything but SQLITE_BUSY,
+// 5 s have passed or ctx ends, waiting 10 ms more after each try.
+func retryBusy(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for wait := 10 * time.Millisecond; ; wait += 10 * time.Millisecond {
+		err := f()
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
