@@ -58,10 +58,7 @@ func (m *Manager) ClientCredentials(ctx context.Context, clientID string, allowe
 		Scope:    strings.Join(scope, " "),
 		ClientID: clientID,
 	}
-	t := jwt.NewWithClaims(key.method, claims)
-	t.Header["typ"] = AccessTokenType
-	t.Header["kid"] = key.ID
-	signed, err := t.SignedString(key.private)
+	signed, err := key.sign(AccessTokenType, claims)
 	if err != nil {
 		return nil, fmt.Errorf("session: sign client token: %w", err)
 	}

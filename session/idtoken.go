@@ -95,10 +95,7 @@ func (m *Manager) signID(ctx context.Context, s *Session, sub Subject, scope, ac
 	if HasScope(scope, ScopeProfile) {
 		claims.Name = sub.Name
 	}
-	t := jwt.NewWithClaims(key.method, claims)
-	t.Header["typ"] = IDTokenType
-	t.Header["kid"] = key.ID
-	signed, err := t.SignedString(key.private)
+	signed, err := key.sign(IDTokenType, claims)
 	if err != nil {
 		return "", fmt.Errorf("session: sign ID token: %w", err)
 	}

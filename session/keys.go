@@ -57,6 +57,16 @@ type Key struct {
 // Public returns the public key.
 func (k *Key) Public() crypto.PublicKey { return k.private.Public() }
 
+// sign signs claims as a JWS with this key: its algorithm, its kid, and
+// the header typ given (RFC 9068 at+jwt for access tokens, JWT for ID
+// tokens).
+func (k *Key) sign(typ string, claims jwt.Claims) (string, error) {
+	t := jwt.NewWithClaims(k.method, claims)
+	t.Header["typ"] = typ
+	t.Header["kid"] = k.ID
+	return t.SignedString(k.private)
+}
+
 // keySet is one immutable snapshot of the key table.
 type keySet struct {
 	keys     []*Key // oldest first

@@ -99,10 +99,7 @@ func (m *Manager) signAccess(ctx context.Context, s *Session, sub Subject, scope
 		v := sub.EmailVerified
 		claims.Email, claims.EmailVerified = sub.Email, &v
 	}
-	t := jwt.NewWithClaims(key.method, claims)
-	t.Header["typ"] = AccessTokenType
-	t.Header["kid"] = key.ID
-	signed, err := t.SignedString(key.private)
+	signed, err := key.sign(AccessTokenType, claims)
 	if err != nil {
 		return "", fmt.Errorf("session: sign access token: %w", err)
 	}
