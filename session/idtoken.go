@@ -120,22 +120,9 @@ func (m *Manager) ParseIDTokenHint(ctx context.Context, token string) (*IDClaims
 		if typ, _ := t.Header["typ"].(string); !strings.EqualFold(typ, IDTokenType) {
 			return nil, errors.New("typ is not JWT")
 		}
-		if _, ok := t.Header["crit"]; ok {
-			return nil, errors.New("crit header present")
-		}
-		kid, _ := t.Header["kid"].(string)
-		if kid == "" {
-			return nil, errors.New("no kid")
-		}
-		key, err := m.keys.Lookup(ctx, kid)
+		key, err := m.verifyingKey(ctx, t, &storeErr)
 		if err != nil {
-			if !errors.Is(err, ErrUnknownKey) {
-				storeErr = err
-			}
 			return nil, err
-		}
-		if key.Algorithm != t.Method.Alg() {
-			return nil, errors.New("alg does not match the key")
 		}
 		return key.Public(), nil
 	})
