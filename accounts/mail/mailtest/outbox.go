@@ -114,3 +114,15 @@ func ReadEML(path string) (rcpt, text string) {
 		}
 	}
 }
+
+// WaitCount waits until at least n messages to `to` are in the outbox.
+func (o *Outbox) WaitCount(t testing.TB, to string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for o.Count(to) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages to %s in %s, want %d", o.Count(to), to, o.Dir, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
