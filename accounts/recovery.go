@@ -63,6 +63,10 @@ type RecoveryOptions struct {
 	// Log receives failures of deliveries done in the background (never a
 	// token or link); default: discarded.
 	Log *slog.Logger
+	// NoSignupVerification: a new password account gets no verification
+	// link by itself (SignupVerification does nothing); one can still be
+	// requested.
+	NoSignupVerification bool
 }
 
 // Recovery implements the e-mail flows: verification, password reset,
@@ -76,6 +80,7 @@ type Recovery struct {
 	verifyTTL, resetTTL, changeTTL time.Duration
 	log                            *slog.Logger
 	bg                             sync.WaitGroup
+	noSignupMail                   bool
 }
 
 // NewRecovery returns a Recovery over svc.
@@ -95,7 +100,7 @@ func NewRecovery(svc *Service, opts RecoveryOptions) (*Recovery, error) {
 	}
 	return &Recovery{svc: svc, mailer: opts.Mailer, rec: &Admin{svc: svc, audit: opts.Audit},
 		verifyTTL: or(opts.VerifyTTL, 24*time.Hour), resetTTL: or(opts.ResetTTL, 30*time.Minute),
-		changeTTL: or(opts.ChangeTTL, 24*time.Hour), log: log}, nil
+		changeTTL: or(opts.ChangeTTL, 24*time.Hour), log: log, noSignupMail: opts.NoSignupVerification}, nil
 }
 
 // Wait blocks until the deliveries that ForgotPassword and
@@ -169,6 +174,15 @@ func (r *Recovery) sendVerification(ctx context.Context, u *User) (bool, error) 
 		return false, err
 	}
 	return true, nil
+}
+
+// SignupVerification sends the verification link of a new password
+// account, unless RecoveryOptions.NoSignupVerification turned it off.
+func (r *Recovery) SignupVerification(ctx context.Context, userID string) (sent bool, err error) {
+	if r.noSignupMail {
+		return false, nil
+	}
+	return r.RequestVerification(ctx, userID)
 }
 
 // ResendVerification sends a verification link to email if it is the

@@ -278,7 +278,7 @@ func (s *Server) sendVerification(c *gin.Context, u *accounts.User) {
 	if s.recovery == nil {
 		return
 	}
-	if _, err := s.recovery.RequestVerification(c.Request.Context(), u.ID); err != nil {
+	if _, err := s.recovery.SignupVerification(c.Request.Context(), u.ID); err != nil {
 		s.log(c).Warn("sign-up: verification e-mail not queued", "user", u.ID, "error", err.Error())
 	}
 }

@@ -161,3 +161,17 @@ func TestSignedInSendingLimited(t *testing.T) {
 	}
 	wantError(t, "third change to one address", change(), http.StatusTooManyRequests, "rate_limited")
 }
+
+// email.verification off: a sign-up mails nothing by itself; asking still
+// sends a link.
+func TestVerificationSwitchOff(t *testing.T) {
+	e := newEnv(t, envOptions{mutate: func(c *config.Config) { c.Email.Verification = new(false) }})
+	box := e.outbox()
+	e.signup("quiet@example.com", pw)
+	me := bearer(e.login("quiet@example.com", pw).AccessToken)
+	wantStatus(t, "request verification", e.do("POST", "/users/me/verify-email", "", nil, me...), http.StatusAccepted)
+	box.link("quiet@example.com", "/verify-email")
+	if n := box.count("quiet@example.com"); n != 1 {
+		t.Errorf("%d messages, want only the one asked for", n)
+	}
+}
