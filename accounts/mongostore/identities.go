@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session/mongostore/mongodb"
 )
 
 // LinkIdentity checks that the user exists, then inserts the identity under
@@ -136,13 +137,9 @@ func (s *Store) GetIdentity(ctx context.Context, provider, subject string) (*acc
 // subject. ErrNotFound when the user does not exist; an empty list when it
 // has none.
 func (s *Store) ListIdentities(ctx context.Context, userID string) ([]*accounts.Identity, error) {
-	cur, err := s.identities.Find(ctx, bson.D{{Key: "user_id", Value: userID}},
+	docs, err := mongodb.FindAll[identityDoc](ctx, s.identities, bson.D{{Key: "user_id", Value: userID}},
 		options.Find().SetSort(bson.D{{Key: "provider", Value: 1}, {Key: "subject", Value: 1}}))
 	if err != nil {
-		return nil, fmt.Errorf("mongostore: list identities: %w", err)
-	}
-	var docs []identityDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("mongostore: list identities: %w", err)
 	}
 	if len(docs) == 0 {
@@ -154,11 +151,7 @@ func (s *Store) ListIdentities(ctx context.Context, userID string) ([]*accounts.
 			return nil, accounts.ErrNotFound
 		}
 	}
-	ids := make([]*accounts.Identity, len(docs))
-	for i := range docs {
-		ids[i] = docs[i].identity()
-	}
-	return ids, nil
+	return mongodb.Convert(docs, (*identityDoc).identity), nil
 }
 
 // UnlinkIdentity removes the user's identities at provider.
