@@ -14,7 +14,7 @@ import (
 	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
-type rowScanner interface{ Scan(dest ...any) error }
+type rowScanner = sqlitedb.Scanner
 
 func scanSession(r rowScanner) (*session.Session, error) {
 	var x session.Session
