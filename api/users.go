@@ -29,6 +29,16 @@ type principal struct {
 	claims  *session.AccessClaims
 	session *session.Session
 	user    *accounts.User
+	// identities are the user's, read with the user when the route shows
+	// them (showsIdentities); nil otherwise.
+	identities []*accounts.Identity
+}
+
+// showsIdentities reports whether the route answers with the caller's
+// identities (GET /users/me): the bearer check then reads them together
+// with the user, in one query, instead of the handler asking again.
+func showsIdentities(c *gin.Context) bool {
+	return c.Request.Method == http.MethodGet && c.FullPath() == "/users/me"
 }
 
 const principalKey = "unilogin.principal"
@@ -60,7 +70,15 @@ func (s *Server) bearer(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	u, err := s.accounts.GetActive(c.Request.Context(), claims.Subject)
+	var (
+		u   *accounts.User
+		ids []*accounts.Identity
+	)
+	if showsIdentities(c) {
+		u, ids, err = s.accounts.GetActiveWithIdentities(c.Request.Context(), claims.Subject)
+	} else {
+		u, err = s.accounts.GetActive(c.Request.Context(), claims.Subject)
+	}
 	if errors.Is(err, accounts.ErrNotFound) || errors.Is(err, accounts.ErrDisabled) {
 		fail("the user no longer exists or is disabled")
 		return
@@ -68,7 +86,7 @@ func (s *Server) bearer(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	c.Set(principalKey, &principal{claims: claims, session: sess, user: u})
+	c.Set(principalKey, &principal{claims: claims, session: sess, user: u, identities: ids})
 	c.Next()
 }
 
@@ -160,10 +178,13 @@ func (s *Server) signup(c *gin.Context) {
 // me is GET /users/me.
 func (s *Server) me(c *gin.Context) {
 	p := caller(c)
-	ids, err := s.accounts.Identities(c.Request.Context(), p.user.ID)
-	if err != nil {
-		s.respondError(c, err)
-		return
+	ids := p.identities
+	if ids == nil {
+		var err error
+		if ids, err = s.accounts.Identities(c.Request.Context(), p.user.ID); err != nil {
+			s.respondError(c, err)
+			return
+		}
 	}
 	c.JSON(http.StatusOK, s.userView(p.user, ids))
 }
