@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session/mongostore/mongodb"
 )
 
 // LinkIdentity checks that the user exists, then inserts the identity under
@@ -180,20 +181,12 @@ func (s *Store) GetUserWithIdentities(ctx context.Context, id string) (*accounts
 
 // findIdentities reads the user's identities, ordered.
 func (s *Store) findIdentities(ctx context.Context, userID string) ([]*accounts.Identity, error) {
-	cur, err := s.identities.Find(ctx, bson.D{{Key: "user_id", Value: userID}},
+	docs, err := mongodb.FindAll[identityDoc](ctx, s.identities, bson.D{{Key: "user_id", Value: userID}},
 		options.Find().SetSort(bson.D{{Key: "provider", Value: 1}, {Key: "subject", Value: 1}}))
 	if err != nil {
 		return nil, fmt.Errorf("mongostore: list identities: %w", err)
 	}
-	var docs []identityDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, fmt.Errorf("mongostore: list identities: %w", err)
-	}
-	ids := make([]*accounts.Identity, len(docs))
-	for i := range docs {
-		ids[i] = docs[i].identity()
-	}
-	return ids, nil
+	return mongodb.Convert(docs, (*identityDoc).identity), nil
 }
 
 // UnlinkIdentity removes the user's identities at provider.
