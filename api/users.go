@@ -18,7 +18,7 @@ import (
 // securityEvent records a security event in the audit log (best effort:
 // a failure is logged, the request goes on). actorID is empty when the
 // actor is unknown (a failed sign-in, a presented token).
-func (s *Server) securityEvent(c *gin.Context, actorID, action, target string, details map[string]string) {
+func (s *Server) SecurityEvent(c *gin.Context, actorID, action, target string, details map[string]string) {
 	if err := s.admin.Record(c.Request.Context(), accounts.Actor{ID: actorID, IP: c.ClientIP()}, action, target, details); err != nil {
 		s.log(c).Warn("audit log", "action", action, "error", err.Error())
 	}
@@ -171,7 +171,7 @@ func (s *Server) signup(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	s.sendVerification(c, u) // recovery.go
+	s.SendVerification(c, u) // recovery.go
 	c.JSON(http.StatusCreated, s.userView(u, nil))
 }
 
@@ -218,10 +218,10 @@ func (s *Server) changePassword(c *gin.Context) {
 			s.respondError(c, errReauthRequired)
 			return
 		}
-		err = s.passwordChecked(c, p.user, "api", func(ctx context.Context) error {
+		err = s.PasswordChecked(c, p.user, "api", func(ctx context.Context) error {
 			return s.accounts.SetPassword(ctx, p.user.ID, *req.Current, *req.New)
 		})
-	} else if !s.signedInRecently(p.session.CreatedAt) {
+	} else if !s.SignedInRecently(p.session.CreatedAt) {
 		err = errReauthRequired
 	} else {
 		err = s.accounts.SetPassword(c.Request.Context(), p.user.ID, "", *req.New)
@@ -238,7 +238,7 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	s.securityEvent(c, p.user.ID, accounts.ActionPasswordChange, p.user.ID, map[string]string{"other_sessions_ended": strconv.Itoa(n)})
+	s.SecurityEvent(c, p.user.ID, accounts.ActionPasswordChange, p.user.ID, map[string]string{"other_sessions_ended": strconv.Itoa(n)})
 	c.Status(http.StatusNoContent)
 }
 
@@ -249,7 +249,7 @@ func (s *Server) logout(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	s.securityEvent(c, p.user.ID, accounts.ActionSessionRevoke, p.user.ID, map[string]string{"session_id": p.session.ID, "via": "logout"})
+	s.SecurityEvent(c, p.user.ID, accounts.ActionSessionRevoke, p.user.ID, map[string]string{"session_id": p.session.ID, "via": "logout"})
 	c.Status(http.StatusNoContent)
 }
 
@@ -299,7 +299,7 @@ func (s *Server) removed(c *gin.Context, err, missing error, notFoundMsg, action
 		return
 	}
 	id := caller(c).user.ID
-	s.securityEvent(c, id, action, id, details)
+	s.SecurityEvent(c, id, action, id, details)
 	c.Status(http.StatusNoContent)
 }
 
@@ -313,7 +313,7 @@ func (s *Server) endSession(c *gin.Context) {
 
 // coarseUserAgent reduces a User-Agent to "Browser on OS", enough for a
 // user to recognise a device without storing a fingerprint.
-func coarseUserAgent(ua string) string {
+func CoarseUserAgent(ua string) string {
 	if ua == "" {
 		return "unknown"
 	}
