@@ -24,8 +24,8 @@ func (s *Server) recoveryRoutes(e *gin.Engine, me *gin.RouterGroup) {
 	e.POST("/verify-email", s.verifyEmail)
 	e.POST("/verify-email/resend", s.LimitPerIP(middleware.LimitEmailIP, emailPerIP), s.resendVerification)
 	e.POST("/confirm-email", s.confirmEmail)
-	me.POST("/users/me/verify-email", s.limitPerIP(middleware.LimitEmailIP, emailPerIP), s.requestVerification)
-	me.POST("/users/me/email", s.limitPerIP(middleware.LimitEmailIP, emailPerIP), s.requestEmailChange)
+	me.POST("/users/me/verify-email", s.LimitPerIP(middleware.LimitEmailIP, emailPerIP), s.requestVerification)
+	me.POST("/users/me/email", s.LimitPerIP(middleware.LimitEmailIP, emailPerIP), s.requestEmailChange)
 	me.DELETE("/users/me", s.deleteMe)
 }
 
@@ -211,15 +211,15 @@ func (s *Server) reauthBody(c *gin.Context, email *string) (current string, ok b
 // reauthed runs op, a domain change that re-authenticates the caller with
 // the Reauth it is given (accounts.Recovery compares the password, once).
 // A presented password is compared under the sign-in limits (429 before,
-// counted after, a failure audited: passwordChecked); an account without a
+// counted after, a failure audited: PasswordChecked); an account without a
 // password needs a sign-in less than reauthMaxAge old. A wrong password
 // is errWrongCurrent.
 func (s *Server) reauthed(c *gin.Context, current, via string, op func(context.Context, accounts.Reauth) error) error {
 	p := caller(c)
-	re := accounts.Reauth{CurrentPassword: current, RecentSignIn: s.signedInRecently(p.session.CreatedAt)}
+	re := accounts.Reauth{CurrentPassword: current, RecentSignIn: s.SignedInRecently(p.session.CreatedAt)}
 	var err error
 	if p.user.HasPassword() && current != "" {
-		err = s.passwordChecked(c, p.user, via, func(ctx context.Context) error { return op(ctx, re) })
+		err = s.PasswordChecked(c, p.user, via, func(ctx context.Context) error { return op(ctx, re) })
 	} else {
 		err = op(c.Request.Context(), re)
 	}
