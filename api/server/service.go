@@ -83,7 +83,8 @@ func (s *Server) Run(ctx context.Context) {
 func apiOptions(cfg *config.Config, log *slog.Logger) api.Options {
 	clients := make([]api.Client, 0, len(cfg.Clients))
 	for _, cl := range cfg.Clients {
-		clients = append(clients, api.Client{ID: cl.ID, Secret: cl.Secret, RedirectURIs: cl.RedirectURIs})
+		clients = append(clients, api.Client{ID: cl.ID, Secret: cl.Secret, RedirectURIs: cl.RedirectURIs,
+			Name: cl.Name, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes, Consent: cl.Consent})
 	}
 	return api.Options{
 		Issuer:         cfg.Issuer,
