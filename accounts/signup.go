@@ -40,6 +40,10 @@ type SignupPolicy struct {
 	RequireVerifiedEmail bool
 }
 
+// SignupPolicy returns the service's sign-up policy (the hosted pages
+// leave out the sign-up link when sign-up is disabled).
+func (s *Service) SignupPolicy() SignupPolicy { return s.signup }
+
 // DomainAllowed reports whether email's domain is allowed: always when no
 // domains are listed.
 func (p SignupPolicy) DomainAllowed(email string) bool {

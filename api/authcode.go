@@ -44,6 +44,10 @@ type CodePayload struct {
 	AuthTime int64                      `json:"at,omitempty"`
 	Scope    string                     `json:"sc,omitempty"` // the app's requested scope
 	Nonce    string                     `json:"n,omitempty"`  // the app's nonce, for the ID token
+	// UserAgent is the browser's (CoarseUserAgent) where the user signed
+	// in: the session is labelled by it, not by the app backend that
+	// redeems the code.
+	UserAgent string `json:"ua,omitempty"`
 }
 
 // listProviders is GET /auth/providers.

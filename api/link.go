@@ -53,8 +53,12 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 	if payload.AuthTime > 0 {
 		authTime = time.Unix(payload.AuthTime, 0)
 	}
+	ua := payload.UserAgent
+	if ua == "" {
+		ua = CoarseUserAgent(c.Request.UserAgent())
+	}
 	pair, err := s.sessions.Start(c.Request.Context(), session.Grant{
-		Subject: sub, ClientID: client.ID, AMR: ac.AMR, UserAgent: CoarseUserAgent(c.Request.UserAgent()),
+		Subject: sub, ClientID: client.ID, AMR: ac.AMR, UserAgent: ua,
 		AuthTime: authTime, Code: code, Scope: payload.Scope, Nonce: payload.Nonce,
 	})
 	if err == nil {

@@ -21,12 +21,45 @@ func (s *Server) recoveryRoutes(e *gin.Engine, me *gin.RouterGroup) {
 	}
 	e.POST("/password/forgot", s.LimitPerIP(middleware.LimitEmailIP, emailPerIP), s.forgotPassword)
 	e.POST("/password/reset", s.resetPassword)
-	e.POST("/verify-email", s.verifyEmail)
+	e.POST("/verify-email", s.jsonOrForm(s.verifyEmail))
 	e.POST("/verify-email/resend", s.LimitPerIP(middleware.LimitEmailIP, emailPerIP), s.resendVerification)
-	e.POST("/confirm-email", s.confirmEmail)
+	e.POST("/confirm-email", s.jsonOrForm(s.confirmEmail))
 	me.POST("/users/me/verify-email", s.LimitPerIP(middleware.LimitEmailIP, emailPerIP), s.requestVerification)
 	me.POST("/users/me/email", s.LimitPerIP(middleware.LimitEmailIP, emailPerIP), s.requestEmailChange)
 	me.DELETE("/users/me", s.deleteMe)
+}
+
+// HandleForm makes h answer the form posts (application/x-www-form-
+// urlencoded) to path, whose JSON POST this API serves: the e-mail links'
+// pages (api/hosted) post to their own path, /verify-email and
+// /confirm-email. Call it before serving.
+func (s *Server) HandleForm(path string, h gin.HandlerFunc) {
+	if s.forms == nil {
+		s.forms = map[string]gin.HandlerFunc{}
+	}
+	s.forms[path] = h
+}
+
+// jsonOrForm is json, unless the request is a form post that a HandleForm
+// handler takes.
+func (s *Server) jsonOrForm(json gin.HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if h, ok := s.forms[c.FullPath()]; ok && c.ContentType() == "application/x-www-form-urlencoded" {
+			h(c)
+			return
+		}
+		json(c)
+	}
+}
+
+// EmailLimits counts a message to addr under the e-mail limits of the
+// sending endpoints, per client address and per recipient (the hosted
+// pages' forgot form and account page use them too).
+func (s *Server) EmailLimits(c *gin.Context, addr string) error {
+	if err := s.limiter.PerIP(c, middleware.LimitEmailIP, emailPerIP); err != nil {
+		return err
+	}
+	return s.limiter.PerKey(c, middleware.LimitEmailAddress, emailPerAddress, accounts.NormalizeEmail(addr))
 }
 
 func emailPerIP(r middleware.RateLimits) middleware.Rate      { return r.EmailPerIP }

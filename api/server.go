@@ -110,8 +110,9 @@ type Server struct {
 	flow     *FlowCodec
 	metrics  *Metrics
 	admin    *accounts.Admin
-	limiter  *middleware.Limiter // nil: no rate limits
-	recovery *accounts.Recovery  // nil: no e-mail flows
+	limiter  *middleware.Limiter        // nil: no rate limits
+	recovery *accounts.Recovery         // nil: no e-mail flows
+	forms    map[string]gin.HandlerFunc // HandleForm (recovery.go)
 }
 
 // New builds the router.

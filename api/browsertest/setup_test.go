@@ -37,6 +37,7 @@ type world struct {
 	github   *providertest.GitHubServer
 	accounts *accounts.Service
 	sessions *session.Manager
+	dataDir  string // the server's: its outbox holds the mail (recovery_test.go)
 }
 
 func newWorld(t *testing.T) *world {
@@ -54,7 +55,8 @@ func newWorld(t *testing.T) *world {
 			t.Fatalf("configuration: %v", p)
 		}
 	}, server.Options{})
-	return &world{t: t, url: s.URL, app: a, github: gh, accounts: s.Accounts, sessions: s.Sessions}
+	return &world{t: t, url: s.URL, app: a, github: gh, accounts: s.Accounts, sessions: s.Sessions,
+		dataDir: s.Config.DataDir}
 }
 
 // app is the relying party of the tests: its home page has a "Sign in"
@@ -155,7 +157,7 @@ func newChrome(t *testing.T) context.Context {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second) // the longest walk on a loaded machine
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil { // start the browser now
 		t.Fatalf("start chromium: %v", err)

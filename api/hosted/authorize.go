@@ -100,7 +100,8 @@ func (s *Server) authorize(c *gin.Context) {
 // the code redeemed at POST /token exactly like the provider flow's. The
 // session it starts keeps authTime, when the user signed in here.
 func (s *Server) finishAuthz(c *gin.Context, req authzRequest, userID string, amr []string, authTime time.Time) {
-	payload, _ := json.Marshal(api.CodePayload{AuthTime: authTime.Unix(), Scope: req.Scope, Nonce: req.Nonce})
+	payload, _ := json.Marshal(api.CodePayload{AuthTime: authTime.Unix(), Scope: req.Scope, Nonce: req.Nonce,
+		UserAgent: api.CoarseUserAgent(c.Request.UserAgent())})
 	code, err := s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
 		ClientID: req.ClientID, RedirectURI: req.RedirectURI, CodeChallenge: req.Challenge, CodeChallengeMethod: req.Method,
 		UserID: userID, AMR: amr, Payload: payload,
@@ -116,16 +117,13 @@ func (s *Server) finishAuthz(c *gin.Context, req authzRequest, userID string, am
 // account page).
 func (s *Server) showSignin(c *gin.Context, status int, req authzRequest, email, errMsg string) {
 	d := &pageData{Title: "Sign in", CSRF: s.preCSRF(c), Req: req, Email: email, Error: errMsg,
-		SignupURL: "/register", AppName: req.ClientID}
+		SignupURL: "/register", AppName: req.ClientID, Providers: s.providerLinks(req),
+		SignupOff: s.accounts.SignupPolicy().Disabled}
+	if s.recovery != nil {
+		d.ForgotURL = "/forgot"
+	}
 	if req.present() {
 		d.SignupURL = "/register?" + req.query().Encode()
-	}
-	for _, p := range s.provs.List() {
-		u := "/account/signin/" + p.ID()
-		if req.present() {
-			u = "/auth/" + p.ID() + "/login?" + req.query().Encode()
-		}
-		d.Providers = append(d.Providers, providerLink{ID: p.ID(), Name: p.Name(), URL: u})
 	}
 	s.render(c, status, "signin.html", d)
 }
@@ -208,7 +206,6 @@ func (s *Server) signinSubmit(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
-	s.api.SendVerification(c, u) // recovery.go
 	s.passwordSignedIn(c, u, req)
 }
 
@@ -236,12 +233,16 @@ func (s *Server) signupPage(c *gin.Context) {
 			return
 		}
 	}
+	if s.accounts.SignupPolicy().Disabled {
+		s.pageError(c, http.StatusForbidden, "Sign-up is closed", "This service does not create new accounts. Ask your administrator for one.")
+		return
+	}
 	s.showSignup(c, http.StatusOK, req, "", "", nil)
 }
 
 func (s *Server) showSignup(c *gin.Context, status int, req authzRequest, email, name string, fieldErr map[string]string) {
 	d := &pageData{Title: "Create your account", CSRF: s.preCSRF(c), Req: req, Email: email, Name: name,
-		FieldError: fieldErr, SigninURL: "/signin", AppName: req.ClientID}
+		FieldError: fieldErr, SigninURL: "/signin", AppName: req.ClientID, Providers: s.providerLinks(req)}
 	if req.present() {
 		q := req.query()
 		q.Set("response_type", "code")
@@ -270,11 +271,11 @@ func (s *Server) signupSubmit(c *gin.Context) {
 	var ve *accounts.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		field := ve.Field
-		if field != "email" && field != "name" {
-			field = "password"
+		field, subject := ve.Field, map[string]string{"email": "The email address", "name": "The name"}[ve.Field]
+		if subject == "" {
+			field, subject = "password", "The password"
 		}
-		s.showSignup(c, http.StatusBadRequest, req, email, name, map[string]string{field: ve.Reason})
+		s.showSignup(c, http.StatusBadRequest, req, email, name, map[string]string{field: sentence(subject, ve.Reason)})
 		return
 	case errors.Is(err, accounts.ErrEmailTaken):
 		s.showSignup(c, http.StatusConflict, req, email, name, map[string]string{"email": "An account with this email address already exists. Sign in instead."})

@@ -234,7 +234,8 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 			return "", err
 		}
 		userID = fs.LinkUserID
-		payload, _ = json.Marshal(api.CodePayload{Link: &ext, AuthTime: s.now().Unix(), Scope: fs.AppScope, Nonce: fs.AppNonce})
+		payload, _ = json.Marshal(api.CodePayload{Link: &ext, AuthTime: s.now().Unix(), Scope: fs.AppScope, Nonce: fs.AppNonce,
+			UserAgent: api.CoarseUserAgent(c.Request.UserAgent())})
 	} else {
 		u, d, err := s.accounts.SignInExternal(c.Request.Context(), ext, accounts.LinkPolicy{ByVerifiedEmail: s.opts.LinkByEmail})
 		if err != nil {
@@ -242,7 +243,8 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 			return "", err
 		}
 		userID = u.ID
-		payload, _ = json.Marshal(api.CodePayload{AuthTime: s.now().Unix(), Scope: fs.AppScope, Nonce: fs.AppNonce})
+		payload, _ = json.Marshal(api.CodePayload{AuthTime: s.now().Unix(), Scope: fs.AppScope, Nonce: fs.AppNonce,
+			UserAgent: api.CoarseUserAgent(c.Request.UserAgent())})
 	}
 	code, err := s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
 		ClientID: fs.ClientID, RedirectURI: fs.RedirectURI, CodeChallenge: fs.Challenge, CodeChallengeMethod: fs.ChallengeMeth,

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -26,6 +25,8 @@ var (
 		"unlinked": "The identity was unlinked.",
 		"revoked":  "The session was signed out.",
 		"password": "Your password was saved. Your other sessions were signed out.",
+		// account_email.go
+		"verification_sent": "We sent you a new verification link. Open it to verify your email address.",
 	}
 	accountErrors = map[string]string{
 		oauth.CodeIdentityLinked: "That account at the provider is already linked to another user.",
@@ -114,15 +115,8 @@ func (s *Server) showAccount(c *gin.Context, status int, pu *pageUser, d *pageDa
 		}
 	}
 	for _, ss := range list {
-		app := ss.ClientID
-		switch app {
-		case "":
-			app = "sign-in pages"
-		case AccountClientID:
-			app = "account page"
-		}
-		d.Sessions = append(d.Sessions, sessionView{ID: ss.ID, Device: ss.UserAgent, Method: strings.Join(ss.AMR, ", "),
-			App: app, CreatedAt: ss.CreatedAt, LastUsedAt: ss.LastUsedAt, Current: ss.ID == pu.sess.ID})
+		d.Sessions = append(d.Sessions, sessionView{ID: ss.ID, Device: ss.UserAgent, Methods: s.methodNames(ss.AMR),
+			App: ss.ClientID, CreatedAt: ss.CreatedAt, LastUsedAt: ss.LastUsedAt, Current: ss.ID == pu.sess.ID})
 	}
 	s.render(c, status, "account.html", d)
 }

@@ -115,6 +115,7 @@ func (s *Server) pageRoutes(e *gin.Engine) {
 	e.POST("/account/unlink/:provider", s.accountUnlink)
 	e.GET("/account/signin/:provider", s.accountProviderSignin)
 	e.GET("/account/callback", s.accountCallback)
+	s.recoveryRoutes(e) // recovery.go
 }
 
 func (s *Server) stylesheet(c *gin.Context) {
@@ -180,6 +181,12 @@ type pageData struct {
 	Reauth []providerLink
 	// ConfirmLink asks for the current password before linking.
 	ConfirmLink *providerLink
+
+	// e-mail flows (recovery.go)
+	Link      *emailLink // a link page: which one, and its token
+	SignupOff bool       // sign-up is disabled: no sign-up link
+	ForgotURL string     // the sign-in page's "Forgot password?" link
+	NextURL   string     // a message page's way on
 }
 
 type identityView struct {
@@ -189,9 +196,10 @@ type identityView struct {
 }
 
 type sessionView struct {
-	ID, Device, Method, App string
-	CreatedAt, LastUsedAt   time.Time
-	Current                 bool
+	ID, Device, App       string   // App: the client id ("" for the sign-in pages)
+	Methods               []string // "pwd", "otp", "hwk", or a provider's name
+	CreatedAt, LastUsedAt time.Time
+	Current               bool
 }
 
 // render executes a page template with the page headers.

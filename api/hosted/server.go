@@ -44,6 +44,8 @@ type Deps struct {
 	Accounts  *accounts.Service
 	Sessions  *session.Manager
 	Providers *providers.Registry // may be nil: no providers
+	// Recovery is the e-mail flows (recovery.go); nil: no such pages.
+	Recovery *accounts.Recovery
 }
 
 // Server serves the hosted pages and the browser flow.
@@ -56,6 +58,7 @@ type Server struct {
 	flow     *api.FlowCodec
 	metrics  *api.Metrics
 	pages    *pages
+	recovery *accounts.Recovery
 }
 
 // New prepares the pages (templates parsed once per locale); Routes
@@ -72,7 +75,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 		}
 	}
 	return &Server{opts: opts, api: deps.API, accounts: deps.Accounts, sessions: deps.Sessions, provs: reg,
-		flow: deps.API.Flow(), metrics: deps.API.Metrics(), pages: pg}, nil
+		flow: deps.API.Flow(), metrics: deps.API.Metrics(), pages: pg, recovery: deps.Recovery}, nil
 }
 
 func (s *Server) now() time.Time { return s.api.Now() }

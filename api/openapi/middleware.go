@@ -23,7 +23,7 @@ type TB interface {
 // (HostedPage) pass unchecked.
 func (v *Validator) Middleware(t TB, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if v.HostedPage(r.URL.Path) {
+		if v.HostedRequest(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -66,7 +66,7 @@ func (v *Validator) Transport(t TB, next http.RoundTripper) http.RoundTripper {
 			r.Body = newBody(b)
 		}
 		res, err := next.RoundTrip(r)
-		if err != nil || v.HostedPage(r.URL.Path) {
+		if err != nil || v.HostedRequest(r) {
 			return res, err
 		}
 		b, err := io.ReadAll(res.Body)

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -51,6 +53,7 @@ type Validator struct {
 	opts    *config.ValidationOptions
 	schemas schema_validation.SchemaValidator
 	hosted  []string
+	forms   []string // x-hosted-forms
 }
 
 // NewValidator parses the embedded document, checks it against the
@@ -78,6 +81,7 @@ func NewValidator() (*Validator, error) {
 	var ext struct {
 		Info struct {
 			Hosted []string `json:"x-hosted-pages"`
+			Forms  []string `json:"x-hosted-forms"`
 		} `json:"info"`
 	}
 	if err := json.Unmarshal(document, &ext); err != nil {
@@ -89,6 +93,7 @@ func NewValidator() (*Validator, error) {
 		opts:    config.NewValidationOptions(opts...),
 		schemas: schema_validation.NewSchemaValidator(opts...),
 		hosted:  ext.Info.Hosted,
+		forms:   ext.Info.Forms,
 	}, nil
 }
 
@@ -106,6 +111,20 @@ func (v *Validator) HostedPage(path string) bool {
 		}
 	}
 	return false
+}
+
+// HostedRequest reports whether r is the hosted pages': a HostedPage
+// path, or, on a path of the x-hosted-forms list (an e-mail link's page,
+// whose JSON POST the document describes), a GET or a form post.
+func (v *Validator) HostedRequest(r *http.Request) bool {
+	if v.HostedPage(r.URL.Path) {
+		return true
+	}
+	if !slices.Contains(v.forms, r.URL.Path) {
+		return false
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return r.Method == http.MethodGet || r.Method == http.MethodHead || mt == "application/x-www-form-urlencoded"
 }
 
 // ValidateRequest checks r (path, method, parameters, security and body)

@@ -56,7 +56,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if err != nil {
 		return fail(err)
 	}
-	pages, err := hosted.New(hosted.Deps{API: srv, Accounts: core.Accounts, Sessions: core.Sessions, Providers: reg},
+	pages, err := hosted.New(hosted.Deps{API: srv, Accounts: core.Accounts, Sessions: core.Sessions, Providers: reg,
+		Recovery: core.Recovery},
 		hostedOptions(cfg))
 	if err != nil {
 		return fail(err)
