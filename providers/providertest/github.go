@@ -2,7 +2,6 @@ package providertest
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -74,17 +73,9 @@ type GitHubBehavior struct {
 // Configure a client with BaseURL = URL and APIURL = APIURL (the
 // Enterprise layout).
 type GitHubServer struct {
-	// URL is the web root (GitHub's https://github.com).
-	URL string
-	// APIURL is URL + "/api/v3" (GitHub's https://api.github.com).
+	// APIURL is URL + "/api/v3" (GitHub's https://api.github.com); URL is
+	// the web root (GitHub's https://github.com).
 	APIURL string
-	// ClientID and ClientSecret are the only accepted client credentials.
-	ClientID     string
-	ClientSecret string
-
-	opts    options
-	srv     *httptest.Server
-	closing chan struct{}
 
 	fake[GitHubUser, GitHubBehavior]
 }
@@ -92,37 +83,21 @@ type GitHubServer struct {
 // NewGitHub starts a fake GitHub. It is closed by t.Cleanup.
 func NewGitHub(t testing.TB, opts ...Option) *GitHubServer {
 	t.Helper()
-	o := newOptions(opts)
-	s := &GitHubServer{
-		ClientID:     o.clientID,
-		ClientSecret: o.clientSecret,
-		opts:         o,
-		closing:      make(chan struct{}),
-		fake:         newFake[GitHubUser, GitHubBehavior](DefaultGitHubUser),
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /login/oauth/authorize", s.authorize)
-	mux.HandleFunc("POST /login/oauth/access_token", s.token)
-	mux.HandleFunc("GET /api/v3/user", s.apiUser)
-	mux.HandleFunc("GET /api/v3/user/emails", s.apiEmails)
-	s.srv = httptest.NewServer(mux)
-	s.URL = s.srv.URL
-	s.APIURL = s.srv.URL + "/api/v3"
-	t.Cleanup(func() {
-		close(s.closing)
-		s.srv.Close()
+	s := &GitHubServer{fake: newFake[GitHubUser, GitHubBehavior](DefaultGitHubUser, opts)}
+	s.serve(t, map[string]http.HandlerFunc{
+		"GET /login/oauth/authorize":     s.authorize,
+		"POST /login/oauth/access_token": s.token,
+		"GET /api/v3/user":               s.apiUser,
+		"GET /api/v3/user/emails":        s.apiEmails,
 	})
+	s.APIURL = s.URL + "/api/v3"
 	return s
 }
 
-func (s *GitHubServer) delay(r *http.Request) bool {
-	return wait(r, s.closing, s.Behavior().Delay)
-}
+func (s *GitHubServer) delay(r *http.Request) bool { return s.hold(r, s.Behavior().Delay) }
 
 func (s *GitHubServer) authorize(w http.ResponseWriter, r *http.Request) {
 	s.fake.authorize(w, r, authorizeRules[GitHubBehavior]{
-		clientID:      s.ClientID,
-		opts:          s.opts,
 		unknownClient: http.StatusNotFound,
 		badRedirect:   "The redirect_uri is not associated with this application.",
 		refuse: func(ar AuthorizeRequest, b GitHubBehavior) (string, string) {

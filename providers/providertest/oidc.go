@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -87,16 +86,6 @@ type OIDCBehavior struct {
 //	GET  /jwks
 //	GET  /userinfo    (bearer access token)
 type OIDCServer struct {
-	// URL is the issuer, e.g. http://127.0.0.1:41234 (no trailing slash).
-	URL string
-	// ClientID and ClientSecret are the only accepted client credentials.
-	ClientID     string
-	ClientSecret string
-
-	opts    options
-	srv     *httptest.Server
-	closing chan struct{}
-
 	alg       jose.SignatureAlgorithm
 	kid       string
 	signer    jose.Signer
@@ -110,16 +99,8 @@ type OIDCServer struct {
 // P-256, ES256, unless WithRS256). It is closed by t.Cleanup.
 func NewOIDC(t testing.TB, opts ...Option) *OIDCServer {
 	t.Helper()
-	o := newOptions(opts)
-	s := &OIDCServer{
-		ClientID:     o.clientID,
-		ClientSecret: o.clientSecret,
-		opts:         o,
-		closing:      make(chan struct{}),
-		kid:          randomToken("key-")[:16],
-		fake:         newFake[OIDCUser, OIDCBehavior](DefaultOIDCUser),
-	}
-	key, bad, alg, err := newKeys(o.rs256)
+	s := &OIDCServer{kid: randomToken("key-")[:16], fake: newFake[OIDCUser, OIDCBehavior](DefaultOIDCUser, opts)}
+	key, bad, alg, err := newKeys(s.opts.rs256)
 	if err != nil {
 		t.Fatalf("providertest: generate keys: %v", err)
 	}
@@ -134,17 +115,12 @@ func NewOIDC(t testing.TB, opts ...Option) *OIDCServer {
 		Key: key.Public(), KeyID: s.kid, Algorithm: string(alg), Use: "sig",
 	}}}
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", s.discovery)
-	mux.HandleFunc("GET /authorize", s.authorize)
-	mux.HandleFunc("POST /token", s.token)
-	mux.HandleFunc("GET /jwks", s.keys)
-	mux.HandleFunc("GET /userinfo", s.userinfo)
-	s.srv = httptest.NewServer(mux)
-	s.URL = s.srv.URL
-	t.Cleanup(func() {
-		close(s.closing)
-		s.srv.Close()
+	s.serve(t, map[string]http.HandlerFunc{
+		"GET /.well-known/openid-configuration": s.discovery,
+		"GET /authorize":                        s.authorize,
+		"POST /token":                           s.token,
+		"GET /jwks":                             s.keys,
+		"GET /userinfo":                         s.userinfo,
 	})
 	return s
 }
@@ -172,9 +148,7 @@ func newSigner(alg jose.SignatureAlgorithm, key crypto.Signer, kid string) (jose
 	)
 }
 
-func (s *OIDCServer) delay(r *http.Request) bool {
-	return wait(r, s.closing, s.Behavior().Delay)
-}
+func (s *OIDCServer) delay(r *http.Request) bool { return s.hold(r, s.Behavior().Delay) }
 
 func (s *OIDCServer) discovery(w http.ResponseWriter, r *http.Request) {
 	if !s.delay(r) {
@@ -212,8 +186,6 @@ func (s *OIDCServer) discovery(w http.ResponseWriter, r *http.Request) {
 // §4.1.2.1); other problems are redirected as error=....
 func (s *OIDCServer) authorize(w http.ResponseWriter, r *http.Request) {
 	s.fake.authorize(w, r, authorizeRules[OIDCBehavior]{
-		clientID:      s.ClientID,
-		opts:          s.opts,
 		unknownClient: http.StatusBadRequest,
 		badRedirect:   "invalid redirect_uri",
 		refuse: func(ar AuthorizeRequest, b OIDCBehavior) (string, string) {
@@ -342,7 +314,7 @@ func userClaims(u OIDCUser) map[string]any {
 }
 
 func (s *OIDCServer) keys(w http.ResponseWriter, r *http.Request) {
-	if !s.delay(r) || !wait(r, s.closing, s.Behavior().JWKSDelay) {
+	if !s.delay(r) || !s.hold(r, s.Behavior().JWKSDelay) {
 		return
 	}
 	if st := s.Behavior().JWKSStatus; st != 0 {

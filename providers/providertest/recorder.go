@@ -2,8 +2,10 @@ package providertest
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -11,6 +13,16 @@ import (
 // switches, a recorder of what their endpoints received, and the codes and
 // access tokens they issued.
 type fake[U, B any] struct {
+	// URL is the root of the fake's endpoints (for OIDC, the issuer), e.g.
+	// http://127.0.0.1:41234 (no trailing slash).
+	URL string
+	// ClientID and ClientSecret are the only accepted client credentials.
+	ClientID     string
+	ClientSecret string
+
+	opts    options
+	closing chan struct{} // closed when the test ends: delayed requests give up
+
 	mu         sync.Mutex
 	behavior   B
 	user       U
@@ -21,9 +33,29 @@ type fake[U, B any] struct {
 	tokens     map[string]U // access token -> user
 }
 
-func newFake[U, B any](user U) fake[U, B] {
-	return fake[U, B]{user: user, grants: make(map[string]*grant[U]), tokens: make(map[string]U)}
+func newFake[U, B any](user U, opts []Option) fake[U, B] {
+	o := newOptions(opts)
+	return fake[U, B]{ClientID: o.clientID, ClientSecret: o.clientSecret, opts: o, closing: make(chan struct{}),
+		user: user, grants: make(map[string]*grant[U]), tokens: make(map[string]U)}
 }
+
+// serve starts the fake's endpoints (pattern -> handler) and sets URL. It
+// is closed by t.Cleanup, which first releases the delayed requests.
+func (f *fake[U, B]) serve(t testing.TB, routes map[string]http.HandlerFunc) {
+	mux := http.NewServeMux()
+	for pattern, h := range routes {
+		mux.HandleFunc(pattern, h)
+	}
+	srv := httptest.NewServer(mux)
+	f.URL = srv.URL
+	t.Cleanup(func() {
+		close(f.closing)
+		srv.Close()
+	})
+}
+
+// hold delays r by d (see wait).
+func (f *fake[U, B]) hold(r *http.Request, d time.Duration) bool { return wait(r, f.closing, d) }
 
 // locked reads *p under mu.
 func locked[T any](mu *sync.Mutex, p *T) T {
@@ -64,8 +96,6 @@ func (f *fake[U, B]) TokenRequests() int { return locked(&f.mu, &f.tokenCalls) }
 // authorizeRules are what the authorization endpoints of the fakes do
 // differently.
 type authorizeRules[B any] struct {
-	clientID string
-	opts     options
 	// unknownClient is the status of the page for a wrong client_id.
 	unknownClient int
 	// badRedirect is the page text for an unregistered redirect_uri.
@@ -87,11 +117,11 @@ func (f *fake[U, B]) authorize(w http.ResponseWriter, r *http.Request, rules aut
 	b, user := f.behavior, f.user
 	f.mu.Unlock()
 
-	if ar.ClientID != rules.clientID {
+	if ar.ClientID != f.ClientID {
 		http.Error(w, "unknown client_id", rules.unknownClient)
 		return
 	}
-	if !rules.opts.checkRedirectURI(ar.RedirectURI) {
+	if !f.opts.checkRedirectURI(ar.RedirectURI) {
 		http.Error(w, rules.badRedirect, http.StatusBadRequest)
 		return
 	}
