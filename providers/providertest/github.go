@@ -61,6 +61,8 @@ type GitHubBehavior struct {
 	Delay time.Duration
 }
 
+func (b GitHubBehavior) delay() time.Duration { return b.Delay }
+
 // GitHubServer is a fake GitHub (or GitHub Enterprise Server). Its
 // endpoints are
 //
@@ -85,7 +87,7 @@ func NewGitHub(t testing.TB, opts ...Option) *GitHubServer {
 	t.Helper()
 	s := &GitHubServer{fake: newFake[GitHubUser, GitHubBehavior](DefaultGitHubUser, opts)}
 	s.serve(t, map[string]http.HandlerFunc{
-		"GET /login/oauth/authorize":     s.authorize,
+		"GET /login/oauth/authorize":     s.authorize(githubAuthorize),
 		"POST /login/oauth/access_token": s.token,
 		"GET /api/v3/user":               s.apiUser,
 		"GET /api/v3/user/emails":        s.apiEmails,
@@ -94,34 +96,30 @@ func NewGitHub(t testing.TB, opts ...Option) *GitHubServer {
 	return s
 }
 
-func (s *GitHubServer) delay(r *http.Request) bool { return s.hold(r, s.Behavior().Delay) }
-
-func (s *GitHubServer) authorize(w http.ResponseWriter, r *http.Request) {
-	s.fake.authorize(w, r, authorizeRules[GitHubBehavior]{
-		unknownClient: http.StatusNotFound,
-		badRedirect:   "The redirect_uri is not associated with this application.",
-		refuse: func(ar AuthorizeRequest, b GitHubBehavior) (string, string) {
-			switch {
-			case ar.CodeChallenge == "" || ar.CodeChallengeMethod != "S256":
-				return "invalid_request", "PKCE with code_challenge_method=S256 is required by this fake"
-			case b.DenyAccess:
-				return "access_denied", "The user has denied your application access."
-			}
-			return "", ""
-		},
-		newCode: func() string { return randomToken("")[:20] },
-	})
+// githubAuthorize are the rules of GitHub's authorization page: an unknown
+// client_id is a 404 page, as on github.com.
+var githubAuthorize = authorizeRules[GitHubBehavior]{
+	unknownClient: http.StatusNotFound,
+	badRedirect:   "The redirect_uri is not associated with this application.",
+	refuse: func(ar AuthorizeRequest, b GitHubBehavior) (string, string) {
+		switch {
+		case ar.CodeChallenge == "" || ar.CodeChallengeMethod != "S256":
+			return "invalid_request", "PKCE with code_challenge_method=S256 is required by this fake"
+		case b.DenyAccess:
+			return "access_denied", "The user has denied your application access."
+		}
+		return "", ""
+	},
+	newCode: func() string { return randomToken("")[:20] },
 }
 
 // token answers like GitHub: form-encoded unless the client accepts JSON,
 // and errors with status 200 and an error field.
 func (s *GitHubServer) token(w http.ResponseWriter, r *http.Request) {
-	tr, ok := readTokenRequest(r)
-	s.tokenReceived(tr)
-	if !s.delay(r) {
+	tr, parsed, b, ok := s.receiveToken(r)
+	if !ok {
 		return
 	}
-	b := s.Behavior()
 	if b.TokenStatus != 0 {
 		http.Error(w, http.StatusText(b.TokenStatus), b.TokenStatus)
 		return
@@ -146,7 +144,7 @@ func (s *GitHubServer) token(w http.ResponseWriter, r *http.Request) {
 	case b.TokenError != "":
 		fail(b.TokenError, "fake failure")
 		return
-	case !ok:
+	case !parsed:
 		fail("invalid_request", "malformed request")
 		return
 	case tr.ClientID != s.ClientID || !equal(tr.ClientSecret, s.ClientSecret):

@@ -78,6 +78,8 @@ type OIDCBehavior struct {
 	Delay time.Duration
 }
 
+func (b OIDCBehavior) delay() time.Duration { return b.Delay }
+
 // OIDCServer is a fake OpenID Connect provider. Its endpoints are
 //
 //	GET  /.well-known/openid-configuration
@@ -117,7 +119,7 @@ func NewOIDC(t testing.TB, opts ...Option) *OIDCServer {
 
 	s.serve(t, map[string]http.HandlerFunc{
 		"GET /.well-known/openid-configuration": s.discovery,
-		"GET /authorize":                        s.authorize,
+		"GET /authorize":                        s.authorize(oidcAuthorize),
 		"POST /token":                           s.token,
 		"GET /jwks":                             s.keys,
 		"GET /userinfo":                         s.userinfo,
@@ -147,8 +149,6 @@ func newSigner(alg jose.SignatureAlgorithm, key crypto.Signer, kid string) (jose
 		(&jose.SignerOptions{}).WithType("JWT"),
 	)
 }
-
-func (s *OIDCServer) delay(r *http.Request) bool { return s.hold(r, s.Behavior().Delay) }
 
 func (s *OIDCServer) discovery(w http.ResponseWriter, r *http.Request) {
 	if !s.delay(r) {
@@ -180,40 +180,35 @@ func (s *OIDCServer) discovery(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// authorize is the authorization endpoint (RFC 6749 §4.1.1, OpenID Connect
-// Core §3.1.2) with a user who consents at once. Problems with client_id or
-// redirect_uri are shown as a 400 page, never redirected (RFC 6749
-// §4.1.2.1); other problems are redirected as error=....
-func (s *OIDCServer) authorize(w http.ResponseWriter, r *http.Request) {
-	s.fake.authorize(w, r, authorizeRules[OIDCBehavior]{
-		unknownClient: http.StatusBadRequest,
-		badRedirect:   "invalid redirect_uri",
-		refuse: func(ar AuthorizeRequest, b OIDCBehavior) (string, string) {
-			switch {
-			case ar.ResponseType != "code":
-				return "unsupported_response_type", "only response_type=code"
-			case !strings.Contains(" "+ar.Scope+" ", " openid "):
-				return "invalid_scope", "scope must contain openid"
-			case ar.CodeChallenge == "" || ar.CodeChallengeMethod != "S256":
-				return "invalid_request", "PKCE with code_challenge_method=S256 is required"
-			case b.DenyAccess:
-				return "access_denied", "The user denied the request"
-			}
-			return "", ""
-		},
-		newCode: func() string { return randomToken("code-") },
-	})
+// oidcAuthorize are the rules of the authorization endpoint (RFC 6749
+// §4.1.1, OpenID Connect Core §3.1.2): a wrong client_id or redirect_uri is
+// a 400 page.
+var oidcAuthorize = authorizeRules[OIDCBehavior]{
+	unknownClient: http.StatusBadRequest,
+	badRedirect:   "invalid redirect_uri",
+	refuse: func(ar AuthorizeRequest, b OIDCBehavior) (string, string) {
+		switch {
+		case ar.ResponseType != "code":
+			return "unsupported_response_type", "only response_type=code"
+		case !strings.Contains(" "+ar.Scope+" ", " openid "):
+			return "invalid_scope", "scope must contain openid"
+		case ar.CodeChallenge == "" || ar.CodeChallengeMethod != "S256":
+			return "invalid_request", "PKCE with code_challenge_method=S256 is required"
+		case b.DenyAccess:
+			return "access_denied", "The user denied the request"
+		}
+		return "", ""
+	},
+	newCode: func() string { return randomToken("code-") },
 }
 
 // token is the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.6, OpenID
 // Connect Core §3.1.3).
 func (s *OIDCServer) token(w http.ResponseWriter, r *http.Request) {
-	tr, ok := readTokenRequest(r)
-	s.tokenReceived(tr)
-	if !s.delay(r) {
+	tr, parsed, b, ok := s.receiveToken(r)
+	if !ok {
 		return
 	}
-	b := s.Behavior()
 	switch {
 	case b.TokenStatus != 0:
 		oauthError(w, b.TokenStatus, "server_error", "fake failure")
@@ -221,7 +216,7 @@ func (s *OIDCServer) token(w http.ResponseWriter, r *http.Request) {
 	case b.TokenError != "":
 		oauthError(w, http.StatusBadRequest, b.TokenError, "fake failure")
 		return
-	case !ok:
+	case !parsed:
 		oauthError(w, http.StatusBadRequest, "invalid_request", "malformed request")
 		return
 	case tr.AuthMethod == "" || tr.ClientID != s.ClientID || !equal(tr.ClientSecret, s.ClientSecret):

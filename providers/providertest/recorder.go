@@ -12,7 +12,7 @@ import (
 // fake is the state both fakes share: who signs in next, the misbehaviour
 // switches, a recorder of what their endpoints received, and the codes and
 // access tokens they issued.
-type fake[U, B any] struct {
+type fake[U any, B behavior] struct {
 	// URL is the root of the fake's endpoints (for OIDC, the issuer), e.g.
 	// http://127.0.0.1:41234 (no trailing slash).
 	URL string
@@ -33,7 +33,7 @@ type fake[U, B any] struct {
 	tokens     map[string]U // access token -> user
 }
 
-func newFake[U, B any](user U, opts []Option) fake[U, B] {
+func newFake[U any, B behavior](user U, opts []Option) fake[U, B] {
 	o := newOptions(opts)
 	return fake[U, B]{ClientID: o.clientID, ClientSecret: o.clientSecret, opts: o, closing: make(chan struct{}),
 		user: user, grants: make(map[string]*grant[U]), tokens: make(map[string]U)}
@@ -54,8 +54,30 @@ func (f *fake[U, B]) serve(t testing.TB, routes map[string]http.HandlerFunc) {
 	})
 }
 
+// behavior is what the fakes' misbehaviour switches have in common.
+type behavior interface {
+	// delay is how long every endpoint but the authorize page waits.
+	delay() time.Duration
+}
+
 // hold delays r by d (see wait).
 func (f *fake[U, B]) hold(r *http.Request, d time.Duration) bool { return wait(r, f.closing, d) }
+
+// delay holds r for the behaviour's delay.
+func (f *fake[U, B]) delay(r *http.Request) bool { return f.hold(r, f.Behavior().delay()) }
+
+// receiveToken reads and records a token request and holds it for the
+// behaviour's delay. It returns the request, whether it parsed, and the
+// behaviour to answer with; ok is false when the request gave up
+// meanwhile, leaving nothing to answer.
+func (f *fake[U, B]) receiveToken(r *http.Request) (tr TokenRequest, parsed bool, b B, ok bool) {
+	tr, parsed = readTokenRequest(r)
+	f.tokenReceived(tr)
+	if !f.delay(r) {
+		return tr, parsed, b, false
+	}
+	return tr, parsed, f.Behavior(), true
+}
 
 // locked reads *p under mu.
 func locked[T any](mu *sync.Mutex, p *T) T {
@@ -110,7 +132,11 @@ type authorizeRules[B any] struct {
 // Problems with client_id or redirect_uri are shown as a page, never
 // redirected (RFC 6749, section 4.1.2.1); the others are redirected as
 // error=... .
-func (f *fake[U, B]) authorize(w http.ResponseWriter, r *http.Request, rules authorizeRules[B]) {
+func (f *fake[U, B]) authorize(rules authorizeRules[B]) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { f.serveAuthorize(w, r, rules) }
+}
+
+func (f *fake[U, B]) serveAuthorize(w http.ResponseWriter, r *http.Request, rules authorizeRules[B]) {
 	ar := newAuthorizeRequest(r.URL.Query())
 	f.mu.Lock()
 	f.lastAuth = ar
