@@ -21,6 +21,7 @@
 // catalog_mail.go, ...; a new area gets its own catalog_<area>.go whose
 // init function calls add). TestEveryKeyTranslated scans every template
 // (*.html, *.tmpl) and every non-test Go file of the module for these keys
+// (and for fixed texts marked with M, see there)
 // and fails, naming the key and its file, when a translation is missing;
 // it also checks that a translation uses the same printf verbs as its key.
 //

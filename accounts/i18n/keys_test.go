@@ -14,10 +14,10 @@ import (
 )
 
 // A message key in a template, {{t "..."}} or (t "..."), and in Go code,
-// .T("..."); quoted or raw string literals.
+// .T("...") or i18n.M("..."); quoted or raw string literals.
 var (
 	templateKey = regexp.MustCompile("(?:\\{\\{-?|\\()\\s*t\\s+(\"(?:[^\"\\\\\\n]|\\\\.)*\"|`[^`]*`)")
-	goKey       = regexp.MustCompile("\\.T\\(\\s*(\"(?:[^\"\\\\\\n]|\\\\.)*\"|`[^`]*`)")
+	goKey       = regexp.MustCompile("(?:\\.T|\\bi18n\\.M)\\(\\s*(\"(?:[^\"\\\\\\n]|\\\\.)*\"|`[^`]*`)")
 	printfVerb  = regexp.MustCompile(`%[-+# 0]*(?:\[\d+\])?[0-9*]*(?:\.[0-9*]+)?[a-zA-Z%]`)
 	argIndex    = regexp.MustCompile(`\[\d+\]`)
 )

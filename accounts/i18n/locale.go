@@ -57,6 +57,23 @@ func (l *Locale) Lang() string { return l.tag.String() }
 // without a translation is formatted in English.
 func (l *Locale) T(key string, args ...any) string { return l.p.Sprintf(key, args...) }
 
+// Text translates a message that is already complete, without
+// formatting: a fixed text marked with M, or a text that may be in the
+// catalog (an error description). Anything the catalog does not know,
+// already translated text included, comes back unchanged.
+func (l *Locale) Text(s string) string {
+	if _, ok := messages[l.tag][s]; ok {
+		return l.p.Sprintf(s)
+	}
+	return s
+}
+
+// M marks key as a message where it cannot be translated yet (a table of
+// fixed texts built before any request): it returns key unchanged, and
+// the catalog test finds it like a T key. Translate it with Text or T
+// where the locale is known.
+func M(key string) string { return key }
+
 // Time writes t (in UTC) as a date and time the way l's language does.
 func (l *Locale) Time(t time.Time) string {
 	return t.UTC().Format(l.T("2 Jan 2006, 15:04 UTC"))

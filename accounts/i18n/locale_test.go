@@ -46,6 +46,17 @@ func TestTranslate(t *testing.T) {
 	if got := de.T("No such message %d", 7); got != "No such message 7" {
 		t.Errorf("untranslated: %q", got)
 	}
+	if got := de.Text(M("Sign out")); got != "Abmelden" {
+		t.Errorf("de.Text: %q", got)
+	}
+	for _, s := range []string{"Abmelden", "not in the catalog: 100% sure"} {
+		if got := de.Text(s); got != s {
+			t.Errorf("de.Text(%q) = %q, want it unchanged", s, got)
+		}
+	}
+	if got := en.Text("Sign out"); got != "Sign out" {
+		t.Errorf("en.Text: %q", got)
+	}
 	if For(language.French) != en {
 		t.Error("an unsupported language did not get English")
 	}
@@ -81,6 +92,7 @@ func TestScanFindsKeys(t *testing.T) {
 		{"tmpl", `{{template "x" (t "Say \"hi\"")}}`, `"Say \"hi\""`},
 		{"go", `msg := loc.T("Reset your %s password", name)`, `"Reset your %s password"`},
 		{"go", "l.T(`raw`)", "`raw`"},
+		{"go", `"linked": i18n.M("The identity was linked."),`, `"The identity was linked."`},
 	} {
 		re := goKey
 		if tc.re == "tmpl" {
