@@ -59,6 +59,8 @@ func init() {
 		"last active %s":                   "zuletzt aktiv am %s",
 		"Revoke session: %s, signed in %s": "Sitzung beenden: %s, angemeldet am %s",
 		"Revoke":                           "Beenden",
+		"sign-in pages":                    "Anmeldeseiten",
+		"account page":                     "Kontoseite",
 		"Sign out":                         "Abmelden",
 		// messages of the handlers: titles, errors and notices
 		"Signed out": "Abgemeldet",

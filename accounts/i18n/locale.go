@@ -84,10 +84,8 @@ func (l *Locale) Time(t time.Time) string {
 // that the catalog speaks, else the best match for acceptLanguage (an
 // Accept-Language header), else English. Malformed input is ignored.
 func Negotiate(uiLocales, acceptLanguage string) *Locale {
-	for _, s := range strings.Fields(uiLocales) {
-		if l, ok := Match(s); ok {
-			return l
-		}
+	if l, ok := UILocale(uiLocales); ok {
+		return l
 	}
 	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
 	if err == nil && len(tags) > 0 {
@@ -96,6 +94,17 @@ func Negotiate(uiLocales, acceptLanguage string) *Locale {
 		}
 	}
 	return Default()
+}
+
+// UILocale returns the locale of the first entry of uiLocales (the OIDC
+// parameter) that the catalog speaks, and false when none is.
+func UILocale(uiLocales string) (*Locale, bool) {
+	for _, s := range strings.Fields(uiLocales) {
+		if l, ok := Match(s); ok {
+			return l, true
+		}
+	}
+	return nil, false
 }
 
 // Match returns the supported locale for one language tag ("de",

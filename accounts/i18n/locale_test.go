@@ -29,6 +29,12 @@ func TestNegotiate(t *testing.T) {
 	if l, ok := Match("de-DE"); !ok || l.Tag() != language.German {
 		t.Errorf("Match(de-DE) = %v, %v", l, ok)
 	}
+	if _, ok := UILocale("fr ja"); ok {
+		t.Error("UILocale(fr ja) found a locale")
+	}
+	if l, ok := UILocale("fr en"); !ok || l != Default() {
+		t.Errorf("UILocale(fr en) = %v, %v", l, ok)
+	}
 	if _, ok := Match("fr"); ok {
 		t.Error("Match(fr) found a locale")
 	}
