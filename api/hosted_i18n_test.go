@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/unilogin/unilogin/accounts/mail/mailtest"
 )
 
 var germanDate = regexp.MustCompile(`<dd>\d{1,2}\.\d{1,2}\.\d{4}, \d\d:\d\d UTC</dd>`)
@@ -132,7 +134,7 @@ func mailTo(t *testing.T, e *env, to, path string) (subject, text string) {
 // readEMLSubject is readEML with the message's decoded subject.
 func readEMLSubject(t *testing.T, path string) (rcpt, subject, text string) {
 	t.Helper()
-	rcpt, text = readEML(t, path)
+	rcpt, text = mailtest.ReadEML(path)
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
