@@ -17,12 +17,7 @@ import (
 // server runs; the password grant then gives tokens again, and the audit
 // log names the CLI as the actor.
 func TestUsersResetMFACLI(t *testing.T) {
-	cfg := testConfig(t)
-	t.Setenv("UNILOGIN_DATA_DIR", cfg.DataDir)
-	t.Setenv("UNILOGIN_BCRYPT_COST", "4")
-	t.Setenv("UNILOGIN_CONFIG", "")
-	t.Setenv("USER", "tester")
-	base, stop := startServer(t, cfg)
+	base, stop := startCLIServer(t)
 	defer stop()
 	mustCLI(t, cliPassword+"\n", "users", "create", "--email", "admin@example.com", "--password-stdin", "--role", "admin")
 	mustCLI(t, cliPassword+"\n", "users", "create", "--email", "lost@example.com", "--password-stdin")
