@@ -1,7 +1,6 @@
 package server
 
 import (
-	"log/slog"
 	"net"
 	"time"
 
@@ -14,15 +13,14 @@ import (
 // secrets sealed with the key-encryption key, failed codes counted in the
 // shared rate counters, passkeys for the issuer's host as relying party.
 // WebAuthn needs a domain: with an IP address as the issuer's host
-// passkeys are off (logged), the rest works.
-func openMFA(cfg *config.Config, st *stores, sealer *session.Sealer, now func() time.Time, log *slog.Logger) (*mfa.Service, error) {
+// passkeys are off (docs/security.md), the rest works.
+func openMFA(cfg *config.Config, st *stores, sealer *session.Sealer, now func() time.Time) (*mfa.Service, error) {
 	product := cfg.Branding.Effective().ProductName
 	rp, err := mfa.RelyingParty(cfg.Issuer, product)
 	if err != nil {
 		return nil, err
 	}
 	if net.ParseIP(rp.RPID) != nil {
-		log.Warn("passkeys are off: the issuer's host is an IP address, WebAuthn needs a domain name", "rp_id", rp.RPID)
 		rp = nil
 	}
 	return mfa.New(mfa.Options{

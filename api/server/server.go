@@ -375,7 +375,7 @@ func open(ctx context.Context, cfg *config.Config, opts Options, guard *dbGuard)
 	if err != nil {
 		return fail(err)
 	}
-	factors, err := openMFA(cfg, st, sealer, opts.Now, log) // mfa.go
+	factors, err := openMFA(cfg, st, sealer, opts.Now) // mfa.go
 	if err != nil {
 		return fail(err)
 	}
