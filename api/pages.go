@@ -49,6 +49,15 @@ func (s *Server) initPages() error {
 	b := s.opts.Branding // config.Branding.Effective: safe for HTML and CSS
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"when": func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+		// t is the message lookup of every user-visible string: the English
+		// text (printf-style) is the key. English only until the catalog
+		// (accounts/i18n) is wired in.
+		"t": func(key string, args ...any) string {
+			if len(args) == 0 {
+				return key
+			}
+			return fmt.Sprintf(key, args...)
+		},
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return fmt.Errorf("api: hosted page templates: %w", err)

@@ -12,6 +12,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 var _ accounts.Store = (*Store)(nil)
@@ -219,19 +220,8 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int, emailCon
 	args = append(args, limit)
 
 	rows, err := s.db.QueryContext(ctx, query, args...)
+	users, err := sqlitedb.Collect(rows, err, scanUser)
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: list users: %w", err)
-	}
-	defer rows.Close()
-	var users []*accounts.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: list users: %w", err)
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlitestore: list users: %w", err)
 	}
 	return users, nil
@@ -329,14 +319,7 @@ func (s *Store) UnlinkIdentity(ctx context.Context, userID, provider string) err
 	if err != nil {
 		return fmt.Errorf("sqlitestore: unlink identity: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqlitestore: unlink identity: %w", err)
-	}
-	if n == 0 {
-		return accounts.ErrNotFound
-	}
-	return nil
+	return oneRow(res, "unlink identity")
 }
 
 // Ping reports whether the database answers and the accounts tables are
@@ -369,14 +352,17 @@ func errorCode(err error) int {
 
 // oneRow maps "no row affected" to ErrNotFound.
 func oneRow(res sql.Result, op string) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	return changed(res, nil, op, accounts.ErrNotFound)
+}
+
+// changed takes the result of a statement that must change a row: its
+// errors wrapped as op, or none when it changed nothing.
+func changed(res sql.Result, err error, op string, none error) error {
+	n, err := affected(res, err, op)
+	if err == nil && n == 0 {
+		return none
 	}
-	if n == 0 {
-		return accounts.ErrNotFound
-	}
-	return nil
+	return err
 }
 
 // emailKey is the value of the email_key column: NULL when there is no
@@ -397,7 +383,7 @@ func encodeRoles(roles []string) (string, error) {
 	return string(b), nil
 }
 
-type scanner interface{ Scan(dest ...any) error }
+type scanner = sqlitedb.Scanner
 
 // scanUser reads userColumns; sql.ErrNoRows becomes ErrNotFound.
 func scanUser(row scanner) (*accounts.User, error) {

@@ -11,9 +11,10 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/unilogin/unilogin/session"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
-type rowScanner interface{ Scan(dest ...any) error }
+type rowScanner = sqlitedb.Scanner
 
 func scanSession(r rowScanner) (*session.Session, error) {
 	var x session.Session
