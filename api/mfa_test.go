@@ -15,6 +15,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 const mfaGrant = "urn:unilogin:params:oauth:grant-type:mfa"
@@ -510,6 +511,47 @@ func TestAdminResetMFA(t *testing.T) {
 			}
 			if n != 2 {
 				t.Errorf("%d user.mfa.reset events by the admin, want 2", n)
+			}
+		})
+	}
+}
+
+// TestMFAConcurrentSteps: on both stores, one mfa_token sent by many
+// requests at once yields one pair, and one code sent with many
+// mfa_tokens at once yields one pair (the code counts once per step).
+func TestMFAConcurrentSteps(t *testing.T) {
+	const racers = 8
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{backend: b})
+			u := e.enrolTOTP("cia@example.com")
+			count := func(rs []response) (ok int) {
+				for _, r := range rs {
+					switch {
+					case r.status == 200:
+						ok++
+					case r.status != 400 || r.errCode(t) != "invalid_grant":
+						t.Errorf("racer: %d %s", r.status, r.body)
+					}
+				}
+				return ok
+			}
+			race := func(token func(int) string, code string) []response {
+				rs := make([]response, racers)
+				testkit.Race(racers, func(i int) error { rs[i] = e.mfaStep(token(i), "otp", code); return nil })
+				return rs
+			}
+			one := e.mfaToken(u.email, nil)
+			if n := count(race(func(int) string { return one }, totpCode(t, u.secret, e.clock.Now()))); n != 1 {
+				t.Errorf("one mfa_token, %d racers: %d pairs, want 1", racers, n)
+			}
+			e.nextStep()
+			tokens := make([]string, racers)
+			for i := range tokens {
+				tokens[i] = e.mfaToken(u.email, nil)
+			}
+			if n := count(race(func(i int) string { return tokens[i] }, totpCode(t, u.secret, e.clock.Now()))); n != 1 {
+				t.Errorf("one code, %d mfa_tokens: %d pairs, want 1", racers, n)
 			}
 		})
 	}
