@@ -186,7 +186,7 @@ func boundCode(code string) string {
 // else a sign-in less than 5 minutes old.
 func (s *Server) reauthFactor(c *gin.Context, p *principal, current *string) error {
 	if current != nil && *current != "" && p.user.HasPassword() {
-		err := s.passwordChecked(c, p.user, "mfa", func(ctx context.Context) error {
+		err := s.PasswordChecked(c, p.user, "mfa", func(ctx context.Context) error {
 			return s.accounts.VerifyPassword(ctx, p.user.ID, *current)
 		})
 		if errors.Is(err, accounts.ErrInvalidCredentials) {
@@ -194,7 +194,7 @@ func (s *Server) reauthFactor(c *gin.Context, p *principal, current *string) err
 		}
 		return err
 	}
-	if !s.signedInRecently(p.session.CreatedAt) {
+	if !s.SignedInRecently(p.session.CreatedAt) {
 		return errConfirmReauth
 	}
 	return nil

@@ -114,14 +114,14 @@ func (s *Server) mfaGrant(c *gin.Context, client *Client, form url.Values) (*ses
 	}
 	a.Succeed()
 	pair, err := s.sessions.Start(ctx, session.Grant{
-		Subject:   s.subject(u),
+		Subject:   s.Subject(u),
 		ClientID:  a.Token.ClientID,
 		AMR:       mfa.AMR(a.Token.AMR, method), // RFC 8176: ["pwd","otp","mfa"] or ["pwd","mfa"]
 		Scope:     a.Token.Scope,
-		UserAgent: coarseUserAgent(c.Request.UserAgent()),
+		UserAgent: CoarseUserAgent(c.Request.UserAgent()),
 	})
 	if err == nil {
-		s.securityEvent(c, u.ID, accounts.ActionSignIn, u.ID, map[string]string{"method": "pwd", "second_factor": string(method),
+		s.SecurityEvent(c, u.ID, accounts.ActionSignIn, u.ID, map[string]string{"method": "pwd", "second_factor": string(method),
 			"client_id": a.Token.ClientID, "session_id": pair.SessionID})
 	}
 	return pair, err

@@ -67,6 +67,8 @@ func Run(t *testing.T, newStore func(t *testing.T) accounts.Store) {
 	tests = append(tests, methodCases...) // methods.go
 	tests = append(tests, emailCases...)  // email.go
 
+	tests = append(tests, userIdentitiesCases...) // useridentities.go
+
 	tests = append(tests, consentCases...)    // consent.go
 	tests = append(tests, emailTokenCases...) // emailtoken.go
 	runCases(t, newStore, tests)

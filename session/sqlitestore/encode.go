@@ -117,12 +117,9 @@ func encodeStrings(v []string) (string, error) {
 }
 
 func decodeStrings(s string) ([]string, error) {
-	var v []string
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
+	v, err := sqlitedb.DecodeStrings(s)
+	if err != nil {
 		return nil, fmt.Errorf("decode string list: %w", err)
-	}
-	if len(v) == 0 {
-		return nil, nil
 	}
 	return v, nil
 }

@@ -134,7 +134,7 @@ func (s *Store) SessionRecords(ctx context.Context, id string) (int, error) {
 }
 
 func (s *Store) GetSession(ctx context.Context, id string) (*session.Session, error) {
-	x, err := scanSession(s.getSession.QueryRowContext(ctx, id, millis(time.Now())))
+	x, err := scanSession(s.getSession.QueryRowContext(sqlitedb.PointReadContext(ctx, s.reader != s.db), id, millis(time.Now())))
 	if err != nil {
 		return nil, wrap("get session", err)
 	}
