@@ -334,7 +334,8 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	tk := s.tokens(login("kim@example.com", pw))
 	s.expect(login("kim@example.com", "wrong password!"), 400, "wrong password")
 	s.expect(s.form("/token", url.Values{"grant_type": {"password"}, "username": {"kim@example.com"}}), 400, "no password")
-	s.expect(s.form("/token", url.Values{"grant_type": {"client_credentials"}}), 400, "unsupported grant")
+	s.expect(s.form("/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}}), 400, "unsupported grant")
+	s.expect(s.form("/token", url.Values{"grant_type": {"client_credentials"}}), 401, "client_credentials without a client")
 	s.expect(s.form("/token", url.Values{}), 400, "no grant_type")
 	s.expect(s.form("/token", url.Values{"grant_type": {"password"}, "username": {"kim@example.com"}, "password": {pw}},
 		"Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(clientID+":wrong"))), 401, "bad client")
@@ -427,6 +428,9 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	s.expect(s.do("POST", "/admin/users/"+leeID+"/enable", "", "", ah...), 200, "admin enable")
 	s.expect(s.do("DELETE", "/admin/users/"+leeID+"/sessions", "", "", ah...), 204, "admin end sessions")
 	s.expect(s.do("GET", "/admin/audit?limit=5", "", "", ah...), 200, "admin audit")
+	s.expect(s.do("POST", "/admin/users/"+leeID+"/verify-email", "", "", ah...), 202, "admin resend verification")
+	s.expect(s.do("POST", "/admin/users/"+leeID+"/password-reset", "", "", ah...), 202, "admin send reset")
+	s.expect(s.do("POST", "/admin/users/"+leeID+"/email-verified", "", "", ah...), 200, "admin mark verified")
 	s.expect(s.do("DELETE", "/admin/users/"+leeID, "", "", ah...), 204, "admin delete")
 	s.expect(s.do("POST", "/admin/users/"+leeID+"/disable", "", "", ah...), 404, "admin disable deleted")
 
