@@ -1,11 +1,15 @@
 package mail_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/accounts/mail"
 )
 
@@ -72,5 +76,53 @@ func TestFlows(t *testing.T) {
 	}
 	if s := q.Stats(); s.Rejected != 2 {
 		t.Errorf("Stats().Rejected = %d, want 2", s.Rejected)
+	}
+}
+
+// A message is written in the language of the request that asked for it,
+// which its context carries: subject, text part and HTML part (with its
+// lang attribute).
+func TestFlowsWriteInTheRequestLanguage(t *testing.T) {
+	store := queueStore(t)
+	_, q, err := mail.New(mail.Config{From: "no-reply@login.example.com", OutboxDir: t.TempDir()}, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := mail.NewFlows(q, "https://login.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := accounts.NewEmailToken()
+	for _, tc := range []struct {
+		ctx                     context.Context
+		to, subject, text, lang string
+	}{
+		{t.Context(), "en@example.com", "Reset your unilogin password",
+			"The link works once and expires in 30 minutes.", `lang="en"`},
+		{i18n.WithLocale(t.Context(), i18n.For(language.German)), "de@example.com",
+			"Setzen Sie Ihr unilogin-Passwort zurück", "Der Link funktioniert einmal und läuft in 30 Minuten ab.", `lang="de"`},
+	} {
+		if err := f.Send(tc.ctx, accounts.AccountMail{Kind: accounts.MailResetPassword, To: tc.to, Token: tok, TTL: 30 * time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+		due, err := store.DueMail(t.Context(), time.Now().Add(time.Hour), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range due {
+			if m.To != tc.to {
+				continue
+			}
+			subject, text, html := decodeParts(t, m.Raw)
+			if subject != tc.subject {
+				t.Errorf("%s: subject %q, want %q", tc.to, subject, tc.subject)
+			}
+			if !strings.Contains(text, tc.text) || !strings.Contains(html, tc.text) {
+				t.Errorf("%s: a part lacks %q:\n%s\n%s", tc.to, tc.text, text, html)
+			}
+			if !strings.Contains(html, "<html "+tc.lang+">") {
+				t.Errorf("%s: the HTML part is not marked %s", tc.to, tc.lang)
+			}
+		}
 	}
 }
