@@ -13,11 +13,14 @@ var (
 	builder = catalog.NewBuilder(catalog.Fallback(language.English))
 	// messages holds the translations by language and key, for the tests.
 	messages = map[language.Tag]map[string]string{}
+	// duplicates lists the keys that two catalog files translate.
+	duplicates []string
 )
 
-// add registers translations of English keys in lang. A key registered
-// twice for one language is a mistake (two catalog files disagree) and
-// panics at start-up, which every test of the module notices.
+// add registers translations of English keys in lang. A key translated
+// twice for one language (by two catalog files) keeps its first
+// translation and is recorded in duplicates, which the catalog test
+// reports: a mistake there must not stop the service.
 func add(lang language.Tag, m map[string]string) {
 	have := messages[lang]
 	if have == nil {
@@ -26,7 +29,8 @@ func add(lang language.Tag, m map[string]string) {
 	}
 	for key, text := range m {
 		if _, dup := have[key]; dup {
-			panic(fmt.Sprintf("i18n: %q translated twice for %s", key, lang))
+			duplicates = append(duplicates, fmt.Sprintf("%s: %q", lang, key))
+			continue
 		}
 		have[key] = text
 		if err := builder.SetString(lang, key, text); err != nil {

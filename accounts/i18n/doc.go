@@ -23,7 +23,8 @@
 // (*.html, *.tmpl) and every non-test Go file of the module for these keys
 // (and for fixed texts marked with M, see there)
 // and fails, naming the key and its file, when a translation is missing;
-// it also checks that a translation uses the same printf verbs as its key.
+// it also checks that a translation uses the same printf verbs as its key,
+// and that no key is translated in two catalog files.
 //
 // # Adding a language
 //

@@ -81,6 +81,9 @@ func moduleKeys(t *testing.T) []usedKey {
 // Every message the pages and e-mails use has a translation in every
 // supported language, with the same printf verbs as its English key.
 func TestEveryKeyTranslated(t *testing.T) {
+	for _, d := range duplicates {
+		t.Errorf("%s is translated in two catalog files: keep one", d)
+	}
 	keys := moduleKeys(t)
 	if len(keys) < 50 {
 		t.Fatalf("found only %d message keys: is the scan still looking in the right places?", len(keys))
