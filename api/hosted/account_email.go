@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/i18n"
 )
 
 // The account page's e-mail sections (templates/account_email.html):
@@ -39,15 +40,15 @@ func (s *Server) accountResend(c *gin.Context) {
 // reauthed runs op with the account form's proof: the current password
 // (field) compared once, under the sign-in limits, or a recent sign-in.
 // It answers the wrong, missing or stale proof itself (ok false).
-func (s *Server) reauthed(c *gin.Context, pu *pageUser, current, field, what string, op func(context.Context, accounts.Reauth) error) (bool, error) {
+func (s *Server) reauthed(c *gin.Context, pu *pageUser, current, field, reauthMsg string, op func(context.Context, accounts.Reauth) error) (bool, error) {
 	re := accounts.Reauth{CurrentPassword: current, RecentSignIn: s.api.SignedInRecently(pu.sess.CreatedAt)}
 	switch {
 	case pu.user.HasPassword() && current == "":
-		s.showAccount(c, http.StatusForbidden, pu, &pageData{Error: "Confirm that it is you: enter your current password.",
-			FieldError: map[string]string{field: "Enter your current password."}})
+		s.showAccount(c, http.StatusForbidden, pu, &pageData{Error: i18n.M("Confirm that it is you: enter your current password."),
+			FieldError: map[string]string{field: i18n.M("Enter your current password.")}})
 		return false, nil
 	case !pu.user.HasPassword() && !re.RecentSignIn:
-		s.askReauth(c, pu, what)
+		s.askReauth(c, pu, reauthMsg)
 		return false, nil
 	}
 	var err error
@@ -57,8 +58,8 @@ func (s *Server) reauthed(c *gin.Context, pu *pageUser, current, field, what str
 		err = op(c.Request.Context(), re)
 	}
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
-		s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: "Please correct the marked field.",
-			FieldError: map[string]string{field: "The current password is incorrect."}})
+		s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: i18n.M("Please correct the marked field."),
+			FieldError: map[string]string{field: i18n.M("The current password is incorrect.")}})
 		return false, nil
 	}
 	return true, err
@@ -73,18 +74,19 @@ func (s *Server) accountEmail(c *gin.Context) {
 	}
 	email := strings.TrimSpace(form.Get("new_email"))
 	fieldErr := func(status int, msg string) {
-		s.showAccount(c, status, pu, &pageData{Error: "Please correct the marked field.", Email: email,
+		s.showAccount(c, status, pu, &pageData{Error: i18n.M("Please correct the marked field."), Email: email,
 			FieldError: map[string]string{"new_email": msg}})
 	}
 	if email == "" {
-		fieldErr(http.StatusBadRequest, "Enter the new email address.")
+		fieldErr(http.StatusBadRequest, i18n.M("Enter the new email address."))
 		return
 	}
 	if err := s.api.EmailLimits(c, email); err != nil {
 		s.pageErr(c, err)
 		return
 	}
-	ok, err := s.reauthed(c, pu, form.Get("email_current_password"), "email_current_password", "change your email address",
+	ok, err := s.reauthed(c, pu, form.Get("email_current_password"), "email_current_password",
+		i18n.M("For your security, sign in again (less than 5 minutes ago) before you change your email address."),
 		func(ctx context.Context, re accounts.Reauth) error {
 			return s.recovery.RequestEmailChange(ctx, pu.user.ID, email, re)
 		})
@@ -94,17 +96,17 @@ func (s *Server) accountEmail(c *gin.Context) {
 	var ve *accounts.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		fieldErr(http.StatusBadRequest, sentence("The email address", ve.Reason))
+		fieldErr(http.StatusBadRequest, s.sentence(c, "email", ve.Reason))
 		return
 	case errors.Is(err, accounts.ErrEmailTaken):
-		fieldErr(http.StatusConflict, "Another account uses this email address.")
+		fieldErr(http.StatusConflict, i18n.M("Another account uses this email address."))
 		return
 	case err != nil:
 		s.pageErr(c, err)
 		return
 	}
-	s.showAccount(c, http.StatusOK, pu, &pageData{Notice: "We sent a link to " + email +
-		". Your address changes when you open it; until then you keep signing in with the current one."})
+	s.showAccount(c, http.StatusOK, pu, &pageData{Notice: s.locale(c).T("We sent a link to %s. Your address changes when you open it; until then you keep signing in with the current one.",
+		email)})
 }
 
 // accountDelete is POST /account/delete: the account, its sign-in
@@ -115,7 +117,8 @@ func (s *Server) accountDelete(c *gin.Context) {
 		return
 	}
 	id := pu.user.ID
-	ok, err := s.reauthed(c, pu, form.Get("delete_current_password"), "delete_current_password", "delete your account",
+	ok, err := s.reauthed(c, pu, form.Get("delete_current_password"), "delete_current_password",
+		i18n.M("For your security, sign in again (less than 5 minutes ago) before you delete your account."),
 		func(ctx context.Context, re accounts.Reauth) error { return s.recovery.DeleteAccount(ctx, id, re) })
 	if !ok {
 		return
@@ -133,5 +136,5 @@ func (s *Server) accountDelete(c *gin.Context) {
 		return
 	}
 	s.clearCookie(c, pageCookie, "/")
-	s.message(c, http.StatusOK, "Account deleted", "Your account and everything linked to it were deleted.", "/signin")
+	s.message(c, http.StatusOK, i18n.M("Account deleted"), i18n.M("Your account and everything linked to it were deleted."), "/signin")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/i18n"
 )
 
 // The pages of the e-mail flows (docs/hosted-ui.md, "E-mail links"): the
@@ -29,9 +30,9 @@ const (
 
 // errBadLink is the one message of a link that is malformed, unknown,
 // used, expired or for an address that is no longer the account's.
-const errBadLink = "This link is invalid, has already been used or has expired."
+var errBadLink = i18n.M("This link is invalid, has already been used or has expired.")
 
-func (s *Server) recoveryRoutes(e *gin.Engine) {
+func (s *Server) recoveryRoutes(e gin.IRoutes) {
 	if s.recovery == nil {
 		return
 	}
@@ -52,7 +53,7 @@ func (s *Server) recoveryRoutes(e *gin.Engine) {
 
 // forgotPage is GET /forgot: the address to send a reset link to.
 func (s *Server) forgotPage(c *gin.Context) {
-	s.render(c, http.StatusOK, "forgot.html", &pageData{Title: "Reset your password", CSRF: s.preCSRF(c), SigninURL: "/signin"})
+	s.render(c, http.StatusOK, "forgot.html", &pageData{Title: i18n.M("Reset your password"), CSRF: s.preCSRF(c), SigninURL: "/signin"})
 }
 
 // forgotSubmit is POST /forgot: the same answer for every address (a
@@ -68,8 +69,8 @@ func (s *Server) forgotSubmit(c *gin.Context) {
 	}
 	email := strings.TrimSpace(form.Get("email"))
 	if email == "" {
-		s.render(c, http.StatusBadRequest, "forgot.html", &pageData{Title: "Reset your password", CSRF: s.preCSRF(c), SigninURL: "/signin",
-			Error: "Please correct the marked field.", FieldError: map[string]string{"email": "Enter the email address of your account."}})
+		s.render(c, http.StatusBadRequest, "forgot.html", &pageData{Title: i18n.M("Reset your password"), CSRF: s.preCSRF(c), SigninURL: "/signin",
+			Error: i18n.M("Please correct the marked field."), FieldError: map[string]string{"email": i18n.M("Enter the email address of your account.")}})
 		return
 	}
 	if err := s.api.EmailLimits(c, email); err != nil {
@@ -80,8 +81,8 @@ func (s *Server) forgotSubmit(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
-	s.message(c, http.StatusOK, "Check your email", "If an account uses "+email+
-		", we have sent it a link to choose a new password. The link works for a short time only; if nothing arrives, check the spam folder or ask again.", "/signin")
+	s.message(c, http.StatusOK, i18n.M("Check your email"), s.locale(c).T("If an account uses %s, we have sent it a link to choose a new password. The link works for a short time only; if nothing arrives, check the spam folder or ask again.",
+		email), "/signin")
 }
 
 // message shows a page with one notice and a link on (to next).
@@ -91,7 +92,7 @@ func (s *Server) message(c *gin.Context, status int, title, notice, next string)
 
 // badLink shows the page of a dead link, with a way to a new one.
 func (s *Server) badLink(c *gin.Context, kind string) {
-	d := &pageData{Title: "This link does not work", Error: errBadLink, NextURL: "/account"}
+	d := &pageData{Title: i18n.M("This link does not work"), Error: errBadLink, NextURL: "/account"}
 	if kind == linkReset {
 		d.NextURL = "/forgot"
 	}
@@ -111,12 +112,12 @@ func (s *Server) linkPage(kind, action string) gin.HandlerFunc {
 }
 
 func (s *Server) showLink(c *gin.Context, status int, kind, action, token string, fieldErr map[string]string) {
-	titles := map[string]string{linkVerify: "Confirm your email address", linkReset: "Choose a new password",
-		linkConfirm: "Confirm your new email address"}
+	titles := map[string]string{linkVerify: i18n.M("Confirm your email address"), linkReset: i18n.M("Choose a new password"),
+		linkConfirm: i18n.M("Confirm your new email address")}
 	d := &pageData{Title: titles[kind], CSRF: s.preCSRF(c), Link: &emailLink{Kind: kind, Action: action, Token: token},
 		FieldError: fieldErr}
 	if len(fieldErr) > 0 {
-		d.Error = "Please correct the marked field."
+		d.Error = i18n.M("Please correct the marked field.")
 	}
 	s.render(c, status, "emaillink.html", d)
 }
@@ -161,7 +162,7 @@ func (s *Server) verifySubmit(c *gin.Context) {
 		s.linkErr(c, linkVerify, err)
 		return
 	}
-	s.message(c, http.StatusOK, "Email address verified", "Thank you: "+u.Email+" is verified.", "/account")
+	s.message(c, http.StatusOK, i18n.M("Email address verified"), s.locale(c).T("Thank you: %s is verified.", u.Email), "/account")
 }
 
 // confirmSubmit is the form post to /confirm-email: the address change
@@ -176,8 +177,8 @@ func (s *Server) confirmSubmit(c *gin.Context) {
 	}
 	u, err := s.recovery.ConfirmEmailChange(c.Request.Context(), token)
 	if errors.Is(err, accounts.ErrEmailTaken) {
-		s.render(c, http.StatusConflict, "message.html", &pageData{Title: "This address is taken",
-			Error: "Another account uses this email address now, so it cannot become yours.", NextURL: "/account"})
+		s.render(c, http.StatusConflict, "message.html", &pageData{Title: i18n.M("This address is taken"),
+			Error: i18n.M("Another account uses this email address now, so it cannot become yours."), NextURL: "/account"})
 		return
 	}
 	if u == nil {
@@ -187,7 +188,7 @@ func (s *Server) confirmSubmit(c *gin.Context) {
 	if err != nil { // changed; only the aftermath failed
 		s.log(c).Warn("address change: follow-up failed", "user", u.ID, "error", err.Error())
 	}
-	s.message(c, http.StatusOK, "Email address changed", "Your email address is now "+u.Email+".", "/account")
+	s.message(c, http.StatusOK, i18n.M("Email address changed"), s.locale(c).T("Your email address is now %s.", u.Email), "/account")
 }
 
 // resetSubmit is POST /reset-password: the new password is set and every
@@ -205,7 +206,7 @@ func (s *Server) resetSubmit(c *gin.Context) {
 	var ve *accounts.ValidationError
 	if errors.As(err, &ve) {
 		s.showLink(c, http.StatusBadRequest, linkReset, "/reset-password", token,
-			map[string]string{"new_password": sentence("The password", ve.Reason)})
+			map[string]string{"new_password": s.sentence(c, "password", ve.Reason)})
 		return
 	}
 	if res == nil {
@@ -220,21 +221,26 @@ func (s *Server) resetSubmit(c *gin.Context) {
 		return
 	}
 	s.clearCookie(c, pageCookie, "/")
-	s.message(c, http.StatusOK, "Password changed", "Your new password is set, and every session of your account was signed out. Sign in with the new password.", "/signin")
+	s.message(c, http.StatusOK, i18n.M("Password changed"),
+		i18n.M("Your new password is set, and every session of your account was signed out. Sign in with the new password."), "/signin")
 }
 
-// sentence makes a validation reason ("must be at least 8 characters")
-// a sentence about subject ("The password must be at least 8
-// characters.").
-func sentence(subject, reason string) string {
-	reason = strings.TrimSuffix(strings.TrimSpace(reason), ".")
-	if strings.HasPrefix(reason, "must ") || strings.HasPrefix(reason, "is ") {
-		return subject + " " + reason + "."
+// sentence makes a validation reason of field ("must be at least 8
+// characters long") a sentence in the page's language ("The password
+// must be at least 8 characters long.").
+func (s *Server) sentence(c *gin.Context, field, reason string) string {
+	l := s.locale(c)
+	if !strings.HasPrefix(reason, "must ") && !strings.HasPrefix(reason, "is ") {
+		return l.Text(reason)
 	}
-	if reason == "" {
-		return subject + " is not valid."
+	r := l.Text(reason)
+	switch field {
+	case "email":
+		return l.T("The email address %s.", r)
+	case "name":
+		return l.T("The name %s.", r)
 	}
-	return strings.ToUpper(reason[:1]) + reason[1:] + "."
+	return l.T("The password %s.", r)
 }
 
 // providerLinks are the provider buttons of the sign-in and sign-up

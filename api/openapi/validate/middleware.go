@@ -1,4 +1,4 @@
-package openapi
+package validate
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ type TB interface {
 // requests only when the server accepted them (2xx) and the document
 // describes them (not CORS preflights), so bad-input tests
 // may send malformed requests on purpose. The hosted pages
-// (HostedPage) pass unchecked.
+// (HostedRequest) pass unchecked.
 func (v *Validator) Middleware(t TB, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if v.HostedRequest(r) {
