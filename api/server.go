@@ -96,6 +96,9 @@ type Deps struct {
 	// Recovery is the e-mail flows (recovery.go); nil: their routes answer
 	// 404.
 	Recovery *accounts.Recovery
+	// Bearer, when set, reads a bearer check's session and user in one
+	// query (users.go); nil: two reads.
+	Bearer BearerReader
 }
 
 // Server is the HTTP API.
@@ -112,6 +115,9 @@ type Server struct {
 	admin    *accounts.Admin
 	limiter  *middleware.Limiter // nil: no rate limits
 	recovery *accounts.Recovery  // nil: no e-mail flows
+
+	// bearerReader is Deps.Bearer.
+	bearerReader BearerReader
 }
 
 // New builds the router.
@@ -139,6 +145,7 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	s := &Server{opts: opts, accounts: deps.Accounts, sessions: deps.Sessions, provs: deps.Providers, clients: map[string]*Client{}}
 	s.metrics = opts.Metrics
 	s.recovery = deps.Recovery
+	s.bearerReader = deps.Bearer
 	for i := range opts.Clients {
 		c := opts.Clients[i]
 		if _, taken := s.clients[c.ID]; taken {
