@@ -332,7 +332,8 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	tk := s.tokens(login("kim@example.com", pw))
 	s.expect(login("kim@example.com", "wrong password!"), 400, "wrong password")
 	s.expect(s.form("/token", url.Values{"grant_type": {"password"}, "username": {"kim@example.com"}}), 400, "no password")
-	s.expect(s.form("/token", url.Values{"grant_type": {"client_credentials"}}), 400, "unsupported grant")
+	s.expect(s.form("/token", url.Values{"grant_type": {"implicit"}}), 400, "unsupported grant")
+	s.expect(s.form("/token", url.Values{"grant_type": {"client_credentials"}}), 401, "client_credentials without a client")
 	s.expect(s.form("/token", url.Values{}), 400, "no grant_type")
 	s.expect(s.form("/token", url.Values{"grant_type": {"password"}, "username": {"kim@example.com"}, "password": {pw}},
 		"Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(clientID+":wrong"))), 401, "bad client")
@@ -442,6 +443,10 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	// Logout, then the token is refused.
 	s.expect(s.do("POST", "/logout", "", "", bearer(tk.Access)...), 204, "logout")
 	s.expect(s.do("POST", "/logout", "", "", bearer(tk.Access)...), 401, "logout again")
+	// Without Authorization, /logout is the RP-initiated logout (HTML pages).
+	s.expect(s.do("GET", "/logout", "", ""), 200, "RP logout, not signed in")
+	s.expect(s.do("GET", "/logout?id_token_hint=junk", "", ""), 400, "RP logout, bad hint")
+	s.expect(s.form("/logout", url.Values{"state": {"x"}}), 200, "RP logout by POST, not signed in")
 
 	// The router's own answers.
 	s.expect(s.do("GET", "/no/such/endpoint", "", ""), 404, "unknown path")
