@@ -22,10 +22,11 @@ import (
 // (never the query text itself).
 var (
 	accountNotices = map[string]string{
-		"linked":   "The identity was linked. You can now sign in with it.",
-		"unlinked": "The identity was unlinked.",
-		"revoked":  "The session was signed out.",
-		"password": "Your password was saved. Your other sessions were signed out.",
+		"linked":      "The identity was linked. You can now sign in with it.",
+		"unlinked":    "The identity was unlinked.",
+		"revoked":     "The session was signed out.",
+		"password":    "Your password was saved. Your other sessions were signed out.",
+		"app_revoked": "The app's access was removed. It was signed out and must ask again.",
 	}
 	accountErrors = map[string]string{
 		oauth.CodeIdentityLinked: "That account at the provider is already linked to another user.",
@@ -35,6 +36,7 @@ var (
 		oauth.CodeInvalidRequest: "The request was invalid; try again.",
 		oauth.CodeServerError:    "Something went wrong; try again later.",
 		"session_not_found":      "That session had already ended.",
+		"app_not_found":          "That app had no access any more.",
 	}
 )
 
@@ -94,6 +96,10 @@ func (s *Server) showAccount(c *gin.Context, status int, pu *pageUser, d *pageDa
 	}
 	list, err := s.sessions.List(ctx, pu.user.ID)
 	if err != nil {
+		s.pageErr(c, err)
+		return
+	}
+	if d.Apps, err = s.appsWithAccess(c, pu.user.ID); err != nil { // consent.go
 		s.pageErr(c, err)
 		return
 	}
