@@ -242,7 +242,7 @@ func (s *Server) accountRevokeApp(c *gin.Context) {
 
 // oidcRoutes mounts the interaction steps and RP-initiated logout
 // (logout.go); POST /logout without Authorization comes from the API.
-func (s *Server) oidcRoutes(e *gin.Engine) {
+func (s *Server) oidcRoutes(e gin.IRoutes) {
 	e.POST("/consent", s.consentSubmit)
 	e.POST("/select-account", s.selectAccountSubmit)
 	e.POST("/account/apps/revoke", s.accountRevokeApp)

@@ -17,8 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/api/openapi"
+	"github.com/unilogin/unilogin/api/openapi/validate"
 	apiserver "github.com/unilogin/unilogin/api/server"
 	"github.com/unilogin/unilogin/api/server/servertest"
 	"github.com/unilogin/unilogin/config"
@@ -39,7 +42,7 @@ func TestDocumentIsValidOpenAPI31(t *testing.T) {
 		t.Fatalf("openapi = %q, want 3.1.x", doc.OpenAPI)
 	}
 	// NewValidator checks the document against the OpenAPI 3.1 meta-schema.
-	if _, err := openapi.NewValidator(); err != nil {
+	if _, err := validate.NewValidator(); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"/signup", "/token", "/revoke", "/introspect", "/logout", "/users/me", "/userinfo", "/users/me/password",
@@ -68,7 +71,7 @@ func TestHandlerServesTheDocument(t *testing.T) {
 
 // TestValidatorCatchesDrift: answers that break the document are reported.
 func TestValidatorCatchesDrift(t *testing.T) {
-	v, err := openapi.NewValidator()
+	v, err := validate.NewValidator()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +162,7 @@ const (
 
 type server struct {
 	t     *testing.T
-	v     *openapi.Validator
+	v     *validate.Validator
 	url   string
 	corp  *providertest.OIDCServer
 	admin *accounts.Admin
@@ -169,7 +172,7 @@ type server struct {
 	seen map[string]bool // operations called, "METHOD /template"
 }
 
-func newServer(t *testing.T, v *openapi.Validator) *server {
+func newServer(t *testing.T, v *validate.Validator) *server {
 	t.Helper()
 	corp := providertest.NewOIDC(t, providertest.WithClient("corp-client", "corp-secret"))
 	cp, err := oidc.New(context.Background(), oidc.Config{ID: "corp", Name: "Corp SSO", Issuer: corp.URL, ClientID: corp.ClientID,
@@ -290,7 +293,7 @@ func s256(verifier string) string {
 // by Validator.Middleware: each response (and each accepted request) is
 // checked against openapi.json.
 func TestAPIExchangesMatchTheDocument(t *testing.T) {
-	v, err := openapi.Shared()
+	v, err := validate.Shared()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +335,7 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	tk := s.tokens(login("kim@example.com", pw))
 	s.expect(login("kim@example.com", "wrong password!"), 400, "wrong password")
 	s.expect(s.form("/token", url.Values{"grant_type": {"password"}, "username": {"kim@example.com"}}), 400, "no password")
-	s.expect(s.form("/token", url.Values{"grant_type": {"implicit"}}), 400, "unsupported grant")
+	s.expect(s.form("/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}}), 400, "unsupported grant")
 	s.expect(s.form("/token", url.Values{"grant_type": {"client_credentials"}}), 401, "client_credentials without a client")
 	s.expect(s.form("/token", url.Values{}), 400, "no grant_type")
 	s.expect(s.form("/token", url.Values{"grant_type": {"password"}, "username": {"kim@example.com"}, "password": {pw}},
@@ -426,8 +429,36 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	s.expect(s.do("POST", "/admin/users/"+leeID+"/enable", "", "", ah...), 200, "admin enable")
 	s.expect(s.do("DELETE", "/admin/users/"+leeID+"/sessions", "", "", ah...), 204, "admin end sessions")
 	s.expect(s.do("GET", "/admin/audit?limit=5", "", "", ah...), 200, "admin audit")
+	s.expect(s.do("POST", "/admin/users/"+leeID+"/verify-email", "", "", ah...), 202, "admin resend verification")
+	s.expect(s.do("POST", "/admin/users/"+leeID+"/password-reset", "", "", ah...), 202, "admin send reset")
+	s.expect(s.do("POST", "/admin/users/"+leeID+"/email-verified", "", "", ah...), 200, "admin mark verified")
 	s.expect(s.do("DELETE", "/admin/users/"+leeID, "", "", ah...), 204, "admin delete")
 	s.expect(s.do("POST", "/admin/users/"+leeID+"/disable", "", "", ah...), 404, "admin disable deleted")
+
+	// Second factors (api's tests walk them with a fake clock; here only
+	// exchanges that need no second time step).
+	mo := s.expect(s.json("POST", "/signup", map[string]string{"email": "mo@example.com", "password": pw}), 201, "signup mo").json(t)
+	moTk := s.tokens(login("mo@example.com", pw))
+	mh := bearer(moTk.Access)
+	enrol := s.expect(s.do("POST", "/users/me/mfa/totp", "", "", mh...), 200, "totp enrol").json(t)
+	s.expect(s.json("POST", "/users/me/mfa/totp/confirm", map[string]string{"code": "12345"}, mh...), 400, "totp confirm wrong code")
+	first, err := totp.GenerateCode(enrol["secret"].(string), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := s.expect(s.json("POST", "/users/me/mfa/totp/confirm", map[string]string{"code": first}, mh...), 200, "totp confirm").json(t)
+	s.expect(s.do("POST", "/users/me/mfa/totp", "", "", mh...), 409, "totp enrol again")
+	s.expect(s.do("GET", "/users/me", "", "", mh...), 200, "me with totp")
+	mfaToken := s.expect(login("mo@example.com", pw), 403, "password grant with totp").json(t)["mfa_token"].(string)
+	const mfaGrant = "urn:unilogin:params:oauth:grant-type:mfa"
+	s.expect(s.form("/token", url.Values{"grant_type": {mfaGrant}, "mfa_token": {mfaToken}, "otp": {"12345"}}), 400, "mfa grant wrong code")
+	recovery := codes["recovery_codes"].([]any)
+	s.tokens(s.form("/token", url.Values{"grant_type": {mfaGrant}, "mfa_token": {mfaToken}, "recovery_code": {recovery[0].(string)}}))
+	s.expect(s.json("POST", "/users/me/mfa/recovery-codes", map[string]string{"code": "12345"}, mh...), 400, "recovery codes wrong code")
+	s.expect(s.json("DELETE", "/users/me/mfa/totp", map[string]string{}, mh...), 403, "totp remove without proof")
+	s.expect(s.json("DELETE", "/users/me/mfa/totp", map[string]string{"recovery_code": recovery[1].(string)}, mh...), 204, "totp remove")
+	s.expect(s.do("DELETE", "/admin/users/"+mo["id"].(string)+"/mfa", "", "", ah...), 204, "admin reset mfa")
+	s.expect(s.do("DELETE", "/admin/users/nobody/mfa", "", "", ah...), 404, "admin reset mfa unknown")
 
 	// The e-mail flows (their happy paths are walked in api's tests, which
 	// read the links from the outbox): the answers that need no link.
@@ -498,7 +529,7 @@ func (f *fakeTB) Errorf(format string, args ...any) {
 // TestMiddlewareReports: a drifting answer fails the test; a malformed
 // request is only checked when the server accepted it.
 func TestMiddlewareReports(t *testing.T) {
-	v, err := openapi.NewValidator()
+	v, err := validate.NewValidator()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -543,7 +574,7 @@ func TestMiddlewareReports(t *testing.T) {
 // TestValidatorConcurrentUse: test servers serve requests in parallel
 // through one shared Validator (run with -race).
 func TestValidatorConcurrentUse(t *testing.T) {
-	v, err := openapi.Shared()
+	v, err := validate.Shared()
 	if err != nil {
 		t.Fatal(err)
 	}
