@@ -347,3 +347,19 @@ func anchorHref(t *testing.T, body []byte, id string) string {
 	href = href[:strings.Index(href, `"`)]
 	return strings.ReplaceAll(href, "&amp;", "&")
 }
+
+// Request objects are refused as unsupported (OIDC Core §6); other
+// parameters this provider does not act on are ignored (§3.1.2.1).
+func TestOIDCRequestObjectsRefused(t *testing.T) {
+	e := oidcEnv(t)
+	app := oidcApp{e: e, clientID: testClientID, sec: testClientSecret, scope: "openid", nonce: "n", state: "ro"}
+	for param, want := range map[string]string{"request": "request_not_supported", "request_uri": "request_uri_not_supported",
+		"registration": "registration_not_supported"} {
+		if q := appAnswer(t, e, e.get(app.with(param, "x").authorizeURL()), "ro"); q.Get("error") != want {
+			t.Errorf("%s: %v, want %s", param, q, want)
+		}
+	}
+	ignored := app.with("display", "popup", "claims_locales", "de", "acr_values", "urn:x", "id_token_hint", "junk",
+		"claims", `{"id_token":{"email":{"essential":true}}}`, "ui_locales", "xx", "unknown_parameter", "1")
+	isPage(t, e.get(ignored.authorizeURL()), http.StatusOK, `id="password"`)
+}

@@ -73,6 +73,10 @@ func (s *Server) authorize(c *gin.Context) {
 		s.redirectError(c, req.RedirectURI, redirErr, req.State)
 		return
 	}
+	if code := unsupportedRequestParam(q); code != "" { // consent.go
+		s.redirectError(c, req.RedirectURI, code, req.State)
+		return
+	}
 	// OpenID Connect Core §3.1.2.1: prompt and max_age.
 	prompt, err1 := session.ParsePrompt(q.Get("prompt"))
 	maxAge, err2 := session.ParseMaxAge(q.Get("max_age"))

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/session"
 )
@@ -29,6 +30,22 @@ import (
 func carriedPrompt(prompt string) string {
 	if slices.Contains(strings.Fields(prompt), "consent") {
 		return "consent"
+	}
+	return ""
+}
+
+// unsupportedRequestParam is the error of an authorization request that
+// passes its parameters in a way this provider does not support: request
+// objects (OpenID Connect Core §6.1, §6.2) and registration (§7.2.1).
+// Ignoring them would act on other parameters than the app meant.
+func unsupportedRequestParam(q url.Values) string {
+	switch {
+	case q.Has("request"):
+		return "request_not_supported"
+	case q.Has("request_uri"):
+		return "request_uri_not_supported"
+	case q.Has("registration"):
+		return "registration_not_supported"
 	}
 	return ""
 }
@@ -91,7 +108,7 @@ func (s *Server) signedInAuthz(c *gin.Context, req authzRequest, pu *pageUser, p
 	if prompt.SelectAccount {
 		another := req
 		another.Prompt = strings.TrimSpace("login " + req.Prompt) // the sign-in form despite this session
-		s.render(c, http.StatusOK, "select_account.html", &pageData{Title: "Choose an account", CSRF: pu.ps.CSRF, Req: req,
+		s.render(c, http.StatusOK, "select_account.html", &pageData{Title: i18n.M("Choose an account"), CSRF: pu.ps.CSRF, Req: req,
 			AppName: s.appName(req.ClientID), User: pu.user, SigninURL: another.authorizeURL()})
 		return
 	}
@@ -120,7 +137,7 @@ func (s *Server) toApp(c *gin.Context, req authzRequest, u *accounts.User, csrf 
 				s.redirectError(c, req.RedirectURI, "consent_required", req.State) // Core §3.1.2.6
 				return
 			}
-			s.render(c, http.StatusOK, "consent.html", &pageData{Title: "Allow access", CSRF: csrf, Req: req,
+			s.render(c, http.StatusOK, "consent.html", &pageData{Title: i18n.M("Allow access"), CSRF: csrf, Req: req,
 				AppName: cl.DisplayName(), User: u, Scopes: scopeViews(scopes)})
 			return
 		}
@@ -137,7 +154,7 @@ func (s *Server) interactionForm(c *gin.Context) (url.Values, authzRequest, *pag
 		return nil, req, nil, false
 	}
 	if !req.present() {
-		s.pageError(c, http.StatusBadRequest, "This page is not valid", "The app's sign-in request is missing. Start again from the app.")
+		s.pageError(c, http.StatusBadRequest, i18n.M("This page is not valid"), i18n.M("The app's sign-in request is missing. Start again from the app."))
 		return nil, req, nil, false
 	}
 	pu, err := s.loadPage(c)
@@ -146,7 +163,7 @@ func (s *Server) interactionForm(c *gin.Context) (url.Values, authzRequest, *pag
 		return nil, req, nil, false
 	}
 	if pu == nil {
-		s.showSignin(c, http.StatusOK, req, "", "Your sign-in has ended. Sign in again to continue.")
+		s.showSignin(c, http.StatusOK, req, "", i18n.M("Your sign-in has ended. Sign in again to continue."))
 		return nil, req, nil, false
 	}
 	if !s.csrfOK(c, form.Get("csrf"), pu, false) {
@@ -176,7 +193,7 @@ func (s *Server) consentSubmit(c *gin.Context) {
 	case "deny":
 		s.redirectError(c, req.RedirectURI, oauth.CodeAccessDenied, req.State)
 	default:
-		s.pageError(c, http.StatusBadRequest, "This page is not valid", "Choose Allow or Deny.")
+		s.pageError(c, http.StatusBadRequest, i18n.M("This page is not valid"), i18n.M("Choose Allow or Deny."))
 	}
 }
 

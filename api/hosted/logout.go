@@ -2,7 +2,6 @@ package hosted
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/session"
 )
 
@@ -39,7 +39,7 @@ func (s *Server) endSession(c *gin.Context) {
 	}
 	for _, k := range logoutParams {
 		if len(params[k]) > 1 {
-			s.pageError(c, http.StatusBadRequest, "This sign-out link is not valid", fmt.Sprintf("The parameter %q is repeated.", k))
+			s.pageError(c, http.StatusBadRequest, i18n.M("This sign-out link is not valid"), s.locale(c).T("The parameter %q is repeated.", k))
 			return
 		}
 	}
@@ -58,7 +58,7 @@ func (s *Server) hintLogout(c *gin.Context, params url.Values) {
 	ctx := c.Request.Context()
 	claims, err := s.sessions.ParseIDTokenHint(ctx, params.Get("id_token_hint"))
 	if errors.Is(err, session.ErrInvalidToken) {
-		s.pageError(c, http.StatusBadRequest, "This sign-out link is not valid", "The app sent a sign-out request that could not be verified.")
+		s.pageError(c, http.StatusBadRequest, i18n.M("This sign-out link is not valid"), i18n.M("The app sent a sign-out request that could not be verified."))
 		return
 	} else if err != nil {
 		s.pageErr(c, err)
@@ -69,7 +69,7 @@ func (s *Server) hintLogout(c *gin.Context, params url.Values) {
 		clientID = claims.Audience[0]
 	}
 	if id := params.Get("client_id"); id != "" && id != clientID {
-		s.pageError(c, http.StatusBadRequest, "This sign-out link is not valid", "The app's client_id does not match the ID token.")
+		s.pageError(c, http.StatusBadRequest, i18n.M("This sign-out link is not valid"), i18n.M("The app's client_id does not match the ID token."))
 		return
 	}
 	if err := s.sessions.End(ctx, claims.Subject, claims.SessionID); err != nil && !errors.Is(err, session.ErrNotFound) {
@@ -120,7 +120,7 @@ func (s *Server) askLogout(c *gin.Context) {
 		s.signedOut(c)
 		return
 	}
-	s.render(c, http.StatusOK, "logout.html", &pageData{Title: "Sign out", CSRF: pu.ps.CSRF, User: pu.user})
+	s.render(c, http.StatusOK, "logout.html", &pageData{Title: i18n.M("Sign out"), CSRF: pu.ps.CSRF, User: pu.user})
 }
 
 // confirmedLogout is the confirmation form's POST: it ends the hosted-page
@@ -157,5 +157,5 @@ func (s *Server) endPageSession(c *gin.Context, pu *pageUser) bool {
 
 // signedOut shows the signed-out page.
 func (s *Server) signedOut(c *gin.Context) {
-	s.render(c, http.StatusOK, "signedout.html", &pageData{Title: "Signed out", SigninURL: "/signin"})
+	s.render(c, http.StatusOK, "signedout.html", &pageData{Title: i18n.M("Signed out"), SigninURL: "/signin"})
 }
