@@ -28,6 +28,8 @@ var (
 		"password": i18n.M("Your password was saved. Your other sessions were signed out."),
 		// account_email.go
 		"verification_sent": i18n.M("We sent you a new verification link. Open it to verify your email address."),
+
+		"app_revoked": i18n.M("The app's access was removed. It was signed out and must ask again."),
 	}
 	accountErrors = map[string]string{
 		oauth.CodeIdentityLinked: i18n.M("That account at the provider is already linked to another user."),
@@ -37,6 +39,7 @@ var (
 		oauth.CodeInvalidRequest: i18n.M("The request was invalid; try again."),
 		oauth.CodeServerError:    i18n.M("Something went wrong; try again later."),
 		"session_not_found":      i18n.M("That session had already ended."),
+		"app_not_found":          i18n.M("That app had no access any more."),
 	}
 )
 
@@ -96,6 +99,10 @@ func (s *Server) showAccount(c *gin.Context, status int, pu *pageUser, d *pageDa
 	}
 	list, err := s.sessions.List(ctx, pu.user.ID)
 	if err != nil {
+		s.pageErr(c, err)
+		return
+	}
+	if d.Apps, err = s.appsWithAccess(c, pu.user.ID); err != nil { // consent.go
 		s.pageErr(c, err)
 		return
 	}
