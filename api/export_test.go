@@ -1,11 +1,12 @@
 package api
 
-// Internal limits the HTTP-level tests (package api_test) check against.
+// Limits the HTTP-level tests (package api_test) check against. The
+// browser flow's are api/hosted's (flow.go, pagesession.go), repeated
+// here while its HTTP-level tests still run in this package.
 const (
-	FlowCookiePrefix = flowCookiePrefix
-	MaxAppState      = maxAppState
-	MaxFlowCookies   = maxFlowCookies
-	MaxFlowCookieLen = maxFlowCookieLen
-	PageCookie       = pageCookie
-	PreCookie        = preCookie
+	FlowCookiePrefix = "unilogin_flow_"
+	MaxFlowCookies   = 4
+	MaxFlowCookieLen = 2048
+	PageCookie       = "unilogin_page"
+	PreCookie        = "unilogin_pre"
 )

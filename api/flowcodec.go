@@ -9,13 +9,13 @@ import (
 	"github.com/unilogin/unilogin/session"
 )
 
-// flowCodec seals the browser flow cookie and link tickets with a key
+// FlowCodec seals the browser flow cookie and link tickets with a key
 // shared by every instance (session.Manager.SharedSecret).
-type flowCodec struct {
+type FlowCodec struct {
 	sealer *session.Sealer
 }
 
-func newFlowCodec(ctx context.Context, m *session.Manager, kek *session.Sealer) (*flowCodec, error) {
+func NewFlowCodec(ctx context.Context, m *session.Manager, kek *session.Sealer) (*FlowCodec, error) {
 	key, err := m.SharedSecret(ctx, kek, "flow-cookie")
 	if err != nil {
 		return nil, err
@@ -24,15 +24,15 @@ func newFlowCodec(ctx context.Context, m *session.Manager, kek *session.Sealer) 
 	if err != nil {
 		return nil, err
 	}
-	return &flowCodec{sealer: sealer}, nil
+	return &FlowCodec{sealer: sealer}, nil
 }
 
-func (f *flowCodec) seal(v any, purpose string) string {
+func (f *FlowCodec) Seal(v any, purpose string) string {
 	b, _ := json.Marshal(v)
 	return base64.RawURLEncoding.EncodeToString(f.sealer.Seal(b, purpose))
 }
 
-func (f *flowCodec) open(s, purpose string, v any) error {
+func (f *FlowCodec) Open(s, purpose string, v any) error {
 	if len(s) > 8<<10 {
 		return errors.New("too long")
 	}

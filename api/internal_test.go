@@ -24,9 +24,9 @@ func FuzzFlowCookie(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	flow := &flowCodec{sealer: sealer}
-	genuine := flow.seal(flowState{ID: "abcdefghijklmnopqrstuv", Provider: "google", State: "s", Expires: time.Now().Add(time.Minute)}, "flow-cookie")
-	ticket := flow.seal(linkTicket{UserID: "u1", Provider: "google"}, "link-ticket")
+	flow := &FlowCodec{sealer: sealer}
+	genuine := flow.Seal(LinkTicket{UserID: "u1", Provider: "google", Expires: time.Now().Add(time.Minute)}, "flow-cookie")
+	ticket := flow.Seal(LinkTicket{UserID: "u1", Provider: "google"}, "link-ticket")
 	raw, _ := base64.RawURLEncoding.DecodeString(genuine)
 	for _, s := range []string{
 		genuine,
@@ -43,8 +43,8 @@ func FuzzFlowCookie(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, value string) {
-		var fs flowState
-		err := flow.open(value, "flow-cookie", &fs)
+		var fs LinkTicket
+		err := flow.Open(value, "flow-cookie", &fs)
 		if err != nil {
 			return
 		}
@@ -105,11 +105,11 @@ func FuzzCheckRedirect(f *testing.F) {
 		f.Add(seed[0], seed[1])
 	}
 	f.Fuzz(func(t *testing.T, clientID, redirectURI string) {
-		_, err := s.checkRedirect(clientID, redirectURI)
+		_, err := s.CheckRedirect(clientID, redirectURI)
 		cl, known := s.clients[clientID]
 		exact := known && clientID != "" && slices.Contains(cl.RedirectURIs, redirectURI)
 		if (err == nil) != exact {
-			t.Fatalf("checkRedirect(%q, %q) = %v; registered exactly: %v", clientID, redirectURI, err, exact)
+			t.Fatalf("CheckRedirect(%q, %q) = %v; registered exactly: %v", clientID, redirectURI, err, exact)
 		}
 	})
 }

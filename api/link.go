@@ -28,12 +28,12 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 	var replay *session.CodeReplayError
 	if errors.As(err, &replay) && replay.SessionID != "" {
 		s.log(c).Warn("authorization code replayed; its session revoked", "session_id", replay.SessionID)
-		s.securityEvent(c, "", accounts.ActionSessionRevoke, replay.UserID, map[string]string{"session_id": replay.SessionID, "via": "code_replay"})
+		s.SecurityEvent(c, "", accounts.ActionSessionRevoke, replay.UserID, map[string]string{"session_id": replay.SessionID, "via": "code_replay"})
 	}
 	if err != nil {
 		return nil, err
 	}
-	var payload codePayload
+	var payload CodePayload
 	if len(ac.Payload) > 0 {
 		if err := json.Unmarshal(ac.Payload, &payload); err != nil {
 			return nil, err
@@ -43,7 +43,7 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 		if err := s.accounts.Link(c.Request.Context(), ac.UserID, *payload.Link); err != nil {
 			return nil, oauth.GrantError(err)
 		}
-		s.securityEvent(c, ac.UserID, accounts.ActionIdentityLink, ac.UserID, map[string]string{"provider": payload.Link.Provider, "subject": payload.Link.Subject})
+		s.SecurityEvent(c, ac.UserID, accounts.ActionIdentityLink, ac.UserID, map[string]string{"provider": payload.Link.Provider, "subject": payload.Link.Subject})
 	}
 	sub, err := s.loadSubject(c.Request.Context(), ac.UserID)
 	if err != nil {
@@ -54,11 +54,11 @@ func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, r
 		authTime = time.Unix(payload.AuthTime, 0)
 	}
 	pair, err := s.sessions.Start(c.Request.Context(), session.Grant{
-		Subject: sub, ClientID: client.ID, AMR: ac.AMR, UserAgent: coarseUserAgent(c.Request.UserAgent()),
+		Subject: sub, ClientID: client.ID, AMR: ac.AMR, UserAgent: CoarseUserAgent(c.Request.UserAgent()),
 		AuthTime: authTime, Code: code, Scope: payload.Scope, Nonce: payload.Nonce,
 	})
 	if err == nil {
-		s.securityEvent(c, ac.UserID, accounts.ActionSignIn, ac.UserID, map[string]string{"method": strings.Join(ac.AMR, " "), "client_id": client.ID, "session_id": pair.SessionID})
+		s.SecurityEvent(c, ac.UserID, accounts.ActionSignIn, ac.UserID, map[string]string{"method": strings.Join(ac.AMR, " "), "client_id": client.ID, "session_id": pair.SessionID})
 	}
 	return pair, err
 }
@@ -84,12 +84,12 @@ func (s *Server) startLink(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	if _, err := s.checkRedirect(req.ClientID, req.RedirectURI); err != nil {
+	if _, err := s.CheckRedirect(req.ClientID, req.RedirectURI); err != nil {
 		s.respondError(c, err)
 		return
 	}
-	if len(req.State) > maxAppState {
-		s.respondError(c, oauth.BadRequest(fmt.Sprintf("state is too long (at most %d characters)", maxAppState)))
+	if len(req.State) > MaxAppState {
+		s.respondError(c, oauth.BadRequest(fmt.Sprintf("state is too long (at most %d characters)", MaxAppState)))
 		return
 	}
 	// The link commits only with the app's verifier: a challenge is required
@@ -98,7 +98,7 @@ func (s *Server) startLink(c *gin.Context) {
 		s.respondError(c, oauth.BadRequest("code_challenge is required to link an identity"))
 		return
 	}
-	if err := checkChallenge(&Client{}, req.CodeChallenge, req.CodeChallengeMethod); err != nil {
+	if err := CheckChallenge(&Client{}, req.CodeChallenge, req.CodeChallengeMethod); err != nil {
 		s.respondError(c, oauth.BadRequest(err.Error()))
 		return
 	}
@@ -111,9 +111,9 @@ func (s *Server) startLink(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	ticket := s.flow.seal(linkTicket{
+	ticket := s.flow.Seal(LinkTicket{
 		UserID: pr.user.ID, Provider: p.ID(), ClientID: req.ClientID, RedirectURI: req.RedirectURI,
-		Challenge: req.CodeChallenge, Expires: s.now().Add(flowTTL),
+		Challenge: req.CodeChallenge, Expires: s.now().Add(FlowTTL),
 	}, "link-ticket")
 	q := url.Values{
 		"client_id": {req.ClientID}, "redirect_uri": {req.RedirectURI}, "code_challenge": {req.CodeChallenge},

@@ -173,12 +173,12 @@ func (m *Metrics) tokenResult(grant string, err error) {
 		m.tokensIssued.WithLabelValues(grant).Inc()
 	}
 	if grant == "password" {
-		m.Login(MethodPassword, loginOutcome(err))
+		m.Login(MethodPassword, LoginOutcome(err))
 	}
 }
 
 // loginOutcome is the login outcome of a sign-in's result.
-func loginOutcome(err error) string {
+func LoginOutcome(err error) string {
 	if err == nil {
 		return oauth.OutcomeSuccess
 	}
@@ -187,13 +187,13 @@ func loginOutcome(err error) string {
 
 // providerLogin counts a browser sign-in that reached the callback, by the
 // provider's AMR; err is how it failed (nil on success).
-func (m *Metrics) providerLogin(amr string, err error) {
-	m.Login(amr, loginOutcome(err))
+func (m *Metrics) ProviderLogin(amr string, err error) {
+	m.Login(amr, LoginOutcome(err))
 }
 
 // exchange calls p.Exchange and records unilogin_provider_requests_total
 // and unilogin_provider_request_duration_seconds around it.
-func (m *Metrics) exchange(ctx context.Context, p providers.Provider, req providers.AuthRequest, code string) (providers.Identity, error) {
+func (m *Metrics) Exchange(ctx context.Context, p providers.Provider, req providers.AuthRequest, code string) (providers.Identity, error) {
 	start := time.Now()
 	ident, err := p.Exchange(ctx, req, code)
 	m.providerDuration.WithLabelValues(p.ID()).Observe(time.Since(start).Seconds())

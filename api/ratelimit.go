@@ -9,10 +9,10 @@ import (
 	"github.com/unilogin/unilogin/api/oauth"
 )
 
-// limitPerIP is route middleware over the limiter's per-address decision,
+// LimitPerIP is route middleware over the limiter's per-address decision,
 // answering a refusal in JSON. A refused provider sign-in counts as a
 // rate_limited login of that provider.
-func (s *Server) limitPerIP(name string, rate func(middleware.RateLimits) middleware.Rate) gin.HandlerFunc {
+func (s *Server) LimitPerIP(name string, rate func(middleware.RateLimits) middleware.Rate) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if err := s.limiter.PerIP(c, name, rate); err != nil {
 			if errors.Is(err, oauth.ErrRateLimited) && (name == middleware.LimitLoginIP || name == middleware.LimitCallbackIP) {

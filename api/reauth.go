@@ -36,7 +36,7 @@ func accountKey(u *accounts.User) string {
 // passwordChecked runs check, a bcrypt comparison of u's password, under
 // the sign-in limits (429 before, counted after) and audits a failure.
 // check returns accounts.ErrInvalidCredentials for a wrong password.
-func (s *Server) passwordChecked(c *gin.Context, u *accounts.User, via string, check func(context.Context) error) error {
+func (s *Server) PasswordChecked(c *gin.Context, u *accounts.User, via string, check func(context.Context) error) error {
 	guard, err := s.limiter.GuardPassword(c, accountKey(u))
 	if err != nil {
 		return err
@@ -44,7 +44,7 @@ func (s *Server) passwordChecked(c *gin.Context, u *accounts.User, via string, c
 	err = check(c.Request.Context())
 	guard.Done(c, err)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
-		s.securityEvent(c, u.ID, accounts.ActionSignInFailed, u.ID, map[string]string{
+		s.SecurityEvent(c, u.ID, accounts.ActionSignInFailed, u.ID, map[string]string{
 			"method": "pwd", "reason": "wrong_current_password", "via": via})
 	}
 	return err
@@ -59,16 +59,16 @@ func (s *Server) reauthenticate(c *gin.Context, u *accounts.User, authTime time.
 		if current == nil || *current == "" {
 			return errReauthRequired
 		}
-		return s.passwordChecked(c, u, via, func(ctx context.Context) error {
+		return s.PasswordChecked(c, u, via, func(ctx context.Context) error {
 			return s.accounts.VerifyPassword(ctx, u.ID, *current)
 		})
 	}
-	if !s.signedInRecently(authTime) {
+	if !s.SignedInRecently(authTime) {
 		return errReauthRequired
 	}
 	return nil
 }
 
-func (s *Server) signedInRecently(authTime time.Time) bool {
+func (s *Server) SignedInRecently(authTime time.Time) bool {
 	return s.now().Sub(authTime) <= reauthMaxAge
 }

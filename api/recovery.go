@@ -18,10 +18,10 @@ func (s *Server) recoveryRoutes(e *gin.Engine, me *gin.RouterGroup) {
 	if s.recovery == nil {
 		return
 	}
-	e.POST("/password/forgot", s.limitPerIP(middleware.LimitEmailIP, emailPerIP), s.forgotPassword)
+	e.POST("/password/forgot", s.LimitPerIP(middleware.LimitEmailIP, emailPerIP), s.forgotPassword)
 	e.POST("/password/reset", s.resetPassword)
 	e.POST("/verify-email", s.verifyEmail)
-	e.POST("/verify-email/resend", s.limitPerIP(middleware.LimitEmailIP, emailPerIP), s.resendVerification)
+	e.POST("/verify-email/resend", s.LimitPerIP(middleware.LimitEmailIP, emailPerIP), s.resendVerification)
 	e.POST("/confirm-email", s.confirmEmail)
 	me.POST("/users/me/verify-email", s.requestVerification)
 	me.POST("/users/me/email", s.requestEmailChange)
@@ -253,7 +253,7 @@ func (s *Server) deleteMe(c *gin.Context) {
 // sendVerification mails a verification link after a password sign-up.
 // The account exists either way: a failure is logged, and the user can ask
 // again (POST /users/me/verify-email).
-func (s *Server) sendVerification(c *gin.Context, u *accounts.User) {
+func (s *Server) SendVerification(c *gin.Context, u *accounts.User) {
 	if s.recovery == nil {
 		return
 	}

@@ -22,7 +22,7 @@ import (
 // parseForm reads an application/x-www-form-urlencoded body (RFC 6749
 // §3.2): other content types, bad encoding and repeated parameters
 // (RFC 6749 §3.1) are invalid_request. Query parameters are ignored.
-func parseForm(c *gin.Context) (url.Values, error) {
+func ParseForm(c *gin.Context) (url.Values, error) {
 	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		return nil, oauth.BadRequest("Content-Type must be application/x-www-form-urlencoded")

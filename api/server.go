@@ -2,7 +2,7 @@ package api
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -47,9 +47,7 @@ type Options struct {
 	TrustedProxies []string
 	// JWKSMaxAge is the Cache-Control max-age of the JWKS.
 	JWKSMaxAge time.Duration
-	// LinkByEmail is the linking policy for provider sign-ins.
-	LinkByEmail bool
-	Logger      *slog.Logger
+	Logger     *slog.Logger
 	// Version is reported by /healthz.
 	Version string
 	// Now is the clock (tests); default time.Now.
@@ -72,16 +70,6 @@ type Options struct {
 	// HSTS sends Strict-Transport-Security (set when serving TLS or when
 	// the issuer is https).
 	HSTS bool
-	// Branding styles the hosted pages (pages.go; docs/hosted-ui.md). The
-	// caller passes config's Effective branding: the api puts it into HTML
-	// and CSS as it is.
-	Branding Branding
-	// SecureCookies sets the Secure attribute on every cookie (an https
-	// issuer: config.SecureCookies).
-	SecureCookies bool
-	// CallbackURL is the redirect URI of a provider's sign-ins, the one
-	// registered there (config.CallbackURL).
-	CallbackURL func(providerID string) string
 }
 
 // Deps are the domain services the handlers call.
@@ -107,11 +95,10 @@ type Server struct {
 	clients  map[string]*Client
 	engine   *gin.Engine
 	draining atomic.Bool
-	flow     *flowCodec
+	flow     *FlowCodec
 	metrics  *Metrics
 	admin    *accounts.Admin
 	limiter  *middleware.Limiter // nil: no rate limits
-	pages    *pages              // hosted pages (pages.go)
 	recovery *accounts.Recovery  // nil: no e-mail flows
 }
 
@@ -142,6 +129,9 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	s.recovery = deps.Recovery
 	for i := range opts.Clients {
 		c := opts.Clients[i]
+		if _, taken := s.clients[c.ID]; taken {
+			return nil, fmt.Errorf("api: client id %q is registered twice (%q is reserved for the hosted account pages)", c.ID, "unilogin-account")
+		}
 		s.clients[c.ID] = &c
 	}
 	if s.provs == nil {
@@ -151,14 +141,11 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 		}
 		s.provs = reg
 	}
-	flow, err := newFlowCodec(ctx, deps.Sessions, deps.Sealer)
+	flow, err := NewFlowCodec(ctx, deps.Sessions, deps.Sealer)
 	if err != nil {
 		return nil, err
 	}
 	s.flow = flow
-	if err := s.initPages(); err != nil { // pages.go: hosted sign-in and account pages
-		return nil, err
-	}
 	if err := s.initAdmin(deps); err != nil {
 		return nil, err
 	}
@@ -177,9 +164,6 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	}
 	if len(opts.TrustedProxies) == 0 {
 		e.ForwardedByClientIP = false
-	}
-	if opts.CallbackURL == nil {
-		return nil, errors.New("api: Options.CallbackURL is required")
 	}
 	e.Use(middleware.RequestID, middleware.ClientAddress, middleware.ObserveHTTP(s.metrics.httpDuration), middleware.Recover(opts.Logger),
 		middleware.AccessLog(opts.Logger), middleware.SecurityHeaders, middleware.LimitBody(opts.MaxBodyBytes))
@@ -218,7 +202,7 @@ func (s *Server) routes() {
 	e.GET("/.well-known/openid-configuration", s.metadata)
 	e.GET("/.well-known/oauth-authorization-server", s.metadata)
 
-	e.POST("/signup", s.limitPerIP(middleware.LimitSignupIP, func(r middleware.RateLimits) middleware.Rate { return r.SignupPerIP }), s.signup)
+	e.POST("/signup", s.LimitPerIP(middleware.LimitSignupIP, func(r middleware.RateLimits) middleware.Rate { return r.SignupPerIP }), s.signup)
 	e.POST("/token", s.token)
 	e.POST("/revoke", s.revoke)
 	e.POST("/introspect", s.introspect)
@@ -235,13 +219,9 @@ func (s *Server) routes() {
 	me.DELETE("/users/me/identities/:provider", s.unlink)
 
 	e.GET("/auth/providers", s.listProviders)
-	browser := func(r middleware.RateLimits) middleware.Rate { return r.BrowserLoginPerIP }
-	e.GET("/auth/:provider/login", s.limitPerIP(middleware.LimitLoginIP, browser), s.providerLogin)
-	e.GET("/auth/:provider/callback", s.limitPerIP(middleware.LimitCallbackIP, browser), s.providerCallback)
 
 	s.adminRoutes(e)
 	s.recoveryRoutes(e, me) // recovery.go
-	s.pageRoutes(e)         // pages.go
 }
 
 // log returns the logger with the request id.

@@ -28,7 +28,7 @@ type tokenResponse struct {
 // clientForm reads the form body of /token or /revoke and authenticates
 // the client that sent it (nil when none identified itself).
 func (s *Server) clientForm(c *gin.Context) (url.Values, *Client, error) {
-	form, err := parseForm(c)
+	form, err := ParseForm(c)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -94,21 +94,21 @@ func (s *Server) passwordGrant(c *gin.Context, client *Client, username, passwor
 	u, err := s.accounts.Authenticate(c.Request.Context(), username, password)
 	guard.Done(c, err)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
-		s.securityEvent(c, "", accounts.ActionSignInFailed, "", map[string]string{
-			"method": "pwd", "reason": "invalid_credentials", "username": auditUsername(username)})
+		s.SecurityEvent(c, "", accounts.ActionSignInFailed, "", map[string]string{
+			"method": "pwd", "reason": "invalid_credentials", "username": AuditUsername(username)})
 	}
 	if err != nil {
 		return nil, err
 	}
 	pair, err := s.sessions.Start(c.Request.Context(), session.Grant{
-		Subject:   s.subject(u),
+		Subject:   s.Subject(u),
 		ClientID:  clientID(client),
 		AMR:       []string{"pwd"},
 		Scope:     scope,
-		UserAgent: coarseUserAgent(c.Request.UserAgent()),
+		UserAgent: CoarseUserAgent(c.Request.UserAgent()),
 	})
 	if err == nil {
-		s.securityEvent(c, u.ID, accounts.ActionSignIn, u.ID, map[string]string{"method": "pwd", "client_id": clientID(client), "session_id": pair.SessionID})
+		s.SecurityEvent(c, u.ID, accounts.ActionSignIn, u.ID, map[string]string{"method": "pwd", "client_id": clientID(client), "session_id": pair.SessionID})
 	}
 	return pair, err
 }
@@ -118,7 +118,7 @@ func (s *Server) passwordGrant(c *gin.Context, client *Client, username, passwor
 // never the text itself: a password typed into the e-mail field must not
 // land in the audit log. (Not even a hash: an unsalted hash of a password
 // can be tested against a dictionary.)
-func auditUsername(typed string) string {
+func AuditUsername(typed string) string {
 	n := accounts.NormalizeEmail(typed)
 	if accounts.CheckEmail(n) == nil {
 		return n
@@ -136,7 +136,7 @@ func (s *Server) refreshGrant(c *gin.Context, client *Client, token, scope strin
 	if errors.As(err, &reuse) {
 		s.log(c).Warn("refresh token reuse detected; session revoked", "session_id", reuse.SessionID)
 		s.metrics.refreshReuse.Inc()
-		s.securityEvent(c, "", accounts.ActionRefreshReuse, reuse.UserID, map[string]string{"session_id": reuse.SessionID})
+		s.SecurityEvent(c, "", accounts.ActionRefreshReuse, reuse.UserID, map[string]string{"session_id": reuse.SessionID})
 	}
 	return pair, err
 }
@@ -150,11 +150,11 @@ func (s *Server) loadSubject(ctx context.Context, userID string) (session.Subjec
 	} else if err != nil {
 		return session.Subject{}, err
 	}
-	return s.subject(u), nil
+	return s.Subject(u), nil
 }
 
 // subject converts an account to what a token says about it.
-func (s *Server) subject(u *accounts.User) session.Subject {
+func (s *Server) Subject(u *accounts.User) session.Subject {
 	return session.Subject{
 		UserID:        u.ID,
 		Name:          u.Name,
@@ -200,7 +200,7 @@ func (s *Server) revoke(c *gin.Context) {
 		}
 	}
 	if ended != nil {
-		s.securityEvent(c, "", accounts.ActionSessionRevoke, ended.UserID, map[string]string{"session_id": ended.ID, "via": "revoke"})
+		s.SecurityEvent(c, "", accounts.ActionSessionRevoke, ended.UserID, map[string]string{"session_id": ended.ID, "via": "revoke"})
 	}
 	if err != nil && !errors.Is(err, session.ErrClientMismatch) && !errors.Is(err, session.ErrNotFound) {
 		s.respondError(c, err)

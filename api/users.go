@@ -18,7 +18,7 @@ import (
 // securityEvent records a security event in the audit log (best effort:
 // a failure is logged, the request goes on). actorID is empty when the
 // actor is unknown (a failed sign-in, a presented token).
-func (s *Server) securityEvent(c *gin.Context, actorID, action, target string, details map[string]string) {
+func (s *Server) SecurityEvent(c *gin.Context, actorID, action, target string, details map[string]string) {
 	if err := s.admin.Record(c.Request.Context(), accounts.Actor{ID: actorID, IP: c.ClientIP()}, action, target, details); err != nil {
 		s.log(c).Warn("audit log", "action", action, "error", err.Error())
 	}
@@ -29,6 +29,16 @@ type principal struct {
 	claims  *session.AccessClaims
 	session *session.Session
 	user    *accounts.User
+	// identities are the user's, read with the user when the route shows
+	// them (showsIdentities); nil otherwise.
+	identities []*accounts.Identity
+}
+
+// showsIdentities reports whether the route answers with the caller's
+// identities (GET /users/me): the bearer check then reads them together
+// with the user, in one query, instead of the handler asking again.
+func showsIdentities(c *gin.Context) bool {
+	return c.Request.Method == http.MethodGet && c.FullPath() == "/users/me"
 }
 
 const principalKey = "unilogin.principal"
@@ -60,7 +70,15 @@ func (s *Server) bearer(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	u, err := s.accounts.GetActive(c.Request.Context(), claims.Subject)
+	var (
+		u   *accounts.User
+		ids []*accounts.Identity
+	)
+	if showsIdentities(c) {
+		u, ids, err = s.accounts.GetActiveWithIdentities(c.Request.Context(), claims.Subject)
+	} else {
+		u, err = s.accounts.GetActive(c.Request.Context(), claims.Subject)
+	}
 	if errors.Is(err, accounts.ErrNotFound) || errors.Is(err, accounts.ErrDisabled) {
 		fail("the user no longer exists or is disabled")
 		return
@@ -68,7 +86,7 @@ func (s *Server) bearer(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	c.Set(principalKey, &principal{claims: claims, session: sess, user: u})
+	c.Set(principalKey, &principal{claims: claims, session: sess, user: u, identities: ids})
 	c.Next()
 }
 
@@ -153,17 +171,20 @@ func (s *Server) signup(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	s.sendVerification(c, u) // recovery.go
+	s.SendVerification(c, u) // recovery.go
 	c.JSON(http.StatusCreated, s.userView(u, nil))
 }
 
 // me is GET /users/me.
 func (s *Server) me(c *gin.Context) {
 	p := caller(c)
-	ids, err := s.accounts.Identities(c.Request.Context(), p.user.ID)
-	if err != nil {
-		s.respondError(c, err)
-		return
+	ids := p.identities
+	if ids == nil {
+		var err error
+		if ids, err = s.accounts.Identities(c.Request.Context(), p.user.ID); err != nil {
+			s.respondError(c, err)
+			return
+		}
 	}
 	c.JSON(http.StatusOK, s.userView(p.user, ids))
 }
@@ -197,10 +218,10 @@ func (s *Server) changePassword(c *gin.Context) {
 			s.respondError(c, errReauthRequired)
 			return
 		}
-		err = s.passwordChecked(c, p.user, "api", func(ctx context.Context) error {
+		err = s.PasswordChecked(c, p.user, "api", func(ctx context.Context) error {
 			return s.accounts.SetPassword(ctx, p.user.ID, *req.Current, *req.New)
 		})
-	} else if !s.signedInRecently(p.session.CreatedAt) {
+	} else if !s.SignedInRecently(p.session.CreatedAt) {
 		err = errReauthRequired
 	} else {
 		err = s.accounts.SetPassword(c.Request.Context(), p.user.ID, "", *req.New)
@@ -217,7 +238,7 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	s.securityEvent(c, p.user.ID, accounts.ActionPasswordChange, p.user.ID, map[string]string{"other_sessions_ended": strconv.Itoa(n)})
+	s.SecurityEvent(c, p.user.ID, accounts.ActionPasswordChange, p.user.ID, map[string]string{"other_sessions_ended": strconv.Itoa(n)})
 	c.Status(http.StatusNoContent)
 }
 
@@ -228,7 +249,7 @@ func (s *Server) logout(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	s.securityEvent(c, p.user.ID, accounts.ActionSessionRevoke, p.user.ID, map[string]string{"session_id": p.session.ID, "via": "logout"})
+	s.SecurityEvent(c, p.user.ID, accounts.ActionSessionRevoke, p.user.ID, map[string]string{"session_id": p.session.ID, "via": "logout"})
 	c.Status(http.StatusNoContent)
 }
 
@@ -278,7 +299,7 @@ func (s *Server) removed(c *gin.Context, err, missing error, notFoundMsg, action
 		return
 	}
 	id := caller(c).user.ID
-	s.securityEvent(c, id, action, id, details)
+	s.SecurityEvent(c, id, action, id, details)
 	c.Status(http.StatusNoContent)
 }
 
@@ -292,7 +313,7 @@ func (s *Server) endSession(c *gin.Context) {
 
 // coarseUserAgent reduces a User-Agent to "Browser on OS", enough for a
 // user to recognise a device without storing a fingerprint.
-func coarseUserAgent(ua string) string {
+func CoarseUserAgent(ua string) string {
 	if ua == "" {
 		return "unknown"
 	}

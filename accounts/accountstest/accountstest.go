@@ -19,14 +19,24 @@ import (
 // likely on a broken backend, few enough for a 2-core CI machine.
 const racers = 20
 
+// storeCase is one named conformance case; it gets a fresh, empty store.
+type storeCase[S any] struct {
+	name string
+	run  func(t *testing.T, s S)
+}
+
+// runCases runs every case as a subtest of t, each on a fresh store.
+func runCases[S any](t *testing.T, newStore func(t *testing.T) S, cases []storeCase[S]) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
+	}
+}
+
 // Run runs the conformance suite. newStore must return a new, empty store
 // for every call (each subtest gets its own) and arrange its cleanup with
 // t.Cleanup.
 func Run(t *testing.T, newStore func(t *testing.T) accounts.Store) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, s accounts.Store)
-	}{
+	tests := []storeCase[accounts.Store]{
 		{"CreateAndGetUser", testCreateAndGetUser},
 		{"GetUserByEmailIgnoresCase", testGetUserByEmailIgnoresCase},
 		{"GetUnknownUser", testGetUnknownUser},
@@ -57,13 +67,11 @@ func Run(t *testing.T, newStore func(t *testing.T) accounts.Store) {
 	tests = append(tests, methodCases...) // methods.go
 	tests = append(tests, emailCases...)  // email.go
 
+	tests = append(tests, userIdentitiesCases...) // useridentities.go
+
 	tests = append(tests, consentCases...)    // consent.go
 	tests = append(tests, emailTokenCases...) // emailtoken.go
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			tc.run(t, newStore(t))
-		})
-	}
+	runCases(t, newStore, tests)
 }
 
 // --- users ---

@@ -14,10 +14,7 @@ import (
 
 // auditCases are the conformance cases of accounts.AuditStore, the audit
 // log part of accounts.Store.
-var auditCases = []struct {
-	name string
-	run  func(t *testing.T, s accounts.Store)
-}{
+var auditCases = []storeCase[accounts.Store]{
 	{"AuditAppendAndList", testAuditAppendAndList},
 	{"AuditPages", testAuditPages},
 	{"AuditDuplicateID", testAuditDuplicateID},

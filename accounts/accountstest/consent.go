@@ -13,10 +13,7 @@ import (
 
 // consentCases cover the consents of users to third-party clients (issue
 // 14): union of grants, listing, revocation, and concurrent grants.
-var consentCases = []struct {
-	name string
-	run  func(t *testing.T, s accounts.Store)
-}{
+var consentCases = []storeCase[accounts.Store]{
 	{"ConsentGrantAndGet", testConsentGrantAndGet},
 	{"ConsentGrantsAddUp", testConsentGrantsAddUp},
 	{"ConsentUnknownUser", testConsentUnknownUser},

@@ -9,10 +9,7 @@ import (
 
 // emailCases: addresses compare by accounts.NormalizeEmail, never through
 // Unicode case folding (issue 11, item 3).
-var emailCases = []struct {
-	name string
-	run  func(t *testing.T, s accounts.Store)
-}{
+var emailCases = []storeCase[accounts.Store]{
 	{"EmailNoUnicodeFolding", testEmailNoUnicodeFolding},
 	{"EmailIDNAForms", testEmailIDNAForms},
 	{"SignInExternalNoUnicodeFoldingLink", testSignInExternalNoUnicodeFoldingLink},

@@ -2,7 +2,6 @@ package accountstest
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -14,10 +13,7 @@ import (
 // emailTokenCases cover e-mail tokens and the address changes they lead to
 // (issue 15): single use (also under concurrency), purpose and expiry,
 // and the conditional SetEmail / MarkEmailVerified.
-var emailTokenCases = []struct {
-	name string
-	run  func(t *testing.T, s accounts.Store)
-}{
+var emailTokenCases = []storeCase[accounts.Store]{
 	{"EmailTokenRoundTrip", testEmailTokenRoundTrip},
 	{"EmailTokenSingleUse", testEmailTokenSingleUse},
 	{"EmailTokenPurposeAndExpiry", testEmailTokenPurposeAndExpiry},
@@ -171,18 +167,7 @@ func testConcurrentConsumeEmailToken(t *testing.T, s accounts.Store) {
 			_, err := s.ConsumeEmailToken(ctx, et.Hash, accounts.PurposeReset, now)
 			return err
 		})
-		wins := 0
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				wins++
-			case !errors.Is(err, accounts.ErrNotFound):
-				t.Errorf("round %d, racer %d: err = %v, want nil or ErrNotFound", round, i, err)
-			}
-		}
-		if wins != 1 {
-			t.Fatalf("round %d: %d racers consumed the token, want exactly 1", round, wins)
-		}
+		testkit.OneWinner(t, fmt.Sprint("ConsumeEmailToken, round ", round), errs, accounts.ErrNotFound)
 	}
 }
 
@@ -239,18 +224,7 @@ func testConcurrentSetEmailSameAddress(t *testing.T, s accounts.Store) {
 	errs := testkit.Race(n, func(i int) error {
 		return s.SetEmail(ctx, users[i].ID, users[i].Email, "wanted@example.com", true)
 	})
-	wins := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, accounts.ErrEmailTaken):
-			t.Errorf("racer %d: err = %v, want nil or ErrEmailTaken", i, err)
-		}
-	}
-	if wins != 1 {
-		t.Fatalf("%d users moved to one address, want exactly 1", wins)
-	}
+	testkit.OneWinner(t, "SetEmail to one address", errs, accounts.ErrEmailTaken)
 	got, err := s.GetUserByEmail(ctx, "wanted@example.com")
 	must(t, "GetUserByEmail(wanted)", err)
 	for i, err := range errs {

@@ -23,10 +23,7 @@ type FactorBackend interface {
 // RunFactors runs the conformance suite of accounts.FactorStore. newStore
 // must return a new, empty backend for every call.
 func RunFactors(t *testing.T, newStore func(t *testing.T) FactorBackend) {
-	for _, tc := range []struct {
-		name string
-		run  func(t *testing.T, s FactorBackend)
-	}{
+	runCases(t, newStore, []storeCase[FactorBackend]{
 		{"PendingAndConfirmTOTP", testPendingAndConfirmTOTP},
 		{"ConcurrentConfirmTOTP", testConcurrentConfirmTOTP},
 		{"AcceptTOTPStep", testAcceptTOTPStep},
@@ -43,9 +40,7 @@ func RunFactors(t *testing.T, newStore func(t *testing.T) FactorBackend) {
 		{"Ceremonies", testCeremonies},
 		{"ConcurrentTakeCeremony", testConcurrentTakeCeremony},
 		{"ConcurrentVerifySameCode", testConcurrentVerifySameCode}, // mfa.go
-	} {
-		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
-	}
+	})
 }
 
 func hashOf(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
@@ -114,18 +109,7 @@ func testConcurrentConfirmTOTP(t *testing.T, s FactorBackend) {
 	errs := testkit.Race(racers, func(i int) error {
 		return s.ConfirmTOTP(ctx, u.ID, "p", 50, hashes(fmt.Sprint("r", i), 10), time.Now())
 	})
-	wins := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, accounts.ErrTOTPEnabled) && !errors.Is(err, accounts.ErrNotFound):
-			t.Errorf("racer %d: %v, want nil, ErrTOTPEnabled or ErrNotFound", i, err)
-		}
-	}
-	if wins != 1 {
-		t.Errorf("%d confirmations succeeded, want 1", wins)
-	}
+	testkit.OneWinner(t, "ConfirmTOTP", errs, accounts.ErrTOTPEnabled, accounts.ErrNotFound)
 }
 
 func testAcceptTOTPStep(t *testing.T, s FactorBackend) {
@@ -153,18 +137,7 @@ func testConcurrentAcceptSameStep(t *testing.T, s FactorBackend) {
 	for round := range 3 {
 		u := withTOTP(t, s, 10)
 		errs := testkit.Race(racers, func(int) error { return s.AcceptTOTPStep(ctx, u.ID, 11) })
-		wins := 0
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				wins++
-			case !errors.Is(err, accounts.ErrCodeReplayed):
-				t.Errorf("round %d, racer %d: %v, want nil or ErrCodeReplayed", round, i, err)
-			}
-		}
-		if wins != 1 {
-			t.Fatalf("round %d: %d verifications of one step accepted, want exactly 1", round, wins)
-		}
+		testkit.OneWinner(t, fmt.Sprint("AcceptTOTPStep, round ", round), errs, accounts.ErrCodeReplayed)
 	}
 }
 
@@ -216,18 +189,7 @@ func testConcurrentRecoveryCodeUse(t *testing.T, s FactorBackend) {
 	u := withTOTP(t, s, 10)
 	code := hashes(u.ID, 10)[0]
 	errs := testkit.Race(racers, func(int) error { return s.UseRecoveryCode(ctx, u.ID, code) })
-	wins := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, accounts.ErrNotFound):
-			t.Errorf("racer %d: %v", i, err)
-		}
-	}
-	if wins != 1 {
-		t.Errorf("a recovery code was used %d times, want 1", wins)
-	}
+	testkit.OneWinner(t, "UseRecoveryCode", errs, accounts.ErrNotFound)
 }
 
 func testDeleteTOTP(t *testing.T, s FactorBackend) {
@@ -392,18 +354,7 @@ func testConcurrentTakeCeremony(t *testing.T, s FactorBackend) {
 	ctx := t.Context()
 	must(t, "PutCeremony", s.PutCeremony(ctx, "once", []byte("state"), time.Now().Add(time.Minute)))
 	errs := testkit.Race(racers, func(int) error { _, err := s.TakeCeremony(ctx, "once", time.Now()); return err })
-	wins := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, accounts.ErrNotFound):
-			t.Errorf("racer %d: %v", i, err)
-		}
-	}
-	if wins != 1 {
-		t.Errorf("a ceremony was taken %d times, want 1", wins)
-	}
+	testkit.OneWinner(t, "TakeCeremony", errs, accounts.ErrNotFound)
 }
 
 func errOf[T any](_ T, err error) error { return err }

@@ -11,10 +11,7 @@ import (
 
 // methodCases cover the sign-in methods of one user: one identity per
 // provider, and the last-method guard on unlink (issue 11, items 4 and 6).
-var methodCases = []struct {
-	name string
-	run  func(t *testing.T, s accounts.Store)
-}{
+var methodCases = []storeCase[accounts.Store]{
 	{"LinkSecondIdentityAtProvider", testLinkSecondIdentityAtProvider},
 	{"ConcurrentLinkSameProvider", testConcurrentLinkSameProvider},
 	{"UnlinkIdentityIfNotLast", testUnlinkIdentityIfNotLast},
@@ -53,18 +50,7 @@ func testConcurrentLinkSameProvider(t *testing.T, s accounts.Store) {
 	errs := testkit.Race(racers, func(i int) error {
 		return s.LinkIdentity(ctx, &accounts.Identity{Provider: "github", Subject: fmt.Sprint("sub-", i), UserID: u.ID})
 	})
-	wins := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, accounts.ErrAccountExists):
-			t.Errorf("racer %d: err = %v, want nil or ErrAccountExists", i, err)
-		}
-	}
-	if wins != 1 {
-		t.Errorf("%d racers linked a github identity, want exactly 1", wins)
-	}
+	testkit.OneWinner(t, "LinkIdentity(github)", errs, accounts.ErrAccountExists)
 	ids, err := s.ListIdentities(ctx, u.ID)
 	must(t, "ListIdentities", err)
 	if len(ids) != 1 {
@@ -114,15 +100,7 @@ func testConcurrentUnlinkLastMethods(t *testing.T, s accounts.Store) {
 		errs := testkit.Race(racers, func(i int) error {
 			return svc.Unlink(ctx, u.ID, []string{"google", "github"}[i%2])
 		})
-		wins := 0
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				wins++
-			case !errors.Is(err, accounts.ErrLastLoginMethod) && !errors.Is(err, accounts.ErrNotFound):
-				t.Errorf("round %d, racer %d: err = %v, want nil, ErrLastLoginMethod or ErrNotFound", round, i, err)
-			}
-		}
+		wins := testkit.Tally(t, fmt.Sprint("Unlink, round ", round), errs, accounts.ErrLastLoginMethod, accounts.ErrNotFound)
 		ids, err := s.ListIdentities(ctx, u.ID)
 		must(t, "ListIdentities", err)
 		if len(ids) != 1 || wins != 1 {

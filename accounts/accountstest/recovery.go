@@ -104,18 +104,7 @@ func testRecoveryConcurrentEmailChange(t *testing.T, s accounts.Store) {
 		_, err := rec.ConfirmEmailChange(ctx, tok)
 		return err
 	})
-	wins := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, accounts.ErrInvalidEmailToken) && !errors.Is(err, accounts.ErrEmailTaken):
-			t.Errorf("racer %d: err = %v, want nil, ErrInvalidEmailToken or ErrEmailTaken", i, err)
-		}
-	}
-	if wins != 1 {
-		t.Fatalf("%d confirmations succeeded, want exactly 1", wins)
-	}
+	testkit.OneWinner(t, "ConfirmEmailChange", errs, accounts.ErrInvalidEmailToken, accounts.ErrEmailTaken)
 	owner, err := s.GetUserByEmail(ctx, "wanted@example.com")
 	must(t, "GetUserByEmail(wanted)", err)
 	if owner.ID != a.ID && owner.ID != b.ID || !owner.EmailVerified {

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session/mongostore/mongodb"
 )
 
 var _ accounts.AuditStore = (*Store)(nil)
@@ -65,13 +66,9 @@ func (s *Store) ListAudit(ctx context.Context, before string, limit int) ([]*acc
 	if before != "" {
 		filter = bson.D{{Key: "_id", Value: bson.D{{Key: "$lt", Value: before}}}}
 	}
-	cur, err := s.db.Collection(auditCollection).Find(ctx, filter,
+	docs, err := mongodb.FindAll[auditDoc](ctx, s.db.Collection(auditCollection), filter,
 		options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(int64(limit)))
 	if err != nil {
-		return nil, fmt.Errorf("mongostore: list audit events: %w", err)
-	}
-	var docs []auditDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("mongostore: list audit events: %w", err)
 	}
 	events := make([]*accounts.AuditEvent, len(docs))

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session/mongostore/mongodb"
 )
 
 // consentsCollection holds one document per (user, client, scope) granted:
@@ -89,12 +90,9 @@ func (s *Store) ListConsents(ctx context.Context, userID string) ([]*accounts.Co
 }
 
 func (s *Store) readConsents(ctx context.Context, filter bson.D) ([]*accounts.Consent, error) {
-	cur, err := s.consents().Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "client_id", Value: 1}, {Key: "scope", Value: 1}}))
+	docs, err := mongodb.FindAll[consentDoc](ctx, s.consents(), filter,
+		options.Find().SetSort(bson.D{{Key: "client_id", Value: 1}, {Key: "scope", Value: 1}}))
 	if err != nil {
-		return nil, fmt.Errorf("mongostore: read consents: %w", err)
-	}
-	var docs []consentDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("mongostore: read consents: %w", err)
 	}
 	var out []*accounts.Consent

@@ -134,61 +134,57 @@ func (s *Store) SetEmail(ctx context.Context, id, current, email string, verifie
 	if newKey == "" {
 		return errors.New("mongostore: set e-mail: empty address")
 	}
-	release, err := s.lockUser(ctx, id)
-	if err != nil {
-		return err
-	}
-	defer release()
-	u, err := s.GetUser(ctx, id)
-	if err != nil {
-		return err
-	}
-	oldKey := accounts.NormalizeEmail(u.Email)
-	if oldKey != accounts.NormalizeEmail(current) {
-		return fmt.Errorf("mongostore: set e-mail: the address changed: %w", accounts.ErrConflict)
-	}
-	if newKey != oldKey {
-		if err := s.reserveEmail(ctx, newKey, id); err != nil {
-			return err
-		}
-	}
-	_, err = s.users.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{
-		{Key: "email", Value: email}, {Key: "email_key", Value: newKey}, {Key: "email_verified", Value: verified},
-		{Key: "updated_at", Value: time.Now().UTC()}}}})
-	if err != nil {
+	return s.atAddress(ctx, "set e-mail", id, current, func(oldKey string) error {
 		if newKey != oldKey {
-			s.releaseEmail(ctx, newKey, id)
+			if err := s.reserveEmail(ctx, newKey, id); err != nil {
+				return err
+			}
 		}
-		return fmt.Errorf("mongostore: set e-mail: %w", err)
-	}
-	if oldKey != "" && newKey != oldKey {
-		// A failure leaves a claim that is not the user's address: lookups
-		// ignore it (GetUserByEmail checks the user's key).
-		_, _ = s.emails.DeleteOne(ctx, bson.D{{Key: "_id", Value: oldKey}, {Key: "user_id", Value: id}})
-	}
-	return nil
+		_, err := s.users.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{
+			{Key: "email", Value: email}, {Key: "email_key", Value: newKey}, {Key: "email_verified", Value: verified},
+			{Key: "updated_at", Value: time.Now().UTC()}}}})
+		if err != nil {
+			if newKey != oldKey {
+				s.releaseEmail(ctx, newKey, id)
+			}
+			return fmt.Errorf("mongostore: set e-mail: %w", err)
+		}
+		if oldKey != "" && newKey != oldKey {
+			// A failure leaves a claim that is not the user's address: lookups
+			// ignore it (GetUserByEmail checks the user's key).
+			_, _ = s.emails.DeleteOne(ctx, bson.D{{Key: "_id", Value: oldKey}, {Key: "user_id", Value: id}})
+		}
+		return nil
+	})
 }
 
 // MarkEmailVerified sets the flag under the user's lock, after checking
 // that the address is still email.
 func (s *Store) MarkEmailVerified(ctx context.Context, id, email string) error {
-	key := accounts.NormalizeEmail(email)
-	if key == "" {
+	if accounts.NormalizeEmail(email) == "" {
 		return errors.New("mongostore: mark e-mail verified: empty address")
 	}
-	release, err := s.lockUser(ctx, id)
-	if err != nil {
-		return err
-	}
-	defer release()
-	u, err := s.GetUser(ctx, id)
-	if err != nil {
-		return err
-	}
-	if accounts.NormalizeEmail(u.Email) != key {
-		return fmt.Errorf("mongostore: mark e-mail verified: the address changed: %w", accounts.ErrConflict)
-	}
-	return s.setFields(ctx, "mark e-mail verified", id, bson.E{Key: "email_verified", Value: true})
+	return s.atAddress(ctx, "mark e-mail verified", id, email, func(string) error {
+		return s.setFields(ctx, "mark e-mail verified", id, bson.E{Key: "email_verified", Value: true})
+	})
+}
+
+// atAddress runs fn under the user's lock (unlink.go) once the user's
+// address is still current (as NormalizeEmail compares them), passing the
+// address's key; otherwise it returns ErrConflict. op names the step in
+// errors.
+func (s *Store) atAddress(ctx context.Context, op, id, current string, fn func(key string) error) error {
+	return s.withUserLock(ctx, id, func() error {
+		u, err := s.GetUser(ctx, id)
+		if err != nil {
+			return err
+		}
+		key := accounts.NormalizeEmail(u.Email)
+		if key != accounts.NormalizeEmail(current) {
+			return fmt.Errorf("mongostore: %s: the address changed: %w", op, accounts.ErrConflict)
+		}
+		return fn(key)
+	})
 }
 
 func (d *emailTokenDoc) token(hash []byte) *accounts.EmailToken {

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session/mongostore/mongodb"
 )
 
 // LinkIdentity checks that the user exists, then inserts the identity under
@@ -136,16 +137,11 @@ func (s *Store) GetIdentity(ctx context.Context, provider, subject string) (*acc
 // subject. ErrNotFound when the user does not exist; an empty list when it
 // has none.
 func (s *Store) ListIdentities(ctx context.Context, userID string) ([]*accounts.Identity, error) {
-	cur, err := s.identities.Find(ctx, bson.D{{Key: "user_id", Value: userID}},
-		options.Find().SetSort(bson.D{{Key: "provider", Value: 1}, {Key: "subject", Value: 1}}))
+	ids, err := s.findIdentities(ctx, userID)
 	if err != nil {
-		return nil, fmt.Errorf("mongostore: list identities: %w", err)
+		return nil, err
 	}
-	var docs []identityDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, fmt.Errorf("mongostore: list identities: %w", err)
-	}
-	if len(docs) == 0 {
+	if len(ids) == 0 {
 		exists, err := s.userExists(ctx, userID)
 		if err != nil {
 			return nil, fmt.Errorf("mongostore: list identities: %w", err)
@@ -154,11 +150,43 @@ func (s *Store) ListIdentities(ctx context.Context, userID string) ([]*accounts.
 			return nil, accounts.ErrNotFound
 		}
 	}
-	ids := make([]*accounts.Identity, len(docs))
-	for i := range docs {
-		ids[i] = docs[i].identity()
-	}
 	return ids, nil
+}
+
+// GetUserWithIdentities returns the user with this id and their identities
+// ordered by provider, then subject (an empty list when there are none).
+// The two reads are sent at once, so the caller waits for one round trip:
+// the identities are their own collection (the unique insert that links
+// one is the atomic step on every server), and FerretDB has no $lookup.
+func (s *Store) GetUserWithIdentities(ctx context.Context, id string) (*accounts.User, []*accounts.Identity, error) {
+	var (
+		ids  []*accounts.Identity
+		ierr error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		ids, ierr = s.findIdentities(ctx, id)
+	}()
+	u, err := s.GetUser(ctx, id)
+	<-done
+	if err != nil {
+		return nil, nil, err
+	}
+	if ierr != nil {
+		return nil, nil, ierr
+	}
+	return u, ids, nil
+}
+
+// findIdentities reads the user's identities, ordered.
+func (s *Store) findIdentities(ctx context.Context, userID string) ([]*accounts.Identity, error) {
+	docs, err := mongodb.FindAll[identityDoc](ctx, s.identities, bson.D{{Key: "user_id", Value: userID}},
+		options.Find().SetSort(bson.D{{Key: "provider", Value: 1}, {Key: "subject", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: list identities: %w", err)
+	}
+	return mongodb.Convert(docs, (*identityDoc).identity), nil
 }
 
 // UnlinkIdentity removes the user's identities at provider.

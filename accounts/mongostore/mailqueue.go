@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/unilogin/unilogin/accounts/mail"
+	"github.com/unilogin/unilogin/session/mongostore/mongodb"
 )
 
 var _ mail.QueueStore = (*Store)(nil)
@@ -130,20 +131,12 @@ func (s *Store) DueMail(ctx context.Context, now time.Time, limit int) ([]*mail.
 	if limit <= 0 {
 		return nil, nil
 	}
-	cur, err := s.db.Collection(mailQueueCollection).Find(ctx, bson.D{{Key: "next_at", Value: bson.D{{Key: "$lte", Value: now.UTC()}}}},
+	docs, err := mongodb.FindAll[mailDoc](ctx, s.db.Collection(mailQueueCollection), bson.D{{Key: "next_at", Value: bson.D{{Key: "$lte", Value: now.UTC()}}}},
 		options.Find().SetSort(bson.D{{Key: "next_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("mongostore: due mail: %w", err)
 	}
-	var docs []mailDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, fmt.Errorf("mongostore: due mail: %w", err)
-	}
-	out := make([]*mail.QueuedMessage, len(docs))
-	for i, d := range docs {
-		out[i] = d.message()
-	}
-	return out, nil
+	return mongodb.Convert(docs, (*mailDoc).message), nil
 }
 
 // ClaimMail inserts the lease of m's generation. If a lease exists and ran

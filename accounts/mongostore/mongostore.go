@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session/mongostore/mongodb"
 )
 
 var _ accounts.Store = (*Store)(nil)
@@ -354,20 +355,12 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int, emailCon
 	if needle := accounts.NormalizeEmail(emailContains); needle != "" {
 		filter = append(filter, bson.E{Key: "email_key", Value: bson.D{{Key: "$regex", Value: regexp.QuoteMeta(needle)}}})
 	}
-	cur, err := s.users.Find(ctx, filter,
+	docs, err := mongodb.FindAll[userDoc](ctx, s.users, filter,
 		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("mongostore: list users: %w", err)
 	}
-	var docs []userDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, fmt.Errorf("mongostore: list users: %w", err)
-	}
-	users := make([]*accounts.User, len(docs))
-	for i := range docs {
-		users[i] = docs[i].user()
-	}
-	return users, nil
+	return mongodb.Convert(docs, (*userDoc).user), nil
 }
 
 // Ping reports whether the server answers.

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session/mongostore/mongodb"
 )
 
 const (
@@ -38,13 +39,9 @@ func (s *Store) rekeyEmails(ctx context.Context) error {
 	if !errors.Is(err, mongo.ErrNoDocuments) {
 		return err
 	}
-	cur, err := s.users.Find(ctx, bson.D{{Key: "email_key", Value: bson.D{{Key: "$exists", Value: true}}}},
+	docs, err := mongodb.FindAll[userDoc](ctx, s.users, bson.D{{Key: "email_key", Value: bson.D{{Key: "$exists", Value: true}}}},
 		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "email", Value: 1}, {Key: "email_key", Value: 1}}))
 	if err != nil {
-		return err
-	}
-	var docs []userDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return err
 	}
 	for _, d := range docs {

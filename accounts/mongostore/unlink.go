@@ -51,46 +51,52 @@ type lockDoc struct {
 // ways to sign in, and no code path removes a password. A lock left by a crashed process is broken once
 // it is older than lockStale.
 func (s *Store) UnlinkIdentityIfNotLast(ctx context.Context, userID, provider string) error {
+	return s.withUserLock(ctx, userID, func() error {
+		u, err := s.GetUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		ids, err := s.ListIdentities(ctx, userID)
+		if err != nil {
+			return err
+		}
+		var target *accounts.Identity
+		for _, id := range ids {
+			if id.Provider == provider {
+				target = id
+				break
+			}
+		}
+		if target == nil {
+			return accounts.ErrNotFound
+		}
+		if !u.HasPassword() && len(ids) == 1 {
+			if n, err := s.passkeys.CountDocuments(ctx, bson.D{{Key: "user_id", Value: userID}}); err != nil {
+				return fmt.Errorf("mongostore: unlink identity: %w", err)
+			} else if n == 0 {
+				return accounts.ErrLastLoginMethod
+			}
+		}
+		res, err := s.identities.DeleteOne(ctx, bson.D{
+			{Key: "_id", Value: identityKey(target.Provider, target.Subject)}, {Key: "user_id", Value: userID}})
+		if err != nil {
+			return fmt.Errorf("mongostore: unlink identity: %w", err)
+		}
+		if res.DeletedCount == 0 {
+			return accounts.ErrNotFound // removed meanwhile by an unguarded UnlinkIdentity or DeleteUser
+		}
+		return nil
+	})
+}
+
+// withUserLock runs fn holding the user's lock (lockUser).
+func (s *Store) withUserLock(ctx context.Context, userID string, fn func() error) error {
 	release, err := s.lockUser(ctx, userID)
 	if err != nil {
 		return err
 	}
 	defer release()
-
-	u, err := s.GetUser(ctx, userID)
-	if err != nil {
-		return err
-	}
-	ids, err := s.ListIdentities(ctx, userID)
-	if err != nil {
-		return err
-	}
-	var target *accounts.Identity
-	for _, id := range ids {
-		if id.Provider == provider {
-			target = id
-			break
-		}
-	}
-	if target == nil {
-		return accounts.ErrNotFound
-	}
-	if !u.HasPassword() && len(ids) == 1 {
-		if n, err := s.passkeys.CountDocuments(ctx, bson.D{{Key: "user_id", Value: userID}}); err != nil {
-			return fmt.Errorf("mongostore: unlink identity: %w", err)
-		} else if n == 0 {
-			return accounts.ErrLastLoginMethod
-		}
-	}
-	res, err := s.identities.DeleteOne(ctx, bson.D{
-		{Key: "_id", Value: identityKey(target.Provider, target.Subject)}, {Key: "user_id", Value: userID}})
-	if err != nil {
-		return fmt.Errorf("mongostore: unlink identity: %w", err)
-	}
-	if res.DeletedCount == 0 {
-		return accounts.ErrNotFound // removed meanwhile by an unguarded UnlinkIdentity or DeleteUser
-	}
-	return nil
+	return fn()
 }
 
 // lockUser claims the user's lock, waiting (with jittered backoff) up to

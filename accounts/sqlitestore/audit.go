@@ -10,6 +10,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 var _ accounts.AuditStore = (*Store)(nil)
@@ -59,28 +60,25 @@ func (s *Store) ListAudit(ctx context.Context, before string, limit int) ([]*acc
 	query += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
 	rows, err := s.db.QueryContext(ctx, query, args...)
+	events, err := sqlitedb.Collect(rows, err, scanAuditEvent)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: list audit events: %w", err)
 	}
-	defer rows.Close()
-	var events []*accounts.AuditEvent
-	for rows.Next() {
-		var (
-			e       accounts.AuditEvent
-			ms      int64
-			details string
-		)
-		if err := rows.Scan(&e.ID, &ms, &e.Actor, &e.Action, &e.Target, &details, &e.IP); err != nil {
-			return nil, fmt.Errorf("sqlitestore: list audit events: %w", err)
-		}
-		if err := json.Unmarshal([]byte(details), &e.Details); err != nil {
-			return nil, fmt.Errorf("sqlitestore: list audit events: decode details of %s: %w", e.ID, err)
-		}
-		e.Time = time.UnixMilli(ms).UTC()
-		events = append(events, &e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlitestore: list audit events: %w", err)
-	}
 	return events, nil
+}
+
+func scanAuditEvent(sc scanner) (*accounts.AuditEvent, error) {
+	var (
+		e       accounts.AuditEvent
+		ms      int64
+		details string
+	)
+	if err := sc.Scan(&e.ID, &ms, &e.Actor, &e.Action, &e.Target, &details, &e.IP); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(details), &e.Details); err != nil {
+		return nil, fmt.Errorf("decode details of %s: %w", e.ID, err)
+	}
+	e.Time = time.UnixMilli(ms).UTC()
+	return &e, nil
 }

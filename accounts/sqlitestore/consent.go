@@ -116,15 +116,7 @@ func addConsentRow(out []*accounts.Consent, user, client, scope string, at time.
 // RevokeConsent deletes the user's consent for clientID in one statement.
 func (s *Store) RevokeConsent(ctx context.Context, userID, clientID string) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM consents WHERE user_id = ? AND client_id = ?`, userID, clientID)
-	if err != nil {
-		return fmt.Errorf("sqlitestore: revoke consent: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlitestore: revoke consent: %w", err)
-	} else if n == 0 {
-		return accounts.ErrNotFound
-	}
-	return nil
+	return changed(res, err, "revoke consent", accounts.ErrNotFound)
 }
 
 // deleteConsents removes a user's consents inside DeleteUser's transaction.

@@ -11,6 +11,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 var _ accounts.FactorStore = (*Store)(nil)
@@ -63,15 +64,7 @@ func (s *Store) PutPendingTOTP(ctx context.Context, t *accounts.TOTPSecret) erro
 		SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM totp_secrets WHERE user_id = ?1)
 		ON CONFLICT (user_id) DO UPDATE SET id = excluded.id, sealed = excluded.sealed, created_at = excluded.created_at`,
 		t.UserID, t.ID, t.Sealed, t.CreatedAt.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("sqlitestore: put pending totp: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlitestore: put pending totp: %w", err)
-	} else if n == 0 {
-		return accounts.ErrTOTPEnabled
-	}
-	return nil
+	return changed(res, err, "put pending totp", accounts.ErrTOTPEnabled)
 }
 
 func (s *Store) getTOTP(ctx context.Context, table, userID string) (*accounts.TOTPSecret, error) {
@@ -135,13 +128,8 @@ func (s *Store) ConfirmTOTP(ctx context.Context, userID, pendingID string, step 
 // AcceptTOTPStep is one compare-and-set UPDATE.
 func (s *Store) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE totp_secrets SET last_step = ? WHERE user_id = ? AND last_step < ?`, step, userID, step)
-	if err != nil {
-		return fmt.Errorf("sqlitestore: accept totp step: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlitestore: accept totp step: %w", err)
-	} else if n == 1 {
-		return nil
+	if n, err := affected(res, err, "accept totp step"); err != nil || n == 1 {
+		return err
 	}
 	if _, err := s.GetTOTP(ctx, userID); err != nil {
 		return err
@@ -244,7 +232,7 @@ func (s *Store) CreatePasskey(ctx context.Context, p *accounts.Passkey) error {
 
 const passkeyColumns = `id, user_id, user_handle, public_key, sign_count, transports, name, data, created_at, last_used_at`
 
-func scanPasskey(sc interface{ Scan(...any) error }) (*accounts.Passkey, error) {
+func scanPasskey(sc scanner) (*accounts.Passkey, error) {
 	p := &accounts.Passkey{}
 	var count, created, used int64
 	var tr string
@@ -276,20 +264,12 @@ func (s *Store) GetPasskey(ctx context.Context, id []byte) (*accounts.Passkey, e
 // ListPasskeys returns the user's passkeys, oldest first.
 func (s *Store) ListPasskeys(ctx context.Context, userID string) ([]*accounts.Passkey, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE user_id = ? ORDER BY created_at, id`, userID)
+	out, err := sqlitedb.Collect(rows, err, scanPasskey)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: list passkeys: %w", err)
 	}
-	defer rows.Close()
-	out := []*accounts.Passkey{}
-	for rows.Next() {
-		p, err := scanPasskey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: list passkeys: %w", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlitestore: list passkeys: %w", err)
+	if out == nil {
+		out = []*accounts.Passkey{}
 	}
 	return out, nil
 }
@@ -311,13 +291,8 @@ func (s *Store) DeletePasskeyIfNotLast(ctx context.Context, userID string, id []
 		AND (EXISTS (SELECT 1 FROM users WHERE id = ?2 AND password_hash != '')
 		  OR EXISTS (SELECT 1 FROM identities WHERE user_id = ?2)
 		  OR EXISTS (SELECT 1 FROM passkeys AS other WHERE other.user_id = ?2 AND other.id != ?1))`, id, userID)
-	if err != nil {
-		return fmt.Errorf("sqlitestore: delete passkey: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlitestore: delete passkey: %w", err)
-	} else if n > 0 {
-		return nil
+	if n, err := affected(res, err, "delete passkey"); err != nil || n > 0 {
+		return err
 	}
 	var exists bool
 	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM passkeys WHERE id = ? AND user_id = ?)`, id, userID).Scan(&exists); err != nil {

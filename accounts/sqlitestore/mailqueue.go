@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts/mail"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 var _ mail.QueueStore = (*Store)(nil)
@@ -52,13 +53,8 @@ func (s *Store) EnqueueMail(ctx context.Context, m *mail.QueuedMessage, b mail.R
 			VALUES (?, ?, 1, ?)
 			ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1 WHERE count < ?`,
 			b.Key, b.WindowStart.UnixMilli(), b.WindowEnd.UnixMilli(), b.Limit)
-		if err != nil {
-			return fmt.Errorf("sqlitestore: enqueue mail: count: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("sqlitestore: enqueue mail: count: %w", err)
-		} else if n == 0 {
-			return mail.ErrRecipientLimit
+		if err := changed(res, err, "enqueue mail: count", mail.ErrRecipientLimit); err != nil {
+			return err
 		}
 	}
 	m.Generation = 0
@@ -77,7 +73,7 @@ func (s *Store) EnqueueMail(ctx context.Context, m *mail.QueuedMessage, b mail.R
 
 const mailColumns = `id, generation, env_from, env_to, raw, created_at, not_after, next_at, attempts, last_error`
 
-func scanMail(sc interface{ Scan(...any) error }) (*mail.QueuedMessage, error) {
+func scanMail(sc scanner) (*mail.QueuedMessage, error) {
 	var (
 		m                     mail.QueuedMessage
 		created, notAfter, nx int64
@@ -96,19 +92,8 @@ func (s *Store) DueMail(ctx context.Context, now time.Time, limit int) ([]*mail.
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+mailColumns+` FROM mail_queue
 		WHERE next_at <= ? AND lease_until <= ? ORDER BY next_at, id LIMIT ?`, now.UnixMilli(), now.UnixMilli(), limit)
+	out, err := sqlitedb.Collect(rows, err, scanMail)
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: due mail: %w", err)
-	}
-	defer rows.Close()
-	var out []*mail.QueuedMessage
-	for rows.Next() {
-		m, err := scanMail(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: due mail: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlitestore: due mail: %w", err)
 	}
 	return out, nil
@@ -140,27 +125,13 @@ func (s *Store) RetryMail(ctx context.Context, m *mail.QueuedMessage) error {
 			attempts = ?, next_at = ?, last_error = ?, lease_owner = '', lease_until = 0
 		WHERE id = ? AND generation = ?`,
 		m.Attempts, m.NextAttempt.UnixMilli(), m.LastError, m.ID, m.Generation)
-	return mailOneRow("retry mail", res, err)
+	return changed(res, err, "retry mail", mail.ErrNotClaimed) // (id, generation) is the key
 }
 
 // DeleteMail removes the row, if still the holder's.
 func (s *Store) DeleteMail(ctx context.Context, m *mail.QueuedMessage) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM mail_queue WHERE id = ? AND generation = ?`, m.ID, m.Generation)
-	return mailOneRow("delete mail", res, err)
-}
-
-func mailOneRow(op string, res sql.Result, err error) error {
-	if err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	if n != 1 {
-		return mail.ErrNotClaimed
-	}
-	return nil
+	return changed(res, err, "delete mail", mail.ErrNotClaimed)
 }
 
 // SweepMail deletes the counters of windows that have ended.

@@ -12,6 +12,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 var _ accounts.Store = (*Store)(nil)
@@ -30,9 +31,12 @@ var _ accounts.Store = (*Store)(nil)
 type Store struct {
 	db *sql.DB // the writer (and the reader without NewWithReader)
 
+	// pointRead is true with a separate read pool: see readCtx.
+	pointRead bool
+
 	// Hot reads, prepared once on the reader (parsing SQL on every call
 	// was a sixth of a GET /users/me).
-	getUser, getUserByEmail, getIdentity, listIdentities *sql.Stmt
+	getUser, getUserByEmail, getIdentity, userWithIdentities *sql.Stmt
 }
 
 // New creates or migrates the accounts tables in db and returns a Store on
@@ -52,7 +56,7 @@ func NewWithReader(ctx context.Context, db, reader *sql.DB) (*Store, error) {
 	if err := migrate(ctx, db); err != nil {
 		return nil, err
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, pointRead: reader != db}
 	for _, p := range []struct {
 		stmt **sql.Stmt
 		sql  string
@@ -60,11 +64,7 @@ func NewWithReader(ctx context.Context, db, reader *sql.DB) (*Store, error) {
 		{&s.getUser, `SELECT ` + userColumns + ` FROM users WHERE id = ?`},
 		{&s.getUserByEmail, `SELECT ` + userColumns + ` FROM users WHERE email_key = ?`},
 		{&s.getIdentity, `SELECT ` + identityColumns + ` FROM identities WHERE provider = ? AND subject = ?`},
-		// One query answers both "which identities" and "does the user
-		// exist": no row means no user, one row of NULLs no identities.
-		{&s.listIdentities, `SELECT i.provider, i.subject, i.user_id, i.email, i.linked_at
-			FROM users u LEFT JOIN identities i ON i.user_id = u.id
-			WHERE u.id = ? ORDER BY i.provider, i.subject`},
+		{&s.userWithIdentities, userWithIdentitiesSQL},
 	} {
 		stmt, err := reader.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -76,6 +76,11 @@ func NewWithReader(ctx context.Context, db, reader *sql.DB) (*Store, error) {
 }
 
 const userColumns = `id, email, email_verified, name, password_hash, roles, disabled, created_at, updated_at`
+
+// readCtx is the context of a hot point read (sqlitedb.PointReadContext).
+func (s *Store) readCtx(ctx context.Context) context.Context {
+	return sqlitedb.PointReadContext(ctx, s.pointRead)
+}
 
 // CreateUser inserts u. A zero CreatedAt is set to the current time and a
 // zero UpdatedAt to CreatedAt, in *u too. The unique key on email_key makes
@@ -113,7 +118,7 @@ func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
 
 // GetUser returns the user with this id.
 func (s *Store) GetUser(ctx context.Context, id string) (*accounts.User, error) {
-	u, err := scanUser(s.getUser.QueryRowContext(ctx, id))
+	u, err := scanUser(s.getUser.QueryRowContext(s.readCtx(ctx), id))
 	if err != nil {
 		return nil, wrap("get user", err)
 	}
@@ -219,19 +224,8 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int, emailCon
 	args = append(args, limit)
 
 	rows, err := s.db.QueryContext(ctx, query, args...)
+	users, err := sqlitedb.Collect(rows, err, scanUser)
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: list users: %w", err)
-	}
-	defer rows.Close()
-	var users []*accounts.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: list users: %w", err)
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlitestore: list users: %w", err)
 	}
 	return users, nil
@@ -286,57 +280,13 @@ func (s *Store) GetIdentity(ctx context.Context, provider, subject string) (*acc
 	return id, nil
 }
 
-// ListIdentities returns the user's identities ordered by provider, then
-// subject. ErrNotFound when the user does not exist; an empty list when it
-// has none.
-func (s *Store) ListIdentities(ctx context.Context, userID string) ([]*accounts.Identity, error) {
-	rows, err := s.listIdentities.QueryContext(ctx, userID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: list identities: %w", err)
-	}
-	defer rows.Close()
-	var ids []*accounts.Identity
-	found := false
-	for rows.Next() {
-		found = true
-		var provider sql.NullString
-		var subject, user, email sql.NullString
-		var linked sql.NullInt64
-		if err := rows.Scan(&provider, &subject, &user, &email, &linked); err != nil {
-			return nil, fmt.Errorf("sqlitestore: list identities: %w", err)
-		}
-		if !provider.Valid {
-			continue // the user, without identities
-		}
-		ids = append(ids, &accounts.Identity{Provider: provider.String, Subject: subject.String,
-			UserID: user.String, Email: email.String, LinkedAt: time.UnixMilli(linked.Int64).UTC()})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlitestore: list identities: %w", err)
-	}
-	if !found {
-		return nil, accounts.ErrNotFound
-	}
-	if ids == nil {
-		ids = []*accounts.Identity{}
-	}
-	return ids, nil
-}
-
 // UnlinkIdentity removes the user's identities at provider.
 func (s *Store) UnlinkIdentity(ctx context.Context, userID, provider string) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM identities WHERE user_id = ? AND provider = ?`, userID, provider)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: unlink identity: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqlitestore: unlink identity: %w", err)
-	}
-	if n == 0 {
-		return accounts.ErrNotFound
-	}
-	return nil
+	return oneRow(res, "unlink identity")
 }
 
 // Ping reports whether the database answers and the accounts tables are
@@ -369,14 +319,17 @@ func errorCode(err error) int {
 
 // oneRow maps "no row affected" to ErrNotFound.
 func oneRow(res sql.Result, op string) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	return changed(res, nil, op, accounts.ErrNotFound)
+}
+
+// changed takes the result of a statement that must change a row: its
+// errors wrapped as op, or none when it changed nothing.
+func changed(res sql.Result, err error, op string, none error) error {
+	n, err := affected(res, err, op)
+	if err == nil && n == 0 {
+		return none
 	}
-	if n == 0 {
-		return accounts.ErrNotFound
-	}
-	return nil
+	return err
 }
 
 // emailKey is the value of the email_key column: NULL when there is no
@@ -397,7 +350,7 @@ func encodeRoles(roles []string) (string, error) {
 	return string(b), nil
 }
 
-type scanner interface{ Scan(dest ...any) error }
+type scanner = sqlitedb.Scanner
 
 // scanUser reads userColumns; sql.ErrNoRows becomes ErrNotFound.
 func scanUser(row scanner) (*accounts.User, error) {
@@ -413,15 +366,24 @@ func scanUser(row scanner) (*accounts.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(roles), &u.Roles); err != nil {
-		return nil, fmt.Errorf("decode roles of user %q: %w", u.ID, err)
+	if err := finishUser(&u, roles, created, updated); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// finishUser decodes the columns of a scanned user that need it.
+func finishUser(u *accounts.User, roles string, created, updated int64) error {
+	var err error
+	if u.Roles, err = sqlitedb.DecodeStrings(roles); err != nil {
+		return fmt.Errorf("decode roles of user %q: %w", u.ID, err)
 	}
 	if u.Roles == nil {
 		u.Roles = []string{}
 	}
 	u.CreatedAt = time.UnixMilli(created).UTC()
 	u.UpdatedAt = time.UnixMilli(updated).UTC()
-	return &u, nil
+	return nil
 }
 
 // scanIdentity reads identityColumns; sql.ErrNoRows becomes ErrNotFound.

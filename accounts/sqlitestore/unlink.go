@@ -20,15 +20,8 @@ func (s *Store) UnlinkIdentityIfNotLast(ctx context.Context, userID, provider st
 		  OR EXISTS (SELECT 1 FROM identities AS other WHERE other.user_id = ? AND other.provider != ?)
 		  OR EXISTS (SELECT 1 FROM passkeys WHERE user_id = ?))`,
 		userID, provider, userID, userID, provider, userID)
-	if err != nil {
-		return fmt.Errorf("sqlitestore: unlink identity: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqlitestore: unlink identity: %w", err)
-	}
-	if n > 0 {
-		return nil
+	if n, err := affected(res, err, "unlink identity"); err != nil || n > 0 {
+		return err
 	}
 	var linked bool
 	if err := s.db.QueryRowContext(ctx,

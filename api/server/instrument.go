@@ -62,6 +62,24 @@ func (t *timedAccounts) GetUser(ctx context.Context, id string) (_ *accounts.Use
 	return t.s.GetUser(ctx, id)
 }
 
+// GetUserWithIdentities passes the stores' one-query read of a user with
+// their identities through (accounts.Service.GetActiveWithIdentities).
+func (t *timedAccounts) GetUserWithIdentities(ctx context.Context, id string) (_ *accounts.User, _ []*accounts.Identity, err error) {
+	ctx, done := t.time(ctx, "GetUserWithIdentities")
+	defer func() { err = done(err) }()
+	if s, ok := t.s.(interface {
+		GetUserWithIdentities(context.Context, string) (*accounts.User, []*accounts.Identity, error)
+	}); ok {
+		return s.GetUserWithIdentities(ctx, id)
+	}
+	u, err := t.s.GetUser(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, err := t.s.ListIdentities(ctx, id)
+	return u, ids, err
+}
+
 func (t *timedAccounts) GetUserByEmail(ctx context.Context, email string) (_ *accounts.User, err error) {
 	ctx, done := t.time(ctx, "GetUserByEmail")
 	defer func() { err = done(err) }()

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/api/hosted"
 	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/providers"
@@ -55,6 +56,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if err != nil {
 		return fail(err)
 	}
+	pages, err := hosted.New(hosted.Deps{API: srv, Accounts: core.Accounts, Sessions: core.Sessions, Providers: reg},
+		hostedOptions(cfg))
+	if err != nil {
+		return fail(err)
+	}
+	srv.Mount(pages.Routes) // the hosted pages behind the same middleware
 	return &Server{Core: core, Providers: reg, api: srv}, nil
 }
 
@@ -81,10 +88,12 @@ func (s *Server) Run(ctx context.Context) {
 }
 
 func apiOptions(cfg *config.Config, log *slog.Logger) api.Options {
-	clients := make([]api.Client, 0, len(cfg.Clients))
+	clients := make([]api.Client, 0, len(cfg.Clients)+1)
 	for _, cl := range cfg.Clients {
 		clients = append(clients, api.Client{ID: cl.ID, Secret: cl.Secret, RedirectURIs: cl.RedirectURIs})
 	}
+	// The hosted account pages' built-in client (api/hosted).
+	clients = append(clients, api.Client{ID: hosted.AccountClientID, RedirectURIs: []string{hosted.AccountCallbackURL(cfg.Issuer)}})
 	return api.Options{
 		Issuer:         cfg.Issuer,
 		Clients:        clients,
@@ -95,7 +104,6 @@ func apiOptions(cfg *config.Config, log *slog.Logger) api.Options {
 		MaxBodyBytes:   cfg.HTTP.MaxBodyBytes,
 		TrustedProxies: cfg.HTTP.TrustedProxies,
 		JWKSMaxAge:     cfg.Keys.JWKSMaxAge,
-		LinkByEmail:    cfg.Linking.LinkByEmail(),
 		Logger:         log,
 		RateLimits:     rateLimits(cfg.RateLimits),
 		// The metrics listener (cmd/unilogin) serves /metrics instead when
@@ -104,9 +112,18 @@ func apiOptions(cfg *config.Config, log *slog.Logger) api.Options {
 		NoMetricsRoute: cfg.Metrics.Addr != "",
 		CORSOrigins:    cfg.HTTP.CORSOrigins,
 		HSTS:           cfg.HTTP.TLS.CertFile != "" || cfg.SecureCookies(),
+	}
+}
+
+// hostedOptions are the hosted pages' options from cfg.
+func hostedOptions(cfg *config.Config) hosted.Options {
+	return hosted.Options{
+		Issuer:         cfg.Issuer,
+		AllPermissions: cfg.AllPermissions(),
+		LinkByEmail:    cfg.Linking.LinkByEmail(),
+		Branding:       hosted.Branding(cfg.Branding.Effective()),
 		SecureCookies:  cfg.SecureCookies(),
 		CallbackURL:    cfg.CallbackURL,
-		Branding:       api.Branding(cfg.Branding.Effective()),
 	}
 }
 

@@ -1,9 +1,6 @@
 package github_test
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"net/url"
 	"strconv"
@@ -27,23 +24,15 @@ func newProvider(t *testing.T, fake *providertest.GitHubServer, mutate ...func(*
 		APIURL:       fake.APIURL,
 	}
 	for _, m := range mutate {
-		m(&cfg)
+		if m != nil {
+			m(&cfg)
+		}
 	}
 	p, err := github.New(cfg)
 	if err != nil {
 		t.Fatalf("github.New: %v", err)
 	}
 	return p
-}
-
-func login(t *testing.T, p providers.Provider) (providers.AuthRequest, string) {
-	t.Helper()
-	req := providers.NewAuthRequest(callback)
-	code, state := providertest.AuthorizeCode(t, p.AuthCodeURL(req))
-	if state != req.State {
-		t.Fatalf("state = %q, want %q", state, req.State)
-	}
-	return req, code
 }
 
 func TestFullFlow(t *testing.T) {
@@ -65,11 +54,10 @@ func TestFullFlow(t *testing.T) {
 			if p.ID() != "github" || p.Name() != "GitHub" || p.AMR() != "github" {
 				t.Fatalf("ID/Name/AMR = %q %q %q", p.ID(), p.Name(), p.AMR())
 			}
-			req, code := login(t, p)
+			req, code := providertest.Login(t, p, callback)
 			ar := fake.LastAuthorizeRequest()
-			sum := sha256.Sum256([]byte(req.PKCEVerifier))
 			if ar.Scope != "read:user user:email" || ar.CodeChallengeMethod != "S256" ||
-				ar.CodeChallenge != base64.RawURLEncoding.EncodeToString(sum[:]) || ar.RedirectURI != callback || ar.Nonce != "" {
+				ar.CodeChallenge != providertest.S256(req.PKCEVerifier) || ar.RedirectURI != callback || ar.Nonce != "" {
 				t.Errorf("authorize request = %+v", ar)
 			}
 
@@ -130,7 +118,7 @@ func TestIdentityFromUser(t *testing.T) {
 			fake := providertest.NewGitHub(t)
 			fake.SetUser(tc.user)
 			p := newProvider(t, fake)
-			req, code := login(t, p)
+			req, code := providertest.Login(t, p, callback)
 			id, err := p.Exchange(t.Context(), req, code)
 			if err != nil {
 				t.Fatal(err)
@@ -148,59 +136,30 @@ func TestIdentityFromUser(t *testing.T) {
 
 func TestExchangeErrors(t *testing.T) {
 	upstream, is := providertest.UpstreamErr, providertest.Is
-	for _, tc := range []struct {
-		name     string
-		behavior providertest.GitHubBehavior
-		tamper   func(req *providers.AuthRequest, code *string)
-		cfg      func(*github.Config)
-		check    func(*testing.T, error)
-	}{
-		{name: "bad code answered with 200", tamper: func(_ *providers.AuthRequest, c *string) { *c = "forged" }, check: upstream("bad_verification_code")},
-		{name: "token error", behavior: providertest.GitHubBehavior{TokenError: "bad_verification_code"}, check: upstream("bad_verification_code")},
-		{name: "PKCE verifier mismatch", tamper: func(r *providers.AuthRequest, _ *string) { r.PKCEVerifier = providers.NewPKCEVerifier() }, check: upstream("bad_verification_code")},
-		{name: "redirect_uri mismatch", tamper: func(r *providers.AuthRequest, _ *string) { r.RedirectURL = "http://localhost:8080/other" }, check: upstream("redirect_uri_mismatch")},
-		{name: "wrong client secret", cfg: func(c *github.Config) { c.ClientSecret = "wrong" }, check: upstream("incorrect_client_credentials")},
-		{name: "token endpoint 500", behavior: providertest.GitHubBehavior{TokenStatus: 500}, check: is(providers.ErrUnavailable)},
-		{name: "API 500", behavior: providertest.GitHubBehavior{APIStatus: 500}, check: is(providers.ErrUnavailable)},
-		{name: "API 502", behavior: providertest.GitHubBehavior{APIStatus: 502}, check: is(providers.ErrUnavailable)},
-		{name: "API 429", behavior: providertest.GitHubBehavior{APIStatus: 429}, check: is(providers.ErrUnavailable)},
-		{name: "API 401", behavior: providertest.GitHubBehavior{APIStatus: 401}, check: upstream("http_401")},
-		{name: "emails 404 (scope missing)", behavior: providertest.GitHubBehavior{EmailsStatus: 404}, check: upstream("http_404")},
-		{name: "emails 503", behavior: providertest.GitHubBehavior{EmailsStatus: 503}, check: is(providers.ErrUnavailable)},
-		{name: "API unreachable", cfg: func(c *github.Config) { c.APIURL = "http://127.0.0.1:1" }, check: is(providers.ErrUnavailable)},
-		{name: "empty code", tamper: func(_ *providers.AuthRequest, c *string) { *c = "" }, check: upstream("invalid_request")},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			fake := providertest.NewGitHub(t)
-			var mut []func(*github.Config)
-			if tc.cfg != nil {
-				mut = append(mut, tc.cfg)
-			}
-			p := newProvider(t, fake, mut...)
-			req, code := login(t, p)
-			if tc.tamper != nil {
-				tc.tamper(&req, &code)
-			}
-			fake.SetBehavior(tc.behavior)
-			id, err := p.Exchange(t.Context(), req, code)
-			if err == nil {
-				t.Fatalf("Exchange succeeded: %+v", id)
-			}
-			t.Logf("error: %v", err)
-			tc.check(t, err)
-		})
+	cases := []providertest.ExchangeCase[github.Config, providertest.GitHubBehavior]{
+		{Name: "bad code answered with 200", Tamper: func(_ *providers.AuthRequest, c *string) { *c = "forged" }, Check: upstream("bad_verification_code")},
+		{Name: "token error", Behavior: providertest.GitHubBehavior{TokenError: "bad_verification_code"}, Check: upstream("bad_verification_code")},
+		{Name: "PKCE verifier mismatch", Tamper: func(r *providers.AuthRequest, _ *string) { r.PKCEVerifier = providers.NewPKCEVerifier() }, Check: upstream("bad_verification_code")},
+		{Name: "redirect_uri mismatch", Tamper: func(r *providers.AuthRequest, _ *string) { r.RedirectURL = "http://localhost:8080/other" }, Check: upstream("redirect_uri_mismatch")},
+		{Name: "wrong client secret", Config: func(c *github.Config) { c.ClientSecret = "wrong" }, Check: upstream("incorrect_client_credentials")},
+		{Name: "token endpoint 500", Behavior: providertest.GitHubBehavior{TokenStatus: 500}, Check: is(providers.ErrUnavailable)},
+		{Name: "API 500", Behavior: providertest.GitHubBehavior{APIStatus: 500}, Check: is(providers.ErrUnavailable)},
+		{Name: "API 502", Behavior: providertest.GitHubBehavior{APIStatus: 502}, Check: is(providers.ErrUnavailable)},
+		{Name: "API 429", Behavior: providertest.GitHubBehavior{APIStatus: 429}, Check: is(providers.ErrUnavailable)},
+		{Name: "API 401", Behavior: providertest.GitHubBehavior{APIStatus: 401}, Check: upstream("http_401")},
+		{Name: "emails 404 (scope missing)", Behavior: providertest.GitHubBehavior{EmailsStatus: 404}, Check: upstream("http_404")},
+		{Name: "emails 503", Behavior: providertest.GitHubBehavior{EmailsStatus: 503}, Check: is(providers.ErrUnavailable)},
+		{Name: "API unreachable", Config: func(c *github.Config) { c.APIURL = "http://127.0.0.1:1" }, Check: is(providers.ErrUnavailable)},
+		{Name: "empty code", Tamper: func(_ *providers.AuthRequest, c *string) { *c = "" }, Check: upstream("invalid_request")},
 	}
+	providertest.RunExchangeCases(t, callback, func(t *testing.T) *providertest.GitHubServer { return providertest.NewGitHub(t) },
+		func(t *testing.T, fake *providertest.GitHubServer, cfg func(*github.Config)) providers.Provider {
+			return newProvider(t, fake, cfg)
+		}, cases)
 }
 
 func TestCodeIsSingleUse(t *testing.T) {
-	fake := providertest.NewGitHub(t)
-	p := newProvider(t, fake)
-	req, code := login(t, p)
-	if _, err := p.Exchange(t.Context(), req, code); err != nil {
-		t.Fatal(err)
-	}
-	_, err := p.Exchange(t.Context(), req, code) // the second exchange
-	providertest.UpstreamErr("bad_verification_code")(t, err)
+	providertest.CodeIsSingleUse(t, newProvider(t, providertest.NewGitHub(t)), callback, "bad_verification_code")
 }
 
 func TestAccessDenied(t *testing.T) {
@@ -220,18 +179,9 @@ func TestAccessDenied(t *testing.T) {
 func TestSlowUpstreamRespectsDeadline(t *testing.T) {
 	fake := providertest.NewGitHub(t)
 	p := newProvider(t, fake)
-	req, code := login(t, p)
+	req, code := providertest.Login(t, p, callback)
 	fake.SetBehavior(providertest.GitHubBehavior{Delay: time.Minute})
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := p.Exchange(ctx, req, code)
-	if !errors.Is(err, providers.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v, want ErrUnavailable and DeadlineExceeded", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Fatalf("Exchange took %v", d)
-	}
+	providertest.ExchangeMeetsDeadline(t, p, req, code, 100*time.Millisecond)
 }
 
 func TestNew(t *testing.T) {

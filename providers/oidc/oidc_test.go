@@ -1,9 +1,6 @@
 package oidc_test
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http/httptest"
@@ -29,29 +26,15 @@ func newProvider(t *testing.T, fake *providertest.OIDCServer, mutate ...func(*oi
 		ClientSecret: fake.ClientSecret,
 	}
 	for _, m := range mutate {
-		m(&cfg)
+		if m != nil {
+			m(&cfg)
+		}
 	}
 	p, err := oidc.New(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("oidc.New: %v", err)
 	}
 	return p
-}
-
-// login runs the browser part of the flow and returns the request and code.
-func login(t *testing.T, p providers.Provider) (providers.AuthRequest, string) {
-	t.Helper()
-	req := providers.NewAuthRequest(callback)
-	code, state := providertest.AuthorizeCode(t, p.AuthCodeURL(req))
-	if state != req.State {
-		t.Fatalf("state = %q, want %q", state, req.State)
-	}
-	return req, code
-}
-
-func s256(v string) string {
-	sum := sha256.Sum256([]byte(v))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 func TestFullFlow(t *testing.T) {
@@ -71,10 +54,10 @@ func TestFullFlow(t *testing.T) {
 			if p.ID() != "corp" || p.Name() != "Corp SSO" || p.AMR() != "oidc:corp" || p.Issuer() != fake.URL {
 				t.Fatalf("ID/Name/AMR/Issuer = %q %q %q %q", p.ID(), p.Name(), p.AMR(), p.Issuer())
 			}
-			req, code := login(t, p)
+			req, code := providertest.Login(t, p, callback)
 
 			ar := fake.LastAuthorizeRequest()
-			if ar.Nonce != req.Nonce || ar.CodeChallenge != s256(req.PKCEVerifier) || ar.CodeChallengeMethod != "S256" ||
+			if ar.Nonce != req.Nonce || ar.CodeChallenge != providertest.S256(req.PKCEVerifier) || ar.CodeChallengeMethod != "S256" ||
 				ar.RedirectURI != callback || ar.ResponseType != "code" || ar.Scope != "openid email profile" {
 				t.Errorf("authorize request = %+v", ar)
 			}
@@ -108,105 +91,52 @@ func TestFullFlow(t *testing.T) {
 
 func TestExchangeErrors(t *testing.T) {
 	upstream, is := providertest.UpstreamErr, providertest.Is
-	for _, tc := range []struct {
-		name     string
-		behavior providertest.OIDCBehavior
-		// tamper changes the request or code between authorize and exchange.
-		tamper func(req *providers.AuthRequest, code *string)
-		cfg    func(*oidc.Config)
-		check  func(*testing.T, error)
-	}{
-		{name: "nonce mismatch", behavior: providertest.OIDCBehavior{WrongNonce: true}, check: is(providers.ErrInvalidIDToken)},
-		{name: "nonce of another flow", tamper: func(r *providers.AuthRequest, _ *string) { r.Nonce = providers.RandomString() }, check: is(providers.ErrInvalidIDToken)},
-		{name: "wrong audience", behavior: providertest.OIDCBehavior{WrongAudience: true}, check: is(providers.ErrInvalidIDToken)},
-		{name: "expired", behavior: providertest.OIDCBehavior{Expired: true}, check: is(providers.ErrInvalidIDToken)},
-		{name: "bad signature", behavior: providertest.OIDCBehavior{BadSignature: true}, check: is(providers.ErrInvalidIDToken)},
-		{name: "wrong issuer", behavior: providertest.OIDCBehavior{WrongIssuer: true}, check: is(providers.ErrInvalidIDToken)},
-		{name: "no id_token", behavior: providertest.OIDCBehavior{NoIDToken: true}, check: is(providers.ErrInvalidIDToken)},
-		{name: "token 500", behavior: providertest.OIDCBehavior{TokenStatus: 500}, check: is(providers.ErrUnavailable)},
-		{name: "token 503", behavior: providertest.OIDCBehavior{TokenStatus: 503}, check: is(providers.ErrUnavailable)},
-		{name: "token invalid_grant", behavior: providertest.OIDCBehavior{TokenError: "invalid_grant"}, check: upstream("invalid_grant")},
-		{name: "jwks 500", behavior: providertest.OIDCBehavior{JWKSStatus: 500}, check: is(providers.ErrUnavailable)},
-		{name: "PKCE verifier mismatch", tamper: func(r *providers.AuthRequest, _ *string) { r.PKCEVerifier = providers.NewPKCEVerifier() }, check: upstream("invalid_grant")},
-		{name: "redirect_uri mismatch", tamper: func(r *providers.AuthRequest, _ *string) { r.RedirectURL = "http://localhost:8080/other" }, check: upstream("invalid_grant")},
-		{name: "unknown code", tamper: func(_ *providers.AuthRequest, c *string) { *c = "forged" }, check: upstream("invalid_grant")},
-		{name: "wrong client secret", cfg: func(c *oidc.Config) { c.ClientSecret = "wrong" }, check: upstream("invalid_client")},
-		{name: "empty code", tamper: func(_ *providers.AuthRequest, c *string) { *c = "" }, check: upstream("invalid_request")},
-		{name: "check claims hook", cfg: func(c *oidc.Config) {
+	cases := []providertest.ExchangeCase[oidc.Config, providertest.OIDCBehavior]{
+		{Name: "nonce mismatch", Behavior: providertest.OIDCBehavior{WrongNonce: true}, Check: is(providers.ErrInvalidIDToken)},
+		{Name: "nonce of another flow", Tamper: func(r *providers.AuthRequest, _ *string) { r.Nonce = providers.RandomString() }, Check: is(providers.ErrInvalidIDToken)},
+		{Name: "wrong audience", Behavior: providertest.OIDCBehavior{WrongAudience: true}, Check: is(providers.ErrInvalidIDToken)},
+		{Name: "expired", Behavior: providertest.OIDCBehavior{Expired: true}, Check: is(providers.ErrInvalidIDToken)},
+		{Name: "bad signature", Behavior: providertest.OIDCBehavior{BadSignature: true}, Check: is(providers.ErrInvalidIDToken)},
+		{Name: "wrong issuer", Behavior: providertest.OIDCBehavior{WrongIssuer: true}, Check: is(providers.ErrInvalidIDToken)},
+		{Name: "no id_token", Behavior: providertest.OIDCBehavior{NoIDToken: true}, Check: is(providers.ErrInvalidIDToken)},
+		{Name: "token 500", Behavior: providertest.OIDCBehavior{TokenStatus: 500}, Check: is(providers.ErrUnavailable)},
+		{Name: "token 503", Behavior: providertest.OIDCBehavior{TokenStatus: 503}, Check: is(providers.ErrUnavailable)},
+		{Name: "token invalid_grant", Behavior: providertest.OIDCBehavior{TokenError: "invalid_grant"}, Check: upstream("invalid_grant")},
+		{Name: "jwks 500", Behavior: providertest.OIDCBehavior{JWKSStatus: 500}, Check: is(providers.ErrUnavailable)},
+		{Name: "PKCE verifier mismatch", Tamper: func(r *providers.AuthRequest, _ *string) { r.PKCEVerifier = providers.NewPKCEVerifier() }, Check: upstream("invalid_grant")},
+		{Name: "redirect_uri mismatch", Tamper: func(r *providers.AuthRequest, _ *string) { r.RedirectURL = "http://localhost:8080/other" }, Check: upstream("invalid_grant")},
+		{Name: "unknown code", Tamper: func(_ *providers.AuthRequest, c *string) { *c = "forged" }, Check: upstream("invalid_grant")},
+		{Name: "wrong client secret", Config: func(c *oidc.Config) { c.ClientSecret = "wrong" }, Check: upstream("invalid_client")},
+		{Name: "empty code", Tamper: func(_ *providers.AuthRequest, c *string) { *c = "" }, Check: upstream("invalid_request")},
+		{Name: "check claims hook", Config: func(c *oidc.Config) {
 			c.CheckClaims = func(map[string]any) error { return fmt.Errorf("not allowed: %w", providers.ErrAccessDenied) }
-		}, check: is(providers.ErrAccessDenied)},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			fake := providertest.NewOIDC(t)
-			var mut []func(*oidc.Config)
-			if tc.cfg != nil {
-				mut = append(mut, tc.cfg)
-			}
-			p := newProvider(t, fake, mut...)
-			req, code := login(t, p)
-			if tc.tamper != nil {
-				tc.tamper(&req, &code)
-			}
-			fake.SetBehavior(tc.behavior)
-			id, err := p.Exchange(t.Context(), req, code)
-			if err == nil {
-				t.Fatalf("Exchange succeeded: %+v", id)
-			}
-			if id != (providers.Identity{}) {
-				t.Errorf("identity on error = %+v", id)
-			}
-			t.Logf("error: %v", err)
-			tc.check(t, err)
-		})
+		}, Check: is(providers.ErrAccessDenied)},
 	}
+	providertest.RunExchangeCases(t, callback, func(t *testing.T) *providertest.OIDCServer { return providertest.NewOIDC(t) },
+		func(t *testing.T, fake *providertest.OIDCServer, cfg func(*oidc.Config)) providers.Provider {
+			return newProvider(t, fake, cfg)
+		}, cases)
 }
 
 func TestCodeIsSingleUse(t *testing.T) {
-	fake := providertest.NewOIDC(t)
-	p := newProvider(t, fake)
-	req, code := login(t, p)
-	if _, err := p.Exchange(t.Context(), req, code); err != nil {
-		t.Fatal(err)
-	}
-	_, err := p.Exchange(t.Context(), req, code) // the second exchange
-	providertest.UpstreamErr("invalid_grant")(t, err)
+	providertest.CodeIsSingleUse(t, newProvider(t, providertest.NewOIDC(t)), callback, "invalid_grant")
 }
 
 func TestSlowTokenEndpointRespectsDeadline(t *testing.T) {
 	fake := providertest.NewOIDC(t)
 	p := newProvider(t, fake)
-	req, code := login(t, p)
+	req, code := providertest.Login(t, p, callback)
 	fake.SetBehavior(providertest.OIDCBehavior{Delay: time.Minute})
-
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := p.Exchange(ctx, req, code)
-	if !errors.Is(err, providers.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v, want ErrUnavailable and DeadlineExceeded", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Fatalf("Exchange took %v", d)
-	}
+	providertest.ExchangeMeetsDeadline(t, p, req, code, 100*time.Millisecond)
 }
 
 func TestSlowJWKSRespectsDeadline(t *testing.T) {
 	fake := providertest.NewOIDC(t)
 	p := newProvider(t, fake)
-	req, code := login(t, p)
+	req, code := providertest.Login(t, p, callback)
 	fake.SetBehavior(providertest.OIDCBehavior{JWKSDelay: time.Minute})
-	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := p.Exchange(ctx, req, code)
-	if !errors.Is(err, providers.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v, want ErrUnavailable and DeadlineExceeded", err)
-	}
-	if errors.Is(err, providers.ErrInvalidIDToken) {
+	if err := providertest.ExchangeMeetsDeadline(t, p, req, code, 200*time.Millisecond); errors.Is(err, providers.ErrInvalidIDToken) {
 		t.Fatalf("err = %v: a slow JWKS is not an invalid token", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Fatalf("Exchange took %v", d)
 	}
 	if fake.TokenRequests() != 1 {
 		t.Fatalf("token requests = %d", fake.TokenRequests())
@@ -234,7 +164,7 @@ func TestEmailVerified(t *testing.T) {
 			fake := providertest.NewOIDC(t)
 			fake.SetUser(tc.user)
 			p := newProvider(t, fake, func(c *oidc.Config) { c.InsecureSkipEmailVerified = tc.insecure })
-			req, code := login(t, p)
+			req, code := providertest.Login(t, p, callback)
 			id, err := p.Exchange(t.Context(), req, code)
 			if err != nil {
 				t.Fatal(err)
@@ -250,7 +180,7 @@ func TestNameFallsBackToPreferredUsername(t *testing.T) {
 	fake := providertest.NewOIDC(t)
 	fake.SetUser(providertest.OIDCUser{Subject: "s", Extra: map[string]any{"preferred_username": "alice"}})
 	p := newProvider(t, fake)
-	req, code := login(t, p)
+	req, code := providertest.Login(t, p, callback)
 	id, err := p.Exchange(t.Context(), req, code)
 	if err != nil {
 		t.Fatal(err)
@@ -298,7 +228,7 @@ func TestAuthCodeURL(t *testing.T) {
 		"scope":                 "openid email groups",
 		"state":                 req.State,
 		"nonce":                 req.Nonce,
-		"code_challenge":        s256(req.PKCEVerifier),
+		"code_challenge":        providertest.S256(req.PKCEVerifier),
 		"code_challenge_method": "S256",
 		"redirect_uri":          "http://localhost:8080/default/callback",
 		"prompt":                "select_account",
@@ -367,7 +297,7 @@ func TestNewErrors(t *testing.T) {
 func TestExchangeRequiresNonceAndVerifier(t *testing.T) {
 	fake := providertest.NewOIDC(t)
 	p := newProvider(t, fake)
-	req, code := login(t, p)
+	req, code := providertest.Login(t, p, callback)
 	for _, r := range []providers.AuthRequest{
 		{State: req.State, Nonce: "", PKCEVerifier: req.PKCEVerifier, RedirectURL: callback},
 		{State: req.State, Nonce: req.Nonce, PKCEVerifier: "", RedirectURL: callback},

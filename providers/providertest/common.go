@@ -105,13 +105,12 @@ type TokenRequest struct {
 }
 
 // grant is an issued authorization code.
-type grant struct {
+type grant[U any] struct {
 	clientID, redirectURI string
 	nonce, scope          string
 	challenge             string
 	expires               time.Time
-	oidcUser              OIDCUser
-	githubUser            GitHubUser
+	user                  U
 }
 
 // Authorize plays the user's browser at a fake's authorization endpoint: it
@@ -183,7 +182,8 @@ func randomToken(prefix string) string {
 	return prefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
-func s256(verifier string) string {
+// S256 is the PKCE code challenge of verifier (RFC 7636, section 4.2).
+func S256(verifier string) string {
 	sum := sha256.Sum256([]byte(verifier))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
@@ -260,7 +260,7 @@ func readTokenRequest(r *http.Request) (TokenRequest, bool) {
 
 // redeem checks a token request against the grant of its code. It returns
 // an RFC 6749 §5.2 error code and description, or "" when all is well.
-func (g *grant) redeem(tr TokenRequest, now time.Time) (code, description string) {
+func (g *grant[U]) redeem(tr TokenRequest, now time.Time) (code, description string) {
 	switch {
 	case g == nil:
 		return "invalid_grant", "unknown, expired or already used code"
@@ -272,7 +272,7 @@ func (g *grant) redeem(tr TokenRequest, now time.Time) (code, description string
 		return "invalid_grant", "redirect_uri does not match the authorization request"
 	case g.challenge != "" && tr.CodeVerifier == "":
 		return "invalid_grant", "code_verifier required"
-	case g.challenge != "" && !equal(s256(tr.CodeVerifier), g.challenge):
+	case g.challenge != "" && !equal(S256(tr.CodeVerifier), g.challenge):
 		return "invalid_grant", "code_verifier does not match the code_challenge"
 	}
 	return "", ""

@@ -87,8 +87,6 @@ type GitHubServer struct {
 	closing chan struct{}
 
 	fake[GitHubUser, GitHubBehavior]
-	grants map[string]*grant
-	tokens map[string]GitHubUser // access token -> user
 }
 
 // NewGitHub starts a fake GitHub. It is closed by t.Cleanup.
@@ -100,9 +98,7 @@ func NewGitHub(t testing.TB, opts ...Option) *GitHubServer {
 		ClientSecret: o.clientSecret,
 		opts:         o,
 		closing:      make(chan struct{}),
-		fake:         fake[GitHubUser, GitHubBehavior]{user: DefaultGitHubUser},
-		grants:       make(map[string]*grant),
-		tokens:       make(map[string]GitHubUser),
+		fake:         newFake[GitHubUser, GitHubBehavior](DefaultGitHubUser),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login/oauth/authorize", s.authorize)
@@ -124,35 +120,22 @@ func (s *GitHubServer) delay(r *http.Request) bool {
 }
 
 func (s *GitHubServer) authorize(w http.ResponseWriter, r *http.Request) {
-	ar := newAuthorizeRequest(r.URL.Query())
-	b, user := s.authorizeReceived(ar)
-
-	if ar.ClientID != s.ClientID {
-		http.Error(w, "unknown client_id", http.StatusNotFound)
-		return
-	}
-	if !s.opts.checkRedirectURI(ar.RedirectURI) {
-		http.Error(w, "The redirect_uri is not associated with this application.", http.StatusBadRequest)
-		return
-	}
-	fail := func(code, desc string) {
-		redirectTo(w, r, ar.RedirectURI, url.Values{"error": {code}, "error_description": {desc}, "state": {ar.State}})
-	}
-	switch {
-	case ar.CodeChallenge == "" || ar.CodeChallengeMethod != "S256":
-		fail("invalid_request", "PKCE with code_challenge_method=S256 is required by this fake")
-	case b.DenyAccess:
-		fail("access_denied", "The user has denied your application access.")
-	default:
-		code := randomToken("")[:20]
-		s.mu.Lock()
-		s.grants[code] = &grant{
-			clientID: ar.ClientID, redirectURI: ar.RedirectURI, scope: ar.Scope,
-			challenge: ar.CodeChallenge, expires: time.Now().Add(codeLifetime), githubUser: user,
-		}
-		s.mu.Unlock()
-		redirectTo(w, r, ar.RedirectURI, url.Values{"code": {code}, "state": {ar.State}})
-	}
+	s.fake.authorize(w, r, authorizeRules[GitHubBehavior]{
+		clientID:      s.ClientID,
+		opts:          s.opts,
+		unknownClient: http.StatusNotFound,
+		badRedirect:   "The redirect_uri is not associated with this application.",
+		refuse: func(ar AuthorizeRequest, b GitHubBehavior) (string, string) {
+			switch {
+			case ar.CodeChallenge == "" || ar.CodeChallengeMethod != "S256":
+				return "invalid_request", "PKCE with code_challenge_method=S256 is required by this fake"
+			case b.DenyAccess:
+				return "access_denied", "The user has denied your application access."
+			}
+			return "", ""
+		},
+		newCode: func() string { return randomToken("")[:20] },
+	})
 }
 
 // token answers like GitHub: form-encoded unless the client accepts JSON,
@@ -198,10 +181,7 @@ func (s *GitHubServer) token(w http.ResponseWriter, r *http.Request) {
 		fail("unsupported_grant_type", "only authorization_code")
 		return
 	}
-	s.mu.Lock()
-	g := s.grants[tr.Code]
-	delete(s.grants, tr.Code)
-	s.mu.Unlock()
+	g := s.takeGrant(tr.Code)
 	if code, desc := g.redeem(tr, time.Now()); code != "" {
 		if strings.HasPrefix(desc, "redirect_uri") {
 			fail("redirect_uri_mismatch", desc)
@@ -211,9 +191,7 @@ func (s *GitHubServer) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok := randomToken("gho_")
-	s.mu.Lock()
-	s.tokens[tok] = g.githubUser
-	s.mu.Unlock()
+	s.issueToken(tok, g.user)
 	answer(url.Values{"access_token": {tok}, "token_type": {"bearer"}, "scope": {g.scope}})
 }
 
@@ -232,9 +210,7 @@ func (s *GitHubServer) apiAuth(w http.ResponseWriter, r *http.Request, status in
 	if !ok {
 		tok, ok = strings.CutPrefix(h, "token ")
 	}
-	s.mu.Lock()
-	u, known := s.tokens[tok]
-	s.mu.Unlock()
+	u, known := s.tokenUser(tok)
 	if !ok || !known {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
 		return GitHubUser{}, false

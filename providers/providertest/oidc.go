@@ -10,7 +10,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -105,8 +104,6 @@ type OIDCServer struct {
 	jwks      jose.JSONWebKeySet
 
 	fake[OIDCUser, OIDCBehavior]
-	grants map[string]*grant
-	tokens map[string]OIDCUser // access token -> user, for /userinfo
 }
 
 // NewOIDC starts a fake OIDC provider with a fresh signing key (ECDSA
@@ -120,9 +117,7 @@ func NewOIDC(t testing.TB, opts ...Option) *OIDCServer {
 		opts:         o,
 		closing:      make(chan struct{}),
 		kid:          randomToken("key-")[:16],
-		fake:         fake[OIDCUser, OIDCBehavior]{user: DefaultOIDCUser},
-		grants:       make(map[string]*grant),
-		tokens:       make(map[string]OIDCUser),
+		fake:         newFake[OIDCUser, OIDCBehavior](DefaultOIDCUser),
 	}
 	key, bad, alg, err := newKeys(o.rs256)
 	if err != nil {
@@ -216,41 +211,26 @@ func (s *OIDCServer) discovery(w http.ResponseWriter, r *http.Request) {
 // redirect_uri are shown as a 400 page, never redirected (RFC 6749
 // §4.1.2.1); other problems are redirected as error=....
 func (s *OIDCServer) authorize(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	ar := newAuthorizeRequest(q)
-	b, user := s.authorizeReceived(ar)
-
-	if ar.ClientID != s.ClientID {
-		http.Error(w, "unknown client_id", http.StatusBadRequest)
-		return
-	}
-	if !s.opts.checkRedirectURI(ar.RedirectURI) {
-		http.Error(w, "invalid redirect_uri", http.StatusBadRequest)
-		return
-	}
-	fail := func(code, desc string) {
-		redirectTo(w, r, ar.RedirectURI, url.Values{"error": {code}, "error_description": {desc}, "state": {ar.State}})
-	}
-	switch {
-	case ar.ResponseType != "code":
-		fail("unsupported_response_type", "only response_type=code")
-	case !strings.Contains(" "+ar.Scope+" ", " openid "):
-		fail("invalid_scope", "scope must contain openid")
-	case ar.CodeChallenge == "" || ar.CodeChallengeMethod != "S256":
-		fail("invalid_request", "PKCE with code_challenge_method=S256 is required")
-	case b.DenyAccess:
-		fail("access_denied", "The user denied the request")
-	default:
-		code := randomToken("code-")
-		s.mu.Lock()
-		s.grants[code] = &grant{
-			clientID: ar.ClientID, redirectURI: ar.RedirectURI,
-			nonce: ar.Nonce, scope: ar.Scope, challenge: ar.CodeChallenge,
-			expires: time.Now().Add(codeLifetime), oidcUser: user,
-		}
-		s.mu.Unlock()
-		redirectTo(w, r, ar.RedirectURI, url.Values{"code": {code}, "state": {ar.State}})
-	}
+	s.fake.authorize(w, r, authorizeRules[OIDCBehavior]{
+		clientID:      s.ClientID,
+		opts:          s.opts,
+		unknownClient: http.StatusBadRequest,
+		badRedirect:   "invalid redirect_uri",
+		refuse: func(ar AuthorizeRequest, b OIDCBehavior) (string, string) {
+			switch {
+			case ar.ResponseType != "code":
+				return "unsupported_response_type", "only response_type=code"
+			case !strings.Contains(" "+ar.Scope+" ", " openid "):
+				return "invalid_scope", "scope must contain openid"
+			case ar.CodeChallenge == "" || ar.CodeChallengeMethod != "S256":
+				return "invalid_request", "PKCE with code_challenge_method=S256 is required"
+			case b.DenyAccess:
+				return "access_denied", "The user denied the request"
+			}
+			return "", ""
+		},
+		newCode: func() string { return randomToken("code-") },
+	})
 }
 
 // token is the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.6, OpenID
@@ -280,10 +260,7 @@ func (s *OIDCServer) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "only authorization_code")
 		return
 	}
-	s.mu.Lock()
-	g := s.grants[tr.Code]
-	delete(s.grants, tr.Code) // single use, even when the request fails
-	s.mu.Unlock()
+	g := s.takeGrant(tr.Code)
 	now := time.Now()
 	if code, desc := g.redeem(tr, now); code != "" {
 		oauthError(w, http.StatusBadRequest, code, desc)
@@ -304,15 +281,13 @@ func (s *OIDCServer) token(w http.ResponseWriter, r *http.Request) {
 		}
 		resp["id_token"] = idToken
 	}
-	s.mu.Lock()
-	s.tokens[resp["access_token"].(string)] = g.oidcUser
-	s.mu.Unlock()
+	s.issueToken(resp["access_token"].(string), g.user)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *OIDCServer) idToken(g *grant, b OIDCBehavior, now time.Time) (string, error) {
-	claims := userClaims(g.oidcUser)
+func (s *OIDCServer) idToken(g *grant[OIDCUser], b OIDCBehavior, now time.Time) (string, error) {
+	claims := userClaims(g.user)
 	claims["iss"] = s.URL
 	claims["aud"] = s.ClientID
 	claims["iat"] = now.Unix()
@@ -383,9 +358,7 @@ func (s *OIDCServer) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	s.mu.Lock()
-	u, known := s.tokens[tok]
-	s.mu.Unlock()
+	u, known := s.tokenUser(tok)
 	if !ok || !known {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		http.Error(w, "invalid token", http.StatusUnauthorized)

@@ -1,8 +1,6 @@
 package providertest_test
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -16,11 +14,6 @@ import (
 
 const callback = "http://localhost:8080/auth/x/callback"
 
-func challenge(v string) string {
-	sum := sha256.Sum256([]byte(v))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
 func authURL(base, path, clientID string, extra url.Values) string {
 	q := url.Values{
 		"client_id":             {clientID},
@@ -29,7 +22,7 @@ func authURL(base, path, clientID string, extra url.Values) string {
 		"scope":                 {"openid email"},
 		"state":                 {"st"},
 		"nonce":                 {"n"},
-		"code_challenge":        {challenge("verifier-verifier-verifier-verifier-verifier")},
+		"code_challenge":        {providertest.S256("verifier-verifier-verifier-verifier-verifier")},
 		"code_challenge_method": {"S256"},
 	}
 	for k, v := range extra {

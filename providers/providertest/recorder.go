@@ -1,10 +1,15 @@
 package providertest
 
-import "sync"
+import (
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+)
 
 // fake is the state both fakes share: who signs in next, the misbehaviour
-// switches, and a recorder of what their endpoints received. Its mutex
-// also guards the fakes' own maps.
+// switches, a recorder of what their endpoints received, and the codes and
+// access tokens they issued.
 type fake[U, B any] struct {
 	mu         sync.Mutex
 	behavior   B
@@ -12,6 +17,19 @@ type fake[U, B any] struct {
 	lastAuth   AuthorizeRequest
 	lastToken  TokenRequest
 	tokenCalls int
+	grants     map[string]*grant[U]
+	tokens     map[string]U // access token -> user
+}
+
+func newFake[U, B any](user U) fake[U, B] {
+	return fake[U, B]{user: user, grants: make(map[string]*grant[U]), tokens: make(map[string]U)}
+}
+
+// locked reads *p under mu.
+func locked[T any](mu *sync.Mutex, p *T) T {
+	mu.Lock()
+	defer mu.Unlock()
+	return *p
 }
 
 // SetUser chooses who signs in at the next authorization. Codes and tokens
@@ -31,41 +49,64 @@ func (f *fake[U, B]) SetBehavior(b B) {
 }
 
 // Behavior returns the current misbehaviour switches.
-func (f *fake[U, B]) Behavior() B {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.behavior
-}
+func (f *fake[U, B]) Behavior() B { return locked(&f.mu, &f.behavior) }
 
 // LastAuthorizeRequest returns what the authorization endpoint last
 // received.
-func (f *fake[U, B]) LastAuthorizeRequest() AuthorizeRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.lastAuth
-}
+func (f *fake[U, B]) LastAuthorizeRequest() AuthorizeRequest { return locked(&f.mu, &f.lastAuth) }
 
 // LastTokenRequest returns what the token endpoint last received.
-func (f *fake[U, B]) LastTokenRequest() TokenRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.lastToken
-}
+func (f *fake[U, B]) LastTokenRequest() TokenRequest { return locked(&f.mu, &f.lastToken) }
 
 // TokenRequests returns how many requests the token endpoint has received.
-func (f *fake[U, B]) TokenRequests() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.tokenCalls
+func (f *fake[U, B]) TokenRequests() int { return locked(&f.mu, &f.tokenCalls) }
+
+// authorizeRules are what the authorization endpoints of the fakes do
+// differently.
+type authorizeRules[B any] struct {
+	clientID string
+	opts     options
+	// unknownClient is the status of the page for a wrong client_id.
+	unknownClient int
+	// badRedirect is the page text for an unregistered redirect_uri.
+	badRedirect string
+	// refuse returns the error (code and description) to redirect with,
+	// or "" to issue a code.
+	refuse  func(ar AuthorizeRequest, b B) (code, description string)
+	newCode func() string
 }
 
-// authorizeReceived records ar and returns the behaviour and user it is
-// answered with.
-func (f *fake[U, B]) authorizeReceived(ar AuthorizeRequest) (B, U) {
+// authorize is an authorization endpoint with a user who consents at once.
+// Problems with client_id or redirect_uri are shown as a page, never
+// redirected (RFC 6749, section 4.1.2.1); the others are redirected as
+// error=... .
+func (f *fake[U, B]) authorize(w http.ResponseWriter, r *http.Request, rules authorizeRules[B]) {
+	ar := newAuthorizeRequest(r.URL.Query())
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.lastAuth = ar
-	return f.behavior, f.user
+	b, user := f.behavior, f.user
+	f.mu.Unlock()
+
+	if ar.ClientID != rules.clientID {
+		http.Error(w, "unknown client_id", rules.unknownClient)
+		return
+	}
+	if !rules.opts.checkRedirectURI(ar.RedirectURI) {
+		http.Error(w, rules.badRedirect, http.StatusBadRequest)
+		return
+	}
+	if code, desc := rules.refuse(ar, b); code != "" {
+		redirectTo(w, r, ar.RedirectURI, url.Values{"error": {code}, "error_description": {desc}, "state": {ar.State}})
+		return
+	}
+	code := rules.newCode()
+	f.mu.Lock()
+	f.grants[code] = &grant[U]{
+		clientID: ar.ClientID, redirectURI: ar.RedirectURI, nonce: ar.Nonce, scope: ar.Scope,
+		challenge: ar.CodeChallenge, expires: time.Now().Add(codeLifetime), user: user,
+	}
+	f.mu.Unlock()
+	redirectTo(w, r, ar.RedirectURI, url.Values{"code": {code}, "state": {ar.State}})
 }
 
 // tokenReceived records a token request.
@@ -74,4 +115,29 @@ func (f *fake[U, B]) tokenReceived(tr TokenRequest) {
 	defer f.mu.Unlock()
 	f.tokenCalls++
 	f.lastToken = tr
+}
+
+// takeGrant removes and returns the grant of code (nil if there is none):
+// a code is single use, even when the request fails.
+func (f *fake[U, B]) takeGrant(code string) *grant[U] {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	g := f.grants[code]
+	delete(f.grants, code)
+	return g
+}
+
+// issueToken makes tok an access token of u.
+func (f *fake[U, B]) issueToken(tok string, u U) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tokens[tok] = u
+}
+
+// tokenUser returns the user of access token tok.
+func (f *fake[U, B]) tokenUser(tok string) (U, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, ok := f.tokens[tok]
+	return u, ok
 }

@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/unilogin/unilogin/session"
+	"github.com/unilogin/unilogin/session/mongostore/mongodb"
 )
 
 func (s *Store) CreateCode(ctx context.Context, c *session.AuthCode) error {
@@ -60,13 +61,9 @@ func (s *Store) CreateKey(ctx context.Context, k *session.SigningKey) error {
 // ListKeys leaves out keys whose ExpiresAt has passed: they have left the
 // JWKS even if the sweeper has not removed them yet.
 func (s *Store) ListKeys(ctx context.Context) ([]*session.SigningKey, error) {
-	cur, err := s.keys.Find(ctx, bson.D{},
+	docs, err := mongodb.FindAll[keyDoc](ctx, s.keys, bson.D{},
 		options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}))
 	if err != nil {
-		return nil, wrap("list keys", err)
-	}
-	var docs []keyDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, wrap("list keys", err)
 	}
 	now := time.Now()

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/unilogin/unilogin/session"
+	"github.com/unilogin/unilogin/session/mongostore/mongodb"
 )
 
 // Collection names; callers may share the database with other components.
@@ -292,13 +293,9 @@ func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error
 }
 
 func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]*session.Session, error) {
-	cur, err := s.sessions.Find(ctx, bson.D{{Key: "user_id", Value: userID}},
+	docs, err := mongodb.FindAll[sessionDoc](ctx, s.sessions, bson.D{{Key: "user_id", Value: userID}},
 		options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: 1}}))
 	if err != nil {
-		return nil, wrap("list sessions", err)
-	}
-	var docs []sessionDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, wrap("list sessions", err)
 	}
 	var list []*session.Session
@@ -335,13 +332,9 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 // if it had started after the call. Only sessions that were still live are
 // counted: an expired one had already ended.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID, exceptID string) (int, error) {
-	cur, err := s.sessions.Find(ctx, bson.D{{Key: "user_id", Value: userID}},
+	docs, err := mongodb.FindAll[sessionDoc](ctx, s.sessions, bson.D{{Key: "user_id", Value: userID}},
 		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "expires_at", Value: 1}}))
 	if err != nil {
-		return 0, wrap("delete user sessions", err)
-	}
-	var docs []sessionDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return 0, wrap("delete user sessions", err)
 	}
 	now := time.Now()

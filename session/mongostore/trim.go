@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/unilogin/unilogin/session"
+	"github.com/unilogin/unilogin/session/mongostore/mongodb"
 )
 
 // TrimUserSessions reads the ids of the user's sessions beyond the newest
@@ -18,15 +19,11 @@ func (s *Store) TrimUserSessions(ctx context.Context, userID, keepID string, max
 	if max < 0 {
 		max = 0
 	}
-	cur, err := s.sessions.Find(ctx,
+	docs, err := mongodb.FindAll[sessionDoc](ctx, s.sessions,
 		bson.D{{Key: "user_id", Value: userID}, {Key: "_id", Value: bson.D{{Key: "$ne", Value: keepID}}}},
 		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "created_at", Value: 1}}).
 			SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).SetSkip(int64(max)))
 	if err != nil {
-		return 0, wrap("trim user sessions", err)
-	}
-	var docs []sessionDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return 0, wrap("trim user sessions", err)
 	}
 	n := 0

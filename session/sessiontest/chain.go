@@ -45,7 +45,7 @@ func testRotateRefreshOneWinner(t *testing.T, s session.Store) {
 	next := hashOf(t)
 	r := &session.Rotation{SessionID: x.ID, FromGen: 0, FromHash: x.RefreshHash, ToHash: next, At: at, IdleExpiresAt: at.Add(30 * time.Minute)}
 	errs := testkit.Race(20, func(int) error { return s.RotateRefresh(ctx, r) })
-	tally(t, "RotateRefresh", errs, session.ErrAlreadyExists)
+	testkit.OneWinner(t, "RotateRefresh", errs, session.ErrAlreadyExists)
 	wantErr(t, "RotateRefresh(spent generation)", s.RotateRefresh(ctx, r), session.ErrAlreadyExists)
 	got, err := s.GetSession(ctx, x.ID)
 	must(t, "GetSession", err)

@@ -2,7 +2,6 @@ package sessiontest
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -19,25 +18,6 @@ var concurrencyCases = []testCase{
 	{"ConcurrentClaim", testConcurrentClaim},
 }
 
-// tally checks that exactly one call succeeded and every other one failed
-// with loser.
-func tally(t *testing.T, what string, errs []error, loser error) {
-	t.Helper()
-	wins := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case errors.Is(err, loser):
-		default:
-			t.Errorf("%s: unexpected error: %v", what, err)
-		}
-	}
-	if wins != 1 {
-		t.Errorf("%s: %d of %d calls succeeded, want exactly 1", what, wins, len(errs))
-	}
-}
-
 // Rotation: N concurrent rotations of one token insert the same successor
 // hash; exactly one insert wins.
 func testConcurrentCreateRefresh(t *testing.T, s session.Store) {
@@ -52,7 +32,7 @@ func testConcurrentCreateRefresh(t *testing.T, s session.Store) {
 		tokens[i].Hash = bytes.Clone(hash)
 	}
 	errs := testkit.Race(len(tokens), func(i int) error { return s.CreateRefresh(ctx, tokens[i]) })
-	tally(t, "CreateRefresh", errs, session.ErrAlreadyExists)
+	testkit.OneWinner(t, "CreateRefresh", errs, session.ErrAlreadyExists)
 	if _, err := s.GetRefresh(ctx, hash); err != nil {
 		t.Errorf("GetRefresh(winner): %v", err)
 	}
@@ -74,7 +54,7 @@ func testConcurrentConsumeCode(t *testing.T, s session.Store) {
 		}
 		return err
 	})
-	tally(t, "ConsumeCode", errs, session.ErrNotFound)
+	testkit.OneWinner(t, "ConsumeCode", errs, session.ErrNotFound)
 	if len(got) == 1 {
 		checkCode(t, got[0], c)
 	}
@@ -112,5 +92,5 @@ func testConcurrentClaim(t *testing.T, s session.Store) {
 	key := "flow:" + randomID(t)
 	expires := now().Add(10 * time.Minute)
 	errs := testkit.Race(50, func(int) error { return s.Claim(ctx, key, expires) })
-	tally(t, "Claim", errs, session.ErrAlreadyExists)
+	testkit.OneWinner(t, "Claim", errs, session.ErrAlreadyExists)
 }

@@ -11,9 +11,10 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/unilogin/unilogin/session"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
-type rowScanner interface{ Scan(dest ...any) error }
+type rowScanner = sqlitedb.Scanner
 
 func scanSession(r rowScanner) (*session.Session, error) {
 	var x session.Session
@@ -116,12 +117,9 @@ func encodeStrings(v []string) (string, error) {
 }
 
 func decodeStrings(s string) ([]string, error) {
-	var v []string
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
+	v, err := sqlitedb.DecodeStrings(s)
+	if err != nil {
 		return nil, fmt.Errorf("decode string list: %w", err)
-	}
-	if len(v) == 0 {
-		return nil, nil
 	}
 	return v, nil
 }

@@ -7,12 +7,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/unilogin/unilogin/session"
 	"github.com/unilogin/unilogin/session/sessiontest"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 	"github.com/unilogin/unilogin/session/sqlitestore"
 	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
@@ -232,34 +232,19 @@ func TestTwoProcessesShareFile(t *testing.T) {
 	b, _ := open(t, path)
 	expires := time.Now().Add(time.Hour)
 	const n = 40
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
+	errs := testkit.Race(n, func(i int) error {
 		s := a
 		if i%2 == 1 {
 			s = b
 		}
-		wg.Go(func() {
-			errs[i] = s.Claim(context.Background(), "flow:shared", expires)
-			// Transactions on one handle while the other writes.
-			if err := s.DeleteSession(context.Background(), "none"); !errors.Is(err, session.ErrNotFound) {
-				t.Errorf("DeleteSession: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	wins := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, session.ErrAlreadyExists):
-			t.Errorf("unexpected error: %v", err)
+		err := s.Claim(context.Background(), "flow:shared", expires)
+		// Transactions on one handle while the other writes.
+		if err := s.DeleteSession(context.Background(), "none"); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("DeleteSession: %v", err)
 		}
-	}
-	if wins != 1 {
-		t.Errorf("%d of %d claims succeeded, want 1", wins, n)
-	}
+		return err
+	})
+	testkit.OneWinner(t, "Claim on two handles", errs, session.ErrAlreadyExists)
 }
 
 // BenchmarkRotation runs the refresh rotation path of the service:

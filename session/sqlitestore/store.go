@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/session"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 // Store is the SQLite session.Store. It is safe for concurrent use; the
@@ -133,7 +134,7 @@ func (s *Store) SessionRecords(ctx context.Context, id string) (int, error) {
 }
 
 func (s *Store) GetSession(ctx context.Context, id string) (*session.Session, error) {
-	x, err := scanSession(s.getSession.QueryRowContext(ctx, id, millis(time.Now())))
+	x, err := scanSession(s.getSession.QueryRowContext(sqlitedb.PointReadContext(ctx, s.reader != s.db), id, millis(time.Now())))
 	if err != nil {
 		return nil, wrap("get session", err)
 	}
@@ -148,19 +149,8 @@ func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error
 func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]*session.Session, error) {
 	rows, err := s.reader.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = ? AND expires_at >= ? ORDER BY created_at DESC, id`, userID, millis(now))
-	if err != nil {
-		return nil, wrap("list sessions", err)
-	}
-	defer rows.Close()
-	var list []*session.Session
-	for rows.Next() {
-		x, err := scanSession(rows)
-		if err != nil {
-			return nil, wrap("list sessions", err)
-		}
-		list = append(list, x)
-	}
-	return list, wrap("list sessions", rows.Err())
+	list, err := sqlitedb.Collect(rows, err, scanSession)
+	return list, wrap("list sessions", err)
 }
 
 // DeleteSession deletes the session and its refresh tokens in one
@@ -295,23 +285,20 @@ func (s *Store) CreateKey(ctx context.Context, k *session.SigningKey) error {
 func (s *Store) ListKeys(ctx context.Context) ([]*session.SigningKey, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+keyColumns+` FROM signing_keys
 		WHERE expires_at IS NULL OR expires_at >= ? ORDER BY created_at, id`, millis(time.Now()))
-	if err != nil {
-		return nil, wrap("list keys", err)
+	keys, err := sqlitedb.Collect(rows, err, scanKey)
+	return keys, wrap("list keys", err)
+}
+
+func scanKey(r rowScanner) (*session.SigningKey, error) {
+	var k session.SigningKey
+	var created int64
+	var active, retired, expires sql.NullInt64
+	if err := r.Scan(&k.ID, &k.Algorithm, &k.Sealed, &created, &active, &retired, &expires); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	var keys []*session.SigningKey
-	for rows.Next() {
-		var k session.SigningKey
-		var created int64
-		var active, retired, expires sql.NullInt64
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.Sealed, &created, &active, &retired, &expires); err != nil {
-			return nil, wrap("list keys", err)
-		}
-		k.CreatedAt = fromMillis(created)
-		k.ActiveAt, k.RetiredAt, k.ExpiresAt = fromNullMillis(active), fromNullMillis(retired), fromNullMillis(expires)
-		keys = append(keys, &k)
-	}
-	return keys, wrap("list keys", rows.Err())
+	k.CreatedAt = fromMillis(created)
+	k.ActiveAt, k.RetiredAt, k.ExpiresAt = fromNullMillis(active), fromNullMillis(retired), fromNullMillis(expires)
+	return &k, nil
 }
 
 func (s *Store) RetireKey(ctx context.Context, id string, retiredAt, expiresAt time.Time) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/unilogin/unilogin/session"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 // TrimUserSessions reads the ids of the user's sessions beyond the newest
@@ -16,20 +17,12 @@ func (s *Store) TrimUserSessions(ctx context.Context, userID, keepID string, max
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id FROM sessions WHERE user_id = ? AND id != ?
 		ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?`, userID, keepID, max)
-	if err != nil {
-		return 0, wrap("trim user sessions", err)
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, wrap("trim user sessions", err)
-		}
-		ids = append(ids, id)
-	}
-	err = rows.Err()
-	rows.Close() // before DeleteSession: the pool may have one connection
+	// Collect closes the rows before DeleteSession: the pool may have one
+	// connection.
+	ids, err := sqlitedb.Collect(rows, err, func(r sqlitedb.Scanner) (id string, err error) {
+		err = r.Scan(&id)
+		return id, err
+	})
 	if err != nil {
 		return 0, wrap("trim user sessions", err)
 	}

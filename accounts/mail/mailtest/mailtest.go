@@ -9,11 +9,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/unilogin/unilogin/accounts/mail"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 const racers = 20
@@ -108,26 +108,11 @@ func testClaimExclusive(t *testing.T, s mail.QueueStore) {
 func testConcurrentClaim(t *testing.T, s mail.QueueStore) {
 	enqueue(t, s, msg("m", base))
 	m := due(t, s, base)[0]
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
-	for i := range racers {
-		wg.Go(func() {
-			_, err := s.ClaimMail(t.Context(), m, fmt.Sprint("owner", i), base, base.Add(time.Minute))
-			switch {
-			case err == nil:
-				mu.Lock()
-				wins++
-				mu.Unlock()
-			case !errors.Is(err, mail.ErrNotClaimed):
-				t.Errorf("ClaimMail: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	if wins != 1 {
-		t.Errorf("%d of %d concurrent claims won, want exactly 1", wins, racers)
-	}
+	errs := testkit.Race(racers, func(i int) error {
+		_, err := s.ClaimMail(t.Context(), m, fmt.Sprint("owner", i), base, base.Add(time.Minute))
+		return err
+	})
+	testkit.OneWinner(t, "ClaimMail", errs, mail.ErrNotClaimed)
 }
 
 func testRetryReschedules(t *testing.T, s mail.QueueStore) {
@@ -225,23 +210,10 @@ func testRecipientBound(t *testing.T, s mail.QueueStore) {
 
 func testConcurrentRecipientBound(t *testing.T, s mail.QueueStore) {
 	const limit = 5
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	accepted := 0
-	for i := range racers {
-		wg.Go(func() {
-			err := s.EnqueueMail(t.Context(), msg(fmt.Sprint("m", i), base), bound("k", limit, base))
-			switch {
-			case err == nil:
-				mu.Lock()
-				accepted++
-				mu.Unlock()
-			case !errors.Is(err, mail.ErrRecipientLimit):
-				t.Errorf("EnqueueMail: %v", err)
-			}
-		})
-	}
-	wg.Wait()
+	errs := testkit.Race(racers, func(i int) error {
+		return s.EnqueueMail(t.Context(), msg(fmt.Sprint("m", i), base), bound("k", limit, base))
+	})
+	accepted := testkit.Tally(t, "EnqueueMail", errs, mail.ErrRecipientLimit)
 	if accepted != limit {
 		t.Errorf("%d of %d concurrent enqueues accepted, want exactly %d", accepted, racers, limit)
 	}

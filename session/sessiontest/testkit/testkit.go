@@ -5,8 +5,11 @@
 package testkit
 
 import (
+	"errors"
+	"slices"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -66,4 +69,27 @@ func Race(n int, fn func(i int) error) []error {
 	close(start)
 	wg.Wait()
 	return errs
+}
+
+// Tally counts the calls of a race (see Race) that succeeded and fails t
+// for every error that is none of losers: the errors a call that lost the
+// race may return.
+func Tally(t testing.TB, what string, errs []error, losers ...error) (wins int) {
+	t.Helper()
+	for i, err := range errs {
+		if err == nil {
+			wins++
+		} else if !slices.ContainsFunc(losers, func(l error) bool { return errors.Is(err, l) }) {
+			t.Errorf("%s: call %d: err = %v, want nil or one of %v", what, i, err, losers)
+		}
+	}
+	return wins
+}
+
+// OneWinner is Tally, and stops the test unless exactly one call succeeded.
+func OneWinner(t testing.TB, what string, errs []error, losers ...error) {
+	t.Helper()
+	if wins := Tally(t, what, errs, losers...); wins != 1 {
+		t.Fatalf("%s: %d of %d calls succeeded, want exactly 1", what, wins, len(errs))
+	}
 }

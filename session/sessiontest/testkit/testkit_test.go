@@ -49,3 +49,39 @@ func TestSyncBufferConcurrentWrites(t *testing.T) {
 		t.Fatalf("%d lines, want 20:\n%s", n, b.String())
 	}
 }
+
+// recordingTB notes what Tally and OneWinner report instead of failing.
+type recordingTB struct {
+	testing.TB
+	errors, fatals int
+}
+
+func (r *recordingTB) Helper()               {}
+func (r *recordingTB) Errorf(string, ...any) { r.errors++ }
+func (r *recordingTB) Fatalf(string, ...any) { r.fatals++ }
+
+func TestTallyAndOneWinner(t *testing.T) {
+	lost, other := errors.New("lost"), errors.New("other")
+	for _, tc := range []struct {
+		name                 string
+		errs                 []error
+		wins, errors, fatals int
+	}{
+		{"one winner", []error{lost, nil, fmt.Errorf("wrapped: %w", lost)}, 1, 0, 0},
+		{"two winners", []error{nil, nil, lost}, 2, 0, 1},
+		{"no winner", []error{lost, lost}, 0, 0, 1},
+		{"unexpected error", []error{nil, other}, 1, 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &recordingTB{TB: t}
+			if wins := Tally(r, "x", tc.errs, lost); wins != tc.wins {
+				t.Errorf("Tally = %d, want %d", wins, tc.wins)
+			}
+			r = &recordingTB{TB: t}
+			OneWinner(r, "x", tc.errs, lost)
+			if r.errors != tc.errors || r.fatals != tc.fatals {
+				t.Errorf("OneWinner reported %d errors and %d fatals, want %d and %d", r.errors, r.fatals, tc.errors, tc.fatals)
+			}
+		})
+	}
+}

@@ -1,4 +1,4 @@
-package api
+package hosted
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/session"
 )
@@ -23,12 +24,12 @@ const errGenericSignin = "The email address or password is incorrect."
 // client or redirect URI is shown (showErr), never redirected; once the
 // redirect URI is known good, other problems go back to the app (redirErr).
 func (s *Server) checkAuthz(r authzRequest) (redirErr string, showErr error) {
-	cl, err := s.checkRedirect(r.ClientID, r.RedirectURI)
+	cl, err := s.api.CheckRedirect(r.ClientID, r.RedirectURI)
 	if err != nil {
 		return "", err
 	}
-	if err := checkChallenge(cl, r.Challenge, r.Method); err != nil || len(r.State) > maxAppState ||
-		len(r.Nonce) > maxAppState || len(r.Scope) > maxAppScope {
+	if err := api.CheckChallenge(cl, r.Challenge, r.Method); err != nil || len(r.State) > api.MaxAppState ||
+		len(r.Nonce) > api.MaxAppState || len(r.Scope) > api.MaxAppScope {
 		return oauth.CodeInvalidRequest, nil
 	}
 	if session.CheckScope(r.Scope, s.opts.AllPermissions) != nil {
@@ -99,7 +100,7 @@ func (s *Server) authorize(c *gin.Context) {
 // the code redeemed at POST /token exactly like the provider flow's. The
 // session it starts keeps authTime, when the user signed in here.
 func (s *Server) finishAuthz(c *gin.Context, req authzRequest, userID string, amr []string, authTime time.Time) {
-	payload, _ := json.Marshal(codePayload{AuthTime: authTime.Unix(), Scope: req.Scope, Nonce: req.Nonce})
+	payload, _ := json.Marshal(api.CodePayload{AuthTime: authTime.Unix(), Scope: req.Scope, Nonce: req.Nonce})
 	code, err := s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
 		ClientID: req.ClientID, RedirectURI: req.RedirectURI, CodeChallenge: req.Challenge, CodeChallengeMethod: req.Method,
 		UserID: userID, AMR: amr, Payload: payload,
@@ -189,25 +190,25 @@ func (s *Server) signinSubmit(c *gin.Context) {
 		return
 	}
 	// The password grant's limits: checked before any bcrypt work, counted after a failure.
-	guard, err := s.limiter.GuardPassword(c, email)
+	guard, err := s.api.Limiter().GuardPassword(c, email)
 	if err != nil {
-		s.metrics.Login(MethodPassword, loginOutcome(err)) // rate_limited, as at /token
+		s.metrics.Login(api.MethodPassword, api.LoginOutcome(err)) // rate_limited, as at /token
 		s.pageErr(c, err)
 		return
 	}
 	u, err := s.accounts.Authenticate(c.Request.Context(), email, password)
 	guard.Done(c, err)
-	s.metrics.Login(MethodPassword, loginOutcome(err)) // the API's labels: one alert covers both
+	s.metrics.Login(api.MethodPassword, api.LoginOutcome(err)) // the API's labels: one alert covers both
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
-		s.securityEvent(c, "", accounts.ActionSignInFailed, "", map[string]string{
-			"method": "pwd", "reason": "invalid_credentials", "username": auditUsername(email), "via": "hosted"})
+		s.api.SecurityEvent(c, "", accounts.ActionSignInFailed, "", map[string]string{
+			"method": "pwd", "reason": "invalid_credentials", "username": api.AuditUsername(email), "via": "hosted"})
 		s.showSignin(c, http.StatusBadRequest, req, email, errGenericSignin)
 		return
 	} else if err != nil {
 		s.pageErr(c, err)
 		return
 	}
-	s.sendVerification(c, u) // recovery.go
+	s.api.SendVerification(c, u) // recovery.go
 	s.passwordSignedIn(c, u, req)
 }
 
@@ -218,7 +219,7 @@ func (s *Server) passwordSignedIn(c *gin.Context, u *accounts.User, req authzReq
 		s.pageErr(c, err)
 		return
 	}
-	s.securityEvent(c, u.ID, accounts.ActionSignIn, u.ID, map[string]string{"method": "pwd", "via": "hosted"})
+	s.api.SecurityEvent(c, u.ID, accounts.ActionSignIn, u.ID, map[string]string{"method": "pwd", "via": "hosted"})
 	if req.present() {
 		s.finishAuthz(c, req, u.ID, []string{"pwd"}, s.now())
 		return
@@ -282,13 +283,13 @@ func (s *Server) signupSubmit(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
-	s.sendVerification(c, u) // recovery.go
+	s.api.SendVerification(c, u) // recovery.go
 	s.passwordSignedIn(c, u, req)
 }
 
 // signout is POST /signout: ends the page session's unilogin session.
 func (s *Server) signout(c *gin.Context) {
-	if _, err := parseForm(c); err != nil {
+	if _, err := api.ParseForm(c); err != nil {
 		s.pageErr(c, err)
 		return
 	}
@@ -306,7 +307,7 @@ func (s *Server) signout(c *gin.Context) {
 			s.pageErr(c, err)
 			return
 		}
-		s.securityEvent(c, pu.user.ID, accounts.ActionSessionRevoke, pu.user.ID, map[string]string{"session_id": pu.sess.ID, "via": "sign-out"})
+		s.api.SecurityEvent(c, pu.user.ID, accounts.ActionSessionRevoke, pu.user.ID, map[string]string{"session_id": pu.sess.ID, "via": "sign-out"})
 	}
 	s.clearCookie(c, pageCookie, "/")
 	s.render(c, http.StatusOK, "signedout.html", &pageData{Title: "Signed out", SigninURL: "/signin"})

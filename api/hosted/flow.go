@@ -1,4 +1,4 @@
-package api
+package hosted
 
 import (
 	"context"
@@ -9,27 +9,23 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
 )
 
 const (
-	flowTTL          = 10 * time.Minute
 	flowCookiePrefix = "unilogin_flow_"
 	flowCookiePath   = "/auth/"
 	exchangeTimeout  = 20 * time.Second
 
-	// maxAppState bounds an app's state, which travels in the flow cookie.
-	maxAppState = 512
-	maxAppScope = 1024 // the app's requested scope
 	// maxFlowCookies bounds the flow cookies one browser holds: starting
 	// another flow ends the oldest beyond it, so abandoned flows cannot
 	// fill the cookie jar (a browser sends at most a few KiB of cookies
@@ -58,72 +54,6 @@ type flowState struct {
 	AppNonce      string    `json:"an,omitempty"` // the app's OpenID Connect nonce
 	LinkUserID    string    `json:"l,omitempty"`  // set for a link flow
 	Expires       time.Time `json:"e"`
-}
-
-// linkTicket authorizes one link flow started with a bearer token at
-// POST /users/me/identities/{provider}.
-type linkTicket struct {
-	UserID      string    `json:"u"`
-	Provider    string    `json:"p"`
-	ClientID    string    `json:"c"`
-	RedirectURI string    `json:"r"`
-	Challenge   string    `json:"cc"`
-	Expires     time.Time `json:"e"`
-}
-
-// codePayload rides with a one-time code: for a link flow, the identity to
-// link when the app redeems the code with its verifier; and when the user
-// authenticated (unix seconds), which becomes the session's auth_time.
-type codePayload struct {
-	Link     *accounts.ExternalIdentity `json:"link,omitempty"`
-	AuthTime int64                      `json:"at,omitempty"`
-	Scope    string                     `json:"sc,omitempty"` // the app's requested scope
-	Nonce    string                     `json:"n,omitempty"`  // the app's nonce, for the ID token
-}
-
-// listProviders is GET /auth/providers.
-func (s *Server) listProviders(c *gin.Context) {
-	out := []gin.H{}
-	for _, p := range s.provs.List() {
-		out = append(out, gin.H{"id": p.ID(), "name": p.Name()})
-	}
-	c.JSON(http.StatusOK, gin.H{"providers": out})
-}
-
-// checkRedirect validates client_id and redirect_uri exactly (RFC 9700
-// §4.1.1: exact string match). Failures must be shown, never redirected.
-func (s *Server) checkRedirect(clientID, redirectURI string) (*Client, error) {
-	cl, ok := s.clients[clientID]
-	if !ok || clientID == "" {
-		return nil, oauth.BadRequest("unknown client_id")
-	}
-	if !slices.Contains(cl.RedirectURIs, redirectURI) {
-		return nil, oauth.BadRequest("redirect_uri is not registered for this client")
-	}
-	return cl, nil
-}
-
-var challengeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
-
-// checkChallenge validates an app's RFC 7636 challenge: public clients
-// must send one; only S256 is supported.
-func checkChallenge(cl *Client, challenge, method string) error {
-	if challenge == "" {
-		if method != "" {
-			return errors.New("code_challenge_method without code_challenge")
-		}
-		if cl.Secret == "" {
-			return errors.New("code_challenge is required for public clients (PKCE, RFC 7636)")
-		}
-		return nil
-	}
-	if method != "S256" {
-		return errors.New("code_challenge_method must be S256")
-	}
-	if !challengeRE.MatchString(challenge) {
-		return errors.New("code_challenge must be a base64url SHA-256 (43 characters)")
-	}
-	return nil
 }
 
 // redirectTo appends params to a validated redirect URI, and iss, the
@@ -156,26 +86,26 @@ func (s *Server) redirectError(c *gin.Context, redirectURI, code, appState strin
 func (s *Server) providerLogin(c *gin.Context) {
 	p, ok := s.provs.Get(c.Param("provider"))
 	if !ok {
-		s.respondError(c, oauth.NotFound("unknown provider"))
+		s.api.RespondError(c, oauth.NotFound("unknown provider"))
 		return
 	}
 	q := c.Request.URL.Query()
 	for _, k := range []string{"client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method", "scope", "nonce", "link"} {
 		if len(q[k]) > 1 {
-			s.respondError(c, oauth.BadRequest(fmt.Sprintf("parameter %q is repeated", k)))
+			s.api.RespondError(c, oauth.BadRequest(fmt.Sprintf("parameter %q is repeated", k)))
 			return
 		}
 	}
 	clientID, redirectURI, appState := q.Get("client_id"), q.Get("redirect_uri"), q.Get("state")
-	cl, err := s.checkRedirect(clientID, redirectURI)
+	cl, err := s.api.CheckRedirect(clientID, redirectURI)
 	if err != nil {
-		s.respondError(c, err)
+		s.api.RespondError(c, err)
 		return
 	}
 	// From here on the redirect URI is known good: errors go back to the app.
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
 	appScope, appNonce := q.Get("scope"), q.Get("nonce")
-	if err := checkChallenge(cl, challenge, method); err != nil || len(appState) > maxAppState || len(appNonce) > maxAppState || len(appScope) > maxAppScope {
+	if err := api.CheckChallenge(cl, challenge, method); err != nil || len(appState) > api.MaxAppState || len(appNonce) > api.MaxAppState || len(appScope) > api.MaxAppScope {
 		s.redirectError(c, redirectURI, oauth.CodeInvalidRequest, appState)
 		return
 	}
@@ -185,8 +115,8 @@ func (s *Server) providerLogin(c *gin.Context) {
 	}
 	var linkUser string
 	if t := q.Get("link"); t != "" {
-		var lt linkTicket
-		if err := s.flow.open(t, "link-ticket", &lt); err != nil || s.now().After(lt.Expires) ||
+		var lt api.LinkTicket
+		if err := s.flow.Open(t, "link-ticket", &lt); err != nil || s.now().After(lt.Expires) ||
 			lt.Provider != p.ID() || lt.ClientID != clientID || lt.RedirectURI != redirectURI || lt.Challenge != challenge {
 			s.redirectError(c, redirectURI, oauth.CodeInvalidRequest, appState)
 			return
@@ -197,13 +127,13 @@ func (s *Server) providerLogin(c *gin.Context) {
 	fs := flowState{
 		ID: providers.RandomString()[:22], Provider: p.ID(), Nonce: req.Nonce, Verifier: req.PKCEVerifier,
 		ClientID: clientID, RedirectURI: redirectURI, AppState: appState, Challenge: challenge, ChallengeMeth: method,
-		AppScope: appScope, AppNonce: appNonce, LinkUserID: linkUser, Expires: s.now().Add(flowTTL),
+		AppScope: appScope, AppNonce: appNonce, LinkUserID: linkUser, Expires: s.now().Add(api.FlowTTL),
 	}
 	// The state names the flow (so two tabs keep two cookies) and carries
 	// a secret compared with the cookie's.
 	fs.State = fs.ID + "." + req.State
 	req.State = fs.State
-	sealed := s.flow.seal(fs, "flow-cookie")
+	sealed := s.flow.Seal(fs, "flow-cookie")
 	if len(sealed) > maxFlowCookieLen {
 		s.redirectError(c, redirectURI, oauth.CodeInvalidRequest, appState)
 		return
@@ -211,7 +141,7 @@ func (s *Server) providerLogin(c *gin.Context) {
 	s.pruneFlowCookies(c)
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: flowCookiePrefix + fs.ID, Value: sealed, Path: flowCookiePath,
-		MaxAge: int(flowTTL / time.Second), HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode,
+		MaxAge: int(api.FlowTTL / time.Second), HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode,
 	})
 	c.Header("Cache-Control", "no-store")
 	c.Redirect(http.StatusFound, p.AuthCodeURL(req))
@@ -225,49 +155,49 @@ var flowIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
 func (s *Server) providerCallback(c *gin.Context) {
 	p, ok := s.provs.Get(c.Param("provider"))
 	if !ok {
-		s.respondError(c, oauth.NotFound("unknown provider"))
+		s.api.RespondError(c, oauth.NotFound("unknown provider"))
 		return
 	}
 	state := c.Query("state")
 	id, _, _ := strings.Cut(state, ".")
 	if !flowIDRE.MatchString(id) {
-		s.respondError(c, oauth.BadRequest("missing or malformed state"))
+		s.api.RespondError(c, oauth.BadRequest("missing or malformed state"))
 		return
 	}
 	cookie, err := c.Request.Cookie(flowCookiePrefix + id)
 	if err != nil {
-		s.respondError(c, oauth.BadRequest("no sign-in in progress in this browser (missing flow cookie)"))
+		s.api.RespondError(c, oauth.BadRequest("no sign-in in progress in this browser (missing flow cookie)"))
 		return
 	}
 	var fs flowState
-	if err := s.flow.open(cookie.Value, "flow-cookie", &fs); err != nil || fs.ID != id || fs.Provider != p.ID() {
-		s.respondError(c, oauth.BadRequest("invalid flow cookie"))
+	if err := s.flow.Open(cookie.Value, "flow-cookie", &fs); err != nil || fs.ID != id || fs.Provider != p.ID() {
+		s.api.RespondError(c, oauth.BadRequest("invalid flow cookie"))
 		return
 	}
 	if s.now().After(fs.Expires) {
-		s.respondError(c, oauth.BadRequest("the sign-in took too long; start again"))
+		s.api.RespondError(c, oauth.BadRequest("the sign-in took too long; start again"))
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(state), []byte(fs.State)) != 1 {
-		s.respondError(c, oauth.BadRequest("state does not match this browser's sign-in"))
+		s.api.RespondError(c, oauth.BadRequest("state does not match this browser's sign-in"))
 		return
 	}
 	// Single use, across every instance: the claim is a unique insert.
 	if err := s.sessions.ClaimFlow(c.Request.Context(), fs.ID, fs.Expires); errors.Is(err, session.ErrAlreadyExists) {
-		s.respondError(c, oauth.BadRequest("this sign-in was already completed"))
+		s.api.RespondError(c, oauth.BadRequest("this sign-in was already completed"))
 		return
 	} else if err != nil {
-		s.respondError(c, err)
+		s.api.RespondError(c, err)
 		return
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: cookie.Name, Value: "", Path: flowCookiePath, MaxAge: -1,
 		HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
 
 	code, err := s.completeFlow(c, p, &fs)
-	s.metrics.providerLogin(p.AMR(), err)
+	s.metrics.ProviderLogin(p.AMR(), err)
 	if err != nil {
 		errCode := s.flowErrorCode(c, err)
-		s.securityEvent(c, fs.LinkUserID, accounts.ActionSignInFailed, fs.LinkUserID, map[string]string{"method": p.AMR(), "reason": errCode, "client_id": fs.ClientID})
+		s.api.SecurityEvent(c, fs.LinkUserID, accounts.ActionSignInFailed, fs.LinkUserID, map[string]string{"method": p.AMR(), "reason": errCode, "client_id": fs.ClientID})
 		s.redirectError(c, fs.RedirectURI, errCode, fs.AppState)
 		return
 	}
@@ -290,7 +220,7 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 	ctx, cancel := context.WithTimeout(c.Request.Context(), exchangeTimeout)
 	defer cancel()
 	req := providers.AuthRequest{State: fs.State, Nonce: fs.Nonce, PKCEVerifier: fs.Verifier, RedirectURL: s.opts.CallbackURL(p.ID())}
-	ident, err := s.metrics.exchange(ctx, p, req, upstreamCode) // p.Exchange, timed and counted
+	ident, err := s.metrics.Exchange(ctx, p, req, upstreamCode) // p.Exchange, timed and counted
 	if err != nil {
 		s.log(c).Warn("provider exchange failed", "provider", p.ID(), "error", err.Error())
 		return "", err
@@ -304,7 +234,7 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 			return "", err
 		}
 		userID = fs.LinkUserID
-		payload, _ = json.Marshal(codePayload{Link: &ext, AuthTime: s.now().Unix(), Scope: fs.AppScope, Nonce: fs.AppNonce})
+		payload, _ = json.Marshal(api.CodePayload{Link: &ext, AuthTime: s.now().Unix(), Scope: fs.AppScope, Nonce: fs.AppNonce})
 	} else {
 		u, d, err := s.accounts.SignInExternal(c.Request.Context(), ext, accounts.LinkPolicy{ByVerifiedEmail: s.opts.LinkByEmail})
 		if err != nil {
@@ -312,7 +242,7 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 			return "", err
 		}
 		userID = u.ID
-		payload, _ = json.Marshal(codePayload{AuthTime: s.now().Unix(), Scope: fs.AppScope, Nonce: fs.AppNonce})
+		payload, _ = json.Marshal(api.CodePayload{AuthTime: s.now().Unix(), Scope: fs.AppScope, Nonce: fs.AppNonce})
 	}
 	code, err := s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
 		ClientID: fs.ClientID, RedirectURI: fs.RedirectURI, CodeChallenge: fs.Challenge, CodeChallengeMethod: fs.ChallengeMeth,

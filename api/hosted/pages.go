@@ -1,4 +1,4 @@
-package api
+package hosted
 
 import (
 	"bytes"
@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/api/oauth"
 )
@@ -32,34 +34,69 @@ var baseCSS []byte
 
 // pages holds what the hosted pages need, prepared once in New.
 type pages struct {
-	tmpl        *template.Template
+	// tmpl holds the templates parsed once per locale, each with its `t`
+	// bound at parse time (English only so far).
+	tmpl        map[string]*template.Template
 	css         []byte // the stylesheet: --accent first, then static/unilogin.css
 	brand       Branding
 	callbackURL string // <issuer>/account/callback, the built-in client's redirect URI
 }
+
+// defaultLocale is the locale every page is rendered in so far.
+const defaultLocale = "en"
 
 // pageCSP lets the pages load their own stylesheet and a logo; no script
 // at all. form-action is left out: Chrome applies it to the redirect that
 // ends a sign-in at the app.
 const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self' https:; frame-ancestors 'none'; base-uri 'none'"
 
-// initPages parses the templates and registers the built-in client of the
-// account pages (docs/hosted-ui.md, "Linking from the account page").
-func (s *Server) initPages() error {
-	b := s.opts.Branding // config.Branding.Effective: safe for HTML and CSS
-	tmpl, err := template.New("").Funcs(template.FuncMap{
+// translator is the template function `t` of one locale: {{t "English
+// text" args...}} is the text in that locale, formatted with args
+// (printf-style). The English text is the message key.
+func translator(string) func(text string, args ...any) string {
+	return func(text string, args ...any) string {
+		if len(args) == 0 {
+			return text
+		}
+		return fmt.Sprintf(text, args...)
+	}
+}
+
+// parseTemplates parses the page templates for locale, with its `t`.
+func parseTemplates(locale string) (*template.Template, error) {
+	return template.New("").Funcs(template.FuncMap{
+		"t":    translator(locale),
 		"when": func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
 	}).ParseFS(templateFS, "templates/*.html")
-	if err != nil {
-		return fmt.Errorf("api: hosted page templates: %w", err)
+}
+
+// newPages parses the templates of every locale and prepares the
+// stylesheet of the branding.
+func newPages(issuer string, b Branding) (*pages, error) {
+	tmpl := map[string]*template.Template{}
+	for _, locale := range []string{defaultLocale} {
+		t, err := parseTemplates(locale)
+		if err != nil {
+			return nil, fmt.Errorf("hosted: page templates (%s): %w", locale, err)
+		}
+		tmpl[locale] = t
 	}
 	css := append([]byte(":root { --accent: "+b.AccentColor+"; }\n"), baseCSS...)
-	s.pages = &pages{tmpl: tmpl, css: css, brand: b, callbackURL: s.opts.Issuer + "/account/callback"}
-	if _, taken := s.clients[accountClientID]; taken {
-		return fmt.Errorf("api: client id %q is reserved for the hosted account pages", accountClientID)
-	}
-	s.clients[accountClientID] = &Client{ID: accountClientID, RedirectURIs: []string{s.pages.callbackURL}}
-	return nil
+	return &pages{tmpl: tmpl, css: css, brand: b, callbackURL: AccountCallbackURL(issuer)}, nil
+}
+
+// AccountCallbackURL is the one redirect URI of the built-in client
+// AccountClientID: <issuer>/account/callback.
+func AccountCallbackURL(issuer string) string {
+	return strings.TrimSuffix(issuer, "/") + "/account/callback"
+}
+
+// Routes mounts the hosted pages and the browser flow on e.
+func (s *Server) Routes(e *gin.Engine) {
+	browser := func(r middleware.RateLimits) middleware.Rate { return r.BrowserLoginPerIP }
+	e.GET("/auth/:provider/login", s.api.LimitPerIP(middleware.LimitLoginIP, browser), s.providerLogin)
+	e.GET("/auth/:provider/callback", s.api.LimitPerIP(middleware.LimitCallbackIP, browser), s.providerCallback)
+	s.pageRoutes(e)
 }
 
 func (s *Server) pageRoutes(e *gin.Engine) {
@@ -161,7 +198,7 @@ type sessionView struct {
 func (s *Server) render(c *gin.Context, status int, name string, d *pageData) {
 	d.Brand = s.pages.brand
 	var buf bytes.Buffer
-	if err := s.pages.tmpl.ExecuteTemplate(&buf, name, d); err != nil {
+	if err := s.pages.tmpl[defaultLocale].ExecuteTemplate(&buf, name, d); err != nil {
 		s.log(c).Error("render page", slog.String("page", name), slog.String("error", err.Error()))
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
@@ -213,7 +250,7 @@ func (s *Server) csrfFailed(c *gin.Context) {
 
 // pageForm parses a page's form body; a bad one gets the error page.
 func (s *Server) pageForm(c *gin.Context) (url.Values, bool) {
-	form, err := parseForm(c)
+	form, err := api.ParseForm(c)
 	if err != nil {
 		s.pageErr(c, err)
 		return nil, false
@@ -226,7 +263,7 @@ func (s *Server) pageForm(c *gin.Context) (url.Values, bool) {
 // fails) is shown as the error page.
 func (s *Server) pageLimit(name string, rate func(middleware.RateLimits) middleware.Rate) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if err := s.limiter.PerIP(c, name, rate); err != nil {
+		if err := s.api.Limiter().PerIP(c, name, rate); err != nil {
 			s.pageErr(c, err)
 			c.Abort()
 			return

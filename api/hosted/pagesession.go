@@ -1,4 +1,4 @@
-package api
+package hosted
 
 import (
 	"crypto/subtle"
@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
 )
@@ -23,10 +24,6 @@ const (
 	acctFlowPath   = "/account/"
 	pageSessionTTL = 12 * time.Hour
 	preSessionTTL  = 2 * time.Hour
-
-	// accountClientID is the built-in client of the hosted pages: a public
-	// client (PKCE) whose one redirect URI is <issuer>/account/callback.
-	accountClientID = "unilogin-account"
 )
 
 // pageSession is the hosted-page session cookie: a real unilogin session
@@ -90,14 +87,14 @@ func (s *Server) clearCookie(c *gin.Context, name, path string) {
 // openCookie opens a sealed cookie; false when absent, forged or stale.
 func (s *Server) openCookie(c *gin.Context, name, purpose string, v any) bool {
 	ck, err := c.Request.Cookie(s.cookieName(name))
-	return err == nil && s.flow.open(ck.Value, purpose, v) == nil
+	return err == nil && s.flow.Open(ck.Value, purpose, v) == nil
 }
 
 // startPageSession signs the browser in: a new unilogin session for u
 // (client_id empty) and the page cookie naming it.
 func (s *Server) startPageSession(c *gin.Context, u *accounts.User, amr []string) error {
 	pair, err := s.sessions.Start(c.Request.Context(), session.Grant{
-		Subject: s.subject(u), AMR: amr, UserAgent: coarseUserAgent(c.Request.UserAgent()),
+		Subject: s.api.Subject(u), AMR: amr, UserAgent: api.CoarseUserAgent(c.Request.UserAgent()),
 	})
 	if err != nil {
 		return err
@@ -108,7 +105,7 @@ func (s *Server) startPageSession(c *gin.Context, u *accounts.User, amr []string
 
 func (s *Server) setPageCookie(c *gin.Context, sessionID, userID string) {
 	ps := pageSession{SessionID: sessionID, UserID: userID, CSRF: providers.RandomString(), Expires: s.now().Add(pageSessionTTL)}
-	s.setCookie(c, pageCookie, s.flow.seal(ps, "page-session"), "/", pageSessionTTL)
+	s.setCookie(c, pageCookie, s.flow.Seal(ps, "page-session"), "/", pageSessionTTL)
 }
 
 // loadPage returns the browser's hosted-page session, or nil when there is
@@ -154,7 +151,7 @@ func (s *Server) preCSRF(c *gin.Context) string {
 		return pre.CSRF
 	}
 	pre = preSession{CSRF: providers.RandomString(), Expires: s.now().Add(preSessionTTL)}
-	s.setCookie(c, preCookie, s.flow.seal(pre, "pre-session"), "/", preSessionTTL)
+	s.setCookie(c, preCookie, s.flow.Seal(pre, "pre-session"), "/", preSessionTTL)
 	return pre.CSRF
 }
 

@@ -1,4 +1,4 @@
-package api
+package hosted
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
@@ -117,7 +118,7 @@ func (s *Server) showAccount(c *gin.Context, status int, pu *pageUser, d *pageDa
 		switch app {
 		case "":
 			app = "sign-in pages"
-		case accountClientID:
+		case AccountClientID:
 			app = "account page"
 		}
 		d.Sessions = append(d.Sessions, sessionView{ID: ss.ID, Device: ss.UserAgent, Method: strings.Join(ss.AMR, ", "),
@@ -142,10 +143,10 @@ func (s *Server) accountPassword(c *gin.Context) {
 		return
 	case pu.user.HasPassword():
 		// Checked under the sign-in limits, through the same gate.
-		err = s.passwordChecked(c, pu.user, "hosted", func(ctx context.Context) error {
+		err = s.api.PasswordChecked(c, pu.user, "hosted", func(ctx context.Context) error {
 			return s.accounts.SetPassword(ctx, pu.user.ID, current, next)
 		})
-	case !s.signedInRecently(pu.sess.CreatedAt):
+	case !s.api.SignedInRecently(pu.sess.CreatedAt):
 		s.askReauth(c, pu, "set a password")
 		return
 	default:
@@ -170,7 +171,7 @@ func (s *Server) accountPassword(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
-	s.securityEvent(c, pu.user.ID, accounts.ActionPasswordChange, pu.user.ID, map[string]string{"other_sessions_ended": strconv.Itoa(n), "via": "hosted"})
+	s.api.SecurityEvent(c, pu.user.ID, accounts.ActionPasswordChange, pu.user.ID, map[string]string{"other_sessions_ended": strconv.Itoa(n), "via": "hosted"})
 	c.Redirect(http.StatusSeeOther, "/account?done=password")
 }
 
@@ -190,7 +191,7 @@ func (s *Server) accountRevoke(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
-	s.securityEvent(c, pu.user.ID, accounts.ActionSessionRevoke, pu.user.ID, map[string]string{"session_id": id, "via": "account page"})
+	s.api.SecurityEvent(c, pu.user.ID, accounts.ActionSessionRevoke, pu.user.ID, map[string]string{"session_id": id, "via": "account page"})
 	if id == pu.sess.ID {
 		s.clearCookie(c, pageCookie, "/")
 		s.render(c, http.StatusOK, "signedout.html", &pageData{Title: "Signed out", SigninURL: "/signin"})
@@ -219,7 +220,7 @@ func (s *Server) accountUnlink(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
-	s.securityEvent(c, pu.user.ID, accounts.ActionIdentityUnlink, pu.user.ID, map[string]string{"provider": c.Param("provider"), "via": "account page"})
+	s.api.SecurityEvent(c, pu.user.ID, accounts.ActionIdentityUnlink, pu.user.ID, map[string]string{"provider": c.Param("provider"), "via": "account page"})
 	c.Redirect(http.StatusSeeOther, "/account?done=unlinked")
 }
 
@@ -246,7 +247,7 @@ func (s *Server) accountLink(c *gin.Context) {
 			Error: "Confirm that it is you: enter your current password to link " + p.Name() + "."})
 		return
 	case pu.user.HasPassword():
-		err := s.passwordChecked(c, pu.user, "hosted", func(ctx context.Context) error {
+		err := s.api.PasswordChecked(c, pu.user, "hosted", func(ctx context.Context) error {
 			return s.accounts.VerifyPassword(ctx, pu.user.ID, current)
 		})
 		if errors.Is(err, accounts.ErrInvalidCredentials) {
@@ -257,7 +258,7 @@ func (s *Server) accountLink(c *gin.Context) {
 			s.pageErr(c, err)
 			return
 		}
-	case !s.signedInRecently(pu.sess.CreatedAt):
+	case !s.api.SignedInRecently(pu.sess.CreatedAt):
 		s.askReauth(c, pu, "link another sign-in method")
 		return
 	}
@@ -298,19 +299,19 @@ func (s *Server) accountProviderSignin(c *gin.Context) {
 // callback to redeem the code server-side. linkUser set: a link flow.
 func (s *Server) startAccountFlow(c *gin.Context, p providers.Provider, linkUser string) {
 	af := accountFlow{State: providers.RandomString(), Verifier: providers.NewPKCEVerifier(), Link: linkUser != "",
-		Expires: s.now().Add(flowTTL)}
+		Expires: s.now().Add(api.FlowTTL)}
 	challenge := session.S256(af.Verifier)
 	q := url.Values{
-		"client_id": {accountClientID}, "redirect_uri": {s.pages.callbackURL}, "state": {af.State},
+		"client_id": {AccountClientID}, "redirect_uri": {s.pages.callbackURL}, "state": {af.State},
 		"code_challenge": {challenge}, "code_challenge_method": {"S256"},
 	}
 	if linkUser != "" {
-		q.Set("link", s.flow.seal(linkTicket{
-			UserID: linkUser, Provider: p.ID(), ClientID: accountClientID, RedirectURI: s.pages.callbackURL,
+		q.Set("link", s.flow.Seal(api.LinkTicket{
+			UserID: linkUser, Provider: p.ID(), ClientID: AccountClientID, RedirectURI: s.pages.callbackURL,
 			Challenge: challenge, Expires: af.Expires,
 		}, "link-ticket"))
 	}
-	s.setCookie(c, acctFlowCookie, s.flow.seal(af, "account-flow"), acctFlowPath, flowTTL)
+	s.setCookie(c, acctFlowCookie, s.flow.Seal(af, "account-flow"), acctFlowPath, api.FlowTTL)
 	c.Redirect(http.StatusSeeOther, "/auth/"+p.ID()+"/login?"+q.Encode())
 }
 
@@ -343,7 +344,7 @@ func (s *Server) accountCallback(c *gin.Context) {
 		s.showSignin(c, http.StatusBadRequest, authzRequest{}, "", msg)
 		return
 	}
-	pair, err := s.codeGrant(c, s.clients[accountClientID], accountClientID, c.Query("code"), s.pages.callbackURL, af.Verifier)
+	pair, err := s.api.RedeemCode(c, AccountClientID, c.Query("code"), s.pages.callbackURL, af.Verifier)
 	if err != nil {
 		if af.Link {
 			c.Redirect(http.StatusSeeOther, "/account?error="+oauth.CodeInvalidRequest)

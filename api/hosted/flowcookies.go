@@ -1,4 +1,4 @@
-package api
+package hosted
 
 import (
 	"net/http"
@@ -27,7 +27,7 @@ func (s *Server) pruneFlowCookies(c *gin.Context) {
 			continue
 		}
 		var fs flowState
-		if len(ck.Value) > maxFlowCookieLen || s.flow.open(ck.Value, "flow-cookie", &fs) != nil ||
+		if len(ck.Value) > maxFlowCookieLen || s.flow.Open(ck.Value, "flow-cookie", &fs) != nil ||
 			flowCookiePrefix+fs.ID != ck.Name || s.now().After(fs.Expires) {
 			clear(ck.Name)
 			continue

@@ -1,0 +1,16 @@
+// Package hosted serves unilogin's own HTML: the sign-in, sign-up,
+// signed-out and account pages with their templates and stylesheet
+// (docs/hosted-ui.md), and the browser flow behind them: the RFC 6749
+// authorization endpoint (/authorize), the provider sign-in and its
+// callback (/auth/{provider}/login, /auth/{provider}/callback), link
+// flows, re-authentication on the account page, the page session and CSRF
+// cookies and the sealed flow cookies.
+//
+// The JSON API (package api) owns the clients, the code redemption at
+// POST /token, the limiter and the metrics; the pages use them through
+// the api.Server they are given, so a browser sign-in is limited, counted,
+// audited and redeemed like an API one. api/server mounts both on one gin
+// engine behind the same middleware. Every user-visible text of a
+// template goes through the template function `t` (the English text is
+// the message key); the templates are parsed once per locale.
+package hosted

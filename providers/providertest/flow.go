@@ -1,0 +1,105 @@
+package providertest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/unilogin/unilogin/providers"
+)
+
+// Login runs the browser part of a sign-in at p (against one of the fakes)
+// with callback as the redirect URL, checks that the state came back, and
+// returns the request and the code to exchange.
+func Login(t testing.TB, p providers.Provider, callback string) (providers.AuthRequest, string) {
+	t.Helper()
+	req := providers.NewAuthRequest(callback)
+	code, state := AuthorizeCode(t, p.AuthCodeURL(req))
+	if state != req.State {
+		t.Fatalf("state = %q, want %q", state, req.State)
+	}
+	return req, code
+}
+
+// ExchangeFails exchanges code and hands the error to check (UpstreamErr,
+// Is). An exchange that succeeds, or returns an identity along with its
+// error, fails t.
+func ExchangeFails(t *testing.T, p providers.Provider, req providers.AuthRequest, code string, check func(*testing.T, error)) {
+	t.Helper()
+	id, err := p.Exchange(t.Context(), req, code)
+	if err == nil {
+		t.Fatalf("Exchange succeeded: %+v", id)
+	}
+	if id != (providers.Identity{}) {
+		t.Errorf("identity on error = %+v", id)
+	}
+	t.Logf("error: %v", err)
+	check(t, err)
+}
+
+// CodeIsSingleUse signs in at p, exchanges the code, and checks that a
+// second exchange of it fails with the provider's upstream error code.
+func CodeIsSingleUse(t *testing.T, p providers.Provider, callback, code string) {
+	t.Helper()
+	req, c := Login(t, p, callback)
+	if _, err := p.Exchange(t.Context(), req, c); err != nil {
+		t.Fatal(err)
+	}
+	ExchangeFails(t, p, req, c, UpstreamErr(code))
+}
+
+// ExchangeMeetsDeadline exchanges code under a context that ends after d,
+// with an upstream that stalls, and checks that Exchange gives up in time
+// with ErrUnavailable wrapping context.DeadlineExceeded. It returns the
+// error for further checks.
+func ExchangeMeetsDeadline(t *testing.T, p providers.Provider, req providers.AuthRequest, code string, d time.Duration) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	defer cancel()
+	start := time.Now()
+	_, err := p.Exchange(ctx, req, code)
+	if !errors.Is(err, providers.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want ErrUnavailable and DeadlineExceeded", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("Exchange took %v", took)
+	}
+	return err
+}
+
+// ExchangeCase is one row of a provider's table of exchanges that must
+// fail. C is the provider's config type, B the fake's behaviour switches.
+type ExchangeCase[C, B any] struct {
+	Name string
+	// Config changes the provider's config (nil: the defaults).
+	Config func(*C)
+	// Behavior is switched on after the sign-in, before the exchange.
+	Behavior B
+	// Tamper changes the request or code between sign-in and exchange.
+	Tamper func(req *providers.AuthRequest, code *string)
+	// Check judges the error (UpstreamErr, Is).
+	Check func(*testing.T, error)
+}
+
+// Fake is what RunExchangeCases needs of a fake provider.
+type Fake[B any] interface{ SetBehavior(B) }
+
+// RunExchangeCases runs every case as a subtest: a fresh fake from newFake,
+// a provider on it from newProvider with the case's Config, a sign-in at
+// callback, then an exchange that must fail (see ExchangeFails).
+func RunExchangeCases[C, B any, F Fake[B]](t *testing.T, callback string, newFake func(t *testing.T) F,
+	newProvider func(t *testing.T, fake F, config func(*C)) providers.Provider, cases []ExchangeCase[C, B]) {
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			fake := newFake(t)
+			p := newProvider(t, fake, tc.Config)
+			req, code := Login(t, p, callback)
+			if tc.Tamper != nil {
+				tc.Tamper(&req, &code)
+			}
+			fake.SetBehavior(tc.Behavior)
+			ExchangeFails(t, p, req, code, tc.Check)
+		})
+	}
+}
