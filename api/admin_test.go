@@ -73,6 +73,7 @@ func adminRoutes() []adminRoute {
 		{"POST", "/admin/users/{id}/disable", nil, 200},
 		{"POST", "/admin/users/{id}/enable", nil, 200},
 		{"DELETE", "/admin/users/{id}/sessions", nil, 204},
+		{"DELETE", "/admin/users/{id}/mfa", nil, 204},
 		{"GET", "/admin/audit", nil, 200},
 		{"DELETE", "/admin/users/{id}", nil, 204}, // last: the target is gone after it
 	}

@@ -51,6 +51,8 @@ func (s *Server) token(c *gin.Context) {
 		pair, err = s.refreshGrant(c, client, form.Get("refresh_token"), form.Get("scope"))
 	case "authorization_code":
 		pair, err = s.codeGrant(c, client, form.Get("client_id"), form.Get("code"), form.Get("redirect_uri"), form.Get("code_verifier"))
+	case mfaGrantType: // token_mfa.go
+		pair, err = s.mfaGrant(c, client, form)
 	case "":
 		err = oauth.BadRequest("grant_type is required")
 	default:
@@ -58,7 +60,7 @@ func (s *Server) token(c *gin.Context) {
 	}
 	s.metrics.tokenResult(form.Get("grant_type"), err) // tokens issued by grant; password logins by outcome
 	if err != nil {
-		s.respondError(c, err)
+		s.respondTokenError(c, err) // token_mfa.go: mfa_required carries mfa_token
 		return
 	}
 	c.JSON(http.StatusOK, tokenResponse{
@@ -98,6 +100,9 @@ func (s *Server) passwordGrant(c *gin.Context, client *Client, username, passwor
 			"method": "pwd", "reason": "invalid_credentials", "username": AuditUsername(username)})
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := s.secondFactor(c, client, u, scope); err != nil { // token_mfa.go: 403 mfa_required
 		return nil, err
 	}
 	pair, err := s.sessions.Start(c.Request.Context(), session.Grant{
