@@ -22,3 +22,8 @@ func (s *Service) PendingEnrollment(ctx context.Context, userID string) (*Enroll
 	}
 	return &Enrollment{Secret: key.Secret(), OTPAuthURI: uri}, nil
 }
+
+// PasskeysEnabled reports whether the service has a WebAuthn relying
+// party (else every passkey method is ErrPasskeysDisabled), so that pages
+// offer passkeys only where they work.
+func (s *Service) PasskeysEnabled() bool { return s.webauthn != nil }

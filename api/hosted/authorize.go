@@ -84,11 +84,22 @@ func (s *Server) authorize(c *gin.Context) {
 		return
 	}
 	if pu != nil && !session.NeedsSignIn(prompt, maxAge, pu.sess.CreatedAt, s.now()) {
-		// Already signed in at unilogin: no form, a code at once.
-		s.finishAuthz(c, req, pu.user.ID, pu.sess.AMR, pu.sess.CreatedAt)
-		return
-	}
-	if prompt.None {
+		more, err := s.needsSecondFactor(c.Request.Context(), pu.user.ID, pu.sess.AMR)
+		switch {
+		case err != nil:
+			s.redirectError(c, req.RedirectURI, s.flowErrorCode(c, err), req.State)
+			return
+		case !more:
+			// Already signed in at unilogin: no form, a code at once.
+			s.finishAuthz(c, req, pu.user.ID, pu.sess.AMR, pu.sess.CreatedAt)
+			return
+		case prompt.None:
+			// Signed in, but without the second factor the user has
+			// since switched on: that needs the person (Core §3.1.2.6).
+			s.redirectError(c, req.RedirectURI, "interaction_required", req.State)
+			return
+		}
+	} else if prompt.None {
 		// No page may be shown, and signing in needs one (Core §3.1.2.6).
 		s.redirectError(c, req.RedirectURI, "login_required", req.State)
 		return
@@ -116,7 +127,7 @@ func (s *Server) finishAuthz(c *gin.Context, req authzRequest, userID string, am
 // account page).
 func (s *Server) showSignin(c *gin.Context, status int, req authzRequest, email, errMsg string) {
 	d := &pageData{Title: "Sign in", CSRF: s.preCSRF(c), Req: req, Email: email, Error: errMsg,
-		SignupURL: "/register", AppName: req.ClientID}
+		SignupURL: "/register", AppName: req.ClientID, PasskeySignin: s.mfa != nil && s.mfa.PasskeysEnabled()}
 	if req.present() {
 		d.SignupURL = "/register?" + req.query().Encode()
 	}
@@ -213,8 +224,16 @@ func (s *Server) signinSubmit(c *gin.Context) {
 }
 
 // passwordSignedIn ends a password sign-in or sign-up on the hosted pages:
-// the browser gets a page session, then the app a code, or the account page.
+// the browser gets a page session, then the app a code, or the account page;
+// a user with a second factor is asked for it first (mfa_signin.go).
 func (s *Server) passwordSignedIn(c *gin.Context, u *accounts.User, req authzRequest) {
+	if more, err := s.needsSecondFactor(c.Request.Context(), u.ID, []string{"pwd"}); err != nil {
+		s.pageErr(c, err)
+		return
+	} else if more {
+		s.startSecondFactor(c, u.ID, []string{"pwd"}, req, true)
+		return
+	}
 	if err := s.startPageSession(c, u, []string{"pwd"}); err != nil {
 		s.pageErr(c, err)
 		return

@@ -32,6 +32,9 @@ var templateFS embed.FS
 //go:embed static/unilogin.css
 var baseCSS []byte
 
+//go:embed static/passkey.js
+var passkeyJS []byte
+
 // pages holds what the hosted pages need, prepared once in New.
 type pages struct {
 	// tmpl holds the templates parsed once per locale, each with its `t`
@@ -45,10 +48,12 @@ type pages struct {
 // defaultLocale is the locale every page is rendered in so far.
 const defaultLocale = "en"
 
-// pageCSP lets the pages load their own stylesheet and a logo; no script
-// at all. form-action is left out: Chrome applies it to the redirect that
-// ends a sign-in at the app.
-const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self' https:; frame-ancestors 'none'; base-uri 'none'"
+// pageCSP lets the pages load their own stylesheet, a logo, the QR code
+// image and the passkey script (static/passkey.js, which fetches a
+// ceremony's options from this origin); no inline script, no data: URLs.
+// form-action is left out: Chrome applies it to the redirect that ends a
+// sign-in at the app.
+const pageCSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' https:; frame-ancestors 'none'; base-uri 'none'"
 
 // translator is the template function `t` of one locale: {{t "English
 // text" args...}} is the text in that locale, formatted with args
@@ -101,6 +106,7 @@ func (s *Server) Routes(e *gin.Engine) {
 
 func (s *Server) pageRoutes(e *gin.Engine) {
 	e.GET("/static/unilogin.css", s.stylesheet)
+	e.GET("/static/passkey.js", s.passkeyScript)
 	e.GET("/authorize", s.authorize)
 	e.GET("/signin", s.signinPage)
 	e.POST("/signin", s.signinSubmit)
@@ -115,6 +121,7 @@ func (s *Server) pageRoutes(e *gin.Engine) {
 	e.POST("/account/unlink/:provider", s.accountUnlink)
 	e.GET("/account/signin/:provider", s.accountProviderSignin)
 	e.GET("/account/callback", s.accountCallback)
+	s.mfaRoutes(e) // mfa_signin.go
 }
 
 func (s *Server) stylesheet(c *gin.Context) {
@@ -180,6 +187,10 @@ type pageData struct {
 	Reauth []providerLink
 	// ConfirmLink asks for the current password before linking.
 	ConfirmLink *providerLink
+
+	// second factors and passkeys (mfa_signin.go, account_totp.go)
+	MFA           *mfaView
+	PasskeySignin bool // the "Sign in with a passkey" button
 }
 
 type identityView struct {
