@@ -54,15 +54,7 @@ func TestTOTPEnrolSignInAndRemove(t *testing.T) {
 	// Sign in at the app: password, then the code of the next time step
 	// (the first code's step is spent).
 	signOut(t, ctx)
-	run(t, ctx, "app sign-in",
-		chromedp.Navigate(w.app.srv.URL),
-		chromedp.Click(css("#signin")),
-		chromedp.WaitVisible(css("#email")),
-		chromedp.SendKeys(css("#email"), "tom@example.com"),
-		chromedp.SendKeys(css("#password"), "correct horse battery"),
-		chromedp.Click(css("button.primary")),
-		chromedp.WaitVisible(css("#code")),
-	)
+	run(t, ctx, "app sign-in", passwordForm(w.fromApp(), "tom@example.com", "correct horse battery", "#code")...)
 	if got := evaluate[string](t, ctx, `document.activeElement.id`); got != "code" {
 		t.Fatalf("focus on the code page: %q, want the code field", got)
 	}
@@ -80,7 +72,7 @@ func TestTOTPEnrolSignInAndRemove(t *testing.T) {
 
 	// Another browser, the phone lost: a recovery code.
 	ctx2 := newChrome(t)
-	signInUntilCode(t, ctx2, w, "tom@example.com", "correct horse battery")
+	signInUntil(t, ctx2, w, "tom@example.com", "correct horse battery", "#code")
 	run(t, ctx2, "recovery code",
 		chromedp.Click(css("details.recovery summary")),
 		chromedp.WaitVisible(css("#recovery_code")),
@@ -105,19 +97,6 @@ func TestTOTPEnrolSignInAndRemove(t *testing.T) {
 func signOut(t *testing.T, ctx context.Context) {
 	t.Helper()
 	run(t, ctx, "sign out", chromedp.Click(css("#signout")), chromedp.WaitVisible(css(`p[role="status"]`)))
-}
-
-// signInUntilCode signs in at /signin with a password, up to the code form.
-func signInUntilCode(t *testing.T, ctx context.Context, w *world, email, password string) {
-	t.Helper()
-	run(t, ctx, "sign in until the code form",
-		chromedp.Navigate(w.url+"/signin"),
-		chromedp.WaitVisible(css("#email")),
-		chromedp.SendKeys(css("#email"), email),
-		chromedp.SendKeys(css("#password"), password),
-		chromedp.Click(css("button.primary")),
-		chromedp.WaitVisible(css("#code")),
-	)
 }
 
 // TestPasskeyRegisterSignInAndRemove: Chromium's virtual authenticator

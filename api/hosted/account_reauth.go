@@ -46,7 +46,6 @@ type confirmView struct {
 
 const (
 	msgReauthWrongPassword = "The password is incorrect."
-	msgReauthWrongCode     = "That code is not right or was already used."
 )
 
 // reauthFresh reports whether pu has a proof that still counts.
@@ -96,7 +95,7 @@ func (s *Server) reauthed(c *gin.Context, pu *pageUser, form url.Values, cv conf
 	case errors.Is(err, accounts.ErrInvalidCredentials):
 		s.askConfirm(c, http.StatusBadRequest, pu, cv, map[string]string{field: msgReauthWrongPassword})
 	case errors.Is(err, mfa.ErrInvalidCode), errors.Is(err, accounts.ErrTOTPNotEnabled):
-		s.askConfirm(c, http.StatusBadRequest, pu, cv, map[string]string{field: msgReauthWrongCode})
+		s.askConfirm(c, http.StatusBadRequest, pu, cv, map[string]string{field: msgCodeWrong})
 	case errors.As(err, &rl):
 		s.codesLimited(c, rl)
 	default:

@@ -40,12 +40,11 @@ type totpSetupView struct {
 }
 
 const (
-	msgTOTPWrongCode  = "That code is not right. Enter the code your app shows now (check that your phone's clock is right)."
-	msgTOTPEnterCode  = "Enter the 6-digit code from your authenticator app."
-	msgTOTPSetupGone  = "The setup was not finished in time. Start again."
-	msgTOTPAlreadyOn  = "An authenticator app is already set up. Remove it first to set up another."
-	msgRemoveWrong    = "That code is not right or was already used."
-	msgRegenWrongCode = "That code is not right or was already used."
+	msgTOTPWrongCode = "That code is not right. Enter the code your app shows now (check that your phone's clock is right)."
+	msgTOTPEnterCode = "Enter the 6-digit code from your authenticator app."
+	msgTOTPSetupGone = "The setup was not finished in time. Start again."
+	msgTOTPAlreadyOn = "An authenticator app is already set up. Remove it first to set up another."
+	msgCodeWrong     = "That code is not right or was already used."
 )
 
 // mfaPageView loads the account page's second-factor part for pu.
@@ -200,25 +199,13 @@ func (s *Server) accountTOTPRemove(c *gin.Context) {
 	}
 	p := proofOf(form.Get("code"))
 	if p.Code == "" && p.RecoveryCode == "" {
-		s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: "Please correct the marked field.",
-			FieldError: map[string]string{"remove_code": msgTOTPEnterCode}})
+		s.codeFieldError(c, pu, "remove_code", msgTOTPEnterCode)
 		return
 	}
-	err := s.mfaErr(c, s.mfa.RemoveTOTP(c.Request.Context(), pu.user.ID, p))
-	var rl *mfa.RateLimitError
-	switch {
-	case errors.Is(err, mfa.ErrInvalidCode):
-		s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: "Please correct the marked field.",
-			FieldError: map[string]string{"remove_code": msgRemoveWrong}})
-	case errors.As(err, &rl):
-		s.codesLimited(c, rl)
-	case errors.Is(err, accounts.ErrTOTPNotEnabled):
-		c.Redirect(http.StatusSeeOther, "/account")
-	case err != nil:
-		s.pageErr(c, err)
-	default:
-		c.Redirect(http.StatusSeeOther, "/account?done=totp_removed")
+	if s.codeRefused(c, pu, "remove_code", s.mfaErr(c, s.mfa.RemoveTOTP(c.Request.Context(), pu.user.ID, p))) {
+		return
 	}
+	c.Redirect(http.StatusSeeOther, "/account?done=totp_removed")
 }
 
 // accountRecoveryCodes is POST /account/mfa/recovery-codes: a new set
@@ -230,27 +217,41 @@ func (s *Server) accountRecoveryCodes(c *gin.Context) {
 	}
 	code := strings.TrimSpace(form.Get("code"))
 	if code == "" {
-		s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: "Please correct the marked field.",
-			FieldError: map[string]string{"regen_code": msgTOTPEnterCode}})
+		s.codeFieldError(c, pu, "regen_code", msgTOTPEnterCode)
 		return
 	}
 	codes, err := s.mfa.RegenerateRecoveryCodes(c.Request.Context(), pu.user.ID, code)
-	err = s.mfaErr(c, err)
+	if s.codeRefused(c, pu, "regen_code", s.mfaErr(c, err)) {
+		return
+	}
+	s.showAccount(c, http.StatusOK, pu, &pageData{Notice: "New recovery codes were made; the old ones no longer work. Save these now: they are shown only once.",
+		MFA: &mfaView{RecoveryCodes: codes}})
+}
+
+// codeFieldError shows the account page with msg at the code field.
+func (s *Server) codeFieldError(c *gin.Context, pu *pageUser, field, msg string) {
+	s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: "Please correct the marked field.",
+		FieldError: map[string]string{field: msg}})
+}
+
+// codeRefused answers an account action checked by a code when err says
+// it was refused (a wrong or used code at field, the account's code
+// limit, TOTP off meanwhile, an outage); false when err is nil.
+func (s *Server) codeRefused(c *gin.Context, pu *pageUser, field string, err error) bool {
 	var rl *mfa.RateLimitError
 	switch {
+	case err == nil:
+		return false
 	case errors.Is(err, mfa.ErrInvalidCode):
-		s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: "Please correct the marked field.",
-			FieldError: map[string]string{"regen_code": msgRegenWrongCode}})
+		s.codeFieldError(c, pu, field, msgCodeWrong)
 	case errors.As(err, &rl):
 		s.codesLimited(c, rl)
 	case errors.Is(err, accounts.ErrTOTPNotEnabled):
 		c.Redirect(http.StatusSeeOther, "/account")
-	case err != nil:
-		s.pageErr(c, err)
 	default:
-		s.showAccount(c, http.StatusOK, pu, &pageData{Notice: "New recovery codes were made; the old ones no longer work. Save these now: they are shown only once.",
-			MFA: &mfaView{RecoveryCodes: codes}})
+		s.pageErr(c, err)
 	}
+	return true
 }
 
 // proofOf reads the one field that takes a TOTP code or a recovery code:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -180,6 +181,20 @@ func (s *Server) authzForm(c *gin.Context) (url.Values, authzRequest, bool) {
 	return form, req, ok
 }
 
+// preForm is authzForm for a form shown before sign-in: its CSRF token
+// must be the pre-session's; false when it has answered.
+func (s *Server) preForm(c *gin.Context) (url.Values, authzRequest, bool) {
+	form, req, ok := s.authzForm(c)
+	if !ok {
+		return nil, req, false
+	}
+	if !s.csrfOK(c, form.Get("csrf"), nil, true) {
+		s.csrfFailed(c)
+		return nil, req, false
+	}
+	return form, req, true
+}
+
 // signinSubmit is POST /signin, the password form (with or without an app's request).
 func (s *Server) signinSubmit(c *gin.Context) {
 	form, req, ok := s.authzForm(c)
@@ -234,13 +249,19 @@ func (s *Server) passwordSignedIn(c *gin.Context, u *accounts.User, req authzReq
 		s.startSecondFactor(c, u.ID, []string{"pwd"}, req, true)
 		return
 	}
-	if err := s.startPageSession(c, u, []string{"pwd"}); err != nil {
+	s.pageSignedIn(c, u, []string{"pwd"}, req)
+}
+
+// pageSignedIn ends a sign-in on the pages with amr: a page session, then
+// the app's code, or the account page.
+func (s *Server) pageSignedIn(c *gin.Context, u *accounts.User, amr []string, req authzRequest) {
+	if err := s.startPageSession(c, u, amr); err != nil {
 		s.pageErr(c, err)
 		return
 	}
-	s.api.SecurityEvent(c, u.ID, accounts.ActionSignIn, u.ID, map[string]string{"method": "pwd", "via": "hosted"})
+	s.api.SecurityEvent(c, u.ID, accounts.ActionSignIn, u.ID, map[string]string{"method": strings.Join(amr, " "), "via": "hosted"})
 	if req.present() {
-		s.finishAuthz(c, req, u.ID, []string{"pwd"}, s.now())
+		s.finishAuthz(c, req, u.ID, amr, s.now())
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/account")
@@ -276,12 +297,8 @@ func (s *Server) showSignup(c *gin.Context, status int, req authzRequest, email,
 // limit of POST /signup applies), signs the browser in and, with an app's
 // request, answers the app with a code.
 func (s *Server) signupSubmit(c *gin.Context) {
-	form, req, ok := s.authzForm(c)
+	form, req, ok := s.preForm(c)
 	if !ok {
-		return
-	}
-	if !s.csrfOK(c, form.Get("csrf"), nil, true) {
-		s.csrfFailed(c)
 		return
 	}
 	email, password, name := form.Get("email"), form.Get("password"), form.Get("name")

@@ -121,12 +121,8 @@ func (s *Server) mfaPage(c *gin.Context) {
 // mfaSubmit is POST /signin/mfa: one attempt at the mfa_token with a TOTP
 // code or a recovery code.
 func (s *Server) mfaSubmit(c *gin.Context) {
-	form, ok := s.pageForm(c)
+	form, _, ok := s.preForm(c)
 	if !ok {
-		return
-	}
-	if !s.csrfOK(c, form.Get("csrf"), nil, true) {
-		s.csrfFailed(c)
 		return
 	}
 	mp, ok := s.openMFAPending(c)
@@ -221,17 +217,10 @@ func (s *Server) secondFactorDone(c *gin.Context, mp *mfaPending, tok session.MF
 	}
 	amr := mfa.AMR(tok.AMR, method)
 	if mp.Page {
-		if err := s.startPageSession(c, u, amr); err != nil {
-			s.pageErr(c, err)
-			return
-		}
-		s.api.SecurityEvent(c, u.ID, accounts.ActionSignIn, u.ID, map[string]string{"method": strings.Join(amr, " "), "via": "hosted"})
-	}
-	if mp.Req.present() {
-		s.finishAuthz(c, mp.Req, u.ID, amr, s.now())
+		s.pageSignedIn(c, u, amr, mp.Req)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/account")
+	s.finishAuthz(c, mp.Req, u.ID, amr, s.now()) // a provider's sign-in: the app's code only
 }
 
 // mfaRoutes mounts the second-factor and passkey pages.

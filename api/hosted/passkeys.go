@@ -101,12 +101,8 @@ func (s *Server) signinPasskeyOptions(c *gin.Context) {
 // signinPasskey is POST /signin/passkey: the assertion of a discoverable
 // credential signs its user in (amr hwk user: two factors at once).
 func (s *Server) signinPasskey(c *gin.Context) {
-	form, req, ok := s.authzForm(c)
+	form, req, ok := s.preForm(c)
 	if !ok {
-		return
-	}
-	if !s.csrfOK(c, form.Get("csrf"), nil, true) {
-		s.csrfFailed(c)
 		return
 	}
 	handle, ok := s.takePasskeyCeremony(c, ceremonySignin, "")
@@ -125,16 +121,7 @@ func (s *Server) signinPasskey(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
-	if err := s.startPageSession(c, u, mfa.PasskeyAMR); err != nil {
-		s.pageErr(c, err)
-		return
-	}
-	s.api.SecurityEvent(c, u.ID, accounts.ActionSignIn, u.ID, map[string]string{"method": "hwk user", "via": "hosted"})
-	if req.present() {
-		s.finishAuthz(c, req, u.ID, mfa.PasskeyAMR, s.now())
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/account")
+	s.pageSignedIn(c, u, mfa.PasskeyAMR, req)
 }
 
 // accountJSON starts a JSON request of the account page (passkey.js): the
