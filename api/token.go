@@ -20,7 +20,7 @@ type tokenResponse struct {
 	AccessToken  string `json:"access_token"`
 	TokenType    string `json:"token_type"`
 	ExpiresIn    int64  `json:"expires_in"`
-	RefreshToken string `json:"refresh_token"`
+	RefreshToken string `json:"refresh_token,omitempty"` // none from client_credentials (RFC 6749 §4.4.3)
 	Scope        string `json:"scope,omitempty"`
 	IDToken      string `json:"id_token,omitempty"` // OIDC Core §3.1.3.3, with scope openid
 }
@@ -43,6 +43,10 @@ func (s *Server) token(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
+	if err := s.grantAllowed(client, form.Get("grant_type")); err != nil { // token_client.go
+		s.respondError(c, err)
+		return
+	}
 	var pair *session.Pair
 	switch gt := form.Get("grant_type"); gt {
 	case "password":
@@ -53,6 +57,8 @@ func (s *Server) token(c *gin.Context) {
 		pair, err = s.codeGrant(c, client, form.Get("client_id"), form.Get("code"), form.Get("redirect_uri"), form.Get("code_verifier"))
 	case mfaGrantType: // token_mfa.go
 		pair, err = s.mfaGrant(c, client, form)
+	case "client_credentials":
+		pair, err = s.clientCredentialsGrant(c, client, form.Get("scope"))
 	case "":
 		err = oauth.BadRequest("grant_type is required")
 	default:
@@ -63,6 +69,7 @@ func (s *Server) token(c *gin.Context) {
 		s.respondTokenError(c, err) // token_mfa.go: mfa_required carries mfa_token
 		return
 	}
+	withholdRefresh(client, form.Get("grant_type"), pair) // token_client.go
 	c.JSON(http.StatusOK, tokenResponse{
 		AccessToken:  pair.AccessToken,
 		TokenType:    "Bearer",

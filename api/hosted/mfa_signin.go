@@ -224,7 +224,7 @@ func (s *Server) secondFactorDone(c *gin.Context, mp *mfaPending, tok session.MF
 }
 
 // mfaRoutes mounts the second-factor and passkey pages.
-func (s *Server) mfaRoutes(e *gin.Engine) {
+func (s *Server) mfaRoutes(e gin.IRoutes) {
 	e.GET("/signin/mfa", s.mfaPage)
 	e.POST("/signin/mfa", s.mfaSubmit)
 	browser := func(r middleware.RateLimits) middleware.Rate { return r.BrowserLoginPerIP }

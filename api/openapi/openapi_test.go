@@ -21,6 +21,7 @@ import (
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/api/openapi"
+	"github.com/unilogin/unilogin/api/openapi/validate"
 	apiserver "github.com/unilogin/unilogin/api/server"
 	"github.com/unilogin/unilogin/api/server/servertest"
 	"github.com/unilogin/unilogin/config"
@@ -41,7 +42,7 @@ func TestDocumentIsValidOpenAPI31(t *testing.T) {
 		t.Fatalf("openapi = %q, want 3.1.x", doc.OpenAPI)
 	}
 	// NewValidator checks the document against the OpenAPI 3.1 meta-schema.
-	if _, err := openapi.NewValidator(); err != nil {
+	if _, err := validate.NewValidator(); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"/signup", "/token", "/revoke", "/introspect", "/logout", "/users/me", "/userinfo", "/users/me/password",
@@ -70,7 +71,7 @@ func TestHandlerServesTheDocument(t *testing.T) {
 
 // TestValidatorCatchesDrift: answers that break the document are reported.
 func TestValidatorCatchesDrift(t *testing.T) {
-	v, err := openapi.NewValidator()
+	v, err := validate.NewValidator()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +162,7 @@ const (
 
 type server struct {
 	t     *testing.T
-	v     *openapi.Validator
+	v     *validate.Validator
 	url   string
 	corp  *providertest.OIDCServer
 	admin *accounts.Admin
@@ -171,7 +172,7 @@ type server struct {
 	seen map[string]bool // operations called, "METHOD /template"
 }
 
-func newServer(t *testing.T, v *openapi.Validator) *server {
+func newServer(t *testing.T, v *validate.Validator) *server {
 	t.Helper()
 	corp := providertest.NewOIDC(t, providertest.WithClient("corp-client", "corp-secret"))
 	cp, err := oidc.New(context.Background(), oidc.Config{ID: "corp", Name: "Corp SSO", Issuer: corp.URL, ClientID: corp.ClientID,
@@ -292,7 +293,7 @@ func s256(verifier string) string {
 // by Validator.Middleware: each response (and each accepted request) is
 // checked against openapi.json.
 func TestAPIExchangesMatchTheDocument(t *testing.T) {
-	v, err := openapi.Shared()
+	v, err := validate.Shared()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +335,8 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	tk := s.tokens(login("kim@example.com", pw))
 	s.expect(login("kim@example.com", "wrong password!"), 400, "wrong password")
 	s.expect(s.form("/token", url.Values{"grant_type": {"password"}, "username": {"kim@example.com"}}), 400, "no password")
-	s.expect(s.form("/token", url.Values{"grant_type": {"client_credentials"}}), 400, "unsupported grant")
+	s.expect(s.form("/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}}), 400, "unsupported grant")
+	s.expect(s.form("/token", url.Values{"grant_type": {"client_credentials"}}), 401, "client_credentials without a client")
 	s.expect(s.form("/token", url.Values{}), 400, "no grant_type")
 	s.expect(s.form("/token", url.Values{"grant_type": {"password"}, "username": {"kim@example.com"}, "password": {pw}},
 		"Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(clientID+":wrong"))), 401, "bad client")
@@ -427,6 +429,9 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	s.expect(s.do("POST", "/admin/users/"+leeID+"/enable", "", "", ah...), 200, "admin enable")
 	s.expect(s.do("DELETE", "/admin/users/"+leeID+"/sessions", "", "", ah...), 204, "admin end sessions")
 	s.expect(s.do("GET", "/admin/audit?limit=5", "", "", ah...), 200, "admin audit")
+	s.expect(s.do("POST", "/admin/users/"+leeID+"/verify-email", "", "", ah...), 202, "admin resend verification")
+	s.expect(s.do("POST", "/admin/users/"+leeID+"/password-reset", "", "", ah...), 202, "admin send reset")
+	s.expect(s.do("POST", "/admin/users/"+leeID+"/email-verified", "", "", ah...), 200, "admin mark verified")
 	s.expect(s.do("DELETE", "/admin/users/"+leeID, "", "", ah...), 204, "admin delete")
 	s.expect(s.do("POST", "/admin/users/"+leeID+"/disable", "", "", ah...), 404, "admin disable deleted")
 
@@ -520,7 +525,7 @@ func (f *fakeTB) Errorf(format string, args ...any) {
 // TestMiddlewareReports: a drifting answer fails the test; a malformed
 // request is only checked when the server accepted it.
 func TestMiddlewareReports(t *testing.T) {
-	v, err := openapi.NewValidator()
+	v, err := validate.NewValidator()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -565,7 +570,7 @@ func TestMiddlewareReports(t *testing.T) {
 // TestValidatorConcurrentUse: test servers serve requests in parallel
 // through one shared Validator (run with -race).
 func TestValidatorConcurrentUse(t *testing.T) {
-	v, err := openapi.Shared()
+	v, err := validate.Shared()
 	if err != nil {
 		t.Fatal(err)
 	}
