@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/accounts/mfa"
 	"github.com/unilogin/unilogin/api/oauth"
 )
@@ -31,21 +32,22 @@ var errReauthFirst = &oauth.Error{Status: http.StatusForbidden, Code: oauth.Code
 var errFormExpired = &oauth.Error{Status: http.StatusForbidden, Code: oauth.CodeInvalidRequest,
 	Description: "the form has expired: reload the page"}
 
-const (
-	msgPasskeyNotRegistered = "The passkey could not be registered. Try again."
-	msgPasskeyTaken         = "This passkey is registered already."
-	msgPasskeyLast          = "This passkey is the only way left to sign in to your account, so it cannot be removed. Set a password, link a provider or add another passkey first."
+var (
+	msgPasskeyNotRegistered = i18n.M("The passkey could not be registered. Try again.")
+	msgPasskeyTaken         = i18n.M("This passkey is registered already.")
+	msgPasskeyName          = i18n.M("Give the passkey a name of at most 100 characters.")
+	msgPasskeyLast          = i18n.M("This passkey is the only way left to sign in to your account, so it cannot be removed. Set a password, link a provider or add another passkey first.")
 )
 
 func (s *Server) passkeysOn(c *gin.Context) bool {
 	if s.mfa == nil || !s.mfa.PasskeysEnabled() {
-		s.pageError(c, http.StatusNotFound, "Not available", "Passkeys are not enabled on this server.")
+		s.pageError(c, http.StatusNotFound, i18n.M("Not available"), i18n.M("Passkeys are not enabled on this server."))
 		return false
 	}
 	return true
 }
 
-var confirmAddPasskey = confirmView{Action: "/account/passkeys/add", What: "Add a passkey"}
+var confirmAddPasskey = confirmView{Action: "/account/passkeys/add", What: i18n.M("Add a passkey")}
 
 // accountPasskeyAdd is POST /account/passkeys/add: after a proof, the page
 // with the name field and the "Create passkey" button.
@@ -89,8 +91,8 @@ func (s *Server) accountPasskeyRegister(c *gin.Context) {
 	var ve *accounts.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: "Please correct the marked field.",
-			FieldError: map[string]string{"passkey_name": "The name " + ve.Reason + "."}, MFA: &mfaView{AddPasskey: true}})
+		s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: i18n.M("Please correct the marked field."),
+			FieldError: map[string]string{"passkey_name": msgPasskeyName}, MFA: &mfaView{AddPasskey: true}})
 	case errors.Is(err, mfa.ErrInvalidPasskey):
 		s.log(c).Info("passkey registration refused", "error", err.Error())
 		s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: msgPasskeyNotRegistered, MFA: &mfaView{AddPasskey: true}})
@@ -110,7 +112,7 @@ func (s *Server) accountPasskeyRemove(c *gin.Context) {
 		return
 	}
 	id := form.Get("id")
-	if !s.reauthed(c, pu, form, confirmView{Action: "/account/passkeys/remove", What: "Remove a passkey",
+	if !s.reauthed(c, pu, form, confirmView{Action: "/account/passkeys/remove", What: i18n.M("Remove a passkey"),
 		Fields: map[string]string{"id": id}}) {
 		return
 	}
@@ -119,7 +121,7 @@ func (s *Server) accountPasskeyRemove(c *gin.Context) {
 	case errors.Is(err, accounts.ErrLastLoginMethod):
 		s.showAccount(c, http.StatusConflict, pu, &pageData{Error: msgPasskeyLast})
 	case errors.Is(err, accounts.ErrNotFound):
-		s.showAccount(c, http.StatusNotFound, pu, &pageData{Error: "That passkey is not registered to your account."})
+		s.showAccount(c, http.StatusNotFound, pu, &pageData{Error: i18n.M("That passkey is not registered to your account.")})
 	case err != nil:
 		s.pageErr(c, err)
 	default:

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/accounts/mfa"
 )
 
@@ -44,8 +45,8 @@ type confirmView struct {
 	Providers   []providerLink
 }
 
-const (
-	msgReauthWrongPassword = "The password is incorrect."
+var (
+	msgReauthWrongPassword = i18n.M("The password is incorrect.")
 )
 
 // reauthFresh reports whether pu has a proof that still counts.
@@ -128,10 +129,10 @@ func (s *Server) askConfirm(c *gin.Context, status int, pu *pageUser, cv confirm
 			}
 		}
 	}
-	d := &pageData{Error: "For your security, confirm that it is you first.", FieldError: fieldErr,
+	d := &pageData{Error: i18n.M("For your security, confirm that it is you first."), FieldError: fieldErr,
 		MFA: &mfaView{Confirm: &cv}}
 	if len(fieldErr) > 0 {
-		d.Error = "Please correct the marked field."
+		d.Error = i18n.M("Please correct the marked field.")
 	}
 	s.showAccount(c, status, pu, d)
 }

@@ -8,11 +8,12 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/accounts/mfa"
 )
 
 // The authenticator app on the account page (docs/hosted-ui.md,
-// "Two-step sign-in"): set up (QR code image and the secret as text),
+// i18n.M("Two-step sign-in")): set up (QR code image and the secret as text),
 // confirmed by a first code, which shows the 10 recovery codes once;
 // recovery codes regenerated with a current code; removal with a code or
 // a recovery code.
@@ -39,12 +40,12 @@ type totpSetupView struct {
 	QRURL  string
 }
 
-const (
-	msgTOTPWrongCode = "That code is not right. Enter the code your app shows now (check that your phone's clock is right)."
-	msgTOTPEnterCode = "Enter the 6-digit code from your authenticator app."
-	msgTOTPSetupGone = "The setup was not finished in time. Start again."
-	msgTOTPAlreadyOn = "An authenticator app is already set up. Remove it first to set up another."
-	msgCodeWrong     = "That code is not right or was already used."
+var (
+	msgTOTPWrongCode = i18n.M("That code is not right. Enter the code your app shows now (check that your phone's clock is right).")
+	msgTOTPEnterCode = i18n.M("Enter the 6-digit code from your authenticator app.")
+	msgTOTPSetupGone = i18n.M("The setup was not finished in time. Start again.")
+	msgTOTPAlreadyOn = i18n.M("An authenticator app is already set up. Remove it first to set up another.")
+	msgCodeWrong     = i18n.M("That code is not right or was already used.")
 )
 
 // mfaPageView loads the account page's second-factor part for pu.
@@ -86,7 +87,7 @@ func groupSecret(secret string) string {
 func (s *Server) showTOTPSetup(c *gin.Context, status int, pu *pageUser, enr *mfa.Enrollment, fieldErr map[string]string) {
 	d := &pageData{FieldError: fieldErr, MFA: &mfaView{Setup: &totpSetupView{Secret: groupSecret(enr.Secret), QRURL: "/account/mfa/totp/qr.png"}}}
 	if len(fieldErr) > 0 {
-		d.Error = "Please correct the marked field."
+		d.Error = i18n.M("Please correct the marked field.")
 	}
 	s.showAccount(c, status, pu, d)
 }
@@ -97,7 +98,7 @@ func (s *Server) accountTOTPStart(c *gin.Context) {
 	if pu == nil || !s.mfaOn(c) {
 		return
 	}
-	if !s.reauthed(c, pu, form, confirmView{Action: "/account/mfa/totp", What: "Set up an authenticator app"}) {
+	if !s.reauthed(c, pu, form, confirmView{Action: "/account/mfa/totp", What: i18n.M("Set up an authenticator app")}) {
 		return
 	}
 	enr, err := s.mfa.EnrollTOTP(c.Request.Context(), pu.user.ID)
@@ -150,7 +151,7 @@ func (s *Server) accountTOTPConfirm(c *gin.Context) {
 		return
 	}
 	code := strings.TrimSpace(form.Get("code"))
-	if !s.reauthed(c, pu, form, confirmView{Action: "/account/mfa/totp/confirm", What: "Set up an authenticator app",
+	if !s.reauthed(c, pu, form, confirmView{Action: "/account/mfa/totp/confirm", What: i18n.M("Set up an authenticator app"),
 		Fields: map[string]string{"code": code}}) {
 		return
 	}
@@ -185,7 +186,7 @@ func (s *Server) accountTOTPConfirm(c *gin.Context) {
 	case err != nil:
 		s.pageErr(c, err)
 	default:
-		s.showAccount(c, http.StatusOK, pu, &pageData{Notice: "Two-step sign-in is on. Save your recovery codes now: they are shown only once.",
+		s.showAccount(c, http.StatusOK, pu, &pageData{Notice: i18n.M("Two-step sign-in is on. Save your recovery codes now: they are shown only once."),
 			MFA: &mfaView{RecoveryCodes: codes}})
 	}
 }
@@ -224,13 +225,13 @@ func (s *Server) accountRecoveryCodes(c *gin.Context) {
 	if s.codeRefused(c, pu, "regen_code", s.mfaErr(c, err)) {
 		return
 	}
-	s.showAccount(c, http.StatusOK, pu, &pageData{Notice: "New recovery codes were made; the old ones no longer work. Save these now: they are shown only once.",
+	s.showAccount(c, http.StatusOK, pu, &pageData{Notice: i18n.M("New recovery codes were made; the old ones no longer work. Save these now: they are shown only once."),
 		MFA: &mfaView{RecoveryCodes: codes}})
 }
 
 // codeFieldError shows the account page with msg at the code field.
 func (s *Server) codeFieldError(c *gin.Context, pu *pageUser, field, msg string) {
-	s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: "Please correct the marked field.",
+	s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: i18n.M("Please correct the marked field."),
 		FieldError: map[string]string{field: msg}})
 }
 
@@ -268,7 +269,7 @@ func proofOf(v string) mfa.Proof {
 // mfaOn answers 404 when the pages have no second factors.
 func (s *Server) mfaOn(c *gin.Context) bool {
 	if s.mfa == nil {
-		s.pageError(c, http.StatusNotFound, "Not available", "Two-step sign-in is not enabled on this server.")
+		s.pageError(c, http.StatusNotFound, i18n.M("Not available"), i18n.M("Two-step sign-in is not enabled on this server."))
 		return false
 	}
 	return true

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/accounts/mfa"
 	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/session"
@@ -41,13 +42,13 @@ type mfaPending struct {
 }
 
 // Messages of the second step.
-const (
-	msgMFAStartAgain = "Your sign-in took too long or was already completed. Sign in again."
-	msgMFADead       = "Too many wrong codes. Sign in again."
-	msgMFAEmpty      = "Enter the 6-digit code from your authenticator app."
-	msgMFAWrongCode  = "That code is not right or was already used. Enter the current code."
-	msgRecoveryEmpty = "Enter one of your recovery codes."
-	msgRecoveryWrong = "That recovery code is not right or was already used."
+var (
+	msgMFAStartAgain = i18n.M("Your sign-in took too long or was already completed. Sign in again.")
+	msgMFADead       = i18n.M("Too many wrong codes. Sign in again.")
+	msgMFAEmpty      = i18n.M("Enter the 6-digit code from your authenticator app.")
+	msgMFAWrongCode  = i18n.M("That code is not right or was already used. Enter the current code.")
+	msgRecoveryEmpty = i18n.M("Enter one of your recovery codes.")
+	msgRecoveryWrong = i18n.M("That recovery code is not right or was already used.")
 )
 
 // needsSecondFactor reports whether a sign-in with amr still needs the
@@ -94,7 +95,7 @@ func (s *Server) openMFAPending(c *gin.Context) (*mfaPending, bool) {
 // showMFA renders the code form of the sign-in that goes on to req; field
 // names the input an error is for.
 func (s *Server) showMFA(c *gin.Context, status int, req authzRequest, field, msg string) {
-	d := &pageData{Title: "Two-step sign-in", CSRF: s.preCSRF(c), SigninURL: "/signin", AppName: req.ClientID}
+	d := &pageData{Title: i18n.M("Two-step sign-in"), CSRF: s.preCSRF(c), SigninURL: "/signin", AppName: req.ClientID}
 	if req.present() {
 		q := req.query()
 		q.Set("response_type", "code")
@@ -200,8 +201,8 @@ func (s *Server) mfaErr(c *gin.Context, err error) error {
 // limit (429 with Retry-After).
 func (s *Server) codesLimited(c *gin.Context, rl *mfa.RateLimitError) {
 	c.Header("Retry-After", strconv.Itoa(int(max(rl.RetryAfter, 0)/time.Second)+1))
-	s.pageError(c, http.StatusTooManyRequests, "Too many attempts",
-		"Too many wrong codes for this account. Wait a little, then try again.")
+	s.pageError(c, http.StatusTooManyRequests, i18n.M("Too many attempts"),
+		i18n.M("Too many wrong codes for this account. Wait a little, then try again."))
 }
 
 // secondFactorDone ends a two-step sign-in: a page session for a password

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/accounts/mfa"
 	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/api/oauth"
@@ -40,9 +41,9 @@ type passkeyCeremony struct {
 	Expires   time.Time `json:"e"`
 }
 
-const (
-	msgPasskeyRefused = "That passkey was not accepted. Try again, or sign in another way."
-	msgPasskeyAgain   = "The passkey request took too long or was already used. Try again."
+var (
+	msgPasskeyRefused = i18n.M("That passkey was not accepted. Try again, or sign in another way.")
+	msgPasskeyAgain   = i18n.M("The passkey request took too long or was already used. Try again.")
 )
 
 // errNoPasskeys: the pages were built without a WebAuthn relying party.
