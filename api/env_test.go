@@ -95,7 +95,7 @@ func testConfig(cfg *config.Config, o envOptions) {
 	if cfg.Clients == nil {
 		cfg.Clients = []config.Client{
 			{ID: testClientID, Secret: testClientSecret, RedirectURIs: []string{appRedirect}},
-			{ID: publicClientID, RedirectURIs: []string{appRedirect, "http://127.0.0.1:9999/cb"}},
+			{ID: publicClientID, RedirectURIs: []string{appRedirect, "http://127.0.0.1:9999/cb"}, PostLogoutRedirectURIs: []string{postLogoutURI}},
 		}
 	}
 	cfg.Roles = map[string][]string{"admin": {"users:admin"}, "member": {"profile:read"}}

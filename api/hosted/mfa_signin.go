@@ -217,11 +217,15 @@ func (s *Server) secondFactorDone(c *gin.Context, mp *mfaPending, tok session.MF
 		return
 	}
 	amr := mfa.AMR(tok.AMR, method)
-	if mp.Page {
+	// A password sign-in, or a provider's to a third-party app (whose
+	// consent page needs a page session), signs the browser in here; a
+	// provider's to a first-party app gives the app its code only, as
+	// without a second factor.
+	if cl, ok := s.api.Client(mp.Req.ClientID); mp.Page || (ok && cl.Consent) {
 		s.pageSignedIn(c, u, amr, mp.Req)
 		return
 	}
-	s.finishAuthz(c, mp.Req, u.ID, amr, s.now()) // a provider's sign-in: the app's code only
+	s.finishAuthz(c, mp.Req, u.ID, amr, s.now())
 }
 
 // mfaRoutes mounts the second-factor and passkey pages.
