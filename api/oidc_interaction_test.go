@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -34,12 +33,11 @@ func oidcEnv(t *testing.T) *env {
 
 // oidcApp is an app's authorization request.
 type oidcApp struct {
-	e              *env
-	clientID, sec  string
-	scope, nonce   string
-	state          string
-	extra          url.Values // prompt, max_age, login_hint, ...
-	confidentialAt bool
+	e             *env
+	clientID, sec string
+	scope, nonce  string
+	state         string
+	extra         url.Values // prompt, max_age, login_hint, ...
 }
 
 func (a oidcApp) authorizeURL() string {
@@ -108,16 +106,8 @@ func decide(b *browser, r response, decision string) response {
 func idClaims(t *testing.T, raw any) map[string]any {
 	t.Helper()
 	s, _ := raw.(string)
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", s)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := json.Unmarshal(jwtPayload(t, s), &m); err != nil {
 		t.Fatal(err)
 	}
 	return m
