@@ -37,10 +37,10 @@ func (s *Server) accountResend(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/account?done=verification_sent")
 }
 
-// reauthed runs op with the account form's proof: the current password
+// mailReauthed runs op with the account form's proof: the current password
 // (field) compared once, under the sign-in limits, or a recent sign-in.
 // It answers the wrong, missing or stale proof itself (ok false).
-func (s *Server) reauthed(c *gin.Context, pu *pageUser, current, field, reauthMsg string, op func(context.Context, accounts.Reauth) error) (bool, error) {
+func (s *Server) mailReauthed(c *gin.Context, pu *pageUser, current, field, reauthMsg string, op func(context.Context, accounts.Reauth) error) (bool, error) {
 	re := accounts.Reauth{CurrentPassword: current, RecentSignIn: s.api.SignedInRecently(pu.sess.CreatedAt)}
 	switch {
 	case pu.user.HasPassword() && current == "":
@@ -85,7 +85,7 @@ func (s *Server) accountEmail(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
-	ok, err := s.reauthed(c, pu, form.Get("email_current_password"), "email_current_password",
+	ok, err := s.mailReauthed(c, pu, form.Get("email_current_password"), "email_current_password",
 		i18n.M("For your security, sign in again (less than 5 minutes ago) before you change your email address."),
 		func(ctx context.Context, re accounts.Reauth) error {
 			return s.recovery.RequestEmailChange(ctx, pu.user.ID, email, re)
@@ -117,7 +117,7 @@ func (s *Server) accountDelete(c *gin.Context) {
 		return
 	}
 	id := pu.user.ID
-	ok, err := s.reauthed(c, pu, form.Get("delete_current_password"), "delete_current_password",
+	ok, err := s.mailReauthed(c, pu, form.Get("delete_current_password"), "delete_current_password",
 		i18n.M("For your security, sign in again (less than 5 minutes ago) before you delete your account."),
 		func(ctx context.Context, re accounts.Reauth) error { return s.recovery.DeleteAccount(ctx, id, re) })
 	if !ok {

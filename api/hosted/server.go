@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/mfa"
 	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
@@ -35,6 +36,9 @@ type Options struct {
 	// CallbackURL is the redirect URI of a provider's sign-ins, the one
 	// registered there (config.CallbackURL).
 	CallbackURL func(providerID string) string
+	// MFAForProviders asks for the second factor after a provider sign-in
+	// too (config mfa.apply_to_providers).
+	MFAForProviders bool
 }
 
 // Deps are the services the pages call, and the JSON API whose clients,
@@ -46,6 +50,9 @@ type Deps struct {
 	Providers *providers.Registry // may be nil: no providers
 	// Recovery is the e-mail flows (recovery.go); nil: no such pages.
 	Recovery *accounts.Recovery
+	// MFA is the second factors and passkeys; nil: the pages offer none
+	// and no sign-in asks for one.
+	MFA *mfa.Service
 }
 
 // Server serves the hosted pages and the browser flow.
@@ -59,6 +66,7 @@ type Server struct {
 	metrics  *api.Metrics
 	pages    *pages
 	recovery *accounts.Recovery
+	mfa      *mfa.Service // nil: no second factors
 }
 
 // New prepares the pages (templates parsed once per locale); Routes
@@ -75,7 +83,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 		}
 	}
 	return &Server{opts: opts, api: deps.API, accounts: deps.Accounts, sessions: deps.Sessions, provs: reg,
-		flow: deps.API.Flow(), metrics: deps.API.Metrics(), pages: pg, recovery: deps.Recovery}, nil
+		flow: deps.API.Flow(), metrics: deps.API.Metrics(), pages: pg, mfa: deps.MFA, recovery: deps.Recovery}, nil
 }
 
 func (s *Server) now() time.Time { return s.api.Now() }
