@@ -2,9 +2,7 @@ package accounts_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/sqlitestore"
+	"github.com/unilogin/unilogin/accounts/sqlitestore/sqlitetest"
 )
 
 // fakeSessions records EndAll calls.
@@ -50,16 +49,7 @@ var operator = accounts.Actor{ID: "cli:root"}
 
 func newAdminFixture(t *testing.T) *adminFixture {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "u.db")+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	t.Cleanup(func() { db.Close() })
-	st, err := sqlitestore.New(t.Context(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.New(t)
 	svc, err := accounts.NewService(st, accounts.Options{BcryptCost: 4, DefaultRoles: []string{"member"}})
 	if err != nil {
 		t.Fatal(err)

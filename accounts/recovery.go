@@ -63,6 +63,15 @@ type RecoveryOptions struct {
 	// Log receives failures of deliveries done in the background (never a
 	// token or link); default: discarded.
 	Log *slog.Logger
+	// AnswerFloor is the least time ForgotPassword and
+	// ResendVerification take, whatever the address (default 100ms): the
+	// lookups of known and unknown addresses differ by microseconds, and
+	// the answer must not tell them apart.
+	AnswerFloor time.Duration
+	// NoSignupVerification: a new password account gets no verification
+	// link by itself (SignupVerification does nothing); one can still be
+	// requested.
+	NoSignupVerification bool
 }
 
 // Recovery implements the e-mail flows: verification, password reset,
@@ -76,6 +85,8 @@ type Recovery struct {
 	verifyTTL, resetTTL, changeTTL time.Duration
 	log                            *slog.Logger
 	bg                             sync.WaitGroup
+	noSignupMail                   bool
+	answerFloor                    time.Duration // recovery_blind.go
 }
 
 // NewRecovery returns a Recovery over svc.
@@ -95,7 +106,8 @@ func NewRecovery(svc *Service, opts RecoveryOptions) (*Recovery, error) {
 	}
 	return &Recovery{svc: svc, mailer: opts.Mailer, rec: &Admin{svc: svc, audit: opts.Audit},
 		verifyTTL: or(opts.VerifyTTL, 24*time.Hour), resetTTL: or(opts.ResetTTL, 30*time.Minute),
-		changeTTL: or(opts.ChangeTTL, 24*time.Hour), log: log}, nil
+		changeTTL: or(opts.ChangeTTL, 24*time.Hour), log: log, noSignupMail: opts.NoSignupVerification,
+		answerFloor: or(opts.AnswerFloor, 100*time.Millisecond)}, nil
 }
 
 // Wait blocks until the deliveries that ForgotPassword and
@@ -171,56 +183,13 @@ func (r *Recovery) sendVerification(ctx context.Context, u *User) (bool, error) 
 	return true, nil
 }
 
-// ResendVerification sends a verification link to email if it is the
-// unverified address of an enabled user (POST /verify-email/resend, for
-// users who cannot sign in yet). See ForgotPassword for why it answers
-// alike, in alike time, for every address.
-func (r *Recovery) ResendVerification(ctx context.Context, email string) error {
-	return r.blind(ctx, email, PurposeVerify, func(u *User) bool { return !u.EmailVerified },
-		MailVerifyEmail, r.verifyTTL)
-}
-
-// ForgotPassword sends a reset link to email if it is the address of an
-// enabled user (POST /password/forgot); a user without a password may set
-// one this way. It returns nil whatever the address, unless the store
-// fails. For every address the work done before it returns is the same:
-// one lookup, one token generated and hashed; storing the token and
-// queuing the message for a known address happen afterwards in the
-// background (see Wait), so the answer's timing does not tell them apart.
-// A new request does not end the older links.
-func (r *Recovery) ForgotPassword(ctx context.Context, email string) error {
-	return r.blind(ctx, email, PurposeReset, func(*User) bool { return true }, MailResetPassword, r.resetTTL)
-}
-
-// blind is ForgotPassword and ResendVerification: eligible users get a
-// link of purpose, everyone else nothing, indistinguishably.
-func (r *Recovery) blind(ctx context.Context, email string, purpose TokenPurpose, eligible func(*User) bool, kind MailKind, ttl time.Duration) error {
-	var u *User
-	if len(email) <= 254 {
-		var err error
-		u, err = r.svc.store.GetUserByEmail(ctx, email)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return err
-		}
+// SignupVerification sends the verification link of a new password
+// account, unless RecoveryOptions.NoSignupVerification turned it off.
+func (r *Recovery) SignupVerification(ctx context.Context, userID string) (sent bool, err error) {
+	if r.noSignupMail {
+		return false, nil
 	}
-	token, hash := NewEmailToken()
-	if u == nil || u.Disabled || u.Email == "" || !eligible(u) {
-		return nil
-	}
-	r.bg.Add(1)
-	go func() {
-		defer r.bg.Done()
-		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), detachedTimeout)
-		defer cancel()
-		err := r.store(bctx, u, purpose, "", ttl, hash)
-		if err == nil {
-			err = r.mailer.Send(bctx, AccountMail{Kind: kind, To: u.Email, Token: token, TTL: ttl})
-		}
-		if err != nil {
-			r.log.Warn("accounts: sending an e-mail link failed", "purpose", string(purpose), "user", u.ID, "error", err.Error())
-		}
-	}()
-	return nil
+	return r.RequestVerification(ctx, userID)
 }
 
 // redeem checks token for purpose and returns it with its user, consuming

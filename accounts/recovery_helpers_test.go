@@ -2,30 +2,16 @@ package accounts_test
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/mail"
 	"github.com/unilogin/unilogin/accounts/sqlitestore"
+	"github.com/unilogin/unilogin/accounts/sqlitestore/sqlitetest"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
-
-// fakeClock is the service's clock in the recovery tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // recFixture is the service, the e-mail flows and the admin over a real
 // SQLite store, with a real mail queue on the same store (nothing is
@@ -35,7 +21,7 @@ type recFixture struct {
 	svc   *accounts.Service
 	rec   *accounts.Recovery
 	admin *accounts.Admin
-	clock *fakeClock
+	clock *testkit.Clock
 	seen  map[string]bool
 }
 
@@ -49,17 +35,8 @@ type sentMail struct {
 
 func newRecFixture(t *testing.T, policy accounts.SignupPolicy) *recFixture {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "u.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(wal)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	t.Cleanup(func() { db.Close() })
-	st, err := sqlitestore.New(t.Context(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &fakeClock{t: time.Now().UTC().Truncate(time.Millisecond)}
+	st := sqlitetest.New(t)
+	clock := testkit.NewClock(time.Now().UTC().Truncate(time.Millisecond))
 	svc, err := accounts.NewService(st, accounts.Options{BcryptCost: 4, DefaultRoles: []string{"member"}, Now: clock.Now, Signup: policy})
 	if err != nil {
 		t.Fatal(err)

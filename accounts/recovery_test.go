@@ -3,7 +3,6 @@ package accounts_test
 import (
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -227,46 +226,6 @@ func TestResetPasswordBadTokens(t *testing.T) {
 		t.Errorf("the password changed through a refused reset: %v", err)
 	}
 	f.noMail(t, "refused resets")
-}
-
-// Twenty requests presenting one reset link at once: one sets its password.
-func TestResetPasswordConcurrent(t *testing.T) {
-	f := newRecFixture(t, accounts.SignupPolicy{})
-	ctx := t.Context()
-	f.signup(t, "erin@example.com", pw1)
-	if err := f.rec.ForgotPassword(ctx, "erin@example.com"); err != nil {
-		t.Fatal(err)
-	}
-	tok := f.oneMail(t, "erin@example.com", "/reset-password")
-	const n = 20
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = f.rec.ResetPassword(ctx, tok, pw2+string(rune('a'+i)))
-		})
-	}
-	close(start)
-	wg.Wait()
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && winner >= 0:
-			t.Errorf("racers %d and %d both reset the password", winner, i)
-		case err == nil:
-			winner = i
-		case !errors.Is(err, accounts.ErrInvalidEmailToken):
-			t.Errorf("racer %d: %v", i, err)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no racer reset the password")
-	}
-	if _, err := f.svc.Authenticate(ctx, "erin@example.com", pw2+string(rune('a'+winner))); err != nil {
-		t.Errorf("the winner's password does not work: %v", err)
-	}
 }
 
 func TestEmailChange(t *testing.T) {

@@ -46,6 +46,7 @@ func (s *Server) adminRoutes(e *gin.Engine) {
 	g.DELETE("/users/:id", s.adminDelete)
 	g.DELETE("/users/:id/sessions", s.adminEndSessions)
 	g.GET("/audit", s.adminAudit)
+	s.adminRecoveryRoutes(g) // admin_recovery.go
 }
 
 // requirePermission admits a bearer caller only when perm is both in the

@@ -165,7 +165,7 @@ func RequireBearer(token string, h http.Handler) http.Handler {
 // result: it counts issued pairs by grant and password logins by outcome.
 func (m *Metrics) tokenResult(grant string, err error) {
 	switch grant {
-	case "password", "refresh_token", "authorization_code":
+	case "password", "refresh_token", "authorization_code", "client_credentials":
 	default:
 		return // unknown grant types are not a label value
 	}

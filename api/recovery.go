@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -23,8 +24,8 @@ func (s *Server) recoveryRoutes(e *gin.Engine, me *gin.RouterGroup) {
 	e.POST("/verify-email", s.verifyEmail)
 	e.POST("/verify-email/resend", s.LimitPerIP(middleware.LimitEmailIP, emailPerIP), s.resendVerification)
 	e.POST("/confirm-email", s.confirmEmail)
-	me.POST("/users/me/verify-email", s.requestVerification)
-	me.POST("/users/me/email", s.requestEmailChange)
+	me.POST("/users/me/verify-email", s.LimitPerIP(middleware.LimitEmailIP, emailPerIP), s.requestVerification)
+	me.POST("/users/me/email", s.LimitPerIP(middleware.LimitEmailIP, emailPerIP), s.requestEmailChange)
 	me.DELETE("/users/me", s.deleteMe)
 }
 
@@ -46,11 +47,20 @@ func (s *Server) emailBody(c *gin.Context) (string, bool) {
 	}
 	// Counted per address before any lookup: known and unknown addresses
 	// spend the same.
-	if err := s.limiter.PerKey(c, middleware.LimitEmailAddress, emailPerAddress, accounts.NormalizeEmail(*req.Email)); err != nil {
-		s.respondError(c, err)
+	if !s.limitAddress(c, *req.Email) {
 		return "", false
 	}
 	return *req.Email, true
+}
+
+// limitAddress counts a message to addr under the per-address limit of
+// the sending endpoints; false when it has answered 429.
+func (s *Server) limitAddress(c *gin.Context, addr string) bool {
+	if err := s.limiter.PerKey(c, middleware.LimitEmailAddress, emailPerAddress, accounts.NormalizeEmail(addr)); err != nil {
+		s.respondError(c, err)
+		return false
+	}
+	return true
 }
 
 // tokenBody is {"token"} (and more fields into extra).
@@ -162,6 +172,9 @@ func (s *Server) confirmEmail(c *gin.Context) {
 // requestVerification is POST /users/me/verify-email: 202 {} (nothing is
 // sent when the address is verified already).
 func (s *Server) requestVerification(c *gin.Context) {
+	if u := caller(c).user; u.Email != "" && !u.EmailVerified && !s.limitAddress(c, u.Email) {
+		return
+	}
 	if _, err := s.recovery.RequestVerification(c.Request.Context(), caller(c).user.ID); err != nil {
 		s.respondError(c, err)
 		return
@@ -169,11 +182,9 @@ func (s *Server) requestVerification(c *gin.Context) {
 	c.JSON(http.StatusAccepted, gin.H{})
 }
 
-// reauthBody reads {"current_password"?} and checks it under the sign-in
-// limits (reauth.go); for an account without a password the session's
-// sign-in must be recent.
-func (s *Server) reauthBody(c *gin.Context, email *string, via string) (accounts.Reauth, bool) {
-	p := caller(c)
+// reauthBody reads {"email"?, "current_password"?}: email is required
+// when email is non-nil.
+func (s *Server) reauthBody(c *gin.Context, email *string) (current string, ok bool) {
 	var req struct {
 		Email   *string `json:"email"`
 		Current *string `json:"current_password"`
@@ -181,44 +192,55 @@ func (s *Server) reauthBody(c *gin.Context, email *string, via string) (accounts
 	if c.Request.ContentLength != 0 || email != nil {
 		if err := decodeJSON(c, &req); err != nil {
 			s.respondError(c, err)
-			return accounts.Reauth{}, false
+			return "", false
 		}
 	}
 	if email != nil {
 		if req.Email == nil || *req.Email == "" {
 			s.respondError(c, oauth.BadRequest("email is required"))
-			return accounts.Reauth{}, false
+			return "", false
 		}
 		*email = *req.Email
 	}
-	err := s.reauthenticate(c, p.user, p.session.CreatedAt, req.Current, via)
+	if req.Current != nil {
+		current = *req.Current
+	}
+	return current, true
+}
+
+// reauthed runs op, a domain change that re-authenticates the caller with
+// the Reauth it is given (accounts.Recovery compares the password, once).
+// A presented password is compared under the sign-in limits (429 before,
+// counted after, a failure audited: PasswordChecked); an account without a
+// password needs a sign-in less than reauthMaxAge old. A wrong password
+// is errWrongCurrent.
+func (s *Server) reauthed(c *gin.Context, current, via string, op func(context.Context, accounts.Reauth) error) error {
+	p := caller(c)
+	re := accounts.Reauth{CurrentPassword: current, RecentSignIn: s.SignedInRecently(p.session.CreatedAt)}
+	var err error
+	if p.user.HasPassword() && current != "" {
+		err = s.PasswordChecked(c, p.user, via, func(ctx context.Context) error { return op(ctx, re) })
+	} else {
+		err = op(c.Request.Context(), re)
+	}
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
 		err = errWrongCurrent
 	}
-	if err != nil {
-		s.respondError(c, err)
-		return accounts.Reauth{}, false
-	}
-	// Checked here, under the limits; the domain checks it again.
-	re := accounts.Reauth{RecentSignIn: !p.user.HasPassword()}
-	if req.Current != nil {
-		re.CurrentPassword = *req.Current
-	}
-	return re, true
+	return err
 }
 
 // requestEmailChange is POST /users/me/email: a link to the new address,
 // a notice to the old one; the address changes at POST /confirm-email.
 func (s *Server) requestEmailChange(c *gin.Context) {
 	var email string
-	re, ok := s.reauthBody(c, &email, "api_email_change")
-	if !ok {
+	current, ok := s.reauthBody(c, &email)
+	if !ok || !s.limitAddress(c, email) {
 		return
 	}
-	if err := s.recovery.RequestEmailChange(c.Request.Context(), caller(c).user.ID, email, re); err != nil {
-		if errors.Is(err, accounts.ErrInvalidCredentials) {
-			err = errWrongCurrent
-		}
+	id := caller(c).user.ID
+	if err := s.reauthed(c, current, "api_email_change", func(ctx context.Context, re accounts.Reauth) error {
+		return s.recovery.RequestEmailChange(ctx, id, email, re)
+	}); err != nil {
 		s.respondError(c, err)
 		return
 	}
@@ -227,15 +249,14 @@ func (s *Server) requestEmailChange(c *gin.Context) {
 
 // deleteMe is DELETE /users/me: the user, its identities and sessions go.
 func (s *Server) deleteMe(c *gin.Context) {
-	re, ok := s.reauthBody(c, nil, "api_delete")
+	current, ok := s.reauthBody(c, nil)
 	if !ok {
 		return
 	}
 	id := caller(c).user.ID
-	if err := s.recovery.DeleteAccount(c.Request.Context(), id, re); err != nil {
-		if errors.Is(err, accounts.ErrInvalidCredentials) {
-			err = errWrongCurrent
-		}
+	if err := s.reauthed(c, current, "api_delete", func(ctx context.Context, re accounts.Reauth) error {
+		return s.recovery.DeleteAccount(ctx, id, re)
+	}); err != nil {
 		// Deleted, and only a follow-up failed: the sessions must end.
 		if _, gerr := s.accounts.GetActive(c.Request.Context(), id); !errors.Is(gerr, accounts.ErrNotFound) {
 			s.respondError(c, err)
@@ -257,7 +278,7 @@ func (s *Server) SendVerification(c *gin.Context, u *accounts.User) {
 	if s.recovery == nil {
 		return
 	}
-	if _, err := s.recovery.RequestVerification(c.Request.Context(), u.ID); err != nil {
+	if _, err := s.recovery.SignupVerification(c.Request.Context(), u.ID); err != nil {
 		s.log(c).Warn("sign-up: verification e-mail not queued", "user", u.ID, "error", err.Error())
 	}
 }

@@ -1,123 +1,38 @@
 package api_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net/http"
-	"net/mail"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/unilogin/unilogin/accounts/mail/mailtest"
 	"github.com/unilogin/unilogin/api/apitest"
 	"github.com/unilogin/unilogin/config"
 )
 
 // outbox reads the messages the service wrote to <data_dir>/outbox.
 type outbox struct {
-	E    *apitest.Env
-	seen map[string]bool
+	E   *apitest.Env
+	box *mailtest.Outbox
 }
 
-func newOutbox(e *apitest.Env) *outbox { return &outbox{E: e, seen: map[string]bool{}} }
+func newOutbox(e *apitest.Env) *outbox {
+	return &outbox{E: e, box: mailtest.NewOutbox(filepath.Join(e.Cfg.DataDir, "outbox"))}
+}
 
-// link waits for the next unread message to `to` whose text part has a
-// line starting with <issuer><path>?token= and returns that token.
-// Messages are delivered by the background worker, so it polls; the
-// deadline only bounds a failing test.
+// link waits for the next unread message to `to` with a <issuer><path>
+// link and returns its token.
 func (o *outbox) link(to, path string) string {
 	o.E.T.Helper()
-	prefix := o.E.URL + path + "?token="
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		files, _ := filepath.Glob(filepath.Join(o.E.Cfg.DataDir, "outbox", "*.eml"))
-		for _, f := range files {
-			if o.seen[f] {
-				continue
-			}
-			rcpt, text := readEML(o.E.T, f)
-			if !strings.EqualFold(rcpt, to) {
-				continue
-			}
-			for _, line := range strings.Split(text, "\n") {
-				line = strings.TrimRight(line, "\r")
-				if strings.HasPrefix(line, prefix) {
-					o.seen[f] = true
-					u, err := url.Parse(line)
-					if err != nil {
-						o.E.T.Fatalf("link %q: %v", line, err)
-					}
-					return u.Query().Get("token")
-				}
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	o.E.T.Fatalf("no message to %s with a %s link in the outbox", to, path)
-	return ""
+	return o.box.Link(o.E.T, to, o.E.URL+path)
 }
 
 // count is how many messages to `to` are in the outbox now.
-func (o *outbox) count(to string) int {
-	files, _ := filepath.Glob(filepath.Join(o.E.Cfg.DataDir, "outbox", "*.eml"))
-	n := 0
-	for _, f := range files {
-		if rcpt, _ := readEML(o.E.T, f); strings.EqualFold(rcpt, to) {
-			n++
-		}
-	}
-	return n
-}
-
-// readEML returns a message's recipient and decoded text/plain part.
-func readEML(t testing.TB, path string) (string, string) {
-	t.Helper()
-	if strings.HasPrefix(filepath.Base(path), ".") {
-		return "", "" // the outbox's file being written
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return "", "" // renamed meanwhile
-	}
-	m, err := mail.ReadMessage(bufio.NewReader(bytes.NewReader(raw)))
-	if err != nil {
-		return "", "" // still being written
-	}
-	to, _ := mail.ParseAddress(m.Header.Get("To"))
-	rcpt := ""
-	if to != nil {
-		rcpt = to.Address
-	}
-	decode := func(cte string, r io.Reader) string {
-		if strings.EqualFold(cte, "quoted-printable") {
-			r = quotedprintable.NewReader(r)
-		}
-		b, _ := io.ReadAll(r)
-		return string(b)
-	}
-	mt, params, _ := mime.ParseMediaType(m.Header.Get("Content-Type"))
-	if !strings.HasPrefix(mt, "multipart/") {
-		return rcpt, decode(m.Header.Get("Content-Transfer-Encoding"), m.Body)
-	}
-	mr := multipart.NewReader(m.Body, params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			return rcpt, ""
-		}
-		if pt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); pt == "text/plain" {
-			return rcpt, decode(p.Header.Get("Content-Transfer-Encoding"), p)
-		}
-	}
-}
+func (o *outbox) count(to string) int { return o.box.Count(to) }
 
 func meJSON(e *apitest.Env, access string) map[string]any {
 	e.T.Helper()
@@ -211,9 +126,7 @@ func testRecoveryWalk(t *testing.T, b apitest.Backend) {
 	fresh := e.Login(addr, "new-password-1")
 	wantStatus(t, "me with the new session", e.Get("/users/me", apitest.Bearer(fresh.AccessToken)...), http.StatusOK)
 	// The reset also sent a notice.
-	if n := box.count(addr); n < 3 {
-		t.Fatalf("%d messages to %s, want the verification, the reset link and the notice", n, addr)
-	}
+	box.box.WaitCount(t, addr, 3) // the verification, the reset link and the notice
 }
 
 func TestForgotUnknownAddressAnswersAlike(t *testing.T) {

@@ -25,6 +25,18 @@ type Client struct {
 	ID           string
 	Secret       string // empty: a public client (PKCE required)
 	RedirectURIs []string
+	// Name is shown on the hosted pages; empty: the id.
+	Name string
+	// PostLogoutRedirectURIs are where RP-initiated logout may return to.
+	PostLogoutRedirectURIs []string
+	// GrantTypes are the grants the client may use at /token; nil:
+	// authorization_code and refresh_token (token_client.go).
+	GrantTypes []string
+	// Scopes are the permissions of its client_credentials tokens.
+	Scopes []string
+	// Consent: a third-party app (consent page; refresh tokens only with
+	// offline_access).
+	Consent bool
 }
 
 // Options configure the HTTP layer. The caller (cmd) builds them from config.

@@ -20,7 +20,7 @@ type tokenResponse struct {
 	AccessToken  string `json:"access_token"`
 	TokenType    string `json:"token_type"`
 	ExpiresIn    int64  `json:"expires_in"`
-	RefreshToken string `json:"refresh_token"`
+	RefreshToken string `json:"refresh_token,omitempty"` // none from client_credentials (RFC 6749 §4.4.3)
 	Scope        string `json:"scope,omitempty"`
 	IDToken      string `json:"id_token,omitempty"` // OIDC Core §3.1.3.3, with scope openid
 }
@@ -43,6 +43,10 @@ func (s *Server) token(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
+	if err := s.grantAllowed(client, form.Get("grant_type")); err != nil { // token_client.go
+		s.respondError(c, err)
+		return
+	}
 	var pair *session.Pair
 	switch gt := form.Get("grant_type"); gt {
 	case "password":
@@ -51,6 +55,8 @@ func (s *Server) token(c *gin.Context) {
 		pair, err = s.refreshGrant(c, client, form.Get("refresh_token"), form.Get("scope"))
 	case "authorization_code":
 		pair, err = s.codeGrant(c, client, form.Get("client_id"), form.Get("code"), form.Get("redirect_uri"), form.Get("code_verifier"))
+	case "client_credentials":
+		pair, err = s.clientCredentialsGrant(c, client, form.Get("scope"))
 	case "":
 		err = oauth.BadRequest("grant_type is required")
 	default:
@@ -61,6 +67,7 @@ func (s *Server) token(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
+	withholdRefresh(client, form.Get("grant_type"), pair) // token_client.go
 	c.JSON(http.StatusOK, tokenResponse{
 		AccessToken:  pair.AccessToken,
 		TokenType:    "Bearer",

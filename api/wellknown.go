@@ -31,7 +31,7 @@ func (s *Server) jwks(c *gin.Context) {
 // the OpenID Connect discovery document.
 func (s *Server) metadata(c *gin.Context) {
 	iss := s.opts.Issuer
-	grants := []string{"authorization_code", "refresh_token"}
+	grants := []string{grantCode, grantRefresh, grantClientCredentials}
 	if s.opts.PasswordGrant {
 		grants = append(grants, "password")
 	}

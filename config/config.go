@@ -230,6 +230,20 @@ type Client struct {
 	// without one it is public and must use PKCE. Also <secret_file>.
 	Secret     string `yaml:"secret"`
 	SecretFile string `yaml:"secret_file"`
+	// Name is the app's name on the hosted pages ("to continue to ...");
+	// empty: the id.
+	Name string `yaml:"name"`
+	// PostLogoutRedirectURIs are where RP-initiated logout may send the
+	// browser back to (exact match).
+	PostLogoutRedirectURIs []string `yaml:"post_logout_redirect_uris"`
+	// GrantTypes is the client's full list of grants at /token; empty:
+	// DefaultGrantTypes (client_grants.go).
+	GrantTypes []string `yaml:"grant_types"`
+	// Scopes are the permissions a client_credentials token may carry.
+	Scopes []string `yaml:"scopes"`
+	// Consent marks a third-party app: users are asked before it gets
+	// their data, and it gets a refresh token only with offline_access.
+	Consent bool `yaml:"consent"`
 }
 
 // Providers configures upstream identity providers. A provider without a

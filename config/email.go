@@ -31,7 +31,17 @@ type Email struct {
 	ChangeTTL time.Duration `yaml:"change_ttl"`
 
 	Queue EmailQueue `yaml:"queue"`
+
+	// Verification sends a verification link at each password sign-up
+	// (default true: delivery is always configured, by SMTP or the
+	// outbox). Off, addresses are verified only on request, by a reset
+	// or by an administrator.
+	Verification *bool `yaml:"verification"`
 }
+
+// VerificationOn reports whether a password sign-up sends a verification
+// link.
+func (e Email) VerificationOn() bool { return e.Verification == nil || *e.Verification }
 
 // SMTP is an SMTP submission server.
 type SMTP struct {

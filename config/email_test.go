@@ -108,3 +108,18 @@ func TestSMTPPasswordFile(t *testing.T) {
 		t.Error("password and password_file both set: no error")
 	}
 }
+
+// email.verification: on by default; off from the file or the environment.
+func TestEmailVerificationSwitch(t *testing.T) {
+	if !Default().Email.VerificationOn() {
+		t.Error("email.verification is off by default")
+	}
+	c, err := Load("c.yaml", env(nil), files(map[string]string{"c.yaml": "email:\n  verification: false\n"}))
+	if err != nil || c.Email.VerificationOn() {
+		t.Errorf("verification: false in the file: on=%v, %v", c != nil && c.Email.VerificationOn(), err)
+	}
+	c, err = Load("c.yaml", env(map[string]string{"UNILOGIN_EMAIL_VERIFICATION": "true"}), files(map[string]string{"c.yaml": "email:\n  verification: false\n"}))
+	if err != nil || !c.Email.VerificationOn() {
+		t.Errorf("UNILOGIN_EMAIL_VERIFICATION=true over the file: %v", err)
+	}
+}

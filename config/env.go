@@ -114,6 +114,8 @@ var envTable = []EnvVar{
 
 	{Name: "UNILOGIN_EMAIL_FROM", Key: "email.from", Description: "sender address of outgoing mail",
 		field: func(c *Config) any { return &c.Email.From }},
+	{Name: "UNILOGIN_EMAIL_VERIFICATION", Key: "email.verification", Description: "send a verification link at each password sign-up",
+		field: func(c *Config) any { return &c.Email.Verification }},
 
 	{Name: "UNILOGIN_SIGNUP_ENABLED", Key: "signup.enabled", Description: "allow public sign-up (password and new provider users)",
 		field: func(c *Config) any { return &c.Signup.Enabled }},

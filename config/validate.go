@@ -261,21 +261,15 @@ func (v *validator) clients(clients []Client) {
 				seen[cl.ID] = i
 			}
 		}
-		if len(cl.RedirectURIs) == 0 {
+		code := slices.Contains(cl.Grants(), GrantAuthorizationCode)
+		switch {
+		case code && len(cl.RedirectURIs) == 0:
 			v.add(path+".redirect_uris", "at least one redirect URI is required")
+		case !code && len(cl.RedirectURIs) > 0:
+			v.add(path+".redirect_uris", "applies only to clients with authorization_code in grant_types")
 		}
-		uris := map[string]int{}
-		for j, u := range cl.RedirectURIs {
-			p := fmt.Sprintf("%s.redirect_uris[%d]", path, j)
-			if msg := redirectURIProblem(u); msg != "" {
-				v.add(p, "%s", msg)
-			}
-			if k, dup := uris[u]; dup {
-				v.add(p, "duplicate of %s.redirect_uris[%d]", path, k)
-			} else {
-				uris[u] = j
-			}
-		}
+		v.uriList(path, "redirect_uris", cl.RedirectURIs)
+		v.clientGrants(path, cl) // client_grants.go
 	}
 }
 

@@ -124,7 +124,7 @@ func TestIntrospectAccessToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.clk.Add(f.m.AccessTTL() + time.Minute)
+	f.clk.Advance(f.m.AccessTTL() + time.Minute)
 	if introspect(t, f, q.AccessToken, "app", loadAlice).Active {
 		t.Error("active after expiry")
 	}
@@ -159,7 +159,7 @@ func TestIntrospectRefreshToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.clk.Add(time.Minute) // past the reuse grace
+	f.clk.Advance(time.Minute) // past the reuse grace
 	if introspect(t, f, p.RefreshToken, "app", loadAlice).Active {
 		t.Error("spent refresh token active")
 	}
@@ -182,7 +182,7 @@ func TestIntrospectRefreshToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.clk.Add(31 * 24 * time.Hour) // beyond the idle lifetime
+	f.clk.Advance(31 * 24 * time.Hour) // beyond the idle lifetime
 	if introspect(t, f, r.RefreshToken, "app", loadAlice).Active {
 		t.Error("idle-expired refresh token active")
 	}
@@ -201,11 +201,11 @@ func TestIntrospectClientToken(t *testing.T) {
 		in.Scope != "reports:read" || in.SessionID != "" {
 		t.Errorf("introspection = %+v", in)
 	}
-	f.clk.Add(f.m.AccessTTL() - time.Second)
+	f.clk.Advance(f.m.AccessTTL() - time.Second)
 	if !introspect(t, f, p.AccessToken, "svc", loadAlice).Active {
 		t.Error("inactive before expiry")
 	}
-	f.clk.Add(time.Minute)
+	f.clk.Advance(time.Minute)
 	if introspect(t, f, p.AccessToken, "svc", loadAlice).Active {
 		t.Error("active after expiry")
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,24 +15,17 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/unilogin/unilogin/session"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 	"github.com/unilogin/unilogin/session/sqlitestore"
 	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 const testIssuer = "https://login.test"
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 type fixture struct {
 	m   *session.Manager
 	kr  *session.Keyring
-	clk *clock
+	clk *testkit.Clock
 }
 
 // newFixture returns a Manager over a fresh SQLite store signing with alg.
@@ -52,7 +44,7 @@ func newFixture(t *testing.T, alg string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := testkit.NewClock(time.Now().UTC().Truncate(time.Second))
 	kr, err := session.NewKeyring(t.Context(), st, sealer, session.KeyringOptions{Algorithm: alg, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +178,7 @@ func TestIDTokenStockVerifier(t *testing.T) {
 			if err := idt.VerifyAccessToken(other.AccessToken); err == nil {
 				t.Error("at_hash matched another access token")
 			}
-			f.clk.Add(f.m.AccessTTL() + time.Minute)
+			f.clk.Advance(f.m.AccessTTL() + time.Minute)
 			if _, err := f.verifier(t, "app").Verify(t.Context(), p.IDToken); err == nil {
 				t.Error("expired ID token accepted")
 			}
@@ -248,7 +240,7 @@ func TestRefreshIDToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.clk.Add(10 * time.Minute)
+	f.clk.Advance(10 * time.Minute)
 	q, err := f.m.Refresh(t.Context(), p.RefreshToken, "app", "", loadAlice)
 	if err != nil {
 		t.Fatal(err)
@@ -290,7 +282,7 @@ func TestParseIDTokenHint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.clk.Add(24 * time.Hour)
+	f.clk.Advance(24 * time.Hour)
 	c, err := f.m.ParseIDTokenHint(t.Context(), p.IDToken)
 	if err != nil {
 		t.Fatalf("expired hint: %v", err)

@@ -3,6 +3,7 @@ package accountstest
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -344,7 +345,7 @@ func testRolesRoundTrip(t *testing.T, s accounts.Store) {
 		if err != nil {
 			t.Fatalf("GetUser: %v", err)
 		}
-		if !sameRoles(got.Roles, roles) {
+		if !sameField(got.Roles, roles) {
 			t.Errorf("roles %q came back as %q", roles, got.Roles)
 		}
 	}
@@ -893,38 +894,35 @@ func checkUpdated(t *testing.T, s accounts.Store, want *accounts.User, before ti
 
 func checkUser(t *testing.T, what string, got, want *accounts.User) {
 	t.Helper()
+	checkFields(t, what+": user "+want.ID, got, want)
+}
+
+// checkFields reports every field in which got differs from want, in one
+// error: times compare to the millisecond (what every backend keeps), and
+// a nil slice or map equals an empty one.
+func checkFields[T any](t *testing.T, what string, got, want *T) {
+	t.Helper()
+	g, w := reflect.ValueOf(got).Elem(), reflect.ValueOf(want).Elem()
 	var diffs []string
-	add := func(field string, g, w any) { diffs = append(diffs, fmt.Sprintf("%s = %#v, want %#v", field, g, w)) }
-	if got.ID != want.ID {
-		add("ID", got.ID, want.ID)
-	}
-	if got.Email != want.Email {
-		add("Email", got.Email, want.Email)
-	}
-	if got.EmailVerified != want.EmailVerified {
-		add("EmailVerified", got.EmailVerified, want.EmailVerified)
-	}
-	if got.Name != want.Name {
-		add("Name", got.Name, want.Name)
-	}
-	if got.PasswordHash != want.PasswordHash {
-		add("PasswordHash", got.PasswordHash, want.PasswordHash)
-	}
-	if !sameRoles(got.Roles, want.Roles) {
-		add("Roles", got.Roles, want.Roles)
-	}
-	if got.Disabled != want.Disabled {
-		add("Disabled", got.Disabled, want.Disabled)
-	}
-	if !ms(got.CreatedAt).Equal(ms(want.CreatedAt)) {
-		add("CreatedAt", got.CreatedAt, want.CreatedAt)
-	}
-	if !ms(got.UpdatedAt).Equal(ms(want.UpdatedAt)) {
-		add("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	for i := range g.NumField() {
+		if gf, wf := g.Field(i).Interface(), w.Field(i).Interface(); !sameField(gf, wf) {
+			diffs = append(diffs, fmt.Sprintf("%s = %#v, want %#v", g.Type().Field(i).Name, gf, wf))
+		}
 	}
 	if len(diffs) > 0 {
-		t.Errorf("%s: user %s differs:\n\t%s", what, want.ID, strings.Join(diffs, "\n\t"))
+		t.Errorf("%s differs:\n\t%s", what, strings.Join(diffs, "\n\t"))
 	}
+}
+
+func sameField(a, b any) bool {
+	if ta, ok := a.(time.Time); ok {
+		return ms(ta).Equal(ms(b.(time.Time)))
+	}
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if k := va.Kind(); (k == reflect.Slice || k == reflect.Map) && va.Len() == 0 && vb.Len() == 0 {
+		return true
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 func checkIdentity(t *testing.T, what string, got, want *accounts.Identity) {
@@ -944,9 +942,6 @@ func checkTime(t *testing.T, field string, got, want time.Time) {
 
 // ms is the precision that every backend keeps (BSON dates are milliseconds).
 func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
-
-// sameRoles treats nil and empty alike; order matters.
-func sameRoles(a, b []string) bool { return len(a) == 0 && len(b) == 0 || slices.Equal(a, b) }
 
 func boolToInt(b bool) int {
 	if b {

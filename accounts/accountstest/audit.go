@@ -2,9 +2,7 @@ package accountstest
 
 import (
 	"fmt"
-	"maps"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -216,30 +214,5 @@ func eventIDs(events []*accounts.AuditEvent) []string {
 
 func checkEvent(t *testing.T, what string, got, want *accounts.AuditEvent) {
 	t.Helper()
-	var diffs []string
-	add := func(field string, g, w any) { diffs = append(diffs, fmt.Sprintf("%s = %#v, want %#v", field, g, w)) }
-	if got.ID != want.ID {
-		add("ID", got.ID, want.ID)
-	}
-	if !ms(got.Time).Equal(ms(want.Time)) {
-		add("Time", got.Time, want.Time)
-	}
-	if got.Actor != want.Actor {
-		add("Actor", got.Actor, want.Actor)
-	}
-	if got.Action != want.Action {
-		add("Action", got.Action, want.Action)
-	}
-	if got.Target != want.Target {
-		add("Target", got.Target, want.Target)
-	}
-	if !(len(got.Details) == 0 && len(want.Details) == 0) && !maps.Equal(got.Details, want.Details) {
-		add("Details", got.Details, want.Details)
-	}
-	if got.IP != want.IP {
-		add("IP", got.IP, want.IP)
-	}
-	if len(diffs) > 0 {
-		t.Errorf("%s: event %s differs:\n\t%s", what, want.ID, strings.Join(diffs, "\n\t"))
-	}
+	checkFields(t, what+": event "+want.ID, got, want)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts/mail"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 const link = "https://id.example.com/verify-email?token=q5ZK3dXxYl6s1lZ2n9cBvO0eR7wT4uA8mJhGfKpLyQs"
@@ -115,9 +116,9 @@ func TestSMTPStartTLSRequired(t *testing.T) {
 	srv := &smtpServer{user: "mailer", pass: "s3cret"}
 	startSMTP(t, srv, "127.0.0.1:0", nil, false)
 	host, port := srv.hostPort(t)
-	var logs logBuf
+	var logs testkit.SyncBuffer
 	w, q := start(t, mail.Config{SMTP: &mail.SMTPConfig{Host: host, Port: port, TLS: mail.TLSStartTLS,
-		Username: "mailer", Password: "s3cret"}}, queueStore(t), logs.logger())
+		Username: "mailer", Password: "s3cret"}}, queueStore(t), debugLog(&logs))
 	if err := q.Enqueue(t.Context(), verifyMessage(t, "ann@example.org")); err != nil {
 		t.Fatal(err)
 	}
@@ -169,9 +170,9 @@ func TestWrongCredentials(t *testing.T) {
 	srv := &smtpServer{user: "mailer", pass: "right"}
 	startSMTP(t, srv, "127.0.0.1:0", nil, false)
 	host, port := srv.hostPort(t)
-	var logs logBuf
+	var logs testkit.SyncBuffer
 	w, q := start(t, mail.Config{SMTP: &mail.SMTPConfig{Host: host, Port: port, TLS: mail.TLSNone,
-		Username: "mailer", Password: "wrong-pass-xyz"}}, queueStore(t), logs.logger())
+		Username: "mailer", Password: "wrong-pass-xyz"}}, queueStore(t), debugLog(&logs))
 	if err := q.Enqueue(t.Context(), verifyMessage(t, "ann@example.org")); err != nil {
 		t.Fatal(err)
 	}
@@ -195,9 +196,9 @@ func TestGiveUp(t *testing.T) {
 	srv := &smtpServer{}
 	srv.addr = freePort(t)
 	host, port := srv.hostPort(t)
-	var logs logBuf
+	var logs testkit.SyncBuffer
 	w, q := start(t, mail.Config{MaxAge: 300 * time.Millisecond,
-		SMTP: &mail.SMTPConfig{Host: host, Port: port, TLS: mail.TLSNone}}, queueStore(t), logs.logger())
+		SMTP: &mail.SMTPConfig{Host: host, Port: port, TLS: mail.TLSNone}}, queueStore(t), debugLog(&logs))
 	if err := q.Enqueue(t.Context(), verifyMessage(t, "ann@example.org")); err != nil {
 		t.Fatal(err)
 	}
@@ -209,8 +210,8 @@ func TestGiveUp(t *testing.T) {
 
 func TestOutbox(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data", "outbox")
-	var logs logBuf
-	w, q := start(t, mail.Config{OutboxDir: dir, Branding: brand}, queueStore(t), logs.logger())
+	var logs testkit.SyncBuffer
+	w, q := start(t, mail.Config{OutboxDir: dir, Branding: brand}, queueStore(t), debugLog(&logs))
 	if err := q.Enqueue(t.Context(), verifyMessage(t, "ann@example.org")); err != nil {
 		t.Fatal(err)
 	}
@@ -319,8 +320,8 @@ func TestPermanentRefusal(t *testing.T) {
 	srv := &smtpServer{}
 	startSMTP(t, srv, "127.0.0.1:0", nil, false)
 	host, port := srv.hostPort(t)
-	var logs logBuf
-	w, q := start(t, mail.Config{SMTP: &mail.SMTPConfig{Host: host, Port: port, TLS: mail.TLSNone}}, queueStore(t), logs.logger())
+	var logs testkit.SyncBuffer
+	w, q := start(t, mail.Config{SMTP: &mail.SMTPConfig{Host: host, Port: port, TLS: mail.TLSNone}}, queueStore(t), debugLog(&logs))
 	if err := q.Enqueue(t.Context(), verifyMessage(t, "nobody@example.org")); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package mail_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -14,7 +13,6 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,9 +22,8 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
-	"database/sql"
 	"github.com/unilogin/unilogin/accounts/mail"
-	"github.com/unilogin/unilogin/accounts/sqlitestore"
+	"github.com/unilogin/unilogin/accounts/sqlitestore/sqlitetest"
 )
 
 // received is one message the test server accepted.
@@ -178,29 +175,12 @@ func freePort(t *testing.T) string {
 // queueStore is the embedded store in a temporary directory.
 func queueStore(t *testing.T) mail.QueueStore {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "u.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	t.Cleanup(func() { db.Close() })
-	s, err := sqlitestore.New(t.Context(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return sqlitetest.New(t)
 }
 
-// logBuf is a concurrency-safe log sink.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *logBuf) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-func (l *logBuf) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+// debugLog logs everything to w (a testkit.SyncBuffer).
+func debugLog(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // start builds the queue with fast retries and runs the worker until the

@@ -6,12 +6,9 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
-
-	"database/sql"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
@@ -19,6 +16,8 @@ import (
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/mfa"
 	"github.com/unilogin/unilogin/accounts/sqlitestore"
+	"github.com/unilogin/unilogin/accounts/sqlitestore/sqlitetest"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 // sealer is AES-256-GCM with a fresh key, as session.Sealer does it.
@@ -78,47 +77,25 @@ func (c *counter) Peek(_ context.Context, k string, w time.Duration, now time.Ti
 	return c.n[key], end, nil
 }
 
-// clock is a settable fake clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type env struct {
 	svc   *mfa.Service
 	store *sqlitestore.Store
-	clock *clock
+	clock *testkit.Clock
 	rate  *counter
 }
 
 func newEnv(t *testing.T, mutate func(*mfa.Options)) *env {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "u.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	t.Cleanup(func() { db.Close() })
-	st, err := sqlitestore.New(t.Context(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{store: st, clock: &clock{t: time.Date(2026, 3, 1, 12, 0, 10, 0, time.UTC)}, rate: &counter{n: map[string]int64{}}}
+	st := sqlitetest.New(t)
+	e := &env{store: st, clock: testkit.NewClock(time.Date(2026, 3, 1, 12, 0, 10, 0, time.UTC)), rate: &counter{n: map[string]int64{}}}
 	opts := mfa.Options{Issuer: "Example Login", Users: st, Factors: st, Sealer: newSealer(t), Audit: st, Rate: e.rate,
 		Now: e.clock.Now, WebAuthn: &mfa.WebAuthnConfig{RPID: "login.example.com", RPDisplayName: "Example Login",
 			Origins: []string{"https://login.example.com"}}}
 	if mutate != nil {
 		mutate(&opts)
 	}
-	e.svc, err = mfa.New(opts)
-	if err != nil {
+	var err error
+	if e.svc, err = mfa.New(opts); err != nil {
 		t.Fatal(err)
 	}
 	return e

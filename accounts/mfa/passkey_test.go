@@ -261,7 +261,7 @@ func TestPasskeyBadPaths(t *testing.T) {
 		// An expired ceremony is gone.
 		opts, handle, _ = e.svc.BeginPasskeyRegistration(ctx, alice.ID)
 		_, resp = good.create(opts)
-		e.clock.Add(6 * 60e9)
+		e.clock.Advance(6 * 60e9)
 		if _, err := e.svc.FinishPasskeyRegistration(ctx, alice.ID, handle, "", resp); !errors.Is(err, mfa.ErrInvalidPasskey) {
 			t.Errorf("expired ceremony: %v, want ErrInvalidPasskey", err)
 		}

@@ -70,7 +70,7 @@ func TestTOTPLifecycle(t *testing.T) {
 	if _, err := e.svc.Verify(ctx, u.ID, mfa.Proof{Code: code(t, enr.Secret, now)}); !errors.Is(err, accounts.ErrCodeReplayed) || !errors.Is(err, mfa.ErrInvalidCode) {
 		t.Errorf("replay of the confirming code: %v, want ErrInvalidCode and ErrCodeReplayed", err)
 	}
-	e.clock.Add(30 * time.Second)
+	e.clock.Advance(30 * time.Second)
 	if m, err := e.svc.Verify(ctx, u.ID, mfa.Proof{Code: code(t, enr.Secret, e.clock.Now())}); err != nil || m != mfa.MethodOTP {
 		t.Fatalf("next step's code: %q, %v", m, err)
 	}
@@ -96,7 +96,7 @@ func TestTOTPLifecycle(t *testing.T) {
 		t.Errorf("recovery_codes_left = %d, want 9", st.RecoveryCodesLeft)
 	}
 
-	e.clock.Add(90 * time.Second)
+	e.clock.Advance(90 * time.Second)
 	fresh, err := e.svc.RegenerateRecoveryCodes(ctx, u.ID, code(t, enr.Secret, e.clock.Now()))
 	if err != nil || len(fresh) != 10 {
 		t.Fatalf("RegenerateRecoveryCodes = %d codes, %v", len(fresh), err)
@@ -135,7 +135,7 @@ func TestTOTPRemovalWithCode(t *testing.T) {
 	if err := e.svc.RemoveTOTP(ctx, u.ID, mfa.Proof{Code: code(t, enr.Secret, e.clock.Now())}); !errors.Is(err, mfa.ErrInvalidCode) {
 		t.Errorf("remove with a spent code: %v, want ErrInvalidCode", err)
 	}
-	e.clock.Add(30 * time.Second)
+	e.clock.Advance(30 * time.Second)
 	if err := e.svc.RemoveTOTP(ctx, u.ID, mfa.Proof{Code: code(t, enr.Secret, e.clock.Now())}); err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestTOTPRateLimit(t *testing.T) {
 	if _, err := e.svc.ConfirmTOTP(ctx, u.ID, code(t, enr.Secret, e.clock.Now())); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Add(30 * time.Second)
+	e.clock.Advance(30 * time.Second)
 	good := code(t, enr.Secret, e.clock.Now())
 	bad := "000000"
 	if bad == good {
@@ -178,7 +178,7 @@ func TestTOTPRateLimit(t *testing.T) {
 	if _, err := e.svc.EnrollTOTP(ctx, other.ID); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Add(10 * time.Minute)
+	e.clock.Advance(10 * time.Minute)
 	if _, err := e.svc.Verify(ctx, u.ID, mfa.Proof{Code: code(t, enr.Secret, e.clock.Now())}); err != nil {
 		t.Errorf("after the window: %v", err)
 	}

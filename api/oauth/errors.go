@@ -109,6 +109,7 @@ var mapping = []struct {
 	{session.ErrClientMismatch, http.StatusBadRequest, CodeInvalidGrant, "the token was issued to another client", "", ""},
 	{session.ErrInvalidToken, http.StatusBadRequest, CodeInvalidGrant, "invalid, expired or revoked token", "", ""},
 	{session.ErrNotFound, http.StatusNotFound, CodeNotFound, "not found", "", ""},
+	{session.ErrInvalidScope, http.StatusBadRequest, CodeInvalidScope, "a requested scope is unknown or not allowed for this client", CodeInvalidScope, ""},
 	{providers.ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable, "the identity provider is unavailable", "", ""},
 	{providers.ErrAccessDenied, http.StatusBadRequest, CodeAccessDenied, "the identity provider refused the sign-in", CodeAccessDenied, ""},
 	{providers.ErrInvalidIDToken, http.StatusBadRequest, CodeAccessDenied, "the identity provider's answer was not valid", CodeAccessDenied, ""},

@@ -425,6 +425,9 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	s.expect(s.do("POST", "/admin/users/"+leeID+"/enable", "", "", ah...), 200, "admin enable")
 	s.expect(s.do("DELETE", "/admin/users/"+leeID+"/sessions", "", "", ah...), 204, "admin end sessions")
 	s.expect(s.do("GET", "/admin/audit?limit=5", "", "", ah...), 200, "admin audit")
+	s.expect(s.do("POST", "/admin/users/"+leeID+"/verify-email", "", "", ah...), 202, "admin resend verification")
+	s.expect(s.do("POST", "/admin/users/"+leeID+"/password-reset", "", "", ah...), 202, "admin send reset")
+	s.expect(s.do("POST", "/admin/users/"+leeID+"/email-verified", "", "", ah...), 200, "admin mark verified")
 	s.expect(s.do("DELETE", "/admin/users/"+leeID, "", "", ah...), 204, "admin delete")
 	s.expect(s.do("POST", "/admin/users/"+leeID+"/disable", "", "", ah...), 404, "admin disable deleted")
 

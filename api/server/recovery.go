@@ -62,7 +62,8 @@ func openRecovery(cfg *config.Config, acc *accounts.Service, audit accounts.Audi
 		return nil, err
 	}
 	return accounts.NewRecovery(acc, accounts.RecoveryOptions{Mailer: flows, Audit: audit,
-		VerifyTTL: cfg.Email.VerifyTTL, ResetTTL: cfg.Email.ResetTTL, ChangeTTL: cfg.Email.ChangeTTL, Log: log})
+		VerifyTTL: cfg.Email.VerifyTTL, ResetTTL: cfg.Email.ResetTTL, ChangeTTL: cfg.Email.ChangeTTL, Log: log,
+		NoSignupVerification: !cfg.Email.VerificationOn()})
 }
 
 // RunMail delivers the queued messages until ctx ends (Run does it too;

@@ -90,7 +90,8 @@ func (s *Server) Run(ctx context.Context) {
 func apiOptions(cfg *config.Config, log *slog.Logger) api.Options {
 	clients := make([]api.Client, 0, len(cfg.Clients)+1)
 	for _, cl := range cfg.Clients {
-		clients = append(clients, api.Client{ID: cl.ID, Secret: cl.Secret, RedirectURIs: cl.RedirectURIs})
+		clients = append(clients, api.Client{ID: cl.ID, Secret: cl.Secret, RedirectURIs: cl.RedirectURIs,
+			Name: cl.Name, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes, Consent: cl.Consent})
 	}
 	// The hosted account pages' built-in client (api/hosted).
 	clients = append(clients, api.Client{ID: hosted.AccountClientID, RedirectURIs: []string{hosted.AccountCallbackURL(cfg.Issuer)}})

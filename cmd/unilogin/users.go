@@ -35,7 +35,7 @@ Commands (each also takes --config FILE, and --help):
   disable (--id ID | --email E)       disable a user and end all its sessions
   enable (--id ID | --email E)        enable a disabled user
   delete (--id ID | --email E)        delete a user with its identities and sessions
-
+` + usersRecoveryUsage + `
 They work on the server's store (the same configuration), also while it runs,
 and each change is recorded in the audit log with actor "cli:<os user>".
 Exit codes: 0 ok, 1 error, 2 usage, 3 configuration, 4 user not found.
@@ -60,6 +60,8 @@ func cmdUsers(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return usersSetRoles(ctx, rest, stdout, stderr)
 	case "disable", "enable", "delete":
 		return usersChange(ctx, sub, rest, stdout, stderr)
+	case "resend-verification", "mark-verified", "send-reset":
+		return usersRecovery(ctx, sub, rest, stdout, stderr) // users_recovery.go
 	case "help", "-h", "--help", "-help":
 		io.WriteString(stdout, usersUsage)
 		return exitOK
