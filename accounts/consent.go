@@ -36,6 +36,30 @@ func (c *Consent) Covers(scopes []string) bool {
 	return true
 }
 
+// ConsentGrant is one granted scope, as a store keeps it: one record per
+// (user, client, scope).
+type ConsentGrant struct {
+	UserID, ClientID, Scope string
+	GrantedAt               time.Time
+}
+
+// GroupConsents folds grants, ordered by client and then scope, into one
+// Consent per client: the stores' reading of their grant records.
+func GroupConsents(grants []ConsentGrant) []*Consent {
+	var out []*Consent
+	for _, g := range grants {
+		if n := len(out); n == 0 || out[n-1].ClientID != g.ClientID {
+			out = append(out, &Consent{UserID: g.UserID, ClientID: g.ClientID})
+		}
+		c := out[len(out)-1]
+		c.Scopes = append(c.Scopes, g.Scope)
+		if g.GrantedAt.After(c.GrantedAt) {
+			c.GrantedAt = g.GrantedAt
+		}
+	}
+	return out
+}
+
 // ConsentStore keeps consents. It is part of Store.
 //
 // A consent is a set of (user, client, scope) grants, each a unique-key

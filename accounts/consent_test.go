@@ -2,8 +2,10 @@ package accounts_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/unilogin/unilogin/accounts"
 )
@@ -70,5 +72,24 @@ func TestConsentService(t *testing.T) {
 	}
 	if err := f.svc.RevokeConsent(ctx, u.ID, "app"); !errors.Is(err, accounts.ErrNotFound) {
 		t.Errorf("second revoke: err = %v, want ErrNotFound", err)
+	}
+}
+
+// TestGroupConsents: grant records ordered by client and scope become one
+// consent per client, granted at its newest scope's time.
+func TestGroupConsents(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	got := accounts.GroupConsents([]accounts.ConsentGrant{
+		{UserID: "u", ClientID: "a", Scope: "email", GrantedAt: t0.Add(time.Minute)},
+		{UserID: "u", ClientID: "a", Scope: "openid", GrantedAt: t0},
+		{UserID: "u", ClientID: "b", Scope: "profile", GrantedAt: t0},
+	})
+	if len(got) != 2 || got[0].ClientID != "a" || got[1].ClientID != "b" ||
+		!slices.Equal(got[0].Scopes, []string{"email", "openid"}) || !got[0].GrantedAt.Equal(t0.Add(time.Minute)) ||
+		!slices.Equal(got[1].Scopes, []string{"profile"}) || got[1].UserID != "u" {
+		t.Errorf("GroupConsents = %+v, %+v", got[0], got[len(got)-1])
+	}
+	if got := accounts.GroupConsents(nil); got != nil {
+		t.Errorf("GroupConsents(nil) = %v, want nil", got)
 	}
 }

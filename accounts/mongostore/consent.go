@@ -1,6 +1,7 @@
 package mongostore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -75,11 +76,8 @@ func (s *Store) GrantConsent(ctx context.Context, userID, clientID string, scope
 // GetConsent returns the user's consent for clientID.
 func (s *Store) GetConsent(ctx context.Context, userID, clientID string) (*accounts.Consent, error) {
 	cs, err := s.readConsents(ctx, bson.D{{Key: "user_id", Value: userID}, {Key: "client_id", Value: clientID}})
-	if err != nil {
-		return nil, err
-	}
-	if len(cs) == 0 {
-		return nil, accounts.ErrNotFound
+	if err != nil || len(cs) == 0 {
+		return nil, cmp.Or(err, accounts.ErrNotFound)
 	}
 	return cs[0], nil
 }
@@ -95,18 +93,9 @@ func (s *Store) readConsents(ctx context.Context, filter bson.D) ([]*accounts.Co
 	if err != nil {
 		return nil, fmt.Errorf("mongostore: read consents: %w", err)
 	}
-	var out []*accounts.Consent
-	for _, d := range docs {
-		if n := len(out); n == 0 || out[n-1].ClientID != d.ClientID {
-			out = append(out, &accounts.Consent{UserID: d.UserID, ClientID: d.ClientID})
-		}
-		c := out[len(out)-1]
-		c.Scopes = append(c.Scopes, d.Scope)
-		if at := d.GrantedAt.UTC(); at.After(c.GrantedAt) {
-			c.GrantedAt = at
-		}
-	}
-	return out, nil
+	return accounts.GroupConsents(mongodb.Convert(docs, func(d *consentDoc) accounts.ConsentGrant {
+		return accounts.ConsentGrant{UserID: d.UserID, ClientID: d.ClientID, Scope: d.Scope, GrantedAt: d.GrantedAt.UTC()}
+	})), nil
 }
 
 // RevokeConsent deletes the user's consent for clientID.

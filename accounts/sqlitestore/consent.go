@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 // consentSchema is migration 6: one row per (user, client, scope) granted,
@@ -63,11 +65,8 @@ func (s *Store) GrantConsent(ctx context.Context, userID, clientID string, scope
 // GetConsent returns the user's consent for clientID.
 func (s *Store) GetConsent(ctx context.Context, userID, clientID string) (*accounts.Consent, error) {
 	cs, err := s.consents(ctx, `WHERE user_id = ? AND client_id = ?`, userID, clientID)
-	if err != nil {
-		return nil, err
-	}
-	if len(cs) == 0 {
-		return nil, accounts.ErrNotFound
+	if err != nil || len(cs) == 0 {
+		return nil, cmp.Or(err, accounts.ErrNotFound)
 	}
 	return cs[0], nil
 }
@@ -81,36 +80,16 @@ func (s *Store) ListConsents(ctx context.Context, userID string) ([]*accounts.Co
 func (s *Store) consents(ctx context.Context, where string, args ...any) ([]*accounts.Consent, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT user_id, client_id, scope, granted_at FROM consents `+where+
 		` ORDER BY client_id, scope`, args...)
+	grants, err := sqlitedb.Collect(rows, err, func(sc scanner) (g accounts.ConsentGrant, err error) {
+		var ms int64
+		err = sc.Scan(&g.UserID, &g.ClientID, &g.Scope, &ms)
+		g.GrantedAt = time.UnixMilli(ms).UTC()
+		return g, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: read consents: %w", err)
 	}
-	defer rows.Close()
-	var out []*accounts.Consent
-	for rows.Next() {
-		var user, client, scope string
-		var ms int64
-		if err := rows.Scan(&user, &client, &scope, &ms); err != nil {
-			return nil, fmt.Errorf("sqlitestore: read consents: %w", err)
-		}
-		out = addConsentRow(out, user, client, scope, time.UnixMilli(ms).UTC())
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlitestore: read consents: %w", err)
-	}
-	return out, nil
-}
-
-// addConsentRow folds one row, in (client, scope) order, into out.
-func addConsentRow(out []*accounts.Consent, user, client, scope string, at time.Time) []*accounts.Consent {
-	if n := len(out); n == 0 || out[n-1].ClientID != client {
-		out = append(out, &accounts.Consent{UserID: user, ClientID: client})
-	}
-	c := out[len(out)-1]
-	c.Scopes = append(c.Scopes, scope)
-	if at.After(c.GrantedAt) {
-		c.GrantedAt = at
-	}
-	return out
+	return accounts.GroupConsents(grants), nil
 }
 
 // RevokeConsent deletes the user's consent for clientID in one statement.

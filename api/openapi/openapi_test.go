@@ -19,6 +19,7 @@ import (
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/api/openapi"
+	"github.com/unilogin/unilogin/api/openapi/validate"
 	apiserver "github.com/unilogin/unilogin/api/server"
 	"github.com/unilogin/unilogin/api/server/servertest"
 	"github.com/unilogin/unilogin/config"
@@ -39,7 +40,7 @@ func TestDocumentIsValidOpenAPI31(t *testing.T) {
 		t.Fatalf("openapi = %q, want 3.1.x", doc.OpenAPI)
 	}
 	// NewValidator checks the document against the OpenAPI 3.1 meta-schema.
-	if _, err := openapi.NewValidator(); err != nil {
+	if _, err := validate.NewValidator(); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"/signup", "/token", "/revoke", "/introspect", "/logout", "/users/me", "/userinfo", "/users/me/password",
@@ -68,7 +69,7 @@ func TestHandlerServesTheDocument(t *testing.T) {
 
 // TestValidatorCatchesDrift: answers that break the document are reported.
 func TestValidatorCatchesDrift(t *testing.T) {
-	v, err := openapi.NewValidator()
+	v, err := validate.NewValidator()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ const (
 
 type server struct {
 	t     *testing.T
-	v     *openapi.Validator
+	v     *validate.Validator
 	url   string
 	corp  *providertest.OIDCServer
 	admin *accounts.Admin
@@ -169,7 +170,7 @@ type server struct {
 	seen map[string]bool // operations called, "METHOD /template"
 }
 
-func newServer(t *testing.T, v *openapi.Validator) *server {
+func newServer(t *testing.T, v *validate.Validator) *server {
 	t.Helper()
 	corp := providertest.NewOIDC(t, providertest.WithClient("corp-client", "corp-secret"))
 	cp, err := oidc.New(context.Background(), oidc.Config{ID: "corp", Name: "Corp SSO", Issuer: corp.URL, ClientID: corp.ClientID,
@@ -290,7 +291,7 @@ func s256(verifier string) string {
 // by Validator.Middleware: each response (and each accepted request) is
 // checked against openapi.json.
 func TestAPIExchangesMatchTheDocument(t *testing.T) {
-	v, err := openapi.Shared()
+	v, err := validate.Shared()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -496,7 +497,7 @@ func (f *fakeTB) Errorf(format string, args ...any) {
 // TestMiddlewareReports: a drifting answer fails the test; a malformed
 // request is only checked when the server accepted it.
 func TestMiddlewareReports(t *testing.T) {
-	v, err := openapi.NewValidator()
+	v, err := validate.NewValidator()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -541,7 +542,7 @@ func TestMiddlewareReports(t *testing.T) {
 // TestValidatorConcurrentUse: test servers serve requests in parallel
 // through one shared Validator (run with -race).
 func TestValidatorConcurrentUse(t *testing.T) {
-	v, err := openapi.Shared()
+	v, err := validate.Shared()
 	if err != nil {
 		t.Fatal(err)
 	}

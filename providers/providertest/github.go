@@ -2,7 +2,6 @@ package providertest
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -62,6 +61,8 @@ type GitHubBehavior struct {
 	Delay time.Duration
 }
 
+func (b GitHubBehavior) delay() time.Duration { return b.Delay }
+
 // GitHubServer is a fake GitHub (or GitHub Enterprise Server). Its
 // endpoints are
 //
@@ -74,17 +75,9 @@ type GitHubBehavior struct {
 // Configure a client with BaseURL = URL and APIURL = APIURL (the
 // Enterprise layout).
 type GitHubServer struct {
-	// URL is the web root (GitHub's https://github.com).
-	URL string
-	// APIURL is URL + "/api/v3" (GitHub's https://api.github.com).
+	// APIURL is URL + "/api/v3" (GitHub's https://api.github.com); URL is
+	// the web root (GitHub's https://github.com).
 	APIURL string
-	// ClientID and ClientSecret are the only accepted client credentials.
-	ClientID     string
-	ClientSecret string
-
-	opts    options
-	srv     *httptest.Server
-	closing chan struct{}
 
 	fake[GitHubUser, GitHubBehavior]
 }
@@ -92,61 +85,41 @@ type GitHubServer struct {
 // NewGitHub starts a fake GitHub. It is closed by t.Cleanup.
 func NewGitHub(t testing.TB, opts ...Option) *GitHubServer {
 	t.Helper()
-	o := newOptions(opts)
-	s := &GitHubServer{
-		ClientID:     o.clientID,
-		ClientSecret: o.clientSecret,
-		opts:         o,
-		closing:      make(chan struct{}),
-		fake:         newFake[GitHubUser, GitHubBehavior](DefaultGitHubUser),
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /login/oauth/authorize", s.authorize)
-	mux.HandleFunc("POST /login/oauth/access_token", s.token)
-	mux.HandleFunc("GET /api/v3/user", s.apiUser)
-	mux.HandleFunc("GET /api/v3/user/emails", s.apiEmails)
-	s.srv = httptest.NewServer(mux)
-	s.URL = s.srv.URL
-	s.APIURL = s.srv.URL + "/api/v3"
-	t.Cleanup(func() {
-		close(s.closing)
-		s.srv.Close()
+	s := &GitHubServer{fake: newFake[GitHubUser, GitHubBehavior](DefaultGitHubUser, opts)}
+	s.serve(t, map[string]http.HandlerFunc{
+		"GET /login/oauth/authorize":     s.authorize(githubAuthorize),
+		"POST /login/oauth/access_token": s.token,
+		"GET /api/v3/user":               s.apiUser,
+		"GET /api/v3/user/emails":        s.apiEmails,
 	})
+	s.APIURL = s.URL + "/api/v3"
 	return s
 }
 
-func (s *GitHubServer) delay(r *http.Request) bool {
-	return wait(r, s.closing, s.Behavior().Delay)
-}
-
-func (s *GitHubServer) authorize(w http.ResponseWriter, r *http.Request) {
-	s.fake.authorize(w, r, authorizeRules[GitHubBehavior]{
-		clientID:      s.ClientID,
-		opts:          s.opts,
-		unknownClient: http.StatusNotFound,
-		badRedirect:   "The redirect_uri is not associated with this application.",
-		refuse: func(ar AuthorizeRequest, b GitHubBehavior) (string, string) {
-			switch {
-			case ar.CodeChallenge == "" || ar.CodeChallengeMethod != "S256":
-				return "invalid_request", "PKCE with code_challenge_method=S256 is required by this fake"
-			case b.DenyAccess:
-				return "access_denied", "The user has denied your application access."
-			}
-			return "", ""
-		},
-		newCode: func() string { return randomToken("")[:20] },
-	})
+// githubAuthorize are the rules of GitHub's authorization page: an unknown
+// client_id is a 404 page, as on github.com.
+var githubAuthorize = authorizeRules[GitHubBehavior]{
+	unknownClient: http.StatusNotFound,
+	badRedirect:   "The redirect_uri is not associated with this application.",
+	refuse: func(ar AuthorizeRequest, b GitHubBehavior) (string, string) {
+		switch {
+		case ar.CodeChallenge == "" || ar.CodeChallengeMethod != "S256":
+			return "invalid_request", "PKCE with code_challenge_method=S256 is required by this fake"
+		case b.DenyAccess:
+			return "access_denied", "The user has denied your application access."
+		}
+		return "", ""
+	},
+	newCode: func() string { return randomToken("")[:20] },
 }
 
 // token answers like GitHub: form-encoded unless the client accepts JSON,
 // and errors with status 200 and an error field.
 func (s *GitHubServer) token(w http.ResponseWriter, r *http.Request) {
-	tr, ok := readTokenRequest(r)
-	s.tokenReceived(tr)
-	if !s.delay(r) {
+	tr, parsed, b, ok := s.receiveToken(r)
+	if !ok {
 		return
 	}
-	b := s.Behavior()
 	if b.TokenStatus != 0 {
 		http.Error(w, http.StatusText(b.TokenStatus), b.TokenStatus)
 		return
@@ -171,7 +144,7 @@ func (s *GitHubServer) token(w http.ResponseWriter, r *http.Request) {
 	case b.TokenError != "":
 		fail(b.TokenError, "fake failure")
 		return
-	case !ok:
+	case !parsed:
 		fail("invalid_request", "malformed request")
 		return
 	case tr.ClientID != s.ClientID || !equal(tr.ClientSecret, s.ClientSecret):

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +78,8 @@ type OIDCBehavior struct {
 	Delay time.Duration
 }
 
+func (b OIDCBehavior) delay() time.Duration { return b.Delay }
+
 // OIDCServer is a fake OpenID Connect provider. Its endpoints are
 //
 //	GET  /.well-known/openid-configuration
@@ -87,16 +88,6 @@ type OIDCBehavior struct {
 //	GET  /jwks
 //	GET  /userinfo    (bearer access token)
 type OIDCServer struct {
-	// URL is the issuer, e.g. http://127.0.0.1:41234 (no trailing slash).
-	URL string
-	// ClientID and ClientSecret are the only accepted client credentials.
-	ClientID     string
-	ClientSecret string
-
-	opts    options
-	srv     *httptest.Server
-	closing chan struct{}
-
 	alg       jose.SignatureAlgorithm
 	kid       string
 	signer    jose.Signer
@@ -110,16 +101,8 @@ type OIDCServer struct {
 // P-256, ES256, unless WithRS256). It is closed by t.Cleanup.
 func NewOIDC(t testing.TB, opts ...Option) *OIDCServer {
 	t.Helper()
-	o := newOptions(opts)
-	s := &OIDCServer{
-		ClientID:     o.clientID,
-		ClientSecret: o.clientSecret,
-		opts:         o,
-		closing:      make(chan struct{}),
-		kid:          randomToken("key-")[:16],
-		fake:         newFake[OIDCUser, OIDCBehavior](DefaultOIDCUser),
-	}
-	key, bad, alg, err := newKeys(o.rs256)
+	s := &OIDCServer{kid: randomToken("key-")[:16], fake: newFake[OIDCUser, OIDCBehavior](DefaultOIDCUser, opts)}
+	key, bad, alg, err := newKeys(s.opts.rs256)
 	if err != nil {
 		t.Fatalf("providertest: generate keys: %v", err)
 	}
@@ -134,17 +117,12 @@ func NewOIDC(t testing.TB, opts ...Option) *OIDCServer {
 		Key: key.Public(), KeyID: s.kid, Algorithm: string(alg), Use: "sig",
 	}}}
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", s.discovery)
-	mux.HandleFunc("GET /authorize", s.authorize)
-	mux.HandleFunc("POST /token", s.token)
-	mux.HandleFunc("GET /jwks", s.keys)
-	mux.HandleFunc("GET /userinfo", s.userinfo)
-	s.srv = httptest.NewServer(mux)
-	s.URL = s.srv.URL
-	t.Cleanup(func() {
-		close(s.closing)
-		s.srv.Close()
+	s.serve(t, map[string]http.HandlerFunc{
+		"GET /.well-known/openid-configuration": s.discovery,
+		"GET /authorize":                        s.authorize(oidcAuthorize),
+		"POST /token":                           s.token,
+		"GET /jwks":                             s.keys,
+		"GET /userinfo":                         s.userinfo,
 	})
 	return s
 }
@@ -170,10 +148,6 @@ func newSigner(alg jose.SignatureAlgorithm, key crypto.Signer, kid string) (jose
 		jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key, KeyID: kid, Algorithm: string(alg)}},
 		(&jose.SignerOptions{}).WithType("JWT"),
 	)
-}
-
-func (s *OIDCServer) delay(r *http.Request) bool {
-	return wait(r, s.closing, s.Behavior().Delay)
 }
 
 func (s *OIDCServer) discovery(w http.ResponseWriter, r *http.Request) {
@@ -206,42 +180,35 @@ func (s *OIDCServer) discovery(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// authorize is the authorization endpoint (RFC 6749 §4.1.1, OpenID Connect
-// Core §3.1.2) with a user who consents at once. Problems with client_id or
-// redirect_uri are shown as a 400 page, never redirected (RFC 6749
-// §4.1.2.1); other problems are redirected as error=....
-func (s *OIDCServer) authorize(w http.ResponseWriter, r *http.Request) {
-	s.fake.authorize(w, r, authorizeRules[OIDCBehavior]{
-		clientID:      s.ClientID,
-		opts:          s.opts,
-		unknownClient: http.StatusBadRequest,
-		badRedirect:   "invalid redirect_uri",
-		refuse: func(ar AuthorizeRequest, b OIDCBehavior) (string, string) {
-			switch {
-			case ar.ResponseType != "code":
-				return "unsupported_response_type", "only response_type=code"
-			case !strings.Contains(" "+ar.Scope+" ", " openid "):
-				return "invalid_scope", "scope must contain openid"
-			case ar.CodeChallenge == "" || ar.CodeChallengeMethod != "S256":
-				return "invalid_request", "PKCE with code_challenge_method=S256 is required"
-			case b.DenyAccess:
-				return "access_denied", "The user denied the request"
-			}
-			return "", ""
-		},
-		newCode: func() string { return randomToken("code-") },
-	})
+// oidcAuthorize are the rules of the authorization endpoint (RFC 6749
+// §4.1.1, OpenID Connect Core §3.1.2): a wrong client_id or redirect_uri is
+// a 400 page.
+var oidcAuthorize = authorizeRules[OIDCBehavior]{
+	unknownClient: http.StatusBadRequest,
+	badRedirect:   "invalid redirect_uri",
+	refuse: func(ar AuthorizeRequest, b OIDCBehavior) (string, string) {
+		switch {
+		case ar.ResponseType != "code":
+			return "unsupported_response_type", "only response_type=code"
+		case !strings.Contains(" "+ar.Scope+" ", " openid "):
+			return "invalid_scope", "scope must contain openid"
+		case ar.CodeChallenge == "" || ar.CodeChallengeMethod != "S256":
+			return "invalid_request", "PKCE with code_challenge_method=S256 is required"
+		case b.DenyAccess:
+			return "access_denied", "The user denied the request"
+		}
+		return "", ""
+	},
+	newCode: func() string { return randomToken("code-") },
 }
 
 // token is the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.6, OpenID
 // Connect Core §3.1.3).
 func (s *OIDCServer) token(w http.ResponseWriter, r *http.Request) {
-	tr, ok := readTokenRequest(r)
-	s.tokenReceived(tr)
-	if !s.delay(r) {
+	tr, parsed, b, ok := s.receiveToken(r)
+	if !ok {
 		return
 	}
-	b := s.Behavior()
 	switch {
 	case b.TokenStatus != 0:
 		oauthError(w, b.TokenStatus, "server_error", "fake failure")
@@ -249,7 +216,7 @@ func (s *OIDCServer) token(w http.ResponseWriter, r *http.Request) {
 	case b.TokenError != "":
 		oauthError(w, http.StatusBadRequest, b.TokenError, "fake failure")
 		return
-	case !ok:
+	case !parsed:
 		oauthError(w, http.StatusBadRequest, "invalid_request", "malformed request")
 		return
 	case tr.AuthMethod == "" || tr.ClientID != s.ClientID || !equal(tr.ClientSecret, s.ClientSecret):
@@ -342,7 +309,7 @@ func userClaims(u OIDCUser) map[string]any {
 }
 
 func (s *OIDCServer) keys(w http.ResponseWriter, r *http.Request) {
-	if !s.delay(r) || !wait(r, s.closing, s.Behavior().JWKSDelay) {
+	if !s.delay(r) || !s.hold(r, s.Behavior().JWKSDelay) {
 		return
 	}
 	if st := s.Behavior().JWKSStatus; st != 0 {

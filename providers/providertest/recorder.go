@@ -2,15 +2,27 @@ package providertest
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"sync"
+	"testing"
 	"time"
 )
 
 // fake is the state both fakes share: who signs in next, the misbehaviour
 // switches, a recorder of what their endpoints received, and the codes and
 // access tokens they issued.
-type fake[U, B any] struct {
+type fake[U any, B behavior] struct {
+	// URL is the root of the fake's endpoints (for OIDC, the issuer), e.g.
+	// http://127.0.0.1:41234 (no trailing slash).
+	URL string
+	// ClientID and ClientSecret are the only accepted client credentials.
+	ClientID     string
+	ClientSecret string
+
+	opts    options
+	closing chan struct{} // closed when the test ends: delayed requests give up
+
 	mu         sync.Mutex
 	behavior   B
 	user       U
@@ -21,8 +33,50 @@ type fake[U, B any] struct {
 	tokens     map[string]U // access token -> user
 }
 
-func newFake[U, B any](user U) fake[U, B] {
-	return fake[U, B]{user: user, grants: make(map[string]*grant[U]), tokens: make(map[string]U)}
+func newFake[U any, B behavior](user U, opts []Option) fake[U, B] {
+	o := newOptions(opts)
+	return fake[U, B]{ClientID: o.clientID, ClientSecret: o.clientSecret, opts: o, closing: make(chan struct{}),
+		user: user, grants: make(map[string]*grant[U]), tokens: make(map[string]U)}
+}
+
+// serve starts the fake's endpoints (pattern -> handler) and sets URL. It
+// is closed by t.Cleanup, which first releases the delayed requests.
+func (f *fake[U, B]) serve(t testing.TB, routes map[string]http.HandlerFunc) {
+	mux := http.NewServeMux()
+	for pattern, h := range routes {
+		mux.HandleFunc(pattern, h)
+	}
+	srv := httptest.NewServer(mux)
+	f.URL = srv.URL
+	t.Cleanup(func() {
+		close(f.closing)
+		srv.Close()
+	})
+}
+
+// behavior is what the fakes' misbehaviour switches have in common.
+type behavior interface {
+	// delay is how long every endpoint but the authorize page waits.
+	delay() time.Duration
+}
+
+// hold delays r by d (see wait).
+func (f *fake[U, B]) hold(r *http.Request, d time.Duration) bool { return wait(r, f.closing, d) }
+
+// delay holds r for the behaviour's delay.
+func (f *fake[U, B]) delay(r *http.Request) bool { return f.hold(r, f.Behavior().delay()) }
+
+// receiveToken reads and records a token request and holds it for the
+// behaviour's delay. It returns the request, whether it parsed, and the
+// behaviour to answer with; ok is false when the request gave up
+// meanwhile, leaving nothing to answer.
+func (f *fake[U, B]) receiveToken(r *http.Request) (tr TokenRequest, parsed bool, b B, ok bool) {
+	tr, parsed = readTokenRequest(r)
+	f.tokenReceived(tr)
+	if !f.delay(r) {
+		return tr, parsed, b, false
+	}
+	return tr, parsed, f.Behavior(), true
 }
 
 // locked reads *p under mu.
@@ -64,8 +118,6 @@ func (f *fake[U, B]) TokenRequests() int { return locked(&f.mu, &f.tokenCalls) }
 // authorizeRules are what the authorization endpoints of the fakes do
 // differently.
 type authorizeRules[B any] struct {
-	clientID string
-	opts     options
 	// unknownClient is the status of the page for a wrong client_id.
 	unknownClient int
 	// badRedirect is the page text for an unregistered redirect_uri.
@@ -80,18 +132,22 @@ type authorizeRules[B any] struct {
 // Problems with client_id or redirect_uri are shown as a page, never
 // redirected (RFC 6749, section 4.1.2.1); the others are redirected as
 // error=... .
-func (f *fake[U, B]) authorize(w http.ResponseWriter, r *http.Request, rules authorizeRules[B]) {
+func (f *fake[U, B]) authorize(rules authorizeRules[B]) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { f.serveAuthorize(w, r, rules) }
+}
+
+func (f *fake[U, B]) serveAuthorize(w http.ResponseWriter, r *http.Request, rules authorizeRules[B]) {
 	ar := newAuthorizeRequest(r.URL.Query())
 	f.mu.Lock()
 	f.lastAuth = ar
 	b, user := f.behavior, f.user
 	f.mu.Unlock()
 
-	if ar.ClientID != rules.clientID {
+	if ar.ClientID != f.ClientID {
 		http.Error(w, "unknown client_id", rules.unknownClient)
 		return
 	}
-	if !rules.opts.checkRedirectURI(ar.RedirectURI) {
+	if !f.opts.checkRedirectURI(ar.RedirectURI) {
 		http.Error(w, rules.badRedirect, http.StatusBadRequest)
 		return
 	}

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/unilogin/unilogin/api/openapi"
+	"github.com/unilogin/unilogin/api/openapi/validate"
 	"github.com/unilogin/unilogin/api/server"
 	"github.com/unilogin/unilogin/config"
 )
@@ -59,7 +59,7 @@ func Start(t testing.TB, configure func(*config.Config), opts server.Options) *I
 	// Every request and response through the test server is checked
 	// against the OpenAPI description (api/openapi): the JSON API's
 	// answers cannot drift from the document.
-	ov, err := openapi.Shared()
+	ov, err := validate.Shared()
 	if err != nil {
 		t.Fatal(err)
 	}
