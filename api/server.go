@@ -177,7 +177,7 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	if len(opts.TrustedProxies) == 0 {
 		e.ForwardedByClientIP = false
 	}
-	e.Use(middleware.RequestID, middleware.ClientAddress, middleware.ObserveHTTP(s.metrics.httpDuration), middleware.Recover(opts.Logger),
+	e.Use(middleware.RequestID, middleware.ClientAddress, middleware.Locale, middleware.ObserveHTTP(s.metrics.httpDuration), middleware.Recover(opts.Logger),
 		middleware.AccessLog(opts.Logger), middleware.SecurityHeaders, middleware.LimitBody(opts.MaxBodyBytes))
 	if opts.HSTS {
 		e.Use(middleware.HSTS)

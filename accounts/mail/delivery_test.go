@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/accounts/mail"
 	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
@@ -22,7 +23,7 @@ var brand = mail.Branding{ProductName: "Acme ID", AccentColor: "#c0ffee"}
 
 func verifyMessage(t *testing.T, to string) mail.Message {
 	t.Helper()
-	m, err := mail.VerifyEmail(brand, to, link, 24*time.Hour, time.Now())
+	m, err := mail.VerifyEmail(i18n.Default(), brand, to, link, 24*time.Hour, time.Now())
 	if err != nil {
 		t.Fatalf("VerifyEmail: %v", err)
 	}
@@ -32,6 +33,24 @@ func verifyMessage(t *testing.T, to string) mail.Message {
 // checkParts parses raw as RFC 5322 multipart/alternative and returns the
 // text part, checking the link is alone on a line of it.
 func checkParts(t *testing.T, raw []byte) (text, html string) {
+	t.Helper()
+	_, text, html = decodeParts(t, raw)
+	lineAlone := false
+	for _, l := range strings.Split(text, "\r\n") {
+		lineAlone = lineAlone || l == link
+	}
+	if !lineAlone {
+		t.Errorf("the text part has no line holding the link alone:\n%s", text)
+	}
+	if !strings.Contains(html, `href="`+link+`"`) || !strings.Contains(html, "#c0ffee") || !strings.Contains(html, "Acme ID") {
+		t.Errorf("the HTML part lacks the link or the branding:\n%s", html)
+	}
+	return text, html
+}
+
+// decodeParts parses raw as RFC 5322 multipart/alternative and returns
+// its decoded subject, text part and HTML part.
+func decodeParts(t *testing.T, raw []byte) (subject, text, html string) {
 	t.Helper()
 	msg, err := netmail.ReadMessage(strings.NewReader(string(raw)))
 	if err != nil {
@@ -63,17 +82,11 @@ func checkParts(t *testing.T, raw []byte) (text, html string) {
 			html = string(b)
 		}
 	}
-	lineAlone := false
-	for _, l := range strings.Split(text, "\r\n") {
-		lineAlone = lineAlone || l == link
+	subject, err = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	if err != nil {
+		t.Fatalf("Subject: %v", err)
 	}
-	if !lineAlone {
-		t.Errorf("the text part has no line holding the link alone:\n%s", text)
-	}
-	if !strings.Contains(html, `href="`+link+`"`) || !strings.Contains(html, "#c0ffee") || !strings.Contains(html, "Acme ID") {
-		t.Errorf("the HTML part lacks the link or the branding:\n%s", html)
-	}
-	return text, html
+	return subject, text, html
 }
 
 func TestSMTPPlainWithAuth(t *testing.T) {

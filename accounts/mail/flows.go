@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/i18n"
 )
 
 var _ accounts.Mailer = (*Flows)(nil)
@@ -17,7 +18,8 @@ var _ accounts.Mailer = (*Flows)(nil)
 // accounts.AccountMail into one of this package's messages, with its link
 // under the issuer (<issuer>/verify-email?token=..., /reset-password,
 // /confirm-email), and queues it. A message dropped by the per-recipient
-// bound counts as sent, so callers answer alike.
+// bound counts as sent, so callers answer alike. A message is written in
+// the language its context carries (i18n.WithLocale), English by default.
 type Flows struct {
 	q      *Queue
 	issuer string
@@ -38,21 +40,22 @@ func NewFlows(q *Queue, issuer string) (*Flows, error) {
 func (f *Flows) Send(ctx context.Context, m accounts.AccountMail) error {
 	link := func(path string) string { return f.issuer + path + "?token=" + url.QueryEscape(m.Token) }
 	b := f.q.Branding()
+	l := i18n.FromContext(ctx) // the language of the request that asked for the mail
 	var (
 		msg Message
 		err error
 	)
 	switch m.Kind {
 	case accounts.MailVerifyEmail:
-		msg, err = VerifyEmail(b, m.To, link("/verify-email"), m.TTL, f.now())
+		msg, err = VerifyEmail(l, b, m.To, link("/verify-email"), m.TTL, f.now())
 	case accounts.MailResetPassword:
-		msg, err = ResetPassword(b, m.To, link("/reset-password"), m.TTL, f.now())
+		msg, err = ResetPassword(l, b, m.To, link("/reset-password"), m.TTL, f.now())
 	case accounts.MailConfirmEmailChange:
-		msg, err = ConfirmEmailChange(b, m.To, link("/confirm-email"), m.TTL, f.now())
+		msg, err = ConfirmEmailChange(l, b, m.To, link("/confirm-email"), m.TTL, f.now())
 	case accounts.MailEmailChangeNotice:
-		msg, err = EmailChangeNotice(b, m.To)
+		msg, err = EmailChangeNotice(l, b, m.To)
 	case accounts.MailPasswordChanged:
-		msg, err = PasswordChangedNotice(b, m.To)
+		msg, err = PasswordChangedNotice(l, b, m.To)
 	default:
 		return fmt.Errorf("mail: unknown account message kind %d", m.Kind)
 	}

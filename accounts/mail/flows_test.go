@@ -5,7 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/accounts/mail"
 )
 
@@ -59,6 +62,32 @@ func TestFlows(t *testing.T) {
 		if tc.link == "" && strings.Contains(raw, tok) {
 			t.Errorf("kind %d: a notice carries the token", tc.kind)
 		}
+	}
+	// A message is written in the language its context carries (that of
+	// the request that asked for it): subject, both parts, lang.
+	de := i18n.WithLocale(t.Context(), i18n.For(language.German))
+	if err := f.Send(de, accounts.AccountMail{Kind: accounts.MailResetPassword, To: "de@example.com", Token: tok, TTL: 30 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	due, err := store.DueMail(t.Context(), time.Now().Add(time.Hour), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, m := range due {
+		if m.To != "de@example.com" {
+			continue
+		}
+		found = true
+		subject, text, html := decodeParts(t, m.Raw)
+		const want = "Der Link funktioniert einmal und läuft in 30 Minuten ab."
+		if subject != "Setzen Sie Ihr unilogin-Passwort zurück" || !strings.Contains(text, want) || !strings.Contains(html, want) ||
+			!strings.Contains(html, `<html lang="de">`) {
+			t.Errorf("the German message: subject %q\n%s\n%s", subject, text, html)
+		}
+	}
+	if !found {
+		t.Error("no message to de@example.com queued")
 	}
 	if err := f.Send(t.Context(), accounts.AccountMail{Kind: 99, To: "a@example.com"}); err == nil {
 		t.Error("Send(unknown kind) succeeded")

@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/text/language"
+
+	"github.com/unilogin/unilogin/accounts/i18n"
 )
 
 func TestRenderHeadersAndEncodings(t *testing.T) {
@@ -64,11 +68,14 @@ func TestWrapKeepsWordsAndWidth(t *testing.T) {
 			t.Errorf("line of %d columns with a space: %q", len(l), l)
 		}
 	}
-	if got := humanDuration(30 * time.Minute); got != "30 minutes" {
+	if got := humanDuration(i18n.Default(), 30*time.Minute); got != "30 minutes" {
 		t.Errorf("humanDuration(30m) = %q", got)
 	}
-	if got := humanDuration(24 * time.Hour); got != "24 hours" {
+	if got := humanDuration(i18n.Default(), 24*time.Hour); got != "24 hours" {
 		t.Errorf("humanDuration(24h) = %q", got)
+	}
+	if got := humanDuration(i18n.For(language.German), time.Minute); got != "1 Minute" {
+		t.Errorf("humanDuration(de, 1m) = %q", got)
 	}
 }
 

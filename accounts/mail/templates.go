@@ -10,6 +10,8 @@ import (
 	"text/template"
 	"time"
 	"unicode"
+
+	"github.com/unilogin/unilogin/accounts/i18n"
 )
 
 // Branding is what messages share with the hosted pages: the product name
@@ -43,6 +45,10 @@ type Content struct {
 	Intro, Outro []string
 	// Action is the link the message is about; nil: a notice without link.
 	Action *Action
+	// Locale is the language of the message: the layout's own words and
+	// its lang attribute; nil: English. The constructors below write the
+	// whole message in it.
+	Locale *i18n.Locale
 }
 
 // Action is a link with the label of its button.
@@ -62,7 +68,12 @@ func Compose(b Branding, to string, c Content) (Message, error) {
 			return Message{}, err
 		}
 	}
-	data := layoutData{Branding: b, Content: c}
+	l := c.Locale
+	if l == nil {
+		l = i18n.Default()
+	}
+	data := layoutData{Branding: b, Content: c, Lang: l.Lang(),
+		ButtonHint: l.T("If the button does not work, open this address:")}
 	var text, html bytes.Buffer
 	if err := textLayout.Execute(&text, data); err != nil {
 		return Message{}, fmt.Errorf("mail: compose text: %w", err)
@@ -88,6 +99,7 @@ func checkLink(raw string) error {
 type layoutData struct {
 	Branding
 	Content
+	Lang, ButtonHint string
 }
 
 // wrap breaks s into lines of at most width columns at spaces; a word
@@ -131,37 +143,39 @@ var textLayout = template.Must(template.New("text").Funcs(template.FuncMap{"wrap
 `))
 
 var htmlLayout = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html>
-<html lang="en">
+<html lang="{{.Lang}}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{{.Subject}}</title></head>
 <body style="margin:0;padding:24px;background:#f5f6f8;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1f2328;">
 <div style="max-width:480px;margin:0 auto;background:#ffffff;border-radius:8px;padding:32px;">
 <p style="margin:0 0 24px;font-size:20px;font-weight:600;color:{{.AccentColor}};">{{.ProductName}}</p>
 {{range .Intro}}<p style="margin:0 0 16px;font-size:15px;line-height:1.5;">{{.}}</p>
 {{end}}{{with .Action}}<p style="margin:24px 0;"><a href="{{.URL}}" style="display:inline-block;padding:12px 20px;border-radius:6px;background:{{$.AccentColor}};color:#ffffff;text-decoration:none;font-weight:600;">{{.Label}}</a></p>
-<p style="margin:0 0 16px;font-size:13px;line-height:1.5;color:#59636e;">If the button does not work, open this address:<br><a href="{{.URL}}" style="color:{{$.AccentColor}};word-break:break-all;">{{.URL}}</a></p>
+<p style="margin:0 0 16px;font-size:13px;line-height:1.5;color:#59636e;">{{$.ButtonHint}}<br><a href="{{.URL}}" style="color:{{$.AccentColor}};word-break:break-all;">{{.URL}}</a></p>
 {{end}}{{range .Outro}}<p style="margin:0 0 16px;font-size:13px;line-height:1.5;color:#59636e;">{{.}}</p>
 {{end}}</div>
 </body>
 </html>
 `))
 
-// humanDuration says d in words: "30 minutes", "24 hours", "7 days".
-func humanDuration(d time.Duration) string {
-	plural := func(n int64, unit string) string {
-		if n == 1 {
-			return "1 " + unit
-		}
-		return fmt.Sprintf("%d %ss", n, unit)
-	}
+// humanDuration says d in words in l's language: "30 minutes", "24
+// hours", "7 days".
+func humanDuration(l *i18n.Locale, d time.Duration) string {
 	switch {
 	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
-		return plural(int64(d/(24*time.Hour)), "day")
+		return l.T("%d days", int64(d/(24*time.Hour)))
 	case d >= time.Hour && d%time.Hour == 0:
-		return plural(int64(d/time.Hour), "hour")
+		if d == time.Hour {
+			return l.T("1 hour")
+		}
+		return l.T("%d hours", int64(d/time.Hour))
+	case d >= 2*time.Minute:
+		return l.T("%d minutes", int64(d/time.Minute))
 	case d >= time.Minute:
-		return plural(int64(d/time.Minute), "minute")
+		return l.T("1 minute")
+	case d >= 2*time.Second:
+		return l.T("%d seconds", int64(d/time.Second))
 	}
-	return plural(max(int64(d/time.Second), 1), "second")
+	return l.T("1 second")
 }
 
 // linkMessage composes a message whose link expires after ttl from now.
@@ -174,61 +188,68 @@ func linkMessage(b Branding, to string, c Content, ttl time.Duration, now time.T
 	return m, nil
 }
 
-// VerifyEmail is the message that confirms an address belongs to its user.
-func VerifyEmail(b Branding, to, link string, ttl time.Duration, now time.Time) (Message, error) {
+// VerifyEmail is the message, in l's language, that confirms an address
+// belongs to its user.
+func VerifyEmail(l *i18n.Locale, b Branding, to, link string, ttl time.Duration, now time.Time) (Message, error) {
 	name := b.withDefaults().ProductName
 	return linkMessage(b, to, Content{
-		Subject: "Verify your e-mail address for " + name,
-		Intro:   []string{"Please confirm that this address belongs to your " + name + " account."},
-		Action:  &Action{Label: "Verify e-mail address", URL: link},
-		Outro: []string{"The link works once and expires in " + humanDuration(ttl) + ".",
-			"If you did not create an account, you can ignore this message."},
+		Locale:  l,
+		Subject: l.T("Verify your e-mail address for %s", name),
+		Intro:   []string{l.T("Please confirm that this address belongs to your %s account.", name)},
+		Action:  &Action{Label: l.T("Verify e-mail address"), URL: link},
+		Outro: []string{l.T("The link works once and expires in %s.", humanDuration(l, ttl)),
+			l.T("If you did not create an account, you can ignore this message.")},
 	}, ttl, now)
 }
 
-// ResetPassword is the message with a link that sets a new password.
-func ResetPassword(b Branding, to, link string, ttl time.Duration, now time.Time) (Message, error) {
+// ResetPassword is the message, in l's language, with a link that sets a
+// new password.
+func ResetPassword(l *i18n.Locale, b Branding, to, link string, ttl time.Duration, now time.Time) (Message, error) {
 	name := b.withDefaults().ProductName
 	return linkMessage(b, to, Content{
-		Subject: "Reset your " + name + " password",
-		Intro:   []string{"Someone asked to reset the password of the " + name + " account with this address."},
-		Action:  &Action{Label: "Choose a new password", URL: link},
-		Outro: []string{"The link works once and expires in " + humanDuration(ttl) + ".",
-			"If you did not ask for this, ignore this message: your password stays as it is."},
+		Locale:  l,
+		Subject: l.T("Reset your %s password", name),
+		Intro:   []string{l.T("Someone asked to reset the password of the %s account with this address.", name)},
+		Action:  &Action{Label: l.T("Choose a new password"), URL: link},
+		Outro: []string{l.T("The link works once and expires in %s.", humanDuration(l, ttl)),
+			l.T("If you did not ask for this, ignore this message: your password stays as it is.")},
 	}, ttl, now)
 }
 
-// ConfirmEmailChange goes to the new address of an address change.
-func ConfirmEmailChange(b Branding, to, link string, ttl time.Duration, now time.Time) (Message, error) {
+// ConfirmEmailChange goes to the new address of an address change, in l's
+// language.
+func ConfirmEmailChange(l *i18n.Locale, b Branding, to, link string, ttl time.Duration, now time.Time) (Message, error) {
 	name := b.withDefaults().ProductName
 	return linkMessage(b, to, Content{
-		Subject: "Confirm your new e-mail address for " + name,
-		Intro:   []string{"Please confirm that your " + name + " account should use this address from now on."},
-		Action:  &Action{Label: "Confirm new address", URL: link},
-		Outro: []string{"The link works once and expires in " + humanDuration(ttl) + ". Until then the account keeps its old address.",
-			"If you did not ask for this, you can ignore this message."},
+		Locale:  l,
+		Subject: l.T("Confirm your new e-mail address for %s", name),
+		Intro:   []string{l.T("Please confirm that your %s account should use this address from now on.", name)},
+		Action:  &Action{Label: l.T("Confirm new address"), URL: link},
+		Outro: []string{l.T("The link works once and expires in %s. Until then the account keeps its old address.", humanDuration(l, ttl)),
+			l.T("If you did not ask for this, you can ignore this message.")},
 	}, ttl, now)
 }
 
-// EmailChangeNotice goes to the old address when a change is requested.
-// It does not name the new address.
-func EmailChangeNotice(b Branding, to string) (Message, error) {
+// EmailChangeNotice goes to the old address when a change is requested,
+// in l's language. It does not name the new address.
+func EmailChangeNotice(l *i18n.Locale, b Branding, to string) (Message, error) {
 	name := b.withDefaults().ProductName
 	return Compose(b, to, Content{
-		Subject: "Your " + name + " e-mail address is being changed",
-		Intro: []string{"Someone signed in to your " + name + " account asked to move it to another e-mail address. " +
-			"The change happens only when the link sent to the new address is opened."},
-		Outro: []string{"If this was not you, sign in and change your password."},
+		Locale:  l,
+		Subject: l.T("Your %s e-mail address is being changed", name),
+		Intro:   []string{l.T("Someone signed in to your %s account asked to move it to another e-mail address. The change happens only when the link sent to the new address is opened.", name)},
+		Outro:   []string{l.T("If this was not you, sign in and change your password.")},
 	})
 }
 
-// PasswordChangedNotice tells the user that the password was reset or
-// changed.
-func PasswordChangedNotice(b Branding, to string) (Message, error) {
+// PasswordChangedNotice tells the user, in l's language, that the password
+// was reset or changed.
+func PasswordChangedNotice(l *i18n.Locale, b Branding, to string) (Message, error) {
 	name := b.withDefaults().ProductName
 	return Compose(b, to, Content{
-		Subject: "Your " + name + " password was changed",
-		Intro:   []string{"The password of your " + name + " account was just changed."},
-		Outro:   []string{"If this was not you, reset your password at once and check the account's sign-in methods."},
+		Locale:  l,
+		Subject: l.T("Your %s password was changed", name),
+		Intro:   []string{l.T("The password of your %s account was just changed.", name)},
+		Outro:   []string{l.T("If this was not you, reset your password at once and check the account's sign-in methods.")},
 	})
 }

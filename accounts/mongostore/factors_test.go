@@ -7,10 +7,5 @@ import (
 )
 
 func TestFactorConformance(t *testing.T) {
-	eachServer(t, func(t *testing.T, srv *server) {
-		accountstest.RunFactors(t, func(t *testing.T) accountstest.FactorBackend {
-			s, _ := srv.newStore(t)
-			return s
-		})
-	})
+	eachServer(t, func(t *testing.T, srv *server) { accountstest.RunFactors(t, fresh[accountstest.FactorBackend](srv)) })
 }

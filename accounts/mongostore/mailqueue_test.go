@@ -8,10 +8,5 @@ import (
 )
 
 func TestMailQueueConformance(t *testing.T) {
-	eachServer(t, func(t *testing.T, srv *server) {
-		mailtest.Run(t, func(t *testing.T) mail.QueueStore {
-			s, _ := srv.newStore(t)
-			return s
-		})
-	})
+	eachServer(t, func(t *testing.T, srv *server) { mailtest.Run(t, fresh[mail.QueueStore](srv)) })
 }

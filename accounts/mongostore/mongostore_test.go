@@ -73,6 +73,15 @@ func (srv *server) newStore(t *testing.T) (*mongostore.Store, *mongo.Database) {
 	return s, db
 }
 
+// fresh is a factory of stores on new databases of srv for the
+// conformance suites.
+func fresh[S any](srv *server) func(t *testing.T) S {
+	return func(t *testing.T) S {
+		s, _ := srv.newStore(t)
+		return any(s).(S)
+	}
+}
+
 // eachServer runs f as a subtest per server.
 func eachServer(t *testing.T, f func(t *testing.T, srv *server)) {
 	for _, srv := range servers {
@@ -83,12 +92,7 @@ func eachServer(t *testing.T, f func(t *testing.T, srv *server)) {
 func TestConformance(t *testing.T) {
 	// Every subtest, the concurrent ones included, holds on FerretDB v1 as
 	// well: the atomic steps are unique-key inserts and counted deleteOnes.
-	eachServer(t, func(t *testing.T, srv *server) {
-		accountstest.Run(t, func(t *testing.T) accounts.Store {
-			s, _ := srv.newStore(t)
-			return s
-		})
-	})
+	eachServer(t, func(t *testing.T, srv *server) { accountstest.Run(t, fresh[accounts.Store](srv)) })
 }
 
 // TestEmbeddedServerIsFerretDB guards the premise of the tests above: the

@@ -37,11 +37,15 @@ func newStore(t *testing.T, db *sql.DB) *sqlitestore.Store {
 	return s
 }
 
-func TestConformance(t *testing.T) {
-	accountstest.Run(t, func(t *testing.T) accounts.Store {
-		return newStore(t, openDB(t, filepath.Join(t.TempDir(), "unilogin.db"), 1))
-	})
+// fresh is a factory of stores on new files for the conformance suites;
+// maxConns as for openDB.
+func fresh[S any](maxConns int) func(t *testing.T) S {
+	return func(t *testing.T) S {
+		return any(newStore(t, openDB(t, filepath.Join(t.TempDir(), "unilogin.db"), maxConns))).(S)
+	}
 }
+
+func TestConformance(t *testing.T) { accountstest.Run(t, fresh[accounts.Store](1)) }
 
 // The hot reads on a second pool beside the one-connection writer, as the
 // server runs them: every read after a write must see it.
@@ -61,9 +65,7 @@ func TestConformanceConnectionPool(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the one-connection run covers the logic; this one adds SQLite's locking")
 	}
-	accountstest.Run(t, func(t *testing.T) accounts.Store {
-		return newStore(t, openDB(t, filepath.Join(t.TempDir(), "unilogin.db"), 0))
-	})
+	accountstest.Run(t, fresh[accounts.Store](0))
 }
 
 func TestDataSurvivesReopen(t *testing.T) {

@@ -3,7 +3,6 @@ package hosted
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/session"
@@ -18,7 +18,7 @@ import (
 
 // errGenericSignin is the one message of a failed password sign-in: wrong
 // password, unknown and disabled user look the same (docs/security.md).
-const errGenericSignin = "The email address or password is incorrect."
+var errGenericSignin = i18n.M("The email address or password is incorrect.")
 
 // checkAuthz validates an app's request like /auth/{p}/login does. A bad
 // client or redirect URI is shown (showErr), never redirected; once the
@@ -45,18 +45,19 @@ func (s *Server) authorize(c *gin.Context) {
 	q := c.Request.URL.Query()
 	for _, k := range []string{"response_type", "client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method", "scope", "nonce"} {
 		if len(q[k]) > 1 {
-			s.pageError(c, http.StatusBadRequest, "This sign-in link is not valid", fmt.Sprintf("The parameter %q is repeated.", k))
+			s.pageError(c, http.StatusBadRequest, i18n.M("This sign-in link is not valid"), s.locale(c).T("The parameter %q is repeated.", k))
 			return
 		}
 	}
 	req := authzFrom(q)
 	redirErr, showErr := s.checkAuthz(req)
 	if showErr != nil {
-		msg := "The app sent an invalid sign-in request."
+		msg := i18n.M("The app sent an invalid sign-in request.")
 		if cl := oauth.Classify(showErr); cl.Decided {
-			msg = "The app sent an invalid sign-in request: " + cl.Description + "."
+			l := s.locale(c)
+			msg = l.T("The app sent an invalid sign-in request: %s.", l.Text(cl.Description))
 		}
-		s.pageError(c, http.StatusBadRequest, "This sign-in link is not valid", msg)
+		s.pageError(c, http.StatusBadRequest, i18n.M("This sign-in link is not valid"), msg)
 		return
 	}
 	switch rt := q.Get("response_type"); {
@@ -115,7 +116,7 @@ func (s *Server) finishAuthz(c *gin.Context, req authzRequest, userID string, am
 // showSignin renders the sign-in page; req may be empty (signing in to the
 // account page).
 func (s *Server) showSignin(c *gin.Context, status int, req authzRequest, email, errMsg string) {
-	d := &pageData{Title: "Sign in", CSRF: s.preCSRF(c), Req: req, Email: email, Error: errMsg,
+	d := &pageData{Title: i18n.M("Sign in"), CSRF: s.preCSRF(c), Req: req, Email: email, Error: errMsg,
 		SignupURL: "/register", AppName: req.ClientID}
 	if req.present() {
 		d.SignupURL = "/register?" + req.query().Encode()
@@ -152,7 +153,7 @@ func (s *Server) formAuthz(c *gin.Context, form url.Values) (authzRequest, bool)
 		return req, true
 	}
 	if redirErr, showErr := s.checkAuthz(req); showErr != nil || redirErr != "" {
-		s.pageError(c, http.StatusBadRequest, "This sign-in link is not valid", "The app sent an invalid sign-in request.")
+		s.pageError(c, http.StatusBadRequest, i18n.M("This sign-in link is not valid"), i18n.M("The app sent an invalid sign-in request."))
 		return req, false
 	}
 	return req, true
@@ -186,7 +187,7 @@ func (s *Server) signinSubmit(c *gin.Context) {
 	}
 	email, password := form.Get("email"), form.Get("password")
 	if email == "" || password == "" {
-		s.showSignin(c, http.StatusBadRequest, req, email, "Enter your email address and your password.")
+		s.showSignin(c, http.StatusBadRequest, req, email, i18n.M("Enter your email address and your password."))
 		return
 	}
 	// The password grant's limits: checked before any bcrypt work, counted after a failure.
@@ -232,7 +233,7 @@ func (s *Server) signupPage(c *gin.Context) {
 	req := authzFrom(c.Request.URL.Query())
 	if req.present() {
 		if redirErr, showErr := s.checkAuthz(req); showErr != nil || redirErr != "" {
-			s.pageError(c, http.StatusBadRequest, "This sign-up link is not valid", "The app sent an invalid sign-in request.")
+			s.pageError(c, http.StatusBadRequest, i18n.M("This sign-up link is not valid"), i18n.M("The app sent an invalid sign-in request."))
 			return
 		}
 	}
@@ -240,7 +241,7 @@ func (s *Server) signupPage(c *gin.Context) {
 }
 
 func (s *Server) showSignup(c *gin.Context, status int, req authzRequest, email, name string, fieldErr map[string]string) {
-	d := &pageData{Title: "Create your account", CSRF: s.preCSRF(c), Req: req, Email: email, Name: name,
+	d := &pageData{Title: i18n.M("Create your account"), CSRF: s.preCSRF(c), Req: req, Email: email, Name: name,
 		FieldError: fieldErr, SigninURL: "/signin", AppName: req.ClientID}
 	if req.present() {
 		q := req.query()
@@ -248,7 +249,7 @@ func (s *Server) showSignup(c *gin.Context, status int, req authzRequest, email,
 		d.SigninURL = "/authorize?" + q.Encode()
 	}
 	if len(fieldErr) > 0 {
-		d.Error = "Please correct the marked fields."
+		d.Error = i18n.M("Please correct the marked fields.")
 	}
 	s.render(c, status, "signup.html", d)
 }
@@ -277,7 +278,7 @@ func (s *Server) signupSubmit(c *gin.Context) {
 		s.showSignup(c, http.StatusBadRequest, req, email, name, map[string]string{field: ve.Reason})
 		return
 	case errors.Is(err, accounts.ErrEmailTaken):
-		s.showSignup(c, http.StatusConflict, req, email, name, map[string]string{"email": "An account with this email address already exists. Sign in instead."})
+		s.showSignup(c, http.StatusConflict, req, email, name, map[string]string{"email": i18n.M("An account with this email address already exists. Sign in instead.")})
 		return
 	case err != nil:
 		s.pageErr(c, err)
@@ -310,5 +311,5 @@ func (s *Server) signout(c *gin.Context) {
 		s.api.SecurityEvent(c, pu.user.ID, accounts.ActionSessionRevoke, pu.user.ID, map[string]string{"session_id": pu.sess.ID, "via": "sign-out"})
 	}
 	s.clearCookie(c, pageCookie, "/")
-	s.render(c, http.StatusOK, "signedout.html", &pageData{Title: "Signed out", SigninURL: "/signin"})
+	s.render(c, http.StatusOK, "signedout.html", &pageData{Title: i18n.M("Signed out"), SigninURL: "/signin"})
 }

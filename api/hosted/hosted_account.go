@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/providers"
@@ -22,19 +23,19 @@ import (
 // (never the query text itself).
 var (
 	accountNotices = map[string]string{
-		"linked":   "The identity was linked. You can now sign in with it.",
-		"unlinked": "The identity was unlinked.",
-		"revoked":  "The session was signed out.",
-		"password": "Your password was saved. Your other sessions were signed out.",
+		"linked":   i18n.M("The identity was linked. You can now sign in with it."),
+		"unlinked": i18n.M("The identity was unlinked."),
+		"revoked":  i18n.M("The session was signed out."),
+		"password": i18n.M("Your password was saved. Your other sessions were signed out."),
 	}
 	accountErrors = map[string]string{
-		oauth.CodeIdentityLinked: "That account at the provider is already linked to another user.",
-		oauth.CodeAccountExists:  "You already have an identity at this provider linked; unlink it first.",
-		oauth.CodeAccessDenied:   "The provider did not confirm your identity.",
-		oauth.CodeUnavailable:    "The provider is unavailable right now; try again later.",
-		oauth.CodeInvalidRequest: "The request was invalid; try again.",
-		oauth.CodeServerError:    "Something went wrong; try again later.",
-		"session_not_found":      "That session had already ended.",
+		oauth.CodeIdentityLinked: i18n.M("That account at the provider is already linked to another user."),
+		oauth.CodeAccountExists:  i18n.M("You already have an identity at this provider linked; unlink it first."),
+		oauth.CodeAccessDenied:   i18n.M("The provider did not confirm your identity."),
+		oauth.CodeUnavailable:    i18n.M("The provider is unavailable right now; try again later."),
+		oauth.CodeInvalidRequest: i18n.M("The request was invalid; try again."),
+		oauth.CodeServerError:    i18n.M("Something went wrong; try again later."),
+		"session_not_found":      i18n.M("That session had already ended."),
 	}
 )
 
@@ -52,7 +53,7 @@ func (s *Server) requirePage(c *gin.Context) *pageUser {
 			c.Abort()
 			return nil
 		}
-		s.pageError(c, http.StatusUnauthorized, "You are signed out", "Your session has ended. Sign in again to manage your account.")
+		s.pageError(c, http.StatusUnauthorized, i18n.M("You are signed out"), i18n.M("Your session has ended. Sign in again to manage your account."))
 		return nil
 	}
 	return pu
@@ -97,7 +98,7 @@ func (s *Server) showAccount(c *gin.Context, status int, pu *pageUser, d *pageDa
 		s.pageErr(c, err)
 		return
 	}
-	d.Title, d.CSRF, d.User, d.HasPassword = "Your account", pu.ps.CSRF, pu.user, pu.user.HasPassword()
+	d.Title, d.CSRF, d.User, d.HasPassword = i18n.M("Your account"), pu.ps.CSRF, pu.user, pu.user.HasPassword()
 	linked := map[string]bool{}
 	for _, id := range ids {
 		linked[id.Provider] = true
@@ -117,9 +118,9 @@ func (s *Server) showAccount(c *gin.Context, status int, pu *pageUser, d *pageDa
 		app := ss.ClientID
 		switch app {
 		case "":
-			app = "sign-in pages"
+			app = s.locale(c).T("sign-in pages")
 		case AccountClientID:
-			app = "account page"
+			app = s.locale(c).T("account page")
 		}
 		d.Sessions = append(d.Sessions, sessionView{ID: ss.ID, Device: ss.UserAgent, Method: strings.Join(ss.AMR, ", "),
 			App: app, CreatedAt: ss.CreatedAt, LastUsedAt: ss.LastUsedAt, Current: ss.ID == pu.sess.ID})
@@ -138,8 +139,8 @@ func (s *Server) accountPassword(c *gin.Context) {
 	var err error
 	switch {
 	case pu.user.HasPassword() && current == "":
-		s.showAccount(c, http.StatusForbidden, pu, &pageData{Error: "Confirm that it is you: enter your current password.",
-			FieldError: map[string]string{"current_password": "Enter your current password."}})
+		s.showAccount(c, http.StatusForbidden, pu, &pageData{Error: i18n.M("Confirm that it is you: enter your current password."),
+			FieldError: map[string]string{"current_password": i18n.M("Enter your current password.")}})
 		return
 	case pu.user.HasPassword():
 		// Checked under the sign-in limits, through the same gate.
@@ -147,7 +148,7 @@ func (s *Server) accountPassword(c *gin.Context) {
 			return s.accounts.SetPassword(ctx, pu.user.ID, current, next)
 		})
 	case !s.api.SignedInRecently(pu.sess.CreatedAt):
-		s.askReauth(c, pu, "set a password")
+		s.askReauth(c, pu, i18n.M("For your security, sign in again (less than 5 minutes ago) before you set a password."))
 		return
 	default:
 		err = s.accounts.SetPassword(c.Request.Context(), pu.user.ID, "", next)
@@ -155,11 +156,11 @@ func (s *Server) accountPassword(c *gin.Context) {
 	var ve *accounts.ValidationError
 	switch {
 	case errors.Is(err, accounts.ErrInvalidCredentials):
-		s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: "Please correct the marked field.",
-			FieldError: map[string]string{"current_password": "The current password is incorrect."}})
+		s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: i18n.M("Please correct the marked field."),
+			FieldError: map[string]string{"current_password": i18n.M("The current password is incorrect.")}})
 		return
 	case errors.As(err, &ve):
-		s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: "Please correct the marked field.",
+		s.showAccount(c, http.StatusBadRequest, pu, &pageData{Error: i18n.M("Please correct the marked field."),
 			FieldError: map[string]string{"new_password": ve.Reason}})
 		return
 	case err != nil:
@@ -194,7 +195,7 @@ func (s *Server) accountRevoke(c *gin.Context) {
 	s.api.SecurityEvent(c, pu.user.ID, accounts.ActionSessionRevoke, pu.user.ID, map[string]string{"session_id": id, "via": "account page"})
 	if id == pu.sess.ID {
 		s.clearCookie(c, pageCookie, "/")
-		s.render(c, http.StatusOK, "signedout.html", &pageData{Title: "Signed out", SigninURL: "/signin"})
+		s.render(c, http.StatusOK, "signedout.html", &pageData{Title: i18n.M("Signed out"), SigninURL: "/signin"})
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/account?done=revoked")
@@ -210,11 +211,11 @@ func (s *Server) accountUnlink(c *gin.Context) {
 	err := s.accounts.Unlink(c.Request.Context(), pu.user.ID, c.Param("provider"))
 	switch {
 	case errors.Is(err, accounts.ErrLastLoginMethod):
-		s.showAccount(c, http.StatusConflict, pu, &pageData{Error: "This is the only way left to sign in to your account, " +
-			"so it cannot be unlinked. Set a password or link another provider first."})
+		s.showAccount(c, http.StatusConflict, pu, &pageData{
+			Error: i18n.M("This is the only way left to sign in to your account, so it cannot be unlinked. Set a password or link another provider first.")})
 		return
 	case errors.Is(err, accounts.ErrNotFound):
-		s.showAccount(c, http.StatusNotFound, pu, &pageData{Error: "No identity of this provider is linked."})
+		s.showAccount(c, http.StatusNotFound, pu, &pageData{Error: i18n.M("No identity of this provider is linked.")})
 		return
 	case err != nil:
 		s.pageErr(c, err)
@@ -236,7 +237,7 @@ func (s *Server) accountLink(c *gin.Context) {
 	}
 	p, ok := s.provs.Get(c.Param("provider"))
 	if !ok {
-		s.pageError(c, http.StatusNotFound, "Unknown provider", "This provider is not enabled.")
+		s.pageError(c, http.StatusNotFound, i18n.M("Unknown provider"), i18n.M("This provider is not enabled."))
 		return
 	}
 	confirm := &providerLink{ID: p.ID(), Name: p.Name(), URL: "/account/link/" + p.ID()}
@@ -244,37 +245,36 @@ func (s *Server) accountLink(c *gin.Context) {
 	switch {
 	case pu.user.HasPassword() && current == "":
 		s.showAccount(c, http.StatusForbidden, pu, &pageData{ConfirmLink: confirm,
-			Error: "Confirm that it is you: enter your current password to link " + p.Name() + "."})
+			Error: s.locale(c).T("Confirm that it is you: enter your current password to link %s.", p.Name())})
 		return
 	case pu.user.HasPassword():
 		err := s.api.PasswordChecked(c, pu.user, "hosted", func(ctx context.Context) error {
 			return s.accounts.VerifyPassword(ctx, pu.user.ID, current)
 		})
 		if errors.Is(err, accounts.ErrInvalidCredentials) {
-			s.showAccount(c, http.StatusBadRequest, pu, &pageData{ConfirmLink: confirm, Error: "Please correct the marked field.",
-				FieldError: map[string]string{"link_current_password": "The current password is incorrect."}})
+			s.showAccount(c, http.StatusBadRequest, pu, &pageData{ConfirmLink: confirm, Error: i18n.M("Please correct the marked field."),
+				FieldError: map[string]string{"link_current_password": i18n.M("The current password is incorrect.")}})
 			return
 		} else if err != nil {
 			s.pageErr(c, err)
 			return
 		}
 	case !s.api.SignedInRecently(pu.sess.CreatedAt):
-		s.askReauth(c, pu, "link another sign-in method")
+		s.askReauth(c, pu, i18n.M("For your security, sign in again (less than 5 minutes ago) before you link another sign-in method."))
 		return
 	}
 	s.startAccountFlow(c, p, pu.user.ID)
 }
 
-// askReauth shows the account page (403) asking an account without a
-// password to sign in again with one of its providers before it may do
-// what.
-func (s *Server) askReauth(c *gin.Context, pu *pageUser, what string) {
+// askReauth shows the account page (403) with msg, asking an account
+// without a password to sign in again with one of its providers.
+func (s *Server) askReauth(c *gin.Context, pu *pageUser, msg string) {
 	ids, err := s.accounts.Identities(c.Request.Context(), pu.user.ID)
 	if err != nil {
 		s.pageErr(c, err)
 		return
 	}
-	d := &pageData{Error: "For your security, sign in again (less than 5 minutes ago) before you " + what + "."}
+	d := &pageData{Error: msg}
 	for _, id := range ids {
 		if p, ok := s.provs.Get(id.Provider); ok {
 			d.Reauth = append(d.Reauth, providerLink{ID: p.ID(), Name: p.Name(), URL: "/account/signin/" + p.ID()})
@@ -288,7 +288,7 @@ func (s *Server) askReauth(c *gin.Context, pu *pageUser, what string) {
 func (s *Server) accountProviderSignin(c *gin.Context) {
 	p, ok := s.provs.Get(c.Param("provider"))
 	if !ok {
-		s.pageError(c, http.StatusNotFound, "Unknown provider", "This provider is not enabled.")
+		s.pageError(c, http.StatusNotFound, i18n.M("Unknown provider"), i18n.M("This provider is not enabled."))
 		return
 	}
 	s.startAccountFlow(c, p, "")
@@ -324,8 +324,8 @@ func (s *Server) accountCallback(c *gin.Context) {
 	state := c.Query("state")
 	if !s.openCookie(c, acctFlowCookie, "account-flow", &af) || s.now().After(af.Expires) ||
 		subtle.ConstantTimeCompare([]byte(state), []byte(af.State)) != 1 {
-		s.pageError(c, http.StatusBadRequest, "This sign-in cannot be completed",
-			"No sign-in from this browser is in progress, or it took too long. Start again.")
+		s.pageError(c, http.StatusBadRequest, i18n.M("This sign-in cannot be completed"),
+			i18n.M("No sign-in from this browser is in progress, or it took too long. Start again."))
 		return
 	}
 	s.clearCookie(c, acctFlowCookie, acctFlowPath)
@@ -339,7 +339,7 @@ func (s *Server) accountCallback(c *gin.Context) {
 		}
 		msg := accountErrors[e]
 		if e == oauth.CodeAccountExists {
-			msg = "An account with this email address already exists. Sign in with your password, then link the provider from your account page."
+			msg = i18n.M("An account with this email address already exists. Sign in with your password, then link the provider from your account page.")
 		}
 		s.showSignin(c, http.StatusBadRequest, authzRequest{}, "", msg)
 		return

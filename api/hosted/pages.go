@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/api/oauth"
@@ -34,52 +35,40 @@ var baseCSS []byte
 
 // pages holds what the hosted pages need, prepared once in New.
 type pages struct {
-	// tmpl holds the templates parsed once per locale, each with its `t`
-	// bound at parse time (English only so far).
+	// tmpl holds the templates parsed once per language (its Lang), each
+	// with `t` and `when` bound to that language's catalog.
 	tmpl        map[string]*template.Template
 	css         []byte // the stylesheet: --accent first, then static/unilogin.css
 	brand       Branding
 	callbackURL string // <issuer>/account/callback, the built-in client's redirect URI
 }
 
-// defaultLocale is the locale every page is rendered in so far.
-const defaultLocale = "en"
-
 // pageCSP lets the pages load their own stylesheet and a logo; no script
 // at all. form-action is left out: Chrome applies it to the redirect that
 // ends a sign-in at the app.
 const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self' https:; frame-ancestors 'none'; base-uri 'none'"
 
-// translator is the template function `t` of one locale: {{t "English
-// text" args...}} is the text in that locale, formatted with args
-// (printf-style). The English text is the message key.
-func translator(string) func(text string, args ...any) string {
-	return func(text string, args ...any) string {
-		if len(args) == 0 {
-			return text
-		}
-		return fmt.Sprintf(text, args...)
-	}
-}
-
-// parseTemplates parses the page templates for locale, with its `t`.
-func parseTemplates(locale string) (*template.Template, error) {
+// parseTemplates parses the page templates for l: {{t "English text"
+// args...}} is the text in l's language (accounts/i18n), {{when time}} a
+// date and time the way it writes them.
+func parseTemplates(l *i18n.Locale) (*template.Template, error) {
 	return template.New("").Funcs(template.FuncMap{
-		"t":    translator(locale),
-		"when": func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+		"t":    l.T,
+		"when": l.Time,
 	}).ParseFS(templateFS, "templates/*.html")
 }
 
-// newPages parses the templates of every locale and prepares the
+// newPages parses the templates of every language and prepares the
 // stylesheet of the branding.
 func newPages(issuer string, b Branding) (*pages, error) {
 	tmpl := map[string]*template.Template{}
-	for _, locale := range []string{defaultLocale} {
-		t, err := parseTemplates(locale)
+	for _, tag := range i18n.Supported() {
+		l := i18n.For(tag)
+		t, err := parseTemplates(l)
 		if err != nil {
-			return nil, fmt.Errorf("hosted: page templates (%s): %w", locale, err)
+			return nil, fmt.Errorf("hosted: page templates (%s): %w", l.Lang(), err)
 		}
-		tmpl[locale] = t
+		tmpl[l.Lang()] = t
 	}
 	css := append([]byte(":root { --accent: "+b.AccentColor+"; }\n"), baseCSS...)
 	return &pages{tmpl: tmpl, css: css, brand: b, callbackURL: AccountCallbackURL(issuer)}, nil
@@ -91,15 +80,17 @@ func AccountCallbackURL(issuer string) string {
 	return strings.TrimSuffix(issuer, "/") + "/account/callback"
 }
 
-// Routes mounts the hosted pages and the browser flow on e.
+// Routes mounts the hosted pages and the browser flow on e, each in the
+// language negotiate picks.
 func (s *Server) Routes(e *gin.Engine) {
+	r := e.Group("/", s.withLocale)
 	browser := func(r middleware.RateLimits) middleware.Rate { return r.BrowserLoginPerIP }
-	e.GET("/auth/:provider/login", s.api.LimitPerIP(middleware.LimitLoginIP, browser), s.providerLogin)
-	e.GET("/auth/:provider/callback", s.api.LimitPerIP(middleware.LimitCallbackIP, browser), s.providerCallback)
-	s.pageRoutes(e)
+	r.GET("/auth/:provider/login", s.api.LimitPerIP(middleware.LimitLoginIP, browser), s.providerLogin)
+	r.GET("/auth/:provider/callback", s.api.LimitPerIP(middleware.LimitCallbackIP, browser), s.providerCallback)
+	s.pageRoutes(r)
 }
 
-func (s *Server) pageRoutes(e *gin.Engine) {
+func (s *Server) pageRoutes(e gin.IRoutes) {
 	e.GET("/static/unilogin.css", s.stylesheet)
 	e.GET("/authorize", s.authorize)
 	e.GET("/signin", s.signinPage)
@@ -155,6 +146,7 @@ type providerLink struct {
 // pageData is what every template gets; each page uses its part.
 type pageData struct {
 	Brand      Branding
+	Lang       string // the page's language: <html lang>
 	Title      string
 	CSRF       string
 	Error      string // shown at the top of the form, role="alert"
@@ -195,10 +187,17 @@ type sessionView struct {
 }
 
 // render executes a page template with the page headers.
+// The handlers' fixed texts (title, errors, notice, field reasons) are
+// translated here, so a handler may give them in English.
 func (s *Server) render(c *gin.Context, status int, name string, d *pageData) {
-	d.Brand = s.pages.brand
+	l := s.locale(c)
+	d.Brand, d.Lang = s.pages.brand, l.Lang()
+	d.Title, d.Error, d.Notice = l.Text(d.Title), l.Text(d.Error), l.Text(d.Notice)
+	for k, v := range d.FieldError {
+		d.FieldError[k] = l.Text(v)
+	}
 	var buf bytes.Buffer
-	if err := s.pages.tmpl[defaultLocale].ExecuteTemplate(&buf, name, d); err != nil {
+	if err := s.pages.tmpl[d.Lang].ExecuteTemplate(&buf, name, d); err != nil {
 		s.log(c).Error("render page", slog.String("page", name), slog.String("error", err.Error()))
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
@@ -206,6 +205,7 @@ func (s *Server) render(c *gin.Context, status int, name string, d *pageData) {
 	c.Header("Content-Type", "text/html; charset=utf-8") // replaces a held JSON error's
 	c.Header("Content-Security-Policy", pageCSP)
 	c.Header("Cache-Control", "no-store")
+	c.Header("Content-Language", d.Lang)
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 	c.Abort()
 }
@@ -222,30 +222,30 @@ func (s *Server) pageError(c *gin.Context, status int, title, message string) {
 // pageErr shows err on the error page, as oauth.Classify decides (the API's
 // decision); 5xx pages never show internal details.
 func (s *Server) pageErr(c *gin.Context, err error) {
-	const busy = "The service is busy or unavailable right now. Please try again in a moment."
+	busy := i18n.M("The service is busy or unavailable right now. Please try again in a moment.")
 	cl := oauth.Classify(err)
 	switch {
 	case cl.Status == http.StatusRequestEntityTooLarge:
-		s.pageError(c, cl.Status, "Something is wrong with this request", "The form is too large.")
+		s.pageError(c, cl.Status, i18n.M("Something is wrong with this request"), i18n.M("The form is too large."))
 	case cl.Code == oauth.CodeRateLimited:
-		s.pageError(c, http.StatusTooManyRequests, "Too many attempts", "Too many attempts from this network. Wait a little, then try again.")
+		s.pageError(c, http.StatusTooManyRequests, i18n.M("Too many attempts"), i18n.M("Too many attempts from this network. Wait a little, then try again."))
 	case cl.Status == http.StatusInternalServerError:
 		s.log(c).Error("internal error", slog.String("error", err.Error()))
-		s.pageError(c, cl.Status, "Something went wrong", "An internal error occurred. Please try again later.")
+		s.pageError(c, cl.Status, i18n.M("Something went wrong"), i18n.M("An internal error occurred. Please try again later."))
 	case cl.Internal():
 		s.log(c).Warn("page request failed", slog.String("error", err.Error()))
 		c.Header("Retry-After", "5")
-		s.pageError(c, cl.Status, "Temporarily unavailable", busy)
+		s.pageError(c, cl.Status, i18n.M("Temporarily unavailable"), busy)
 	case cl.Decided:
-		s.pageError(c, cl.Status, "Something is wrong with this request", cl.Description)
+		s.pageError(c, cl.Status, i18n.M("Something is wrong with this request"), cl.Description)
 	default:
-		s.pageError(c, cl.Status, "Something went wrong", cl.Description)
+		s.pageError(c, cl.Status, i18n.M("Something went wrong"), cl.Description)
 	}
 }
 
 func (s *Server) csrfFailed(c *gin.Context) {
-	s.pageError(c, http.StatusForbidden, "This form has expired",
-		"The form could not be verified (it is too old or was sent from another site). Go back, reload the page and try again.")
+	s.pageError(c, http.StatusForbidden, i18n.M("This form has expired"),
+		i18n.M("The form could not be verified (it is too old or was sent from another site). Go back, reload the page and try again."))
 }
 
 // pageForm parses a page's form body; a bad one gets the error page.

@@ -66,7 +66,7 @@ type pageUser struct {
 // origin: a sibling subdomain or a plain-http page cannot plant or shadow
 // them. The flow cookies' narrower paths rule the prefix out for them.
 func (s *Server) cookieName(name string) string {
-	if s.secureCookies() && (name == pageCookie || name == preCookie) {
+	if s.secureCookies() && (name == pageCookie || name == preCookie || name == langCookie) {
 		return "__Host-" + name
 	}
 	return name

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/api/oauth"
 )
 
@@ -38,6 +39,16 @@ func RequestID(c *gin.Context) {
 // (accounts.WithClientAddress).
 func ClientAddress(c *gin.Context) {
 	c.Request = c.Request.WithContext(accounts.WithClientAddress(c.Request.Context(), c.ClientIP()))
+	c.Next()
+}
+
+// Locale puts the language the client asks for (Accept-Language; English
+// when it names none the catalog speaks) into the request context, so that
+// the mail a request sends is written in it (i18n.FromContext). The hosted
+// pages replace it with the language of their browser flow.
+func Locale(c *gin.Context) {
+	l := i18n.Negotiate("", c.GetHeader("Accept-Language"))
+	c.Request = c.Request.WithContext(i18n.WithLocale(c.Request.Context(), l))
 	c.Next()
 }
 

@@ -7,63 +7,52 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
-// TestBenchJSON runs the bench briefly against its in-process server and
-// checks the report's shape: every workload did requests without errors,
-// the password grant is compared with raw bcrypt, and the process's CPU
-// time and memory were measured (Linux).
+// TestBenchJSON runs the bench briefly against two server processes (this
+// test binary as unilogin, once as "this build" and once as a --compare
+// build) and checks the report's shape: every workload did requests
+// without errors on both, every figure has its baseline and ratio, and the
+// servers' CPU time, rows per session and time to ready were measured.
 func TestBenchJSON(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs bcrypt at cost 10 for a few seconds")
 	}
+	self := os.Args[0]
+	oldCommand := benchCommand
+	benchCommand = func(bin string, args ...string) *exec.Cmd {
+		cmd := exec.Command(bin, "-test.run=^$")
+		cmd.Env = append(benchServerEnv(), "UNILOGIN_TEST_RUN_MAIN="+strings.Join(args, " "))
+		return cmd
+	}
+	oldSelf := benchSelf
+	benchSelf = func() (string, error) { return self, nil }
+	t.Cleanup(func() { benchCommand, benchSelf = oldCommand, oldSelf })
+
 	var out, errb bytes.Buffer
 	start := time.Now()
-	procs := runtime.GOMAXPROCS(0) // the hashing gate raises it for its threads
-	code := run(context.Background(), []string{"bench", "--duration", "300ms", "--json"}, &out, &errb)
+	procs := runtime.GOMAXPROCS(0)
+	code := run(context.Background(), []string{"bench", "--duration", "300ms", "--json", "--compare", self}, &out, &errb)
 	if code != exitOK {
 		t.Fatalf("bench: exit %d\n%s", code, errb.String())
 	}
 	t.Logf("bench took %s", time.Since(start).Round(time.Millisecond))
-	var rep struct {
-		Target      string  `json:"target"`
-		Concurrency int     `json:"concurrency"`
-		DurationSec float64 `json:"duration_seconds"`
-		BcryptCost  int     `json:"bcrypt_cost"`
-		Bcrypt      struct {
-			Workers        int     `json:"workers"`
-			Compares       int64   `json:"compares"`
-			ComparesPerSec float64 `json:"compares_per_second"`
-		} `json:"bcrypt_baseline"`
-		Workloads []struct {
-			Name          string           `json:"name"`
-			Requests      int64            `json:"requests"`
-			Errors        int64            `json:"errors"`
-			Seconds       float64          `json:"seconds"`
-			RequestsSec   float64          `json:"requests_per_second"`
-			P50Ms         float64          `json:"p50_ms"`
-			P99Ms         float64          `json:"p99_ms"`
-			RatioToBcrypt float64          `json:"ratio_to_bcrypt"`
-			Ops           map[string]int64 `json:"ops"`
-			FirstError    string           `json:"first_error"`
-		} `json:"workloads"`
-		Process *struct {
-			RSSIdleBytes int64   `json:"rss_idle_bytes"`
-			RSSPeakBytes int64   `json:"rss_peak_bytes"`
-			CPUSeconds   float64 `json:"cpu_seconds"`
-		} `json:"process"`
-	}
+	var rep benchReport
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("bench --json: %v\n%s", err, out.String())
 	}
 	var top map[string]json.RawMessage
 	_ = json.Unmarshal(out.Bytes(), &top)
 	for _, k := range []string{"target", "version", "go_version", "cpus", "gomaxprocs", "concurrency", "duration_seconds",
-		"bcrypt_cost", "bcrypt_baseline", "workloads", "process"} {
+		"bcrypt_cost", "bcrypt_baseline", "raw_baselines", "targets"} {
 		if _, ok := top[k]; !ok {
 			t.Errorf("bench --json lacks %q", k)
 		}
@@ -74,40 +63,64 @@ func TestBenchJSON(t *testing.T) {
 	if rep.Bcrypt.Compares == 0 || rep.Bcrypt.ComparesPerSec <= 0 || rep.Bcrypt.Workers != procs {
 		t.Errorf("bcrypt baseline: %+v", rep.Bcrypt)
 	}
-	var names []string
-	for _, w := range rep.Workloads {
-		names = append(names, w.Name)
-		if w.Requests == 0 || w.RequestsSec <= 0 || w.Seconds <= 0 {
-			t.Errorf("%s did no requests: %+v", w.Name, w)
+	if r := rep.Raw; r == nil || r.ES256SignCPU <= 0 || r.ES256VerifyCPU <= 0 || r.SQLiteReadCPU <= 0 || r.SQLiteWriteCPU <= 0 ||
+		r.MeBoundCPU <= 0 || r.RefreshBoundCPU <= 0 {
+		t.Errorf("raw baselines: %+v", r)
+	}
+	if len(rep.Targets) != 2 {
+		t.Fatalf("%d targets, want this build and the --compare one", len(rep.Targets))
+	}
+	for _, tr := range rep.Targets {
+		var names []string
+		for _, w := range tr.Workloads {
+			names = append(names, w.Name)
+			if w.Requests == 0 || w.RequestsSec <= 0 || w.Seconds <= 0 {
+				t.Errorf("%s/%s did no requests: %+v", tr.Name, w.Name, w)
+			}
+			if w.Errors != 0 {
+				t.Errorf("%s/%s: %d errors (first: %s)", tr.Name, w.Name, w.Errors, w.FirstError)
+			}
+			if w.P50Ms <= 0 || w.P99Ms < w.P50Ms {
+				t.Errorf("%s/%s: p50 %v ms, p99 %v ms", tr.Name, w.Name, w.P50Ms, w.P99Ms)
+			}
+			if runtime.GOOS == "linux" && (w.CPUSeconds <= 0 || w.RequestsCPUSec <= 0) {
+				t.Errorf("%s/%s: no server CPU time measured", tr.Name, w.Name)
+			}
+			switch w.Name {
+			case "password_grant", "login_storm", "users_me", "refresh_grant":
+				if w.Baseline == "" || (runtime.GOOS == "linux" && w.Ratio <= 0) {
+					t.Errorf("%s/%s: baseline %q, ratio %v", tr.Name, w.Name, w.Baseline, w.Ratio)
+				}
+			}
+			if tr.Name == "new" && runtime.GOOS == "linux" && w.VsCompare[filepath.Base(self)] <= 0 {
+				t.Errorf("%s: no ratio to the --compare build: %v", w.Name, w.VsCompare)
+			}
 		}
-		if w.Errors != 0 {
-			t.Errorf("%s: %d errors (first: %s)", w.Name, w.Errors, w.FirstError)
+		if want := strings.Join(workloadNames, " "); strings.Join(names, " ") != want {
+			t.Errorf("%s: workloads = %v, want %s", tr.Name, names, want)
 		}
-		if w.P50Ms <= 0 || w.P99Ms < w.P50Ms {
-			t.Errorf("%s: p50 %v ms, p99 %v ms", w.Name, w.P50Ms, w.P99Ms)
+		storm, mixed := tr.Workloads[1], tr.Workloads[len(tr.Workloads)-1]
+		if storm.Ops["password"] == 0 || storm.Ops["refresh"] == 0 || storm.OpP99Ms["refresh"] <= 0 {
+			t.Errorf("%s: login storm ops %v, p99 %v", tr.Name, storm.Ops, storm.OpP99Ms)
 		}
-		if (w.Name == "password_grant") != (w.RatioToBcrypt > 0) {
-			t.Errorf("%s: ratio_to_bcrypt = %v", w.Name, w.RatioToBcrypt)
+		if mixed.Ops["password"] == 0 || mixed.Ops["refresh"] == 0 || mixed.Ops["me"] == 0 {
+			t.Errorf("%s: mixed ops = %v, want logins, refreshes and /users/me", tr.Name, mixed.Ops)
 		}
-	}
-	if want := "password_grant refresh_grant users_me jwks mixed"; strings.Join(names, " ") != want {
-		t.Errorf("workloads = %v, want %s", names, want)
-	}
-	if mixed := rep.Workloads[len(rep.Workloads)-1]; mixed.Ops["password"] == 0 || mixed.Ops["refresh"] == 0 || mixed.Ops["me"] == 0 {
-		t.Errorf("mixed storm ops = %v, want logins, refreshes and /users/me", mixed.Ops)
-	}
-	if rep.Process == nil {
-		t.Fatal("no process stats for the in-process server")
-	}
-	if runtime.GOOS == "linux" && rep.Process.CPUSeconds <= 0 {
-		t.Error("no CPU time measured")
-	}
-	if runtime.GOOS == "linux" && (rep.Process.RSSIdleBytes <= 0 || rep.Process.RSSPeakBytes < rep.Process.RSSIdleBytes) {
-		t.Errorf("RSS idle %d, peak %d", rep.Process.RSSIdleBytes, rep.Process.RSSPeakBytes)
+		// The refresh chain in the session record: one row however many
+		// refreshes.
+		if tr.RefreshesCounted == 0 || tr.RowsPerSession != 1 {
+			t.Errorf("%s: %d rows per session after %d refreshes, want 1", tr.Name, tr.RowsPerSession, tr.RefreshesCounted)
+		}
+		if tr.ReadyMs <= 0 || tr.FirstReadyMs <= 0 {
+			t.Errorf("%s: ready after %v ms (first start %v ms)", tr.Name, tr.ReadyMs, tr.FirstReadyMs)
+		}
+		if runtime.GOOS == "linux" && (tr.RSSIdleBytes <= 0 || tr.RSSPeakBytes < tr.RSSIdleBytes) {
+			t.Errorf("%s: RSS idle %d, peak %d", tr.Name, tr.RSSIdleBytes, tr.RSSPeakBytes)
+		}
 	}
 	// Progress went to stderr, one line per workload at least.
-	for _, n := range append(names, "bcrypt_baseline") {
-		if !strings.Contains(errb.String(), n+" ") {
+	for _, n := range append(slices.Clone(workloadNames), "bcrypt_baseline") {
+		if !strings.Contains(errb.String(), n) {
 			t.Errorf("no progress for %s on stderr:\n%s", n, errb.String())
 		}
 	}

@@ -21,8 +21,11 @@ type benchClient struct {
 	email, password string
 }
 
-// pair is one session's tokens.
-type pair struct{ access, refresh string }
+// pair is one session's tokens; n counts the refreshes of its chain.
+type pair struct {
+	access, refresh string
+	n               int
+}
 
 func (c *benchClient) do(ctx context.Context, method, path, contentType, bearer string, body io.Reader) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
@@ -83,7 +86,7 @@ func (c *benchClient) token(ctx context.Context, form url.Values) (pair, error) 
 	if err := json.Unmarshal(body, &tr); err != nil || tr.AccessToken == "" || tr.RefreshToken == "" {
 		return pair{}, fmt.Errorf("POST /token: incomplete token response")
 	}
-	return pair{tr.AccessToken, tr.RefreshToken}, nil
+	return pair{access: tr.AccessToken, refresh: tr.RefreshToken}, nil
 }
 
 func (c *benchClient) login(ctx context.Context) (pair, error) {
@@ -110,6 +113,7 @@ func (c *benchClient) refreshStep(ctx context.Context, p *pair, r *benchRecorder
 	next, err := c.token(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {p.refresh}})
 	r.record("refresh", start, err)
 	if err == nil {
+		next.n = p.n + 1
 		*p = next
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -135,39 +136,39 @@ func checkSession(t *testing.T, got, want *session.Session) {
 
 func checkRefresh(t *testing.T, got, want *session.RefreshToken) {
 	t.Helper()
-	equalBytes(t, "Hash", got.Hash, want.Hash)
-	if got.SessionID != want.SessionID || got.UserID != want.UserID {
-		t.Errorf("refresh token = %+v, want %+v", got, want)
-	}
-	equalBytes(t, "ParentHash", got.ParentHash, want.ParentHash)
-	equalTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
-	equalTime(t, "ExpiresAt", got.ExpiresAt, want.ExpiresAt)
+	checkFields(t, "refresh token", got, want)
 }
 
 func checkCode(t *testing.T, got, want *session.AuthCode) {
 	t.Helper()
-	equalBytes(t, "Hash", got.Hash, want.Hash)
-	if got.ClientID != want.ClientID || got.RedirectURI != want.RedirectURI ||
-		got.CodeChallenge != want.CodeChallenge || got.CodeChallengeMethod != want.CodeChallengeMethod ||
-		got.UserID != want.UserID {
-		t.Errorf("code = %+v, want %+v", got, want)
-	}
-	equalStrings(t, "AMR", got.AMR, want.AMR)
-	equalBytes(t, "Payload", got.Payload, want.Payload)
-	equalTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
-	equalTime(t, "ExpiresAt", got.ExpiresAt, want.ExpiresAt)
+	checkFields(t, "code", got, want)
 }
 
 func checkKey(t *testing.T, got, want *session.SigningKey) {
 	t.Helper()
-	if got.ID != want.ID || got.Algorithm != want.Algorithm {
-		t.Errorf("key = %+v, want %+v", got, want)
+	checkFields(t, "key", got, want)
+}
+
+// checkFields compares every field of two records: times with equalTime,
+// byte and string slices with equalBytes and equalStrings, the rest with ==.
+func checkFields[T any](t *testing.T, what string, got, want *T) {
+	t.Helper()
+	g, w := reflect.ValueOf(got).Elem(), reflect.ValueOf(want).Elem()
+	for i := range g.NumField() {
+		field := what + " " + g.Type().Field(i).Name
+		switch gf := g.Field(i).Interface().(type) {
+		case time.Time:
+			equalTime(t, field, gf, w.Field(i).Interface().(time.Time))
+		case []byte:
+			equalBytes(t, field, gf, w.Field(i).Interface().([]byte))
+		case []string:
+			equalStrings(t, field, gf, w.Field(i).Interface().([]string))
+		default:
+			if wf := w.Field(i).Interface(); gf != wf {
+				t.Errorf("%s = %#v, want %#v", field, gf, wf)
+			}
+		}
 	}
-	equalBytes(t, "Sealed", got.Sealed, want.Sealed)
-	equalTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
-	equalTime(t, "ActiveAt", got.ActiveAt, want.ActiveAt)
-	equalTime(t, "RetiredAt", got.RetiredAt, want.RetiredAt)
-	equalTime(t, "ExpiresAt", got.ExpiresAt, want.ExpiresAt)
 }
 
 // newSession returns a live session of user created at created.
