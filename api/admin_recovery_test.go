@@ -13,27 +13,27 @@ import (
 // vouches for an address; the links work, and each call is audited.
 func TestAdminRecovery(t *testing.T) {
 	e := newAdminEnv(t, apitest.Backends()[0])
-	box := newOutbox(e)
+	box := e.Outbox()
 	adminID, admin := makeAdmin(e, "root@example.com")
 	const addr = "helpme@example.com"
 	id := e.Signup(addr, apitest.Password)
-	box.link(addr, "/verify-email") // the sign-up's own link
+	box.Link(addr, "/verify-email") // the sign-up's own link
 
 	r := adminCall(e, "POST", "/admin/users/"+id+"/verify-email", admin.AccessToken, nil)
-	wantStatus(t, "admin resend", r, http.StatusAccepted)
+	apitest.WantStatus(t, "admin resend", r, http.StatusAccepted)
 	if r.JSON(t)["sent"] != true {
 		t.Fatalf("admin resend: %s, want sent: true", r.Body)
 	}
-	vt := box.link(addr, "/verify-email")
-	wantStatus(t, "verify the admin's link", e.PostJSON("/verify-email", map[string]string{"token": vt}), http.StatusNoContent)
+	vt := box.Link(addr, "/verify-email")
+	apitest.WantStatus(t, "verify the admin's link", e.PostJSON("/verify-email", map[string]string{"token": vt}), http.StatusNoContent)
 	r = adminCall(e, "POST", "/admin/users/"+id+"/verify-email", admin.AccessToken, nil)
 	if r.Status != http.StatusAccepted || r.JSON(t)["sent"] != false {
 		t.Fatalf("admin resend to a verified address: %d %s, want 202 sent: false", r.Status, r.Body)
 	}
 
-	wantStatus(t, "admin reset", adminCall(e, "POST", "/admin/users/"+id+"/password-reset", admin.AccessToken, nil), http.StatusAccepted)
-	rt := box.link(addr, "/reset-password")
-	wantStatus(t, "reset from the admin's link", e.PostJSON("/password/reset", map[string]string{"token": rt, "new_password": "chosen-anew-1"}), http.StatusNoContent)
+	apitest.WantStatus(t, "admin reset", adminCall(e, "POST", "/admin/users/"+id+"/password-reset", admin.AccessToken, nil), http.StatusAccepted)
+	rt := box.Link(addr, "/reset-password")
+	apitest.WantStatus(t, "reset from the admin's link", e.PostJSON("/password/reset", map[string]string{"token": rt, "new_password": "chosen-anew-1"}), http.StatusNoContent)
 	e.Login(addr, "chosen-anew-1")
 
 	other := e.Signup("vouched@example.com", apitest.Password)
@@ -67,18 +67,18 @@ func TestAdminRecoveryRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	off := e.Signup("off@example.com", apitest.Password)
-	box := newOutbox(e)
-	box.link("off@example.com", "/verify-email") // the sign-up's link, delivered
-	wantStatus(t, "disable", adminCall(e, "POST", "/admin/users/"+off+"/disable", admin.AccessToken, nil), http.StatusOK)
+	box := e.Outbox()
+	box.Link("off@example.com", "/verify-email") // the sign-up's link, delivered
+	apitest.WantStatus(t, "disable", adminCall(e, "POST", "/admin/users/"+off+"/disable", admin.AccessToken, nil), http.StatusOK)
 	for _, path := range []string{"/verify-email", "/password-reset", "/email-verified"} {
-		wantError(t, "no address "+path, adminCall(e, "POST", "/admin/users/"+bare.ID+path, admin.AccessToken, nil),
+		apitest.WantError(t, "no address "+path, adminCall(e, "POST", "/admin/users/"+bare.ID+path, admin.AccessToken, nil),
 			http.StatusBadRequest, "invalid_request")
 	}
 	for _, path := range []string{"/verify-email", "/password-reset"} {
-		wantError(t, "disabled "+path, adminCall(e, "POST", "/admin/users/"+off+path, admin.AccessToken, nil),
+		apitest.WantError(t, "disabled "+path, adminCall(e, "POST", "/admin/users/"+off+path, admin.AccessToken, nil),
 			http.StatusBadRequest, "invalid_request")
 	}
-	if n := box.count("off@example.com"); n != 1 { // only the sign-up's link
+	if n := box.Count("off@example.com"); n != 1 { // only the sign-up's link
 		t.Errorf("%d messages to the disabled user, want 1", n)
 	}
 }

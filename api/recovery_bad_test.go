@@ -42,8 +42,8 @@ func TestCurrentPasswordComparedOnce(t *testing.T) {
 		}, http.StatusNoContent},
 	} {
 		before := g.n.Load()
-		wantError(t, tc.what+", wrong password", tc.send("not the password"), http.StatusBadRequest, "invalid_grant")
-		wantStatus(t, tc.what, tc.send(apitest.Password), tc.Status)
+		apitest.WantError(t, tc.what+", wrong password", tc.send("not the password"), http.StatusBadRequest, "invalid_grant")
+		apitest.WantStatus(t, tc.what, tc.send(apitest.Password), tc.Status)
 		if n := g.n.Load() - before; n != 2 {
 			t.Errorf("%s: %d password comparisons for two requests, want 2", tc.what, n)
 		}
@@ -63,7 +63,7 @@ func TestRecoveryCurrentPasswordThrottled(t *testing.T) {
 		} else {
 			r = deleteJSON(e, "/users/me", map[string]string{"current_password": "guess guess"}, me...)
 		}
-		wantError(t, "guess", r, http.StatusBadRequest, "invalid_grant")
+		apitest.WantError(t, "guess", r, http.StatusBadRequest, "invalid_grant")
 	}
 	want429(t, deleteJSON(e, "/users/me", map[string]string{"current_password": apitest.Password}, me...), 10, 15*time.Minute)
 	e.Get("/users/me", me...) // still there
@@ -83,41 +83,41 @@ func TestRecoveryCurrentPasswordThrottled(t *testing.T) {
 // address outside the allowed domains at the change.
 func TestRecoveryLinksBadPaths(t *testing.T) {
 	e := apitest.NewEnv(t, apitest.EnvOptions{Mutate: func(c *config.Config) { c.Signup.AllowedEmailDomains = []string{"example.com"} }})
-	box := newOutbox(e)
+	box := e.Outbox()
 	const addr = "late@example.com"
 	e.Signup(addr, apitest.Password)
 	me := apitest.Bearer(e.Login(addr, apitest.Password).AccessToken)
-	verify := box.link(addr, "/verify-email")
-	wantStatus(t, "forgot", e.PostJSON("/password/forgot", map[string]string{"email": addr}), http.StatusAccepted)
-	reset := box.link(addr, "/reset-password")
-	wantStatus(t, "change", e.PostJSON("/users/me/email", map[string]string{"email": "moved@example.com", "current_password": apitest.Password}, me...), http.StatusAccepted)
-	change := box.link("moved@example.com", "/confirm-email")
+	verify := box.Link(addr, "/verify-email")
+	apitest.WantStatus(t, "forgot", e.PostJSON("/password/forgot", map[string]string{"email": addr}), http.StatusAccepted)
+	reset := box.Link(addr, "/reset-password")
+	apitest.WantStatus(t, "change", e.PostJSON("/users/me/email", map[string]string{"email": "moved@example.com", "current_password": apitest.Password}, me...), http.StatusAccepted)
+	change := box.Link("moved@example.com", "/confirm-email")
 
 	// Each link only at its own endpoint; a try elsewhere spends nothing.
 	for _, tc := range []struct{ path, token string }{
 		{"/verify-email", reset}, {"/verify-email", change},
 		{"/confirm-email", verify}, {"/confirm-email", reset},
 	} {
-		wantError(t, tc.path+" with another link", e.PostJSON(tc.path, map[string]string{"token": tc.token}), http.StatusBadRequest, "invalid_grant")
+		apitest.WantError(t, tc.path+" with another link", e.PostJSON(tc.path, map[string]string{"token": tc.token}), http.StatusBadRequest, "invalid_grant")
 	}
-	wantError(t, "reset with a verification link", e.PostJSON("/password/reset", map[string]string{"token": verify, "new_password": "new-password-1"}),
+	apitest.WantError(t, "reset with a verification link", e.PostJSON("/password/reset", map[string]string{"token": verify, "new_password": "new-password-1"}),
 		http.StatusBadRequest, "invalid_grant")
 	// The token is checked before the new password.
-	wantError(t, "bad token and weak password", e.PostJSON("/password/reset", map[string]string{"token": verify, "new_password": "x"}),
+	apitest.WantError(t, "bad token and weak password", e.PostJSON("/password/reset", map[string]string{"token": verify, "new_password": "x"}),
 		http.StatusBadRequest, "invalid_grant")
-	wantError(t, "change outside the allowed domains", e.PostJSON("/users/me/email",
+	apitest.WantError(t, "change outside the allowed domains", e.PostJSON("/users/me/email",
 		map[string]string{"email": "moved@example.org", "current_password": apitest.Password}, me...), http.StatusBadRequest, "invalid_request")
-	wantError(t, "change without an address", e.PostJSON("/users/me/email", map[string]string{"current_password": apitest.Password}, me...),
+	apitest.WantError(t, "change without an address", e.PostJSON("/users/me/email", map[string]string{"current_password": apitest.Password}, me...),
 		http.StatusBadRequest, "invalid_request")
 
 	e.Clock.Advance(24*time.Hour + time.Second)
 	for _, tc := range []struct{ path, token string }{{"/verify-email", verify}, {"/confirm-email", change}} {
-		wantError(t, tc.path+" expired", e.PostJSON(tc.path, map[string]string{"token": tc.token}), http.StatusBadRequest, "invalid_grant")
+		apitest.WantError(t, tc.path+" expired", e.PostJSON(tc.path, map[string]string{"token": tc.token}), http.StatusBadRequest, "invalid_grant")
 	}
-	wantError(t, "reset expired", e.PostJSON("/password/reset", map[string]string{"token": reset, "new_password": "new-password-1"}),
+	apitest.WantError(t, "reset expired", e.PostJSON("/password/reset", map[string]string{"token": reset, "new_password": "new-password-1"}),
 		http.StatusBadRequest, "invalid_grant")
 	for _, path := range []string{"/verify-email", "/confirm-email", "/password/reset"} {
-		wantError(t, path+" without a token", e.PostJSON(path, map[string]string{}), http.StatusBadRequest, "invalid_request")
+		apitest.WantError(t, path+" without a token", e.PostJSON(path, map[string]string{}), http.StatusBadRequest, "invalid_request")
 	}
 	e.Login(addr, apitest.Password) // nothing changed
 }
@@ -129,16 +129,16 @@ func TestResendRateLimitPerIP(t *testing.T) {
 		EmailPerAddress: config.Rate{Limit: 5, Window: time.Hour},
 		EmailPerIP:      config.Rate{Limit: 3, Window: time.Hour},
 	})})
-	wantStatus(t, "forgot", e.PostJSON("/password/forgot", map[string]string{"email": "a@example.com"}), http.StatusAccepted)
-	wantStatus(t, "resend", e.PostJSON("/verify-email/resend", map[string]string{"email": "b@example.com"}), http.StatusAccepted)
-	wantStatus(t, "resend", e.PostJSON("/verify-email/resend", map[string]string{"email": "c@example.com"}), http.StatusAccepted)
+	apitest.WantStatus(t, "forgot", e.PostJSON("/password/forgot", map[string]string{"email": "a@example.com"}), http.StatusAccepted)
+	apitest.WantStatus(t, "resend", e.PostJSON("/verify-email/resend", map[string]string{"email": "b@example.com"}), http.StatusAccepted)
+	apitest.WantStatus(t, "resend", e.PostJSON("/verify-email/resend", map[string]string{"email": "c@example.com"}), http.StatusAccepted)
 	r := e.PostJSON("/verify-email/resend", map[string]string{"email": "d@example.com"})
-	wantError(t, "fourth from one address", r, http.StatusTooManyRequests, "rate_limited")
+	apitest.WantError(t, "fourth from one address", r, http.StatusTooManyRequests, "rate_limited")
 	if r.Header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
 	}
 	e.Clock.Advance(time.Hour)
-	wantStatus(t, "after the window", e.PostJSON("/verify-email/resend", map[string]string{"email": "d@example.com"}), http.StatusAccepted)
+	apitest.WantStatus(t, "after the window", e.PostJSON("/verify-email/resend", map[string]string{"email": "d@example.com"}), http.StatusAccepted)
 }
 
 // The signed-in sending endpoints are limited per address too: the
@@ -151,28 +151,28 @@ func TestSignedInSendingLimited(t *testing.T) {
 	e.Signup("loud@example.com", apitest.Password)
 	me := apitest.Bearer(e.Login("loud@example.com", apitest.Password).AccessToken)
 	for range 2 {
-		wantStatus(t, "request verification", e.Do("POST", "/users/me/verify-email", "", nil, me...), http.StatusAccepted)
+		apitest.WantStatus(t, "request verification", e.Do("POST", "/users/me/verify-email", "", nil, me...), http.StatusAccepted)
 	}
-	wantError(t, "third verification", e.Do("POST", "/users/me/verify-email", "", nil, me...), http.StatusTooManyRequests, "rate_limited")
+	apitest.WantError(t, "third verification", e.Do("POST", "/users/me/verify-email", "", nil, me...), http.StatusTooManyRequests, "rate_limited")
 	change := func() apitest.Response {
 		return e.PostJSON("/users/me/email", map[string]string{"email": "target@example.com", "current_password": apitest.Password}, me...)
 	}
 	for range 2 {
-		wantStatus(t, "address change", change(), http.StatusAccepted)
+		apitest.WantStatus(t, "address change", change(), http.StatusAccepted)
 	}
-	wantError(t, "third change to one address", change(), http.StatusTooManyRequests, "rate_limited")
+	apitest.WantError(t, "third change to one address", change(), http.StatusTooManyRequests, "rate_limited")
 }
 
 // email.verification off: a sign-up mails nothing by itself; asking still
 // sends a link.
 func TestVerificationSwitchOff(t *testing.T) {
 	e := apitest.NewEnv(t, apitest.EnvOptions{Mutate: func(c *config.Config) { c.Email.Verification = new(false) }})
-	box := newOutbox(e)
+	box := e.Outbox()
 	e.Signup("quiet@example.com", apitest.Password)
 	me := apitest.Bearer(e.Login("quiet@example.com", apitest.Password).AccessToken)
-	wantStatus(t, "request verification", e.Do("POST", "/users/me/verify-email", "", nil, me...), http.StatusAccepted)
-	box.link("quiet@example.com", "/verify-email")
-	if n := box.count("quiet@example.com"); n != 1 {
+	apitest.WantStatus(t, "request verification", e.Do("POST", "/users/me/verify-email", "", nil, me...), http.StatusAccepted)
+	box.Link("quiet@example.com", "/verify-email")
+	if n := box.Count("quiet@example.com"); n != 1 {
 		t.Errorf("%d messages, want only the one asked for", n)
 	}
 }
