@@ -114,4 +114,7 @@ type Store interface {
 
 	// Consents of users to third-party clients (consent.go).
 	ConsentStore
+
+	// Second factors, passkeys and WebAuthn ceremonies (factors.go).
+	FactorStore
 }

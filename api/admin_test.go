@@ -74,6 +74,7 @@ func adminRoutes() []adminRoute {
 		{"POST", "/admin/users/{id}/disable", nil, 200},
 		{"POST", "/admin/users/{id}/enable", nil, 200},
 		{"DELETE", "/admin/users/{id}/sessions", nil, 204},
+		{"DELETE", "/admin/users/{id}/mfa", nil, 204},
 		{"POST", "/admin/users/{id}/verify-email", nil, 202},   // admin_recovery_test.go
 		{"POST", "/admin/users/{id}/password-reset", nil, 202}, // admin_recovery_test.go
 		{"POST", "/admin/users/{id}/email-verified", nil, 200}, // admin_recovery_test.go

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/mfa"
 	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/api/openapi"
@@ -96,6 +97,9 @@ type Deps struct {
 	// Recovery is the e-mail flows (recovery.go); nil: their routes answer
 	// 404.
 	Recovery *accounts.Recovery
+	// MFA is the second factors and passkeys (mfa.go); nil: their routes
+	// answer 404 and no sign-in asks for a second factor.
+	MFA *mfa.Service
 }
 
 // Server is the HTTP API.
@@ -112,6 +116,7 @@ type Server struct {
 	admin    *accounts.Admin
 	limiter  *middleware.Limiter // nil: no rate limits
 	recovery *accounts.Recovery  // nil: no e-mail flows
+	mfa      *mfa.Service        // nil: no second factors
 }
 
 // New builds the router.
@@ -139,6 +144,7 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	s := &Server{opts: opts, accounts: deps.Accounts, sessions: deps.Sessions, provs: deps.Providers, clients: map[string]*Client{}}
 	s.metrics = opts.Metrics
 	s.recovery = deps.Recovery
+	s.mfa = deps.MFA
 	for i := range opts.Clients {
 		c := opts.Clients[i]
 		if _, taken := s.clients[c.ID]; taken {
@@ -234,6 +240,7 @@ func (s *Server) routes() {
 
 	s.adminRoutes(e)
 	s.recoveryRoutes(e, me) // recovery.go
+	s.mfaRoutes(e, me)      // mfa.go
 }
 
 // log returns the logger with the request id.

@@ -55,6 +55,8 @@ func (s *Server) token(c *gin.Context) {
 		pair, err = s.refreshGrant(c, client, form.Get("refresh_token"), form.Get("scope"))
 	case "authorization_code":
 		pair, err = s.codeGrant(c, client, form.Get("client_id"), form.Get("code"), form.Get("redirect_uri"), form.Get("code_verifier"))
+	case mfaGrantType: // token_mfa.go
+		pair, err = s.mfaGrant(c, client, form)
 	case "client_credentials":
 		pair, err = s.clientCredentialsGrant(c, client, form.Get("scope"))
 	case "":
@@ -64,7 +66,7 @@ func (s *Server) token(c *gin.Context) {
 	}
 	s.metrics.tokenResult(form.Get("grant_type"), err) // tokens issued by grant; password logins by outcome
 	if err != nil {
-		s.respondError(c, err)
+		s.respondTokenError(c, err) // token_mfa.go: mfa_required carries mfa_token
 		return
 	}
 	withholdRefresh(client, form.Get("grant_type"), pair) // token_client.go
@@ -105,6 +107,9 @@ func (s *Server) passwordGrant(c *gin.Context, client *Client, username, passwor
 			"method": "pwd", "reason": "invalid_credentials", "username": AuditUsername(username)})
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := s.secondFactor(c, client, u, scope); err != nil { // token_mfa.go: 403 mfa_required
 		return nil, err
 	}
 	pair, err := s.sessions.Start(c.Request.Context(), session.Grant{

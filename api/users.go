@@ -186,7 +186,12 @@ func (s *Server) me(c *gin.Context) {
 			return
 		}
 	}
-	c.JSON(http.StatusOK, s.userView(p.user, ids))
+	view, err := s.meView(c.Request.Context(), s.userView(p.user, ids)) // mfa.go: adds "mfa"
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, view)
 }
 
 // changePassword is POST /users/me/password: sets the password and ends

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // ClientCredentials issues an access token to a client for itself (RFC
@@ -45,19 +43,13 @@ func (m *Manager) ClientCredentials(ctx context.Context, clientID string, allowe
 	}
 	now := m.opts.Now().UTC()
 	claims := AccessClaims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    m.opts.Issuer,
-			Subject:   clientID,
-			Audience:  jwt.ClaimStrings{m.opts.Audience},
-			ExpiresAt: jwt.NewNumericDate(now.Add(m.opts.AccessTTL)),
-			IssuedAt:  jwt.NewNumericDate(now),
-			ID:        newID(),
-		},
-		AMR:      []string{},
-		Roles:    []string{},
-		Scope:    strings.Join(scope, " "),
-		ClientID: clientID,
+		RegisteredClaims: m.registered(clientID, m.opts.Audience, now),
+		AMR:              []string{},
+		Roles:            []string{},
+		Scope:            strings.Join(scope, " "),
+		ClientID:         clientID,
 	}
+	claims.ID = newID()
 	signed, err := key.sign(AccessTokenType, claims)
 	if err != nil {
 		return nil, fmt.Errorf("session: sign client token: %w", err)

@@ -75,18 +75,12 @@ func (m *Manager) signID(ctx context.Context, s *Session, sub Subject, scope, ac
 		return "", err
 	}
 	claims := IDClaims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    m.opts.Issuer,
-			Subject:   sub.UserID,
-			Audience:  jwt.ClaimStrings{s.ClientID},
-			ExpiresAt: jwt.NewNumericDate(now.Add(m.opts.AccessTTL)),
-			IssuedAt:  jwt.NewNumericDate(now),
-		},
-		AuthTime:  jwt.NewNumericDate(s.CreatedAt),
-		Nonce:     nonce,
-		AtHash:    atHash,
-		SessionID: s.ID,
-		AMR:       s.AMR,
+		RegisteredClaims: m.registered(sub.UserID, s.ClientID, now),
+		AuthTime:         jwt.NewNumericDate(s.CreatedAt),
+		Nonce:            nonce,
+		AtHash:           atHash,
+		SessionID:        s.ID,
+		AMR:              s.AMR,
 	}
 	if HasScope(scope, ScopeEmail) && sub.Email != "" {
 		v := sub.EmailVerified

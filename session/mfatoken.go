@@ -33,12 +33,14 @@ type MFAToken struct {
 	UserID    string
 	ClientID  string   // empty: issued to no client
 	AMR       []string // the first factor, e.g. ["pwd"]
+	Scope     string   // the scope the password grant asked for
 	Attempts  int      // failed attempts so far
 	ExpiresAt time.Time
 }
 
 type mfaPayload struct {
-	Attempts int `json:"attempts"`
+	Attempts int    `json:"attempts"`
+	Scope    string `json:"scope,omitempty"`
 }
 
 // mfaTokenHash keys the token's record after failures failed attempts.
@@ -58,15 +60,16 @@ func (m *Manager) mfaTokenHash(token string, failures int) []byte {
 	return mac.Sum(nil)
 }
 
-// IssueMFAToken stores a new mfa_token for the user's first factor amr.
-func (m *Manager) IssueMFAToken(ctx context.Context, userID, clientID string, amr []string) (string, error) {
+// IssueMFAToken stores a new mfa_token for the user's first factor amr
+// and the requested scope (carried to the token pair).
+func (m *Manager) IssueMFAToken(ctx context.Context, userID, clientID string, amr []string, scope string) (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
 	token := base64.RawURLEncoding.EncodeToString(b)
 	now := m.opts.Now().UTC()
-	t := &MFAToken{UserID: userID, ClientID: clientID, AMR: slices.Clone(amr), ExpiresAt: now.Add(MFATokenTTL)}
+	t := &MFAToken{UserID: userID, ClientID: clientID, AMR: slices.Clone(amr), Scope: scope, ExpiresAt: now.Add(MFATokenTTL)}
 	if err := m.putMFAToken(ctx, token, t, now); err != nil {
 		return "", err
 	}
@@ -74,7 +77,7 @@ func (m *Manager) IssueMFAToken(ctx context.Context, userID, clientID string, am
 }
 
 func (m *Manager) putMFAToken(ctx context.Context, token string, t *MFAToken, now time.Time) error {
-	payload, err := json.Marshal(mfaPayload{Attempts: t.Attempts})
+	payload, err := json.Marshal(mfaPayload{Attempts: t.Attempts, Scope: t.Scope})
 	if err != nil {
 		return err
 	}
@@ -125,7 +128,7 @@ func (m *Manager) BeginMFAAttempt(ctx context.Context, token, clientID string) (
 		return nil, fmt.Errorf("session: decode mfa token: %w", err)
 	}
 	a := &MFAAttempt{m: m, raw: token, Token: MFAToken{UserID: c.UserID, ClientID: c.ClientID, AMR: c.AMR,
-		Attempts: p.Attempts, ExpiresAt: c.ExpiresAt}}
+		Scope: p.Scope, Attempts: p.Attempts, ExpiresAt: c.ExpiresAt}}
 	if subtle.ConstantTimeCompare([]byte(c.ClientID), []byte(clientID)) != 1 {
 		if _, err := a.Fail(ctx); err != nil {
 			return nil, err

@@ -196,3 +196,19 @@ type Store interface {
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }
+
+// DeleteEach ends every session of ids with del (a store's DeleteSession)
+// and returns how many it ended; one that is already gone (ErrNotFound) is
+// skipped. The stores' TrimUserSessions end the sessions they chose with it.
+func DeleteEach(ctx context.Context, del func(ctx context.Context, id string) error, ids []string) (int, error) {
+	n := 0
+	for _, id := range ids {
+		switch err := del(ctx, id); {
+		case err == nil:
+			n++
+		case !errors.Is(err, ErrNotFound):
+			return n, err
+		}
+	}
+	return n, nil
+}

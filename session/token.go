@@ -70,6 +70,18 @@ func HashToken(token string) []byte {
 	return sum[:]
 }
 
+// registered are the claims every token of ours carries: issued by us now
+// for audience, about subject, valid for the access-token lifetime.
+func (m *Manager) registered(subject, audience string, now time.Time) jwt.RegisteredClaims {
+	return jwt.RegisteredClaims{
+		Issuer:    m.opts.Issuer,
+		Subject:   subject,
+		Audience:  jwt.ClaimStrings{audience},
+		ExpiresAt: jwt.NewNumericDate(now.Add(m.opts.AccessTTL)),
+		IssuedAt:  jwt.NewNumericDate(now),
+	}
+}
+
 // signAccess mints an access token for the subject in session s.
 func (m *Manager) signAccess(ctx context.Context, s *Session, sub Subject, scope string, now time.Time) (string, error) {
 	key, err := m.keys.Signer(ctx)
@@ -77,21 +89,15 @@ func (m *Manager) signAccess(ctx context.Context, s *Session, sub Subject, scope
 		return "", err
 	}
 	claims := AccessClaims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    m.opts.Issuer,
-			Subject:   sub.UserID,
-			Audience:  jwt.ClaimStrings{m.opts.Audience},
-			ExpiresAt: jwt.NewNumericDate(now.Add(m.opts.AccessTTL)),
-			IssuedAt:  jwt.NewNumericDate(now),
-			ID:        newID(),
-		},
-		SessionID: s.ID,
-		AMR:       s.AMR,
-		Roles:     sub.Roles,
-		Scope:     scope,
-		ClientID:  s.ClientID,
-		AuthTime:  jwt.NewNumericDate(s.CreatedAt),
+		RegisteredClaims: m.registered(sub.UserID, m.opts.Audience, now),
+		SessionID:        s.ID,
+		AMR:              s.AMR,
+		Roles:            sub.Roles,
+		Scope:            scope,
+		ClientID:         s.ClientID,
+		AuthTime:         jwt.NewNumericDate(s.CreatedAt),
 	}
+	claims.ID = newID()
 	if claims.Roles == nil {
 		claims.Roles = []string{}
 	}

@@ -34,11 +34,16 @@ var (
 	// ErrPasskeysDisabled: the service was built without a WebAuthn
 	// relying party.
 	ErrPasskeysDisabled = errors.New("mfa: passkeys not configured")
+	// ErrNotAudited: the change (or the use of a code) took effect, but
+	// its audit event could not be written. Callers go on as after
+	// success and log it.
+	ErrNotAudited = errors.New("mfa: done, but the audit event was not written")
 )
 
 // RateLimitError is the ErrRateLimited of one account.
 type RateLimitError struct {
-	RetryAt time.Time // when the window ends
+	RetryAt    time.Time     // when the window ends
+	RetryAfter time.Duration // from the refusal to RetryAt (Retry-After)
 }
 
 func (e *RateLimitError) Error() string        { return ErrRateLimited.Error() }
@@ -198,7 +203,7 @@ func (s *Service) record(ctx context.Context, actor accounts.Actor, action, targ
 	e := &accounts.AuditEvent{ID: accounts.NewID(), Time: s.opts.Now().UTC().Truncate(time.Millisecond),
 		Actor: actor.ID, Action: action, Target: target, Details: details, IP: actor.IP}
 	if err := s.opts.Audit.AppendAudit(cctx, e); err != nil {
-		return fmt.Errorf("mfa: audit %s (the action took effect): %w", action, err)
+		return fmt.Errorf("%w: %s: %w", ErrNotAudited, action, err)
 	}
 	return nil
 }

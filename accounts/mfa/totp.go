@@ -277,12 +277,13 @@ func (s *Service) match(sec *accounts.TOTPSecret, code string) (int64, bool, err
 
 // checkRate refuses when the account's failures have reached the limit.
 func (s *Service) checkRate(ctx context.Context, userID string) error {
-	n, reset, err := s.opts.Rate.Peek(ctx, rateKey(userID), s.opts.FailureWindow, s.opts.Now())
+	now := s.opts.Now()
+	n, reset, err := s.opts.Rate.Peek(ctx, rateKey(userID), s.opts.FailureWindow, now)
 	if err != nil {
 		return err
 	}
 	if n >= int64(s.opts.MaxFailures) {
-		return &RateLimitError{RetryAt: reset}
+		return &RateLimitError{RetryAt: reset, RetryAfter: reset.Sub(now)}
 	}
 	return nil
 }
@@ -297,7 +298,9 @@ func (s *Service) failed(ctx context.Context, userID string, m Method, reason st
 	}
 	if aerr := s.record(ctx, self(ctx, userID), accounts.ActionMFAFailed, userID,
 		map[string]string{"method": string(m), "reason": reason}); aerr != nil {
-		return errors.Join(err, aerr)
+		// Not wrapped: the answer is err's, and a caller that goes on
+		// after ErrNotAudited must never take a wrong code for a used one.
+		return errors.Join(err, errors.New(aerr.Error()))
 	}
 	return err
 }

@@ -12,5 +12,9 @@
 // audited and redeemed like an API one. api/server mounts both on one gin
 // engine behind the same middleware. Every user-visible text of a
 // template goes through the template function `t` (the English text is
-// the message key); the templates are parsed once per locale.
+// the message key, translated by accounts/i18n); the templates are parsed
+// once per language, and each request is rendered in the one negotiate
+// picks (locale.go: ui_locales, then Accept-Language). Handlers give their
+// fixed texts in English, marked with i18n.M or formatted with
+// s.locale(c).T; render translates a page's title, errors and notice.
 package hosted

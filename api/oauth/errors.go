@@ -6,10 +6,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/mfa"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
 )
@@ -37,6 +40,9 @@ const (
 	CodeReauthRequired       = "reauthentication_required"
 	CodeSignupDisabled       = "signup_disabled"
 	CodeEmailNotVerified     = "email_not_verified"
+	CodeMFARequired          = "mfa_required"
+	CodeTOTPEnabled          = "totp_enabled"
+	CodePasskeyExists        = "passkey_exists"
 )
 
 // Error is an error whose HTTP meaning was decided at the point of failure
@@ -90,6 +96,13 @@ var mapping = []struct {
 	{session.ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable, "the database is unavailable, retry later", "", ""},
 	{accounts.ErrInvalidCredentials, http.StatusBadRequest, CodeInvalidGrant, "invalid username or password", CodeAccessDenied, ""},
 	{accounts.ErrInvalidEmailToken, http.StatusBadRequest, CodeInvalidGrant, "the link is invalid, used or expired", CodeAccessDenied, ""},
+	{mfa.ErrRateLimited, http.StatusTooManyRequests, CodeRateLimited, ErrRateLimited.Description, "", ""},
+	{mfa.ErrInvalidCode, http.StatusBadRequest, CodeInvalidGrant, "the code is wrong, expired or was used already", CodeAccessDenied, ""},
+	{mfa.ErrInvalidPasskey, http.StatusBadRequest, CodeInvalidGrant, "the passkey response could not be verified", CodeAccessDenied, ""},
+	{mfa.ErrPasskeysDisabled, http.StatusNotFound, CodeNotFound, "passkeys are not configured on this service", "", ""},
+	{accounts.ErrTOTPEnabled, http.StatusConflict, CodeTOTPEnabled, "an authenticator app is set up already; remove it first", "", ""},
+	{accounts.ErrTOTPNotEnabled, http.StatusNotFound, CodeNotFound, "no authenticator app is set up", "", ""},
+	{accounts.ErrPasskeyExists, http.StatusConflict, CodePasskeyExists, "this passkey is registered already", "", ""},
 	{accounts.ErrReauthenticationRequired, http.StatusForbidden, CodeReauthRequired,
 		"confirm that it is you: send current_password, or (for an account without a password) sign in again and retry within 5 minutes", "", ""},
 	{accounts.ErrSignupDisabled, http.StatusForbidden, CodeSignupDisabled, "sign-up is disabled on this service", CodeAccessDenied, ""},
@@ -236,6 +249,7 @@ func GrantError(err error) error {
 // and Retry-After when retrying may help; its cause goes to log.
 func Respond(c *gin.Context, log *slog.Logger, err error) {
 	cl := Classify(err)
+	SetRetryAfter(c, err)
 	if cl.Code == CodeInvalidClient {
 		c.Header("WWW-Authenticate", `Basic realm="unilogin"`)
 	}
@@ -247,6 +261,17 @@ func Respond(c *gin.Context, log *slog.Logger, err error) {
 		c.Header("Retry-After", "5")
 	}
 	WriteError(c, cl.Status, cl.Code, cl.Description)
+}
+
+// SetRetryAfter sets Retry-After (whole seconds, at least 1) when err is
+// a second-factor rate limit (*mfa.RateLimitError); other limits set it
+// where they refuse.
+func SetRetryAfter(c *gin.Context, err error) {
+	var rl *mfa.RateLimitError
+	if errors.As(err, &rl) {
+		secs := int64((rl.RetryAfter + time.Second - 1) / time.Second)
+		c.Header("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+	}
 }
 
 // WriteError writes one error object and aborts the handler chain.

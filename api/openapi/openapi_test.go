@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/api/openapi"
 	"github.com/unilogin/unilogin/api/openapi/validate"
@@ -333,7 +335,8 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	tk := s.tokens(login("kim@example.com", pw))
 	s.expect(login("kim@example.com", "wrong password!"), 400, "wrong password")
 	s.expect(s.form("/token", url.Values{"grant_type": {"password"}, "username": {"kim@example.com"}}), 400, "no password")
-	s.expect(s.form("/token", url.Values{"grant_type": {"client_credentials"}}), 400, "unsupported grant")
+	s.expect(s.form("/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}}), 400, "unsupported grant")
+	s.expect(s.form("/token", url.Values{"grant_type": {"client_credentials"}}), 401, "client_credentials without a client")
 	s.expect(s.form("/token", url.Values{}), 400, "no grant_type")
 	s.expect(s.form("/token", url.Values{"grant_type": {"password"}, "username": {"kim@example.com"}, "password": {pw}},
 		"Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(clientID+":wrong"))), 401, "bad client")
@@ -431,6 +434,31 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	s.expect(s.do("POST", "/admin/users/"+leeID+"/email-verified", "", "", ah...), 200, "admin mark verified")
 	s.expect(s.do("DELETE", "/admin/users/"+leeID, "", "", ah...), 204, "admin delete")
 	s.expect(s.do("POST", "/admin/users/"+leeID+"/disable", "", "", ah...), 404, "admin disable deleted")
+
+	// Second factors (api's tests walk them with a fake clock; here only
+	// exchanges that need no second time step).
+	mo := s.expect(s.json("POST", "/signup", map[string]string{"email": "mo@example.com", "password": pw}), 201, "signup mo").json(t)
+	moTk := s.tokens(login("mo@example.com", pw))
+	mh := bearer(moTk.Access)
+	enrol := s.expect(s.do("POST", "/users/me/mfa/totp", "", "", mh...), 200, "totp enrol").json(t)
+	s.expect(s.json("POST", "/users/me/mfa/totp/confirm", map[string]string{"code": "12345"}, mh...), 400, "totp confirm wrong code")
+	first, err := totp.GenerateCode(enrol["secret"].(string), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := s.expect(s.json("POST", "/users/me/mfa/totp/confirm", map[string]string{"code": first}, mh...), 200, "totp confirm").json(t)
+	s.expect(s.do("POST", "/users/me/mfa/totp", "", "", mh...), 409, "totp enrol again")
+	s.expect(s.do("GET", "/users/me", "", "", mh...), 200, "me with totp")
+	mfaToken := s.expect(login("mo@example.com", pw), 403, "password grant with totp").json(t)["mfa_token"].(string)
+	const mfaGrant = "urn:unilogin:params:oauth:grant-type:mfa"
+	s.expect(s.form("/token", url.Values{"grant_type": {mfaGrant}, "mfa_token": {mfaToken}, "otp": {"12345"}}), 400, "mfa grant wrong code")
+	recovery := codes["recovery_codes"].([]any)
+	s.tokens(s.form("/token", url.Values{"grant_type": {mfaGrant}, "mfa_token": {mfaToken}, "recovery_code": {recovery[0].(string)}}))
+	s.expect(s.json("POST", "/users/me/mfa/recovery-codes", map[string]string{"code": "12345"}, mh...), 400, "recovery codes wrong code")
+	s.expect(s.json("DELETE", "/users/me/mfa/totp", map[string]string{}, mh...), 403, "totp remove without proof")
+	s.expect(s.json("DELETE", "/users/me/mfa/totp", map[string]string{"recovery_code": recovery[1].(string)}, mh...), 204, "totp remove")
+	s.expect(s.do("DELETE", "/admin/users/"+mo["id"].(string)+"/mfa", "", "", ah...), 204, "admin reset mfa")
+	s.expect(s.do("DELETE", "/admin/users/nobody/mfa", "", "", ah...), 404, "admin reset mfa unknown")
 
 	// The e-mail flows (their happy paths are walked in api's tests, which
 	// read the links from the outbox): the answers that need no link.

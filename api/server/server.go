@@ -30,6 +30,7 @@ import (
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/mail"
+	"github.com/unilogin/unilogin/accounts/mfa"
 	accountsmongo "github.com/unilogin/unilogin/accounts/mongostore"
 	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
 	"github.com/unilogin/unilogin/api"
@@ -221,7 +222,10 @@ type Core struct {
 	Recovery *accounts.Recovery
 	Sessions *session.Manager
 	Keyring  *session.Keyring
-	Sealer   *session.Sealer
+	// MFA is the second factors and passkeys (accounts/mfa), shared by the
+	// JSON API, the hosted pages and the CLI.
+	MFA    *mfa.Service
+	Sealer *session.Sealer
 	// Metrics are the Prometheus collectors; the stores are timed into
 	// Metrics.DBDuration.
 	Metrics *api.Metrics
@@ -371,6 +375,11 @@ func open(ctx context.Context, cfg *config.Config, opts Options, guard *dbGuard)
 	if err != nil {
 		return fail(err)
 	}
+	factors, err := openMFA(cfg, st, sealer, opts.Now) // mfa.go
+	if err != nil {
+		return fail(err)
+	}
+	c.MFA = factors
 	c.Recovery, c.store, c.now = rec, st.accounts, opts.Now
 	c.Accounts, c.Admin, c.Sessions, c.Keyring = acc, adm, mgr, kr
 	return c, nil

@@ -35,6 +35,7 @@ Commands (each also takes --config FILE, and --help):
   disable (--id ID | --email E)       disable a user and end all its sessions
   enable (--id ID | --email E)        enable a disabled user
   delete (--id ID | --email E)        delete a user with its identities and sessions
+  reset-mfa (--id ID | --email E)     remove a user's second factors: TOTP, recovery codes, passkeys
 ` + usersRecoveryUsage + `
 They work on the server's store (the same configuration), also while it runs,
 and each change is recorded in the audit log with actor "cli:<os user>".
@@ -58,7 +59,7 @@ func cmdUsers(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return usersList(ctx, rest, stdout, stderr)
 	case "set-roles":
 		return usersSetRoles(ctx, rest, stdout, stderr)
-	case "disable", "enable", "delete":
+	case "disable", "enable", "delete", "reset-mfa":
 		return usersChange(ctx, sub, rest, stdout, stderr)
 	case "resend-verification", "mark-verified", "send-reset":
 		return usersRecovery(ctx, sub, rest, stdout, stderr) // users_recovery.go
@@ -346,7 +347,7 @@ func usersSetRoles(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return exitOK
 }
 
-// usersChange is disable, enable and delete.
+// usersChange is disable, enable, delete and reset-mfa.
 func usersChange(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) int {
 	var id, email string
 	path, code, ok := usersFlags(sub, "(--id ID | --email E)", args, stdout, stderr, func(fs *flag.FlagSet) {
@@ -380,6 +381,10 @@ func usersChange(ctx context.Context, sub string, args []string, stdout, stderr 
 	case "delete":
 		if err = env.admin.Delete(ctx, env.actor, u.ID); err == nil {
 			fmt.Fprintf(stdout, "deleted user %s (%s) with its identities and sessions\n", u.ID, dash(u.Email))
+		}
+	case "reset-mfa":
+		if err = env.core.MFA.Reset(ctx, env.actor, u.ID); err == nil {
+			fmt.Fprintf(stdout, "removed the second factors of user %s (%s); it signs in with its password or provider alone\n", u.ID, dash(u.Email))
 		}
 	}
 	if err != nil {

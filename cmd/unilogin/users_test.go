@@ -48,12 +48,7 @@ var uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4
 // TestUsersCLI drives every users command against the store of a running
 // server, then signs in as the administrator the CLI created.
 func TestUsersCLI(t *testing.T) {
-	cfg := testConfig(t)
-	t.Setenv("UNILOGIN_DATA_DIR", cfg.DataDir)
-	t.Setenv("UNILOGIN_BCRYPT_COST", "4")
-	t.Setenv("UNILOGIN_CONFIG", "")
-	t.Setenv("USER", "tester")
-	base, stop := startServer(t, cfg)
+	base, stop := startCLIServer(t)
 	defer stop()
 
 	// Bootstrap the first admin, while the server runs.
@@ -186,6 +181,18 @@ func TestUsersCLI(t *testing.T) {
 	if strings.Join(actions, " ") != want {
 		t.Errorf("audit actions %q, want %q", strings.Join(actions, " "), want)
 	}
+}
+
+// startCLIServer starts a server whose store the users commands reach
+// through the environment (the data directory), with user "tester".
+func startCLIServer(t *testing.T) (base string, stop func()) {
+	t.Helper()
+	cfg := testConfig(t)
+	t.Setenv("UNILOGIN_DATA_DIR", cfg.DataDir)
+	t.Setenv("UNILOGIN_BCRYPT_COST", "4")
+	t.Setenv("UNILOGIN_CONFIG", "")
+	t.Setenv("USER", "tester")
+	return startServer(t, cfg)
 }
 
 func getJSON(t *testing.T, u, token string) map[string]any {

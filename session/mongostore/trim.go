@@ -2,7 +2,6 @@ package mongostore
 
 import (
 	"context"
-	"errors"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -26,14 +25,5 @@ func (s *Store) TrimUserSessions(ctx context.Context, userID, keepID string, max
 	if err != nil {
 		return 0, wrap("trim user sessions", err)
 	}
-	n := 0
-	for _, d := range docs {
-		switch err := s.DeleteSession(ctx, d.ID); {
-		case err == nil:
-			n++
-		case !errors.Is(err, session.ErrNotFound):
-			return n, err
-		}
-	}
-	return n, nil
+	return session.DeleteEach(ctx, s.DeleteSession, mongodb.Convert(docs, func(d *sessionDoc) string { return d.ID }))
 }

@@ -26,7 +26,7 @@ func testMFATokenSingleUse(t *testing.T, s session.Store) {
 	clk := testkit.NewClock(now())
 	m := newManager(t, s, clk, 0)
 	user := randomID(t)
-	tok, err := m.IssueMFAToken(ctx, user, "app", []string{"pwd"})
+	tok, err := m.IssueMFAToken(ctx, user, "app", []string{"pwd"}, "")
 	must(t, "IssueMFAToken", err)
 	a, err := m.BeginMFAAttempt(ctx, tok, "app")
 	must(t, "BeginMFAAttempt", err)
@@ -52,13 +52,16 @@ func testMFATokenSingleUse(t *testing.T, s session.Store) {
 func testMFATokenFiveFailures(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	m := newManager(t, s, testkit.NewClock(now()), 0)
-	tok, err := m.IssueMFAToken(ctx, randomID(t), "", []string{"pwd"})
+	tok, err := m.IssueMFAToken(ctx, randomID(t), "", []string{"pwd"}, "openid users:admin")
 	must(t, "IssueMFAToken", err)
 	for i := 1; i <= session.MaxMFAAttempts; i++ {
 		a, err := m.BeginMFAAttempt(ctx, tok, "")
 		must(t, "BeginMFAAttempt", err)
 		if a.Token.Attempts != i-1 {
 			t.Errorf("attempt %d: %d failures recorded, want %d", i, a.Token.Attempts, i-1)
+		}
+		if a.Token.Scope != "openid users:admin" { // kept across failures
+			t.Errorf("attempt %d: scope %q", i, a.Token.Scope)
 		}
 		dead, err := a.Fail(ctx)
 		must(t, "Fail", err)
@@ -74,7 +77,7 @@ func testMFATokenFiveFailures(t *testing.T, s session.Store) {
 func testMFATokenClient(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	m := newManager(t, s, testkit.NewClock(now()), 0)
-	tok, err := m.IssueMFAToken(ctx, randomID(t), "", []string{"pwd"})
+	tok, err := m.IssueMFAToken(ctx, randomID(t), "", []string{"pwd"}, "")
 	must(t, "IssueMFAToken", err)
 	if _, err := m.BeginMFAAttempt(ctx, tok, "app"); !errors.Is(err, session.ErrInvalidToken) {
 		t.Errorf("a no-client token presented by a client: %v, want ErrInvalidToken", err)
@@ -90,7 +93,7 @@ func testMFATokenExpires(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	clk := testkit.NewClock(now())
 	m := newManager(t, s, clk, 0)
-	tok, err := m.IssueMFAToken(ctx, randomID(t), "app", []string{"pwd"})
+	tok, err := m.IssueMFAToken(ctx, randomID(t), "app", []string{"pwd"}, "")
 	must(t, "IssueMFAToken", err)
 	clk.Advance(session.MFATokenTTL + time.Second)
 	if _, err := m.BeginMFAAttempt(ctx, tok, "app"); !errors.Is(err, session.ErrInvalidToken) {
@@ -103,7 +106,7 @@ func testMFATokenExpires(t *testing.T, s session.Store) {
 func testMFATokenIsNotACode(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	m := newManager(t, s, testkit.NewClock(now()), 0)
-	tok, err := m.IssueMFAToken(ctx, randomID(t), "app", []string{"pwd"})
+	tok, err := m.IssueMFAToken(ctx, randomID(t), "app", []string{"pwd"}, "")
 	must(t, "IssueMFAToken", err)
 	for _, redirect := range []string{"", "urn:unilogin:mfa-token"} {
 		if _, err := m.RedeemCode(ctx, tok, "app", redirect, "verifier"); !errors.Is(err, session.ErrInvalidToken) {
@@ -124,7 +127,7 @@ func testMFATokenIsNotACode(t *testing.T, s session.Store) {
 func testMFATokenConcurrentSuccess(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	m := newManager(t, s, testkit.NewClock(now()), 0)
-	tok, err := m.IssueMFAToken(ctx, randomID(t), "app", []string{"pwd"})
+	tok, err := m.IssueMFAToken(ctx, randomID(t), "app", []string{"pwd"}, "")
 	must(t, "IssueMFAToken", err)
 	var wins atomic.Int32
 	testkit.Race(20, func(int) error {
@@ -145,7 +148,7 @@ func testMFATokenConcurrentSuccess(t *testing.T, s session.Store) {
 func testMFATokenConcurrentFailures(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	m := newManager(t, s, testkit.NewClock(now()), 0)
-	tok, err := m.IssueMFAToken(ctx, randomID(t), "app", []string{"pwd"})
+	tok, err := m.IssueMFAToken(ctx, randomID(t), "app", []string{"pwd"}, "")
 	must(t, "IssueMFAToken", err)
 	var attempts atomic.Int32
 	testkit.Race(20, func(int) error {

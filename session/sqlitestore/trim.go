@@ -2,7 +2,6 @@ package sqlitestore
 
 import (
 	"context"
-	"errors"
 
 	"github.com/unilogin/unilogin/session"
 	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
@@ -26,14 +25,5 @@ func (s *Store) TrimUserSessions(ctx context.Context, userID, keepID string, max
 	if err != nil {
 		return 0, wrap("trim user sessions", err)
 	}
-	n := 0
-	for _, id := range ids {
-		switch err := s.DeleteSession(ctx, id); {
-		case err == nil:
-			n++
-		case !errors.Is(err, session.ErrNotFound): // ended meanwhile: fine
-			return n, err
-		}
-	}
-	return n, nil
+	return session.DeleteEach(ctx, s.DeleteSession, ids)
 }
