@@ -100,6 +100,9 @@ type Deps struct {
 	// MFA is the second factors and passkeys (mfa.go); nil: their routes
 	// answer 404 and no sign-in asks for a second factor.
 	MFA *mfa.Service
+	// Bearer, when set, reads a bearer check's session and user in one
+	// query (users.go); nil: two reads.
+	Bearer BearerReader
 }
 
 // Server is the HTTP API.
@@ -117,6 +120,9 @@ type Server struct {
 	limiter  *middleware.Limiter // nil: no rate limits
 	recovery *accounts.Recovery  // nil: no e-mail flows
 	mfa      *mfa.Service        // nil: no second factors
+
+	// bearerReader is Deps.Bearer.
+	bearerReader BearerReader
 }
 
 // New builds the router.
@@ -145,6 +151,7 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	s.metrics = opts.Metrics
 	s.recovery = deps.Recovery
 	s.mfa = deps.MFA
+	s.bearerReader = deps.Bearer
 	for i := range opts.Clients {
 		c := opts.Clients[i]
 		if _, taken := s.clients[c.ID]; taken {

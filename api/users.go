@@ -62,7 +62,7 @@ func (s *Server) bearer(c *gin.Context) {
 		fail("malformed Authorization header; want Bearer <token>")
 		return
 	}
-	claims, sess, err := s.sessions.Authenticate(c.Request.Context(), token)
+	claims, sess, u, ids, err := s.authenticate(c, token)
 	if errors.Is(err, session.ErrInvalidToken) {
 		fail("the access token is invalid, expired or revoked")
 		return
@@ -70,13 +70,13 @@ func (s *Server) bearer(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	var (
-		u   *accounts.User
-		ids []*accounts.Identity
-	)
-	if showsIdentities(c) {
+	switch {
+	case u != nil && u.Disabled:
+		err = accounts.ErrDisabled
+	case u != nil:
+	case showsIdentities(c):
 		u, ids, err = s.accounts.GetActiveWithIdentities(c.Request.Context(), claims.Subject)
-	} else {
+	default:
 		u, err = s.accounts.GetActive(c.Request.Context(), claims.Subject)
 	}
 	if errors.Is(err, accounts.ErrNotFound) || errors.Is(err, accounts.ErrDisabled) {
@@ -88,6 +88,46 @@ func (s *Server) bearer(c *gin.Context) {
 	}
 	c.Set(principalKey, &principal{claims: claims, session: sess, user: u, identities: ids})
 	c.Next()
+}
+
+// BearerReader reads what a bearer check needs, the session and its user
+// (with the user's identities when asked), in one query: the server
+// assembly provides it where both stores share a database. ok is false
+// when no row joins them (the session ended or expired, or its user is
+// gone); the check then takes the two reads, which tell these apart.
+type BearerReader interface {
+	ReadBearer(ctx context.Context, sessionID string, identities bool) (s *session.Session, u *accounts.User, ids []*accounts.Identity, ok bool, err error)
+}
+
+// errNoJoin: the joined read found no row (BearerReader).
+var errNoJoin = errors.New("no session joined to a user")
+
+// authenticate verifies token and reads its session and, with a
+// BearerReader, the user too (u nil: the caller reads the user).
+func (s *Server) authenticate(c *gin.Context, token string) (*session.AccessClaims, *session.Session, *accounts.User, []*accounts.Identity, error) {
+	ctx := c.Request.Context()
+	if s.bearerReader != nil {
+		var (
+			u   *accounts.User
+			ids []*accounts.Identity
+		)
+		claims, sess, err := s.sessions.AuthenticateWith(ctx, token, func(ctx context.Context, cl *session.AccessClaims) (*session.Session, error) {
+			x, user, list, ok, err := s.bearerReader.ReadBearer(ctx, cl.SessionID, showsIdentities(c))
+			if err == nil && !ok {
+				err = errNoJoin
+			}
+			u, ids = user, list
+			return x, err
+		})
+		if !errors.Is(err, errNoJoin) {
+			if err != nil {
+				u, ids = nil, nil
+			}
+			return claims, sess, u, ids, err
+		}
+	}
+	claims, sess, err := s.sessions.Authenticate(ctx, token)
+	return claims, sess, nil, nil, err
 }
 
 // userJSON is a user as the API shows it: the admin API's list entries.

@@ -303,6 +303,16 @@ func (m *Manager) Revoke(ctx context.Context, token, clientID string, confidenti
 // Authenticate verifies an access token and that its session is still live
 // (so logout and revocation take effect at once on our own endpoints).
 func (m *Manager) Authenticate(ctx context.Context, token string) (*AccessClaims, *Session, error) {
+	return m.AuthenticateWith(ctx, token, func(ctx context.Context, c *AccessClaims) (*Session, error) {
+		return m.store.GetSession(ctx, c.SessionID)
+	})
+}
+
+// AuthenticateWith is Authenticate with the session read by read (given
+// the verified claims): the server reads the session together with its
+// user in one query where the stores share a database. read returns
+// ErrNotFound for a session that ended or expired.
+func (m *Manager) AuthenticateWith(ctx context.Context, token string, read func(context.Context, *AccessClaims) (*Session, error)) (*AccessClaims, *Session, error) {
 	claims, err := m.ParseAccess(ctx, token)
 	if err != nil {
 		return nil, nil, err
@@ -310,7 +320,7 @@ func (m *Manager) Authenticate(ctx context.Context, token string) (*AccessClaims
 	if claims.IsClientToken() {
 		return nil, nil, fmt.Errorf("%w: a client's own token names no user", ErrInvalidToken)
 	}
-	s, err := m.store.GetSession(ctx, claims.SessionID)
+	s, err := read(ctx, claims)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, fmt.Errorf("%w: session ended", ErrInvalidToken)
 	} else if err != nil {

@@ -352,6 +352,14 @@ func encodeRoles(roles []string) (string, error) {
 
 type scanner = sqlitedb.Scanner
 
+// UserColumns are the columns ScanUser reads, in order (table users): for
+// a read that joins users to other tables, in the server assembly.
+const UserColumns = userColumns
+
+// ScanUser decodes a row of UserColumns (sql.ErrNoRows: ErrNotFound); r
+// may put them after other columns.
+func ScanUser(r sqlitedb.Scanner) (*accounts.User, error) { return scanUser(r) }
+
 // scanUser reads userColumns; sql.ErrNoRows becomes ErrNotFound.
 func scanUser(row scanner) (*accounts.User, error) {
 	var (

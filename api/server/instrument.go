@@ -24,6 +24,9 @@ func guardStores(h *prometheus.HistogramVec, g *dbGuard) func(*stores) {
 	return func(st *stores) {
 		st.accounts = timeAccounts(st.accounts, h, g)
 		st.sessions = timeSessions(st.sessions, h, g)
+		if st.bearer != nil {
+			st.bearer = &timedBearer{b: st.bearer, h: h, g: g} // bearer.go
+		}
 	}
 }
 

@@ -46,8 +46,11 @@ import (
 type stores struct {
 	accounts accounts.Store
 	sessions session.Store
-	kind     string // "sqlite <path>" or "mongodb <database>"
-	close    func(context.Context) error
+	// bearer reads a bearer check's session and user at once (the
+	// embedded store; nil for MongoDB: two reads).
+	bearer api.BearerReader
+	kind   string // "sqlite <path>" or "mongodb <database>"
+	close  func(context.Context) error
 }
 
 // openStores opens MongoDB when a URI is configured, else the embedded
@@ -100,7 +103,12 @@ func openStores(ctx context.Context, cfg *config.Config) (*stores, error) {
 		closeBoth()
 		return nil, err
 	}
-	return &stores{accounts: as, sessions: ss, kind: "sqlite " + path,
+	bearer, err := newSQLiteBearer(ctx, rdb) // bearer.go
+	if err != nil {
+		closeBoth()
+		return nil, err
+	}
+	return &stores{accounts: as, sessions: ss, bearer: bearer, kind: "sqlite " + path,
 		close: func(context.Context) error { return closeBoth() }}, nil
 }
 
@@ -240,7 +248,9 @@ type Core struct {
 	// store is the accounts store (timed), for the e-mail links' sweep.
 	store accounts.Store
 	now   func() time.Time
-	close func(context.Context) error
+	// bearer is the stores' joined bearer read (nil: none).
+	bearer api.BearerReader
+	close  func(context.Context) error
 	// closeGate stops the hashing threads of the gate Open made (nil for
 	// an injected gate).
 	closeGate func()
@@ -381,6 +391,7 @@ func open(ctx context.Context, cfg *config.Config, opts Options, guard *dbGuard)
 	}
 	c.MFA = factors
 	c.Recovery, c.store, c.now = rec, st.accounts, opts.Now
+	c.bearer = st.bearer
 	c.Accounts, c.Admin, c.Sessions, c.Keyring = acc, adm, mgr, kr
 	return c, nil
 }

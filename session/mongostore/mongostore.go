@@ -206,6 +206,19 @@ func (d *keyDoc) key() *session.SigningKey {
 
 func byID(id any) bson.D { return bson.D{{Key: "_id", Value: id}} }
 
+// findLive reads the document with this _id; one whose expiry (expires)
+// has passed is reported like a missing one. op names the step in errors.
+func findLive[D any](ctx context.Context, coll *mongo.Collection, op string, id any, expires func(*D) time.Time) (*D, error) {
+	var d D
+	if err := coll.FindOne(ctx, byID(id)).Decode(&d); err != nil {
+		return nil, wrap(op, err)
+	}
+	if expired(expires(&d), time.Now()) {
+		return nil, session.ErrNotFound
+	}
+	return &d, nil
+}
+
 // --- sessions ---
 
 func (s *Store) CreateSession(ctx context.Context, x *session.Session) error {
@@ -271,12 +284,9 @@ func (s *Store) SessionRecords(ctx context.Context, id string) (int, error) {
 }
 
 func (s *Store) GetSession(ctx context.Context, id string) (*session.Session, error) {
-	var d sessionDoc
-	if err := s.sessions.FindOne(ctx, byID(id)).Decode(&d); err != nil {
-		return nil, wrap("get session", err)
-	}
-	if expired(d.ExpiresAt, time.Now()) {
-		return nil, session.ErrNotFound
+	d, err := findLive(ctx, s.sessions, "get session", id, func(d *sessionDoc) time.Time { return d.ExpiresAt })
+	if err != nil {
+		return nil, err
 	}
 	return d.session(), nil
 }
@@ -377,12 +387,9 @@ func (s *Store) CreateRefresh(ctx context.Context, t *session.RefreshToken) erro
 }
 
 func (s *Store) GetRefresh(ctx context.Context, hash []byte) (*session.RefreshToken, error) {
-	var d refreshDoc
-	if err := s.refresh.FindOne(ctx, byID(hash)).Decode(&d); err != nil {
-		return nil, wrap("get refresh token", err)
-	}
-	if expired(d.ExpiresAt, time.Now()) {
-		return nil, session.ErrNotFound
+	d, err := findLive(ctx, s.refresh, "get refresh token", hash, func(d *refreshDoc) time.Time { return d.ExpiresAt })
+	if err != nil {
+		return nil, err
 	}
 	return d.token(), nil
 }

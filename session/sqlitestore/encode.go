@@ -16,6 +16,15 @@ import (
 
 type rowScanner = sqlitedb.Scanner
 
+// SessionColumns are the columns ScanSession reads, in order (table
+// sessions): for a read that joins other tables to a session, in the
+// server assembly.
+const SessionColumns = sessionColumns
+
+// ScanSession decodes a row whose first columns are SessionColumns; r may
+// append further destinations for the columns after them.
+func ScanSession(r sqlitedb.Scanner) (*session.Session, error) { return scanSession(r) }
+
 func scanSession(r rowScanner) (*session.Session, error) {
 	var x session.Session
 	var amr string

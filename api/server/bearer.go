@@ -1,0 +1,123 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/unilogin/unilogin/accounts"
+	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
+	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/session"
+	sessionsqlite "github.com/unilogin/unilogin/session/sqlitestore"
+	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
+)
+
+// sqliteBearer is the embedded store's api.BearerReader: the session, its
+// user and (when asked) the user's identities in one prepared query on the
+// read pool, where the two stores' tables share one database file. A bearer
+// check (every GET /users/me) thus reads the store once, and still reads
+// it every time: revocation, disabling and deletion take effect at the
+// next request.
+type sqliteBearer struct {
+	stmt *sql.Stmt
+}
+
+// newSQLiteBearer prepares the joined read on reader.
+func newSQLiteBearer(ctx context.Context, reader *sql.DB) (*sqliteBearer, error) {
+	q := `SELECT ` + qualify("s", sessionsqlite.SessionColumns) + `, ` + qualify("u", accountssqlite.UserColumns) + `,
+		i.provider, i.subject, i.email, i.linked_at
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		LEFT JOIN identities i ON ?3 AND i.user_id = u.id
+		WHERE s.id = ?1 AND s.expires_at >= ?2
+		ORDER BY i.provider, i.subject`
+	stmt, err := reader.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("bearer read: prepare: %w", err)
+	}
+	return &sqliteBearer{stmt: stmt}, nil
+}
+
+// qualify prefixes every column of a comma-separated list with table.
+func qualify(table, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = table + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// ReadBearer implements api.BearerReader.
+func (b *sqliteBearer) ReadBearer(ctx context.Context, sessionID string, identities bool) (*session.Session, *accounts.User, []*accounts.Identity, bool, error) {
+	// A point read on the read pool (sqlitedb.PointReadContext).
+	rows, err := b.stmt.QueryContext(sqlitedb.PointReadContext(ctx, true), sessionID, time.Now().UnixMilli(), identities)
+	if err != nil {
+		return nil, nil, nil, false, fmt.Errorf("bearer read: %w", err)
+	}
+	defer rows.Close()
+	var (
+		s   *session.Session
+		u   *accounts.User
+		ids = []*accounts.Identity{}
+	)
+	for rows.Next() {
+		var (
+			provider, subject, email sql.NullString
+			linked                   sql.NullInt64
+		)
+		// The row is the session's columns, the user's, then one identity's:
+		// each decoder appends the destinations of the columns after its own.
+		user, err := accountssqlite.ScanUser(scanFunc(func(userDest ...any) error {
+			x, err := sessionsqlite.ScanSession(scanFunc(func(sessDest ...any) error {
+				dest := append(append(sessDest, userDest...), &provider, &subject, &email, &linked)
+				return rows.Scan(dest...)
+			}))
+			if s == nil {
+				s = x
+			}
+			return err
+		}))
+		if err != nil {
+			return nil, nil, nil, false, fmt.Errorf("bearer read: %w", err)
+		}
+		if u == nil {
+			u = user
+		}
+		if provider.Valid {
+			ids = append(ids, &accounts.Identity{Provider: provider.String, Subject: subject.String,
+				UserID: u.ID, Email: email.String, LinkedAt: time.UnixMilli(linked.Int64).UTC()})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, nil, false, fmt.Errorf("bearer read: %w", err)
+	}
+	if s == nil || u == nil {
+		return nil, nil, nil, false, nil
+	}
+	if !identities {
+		ids = nil
+	}
+	return s, u, ids, true, nil
+}
+
+// scanFunc is a sqlitedb.Scanner from a function.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// timedBearer times and guards the joined read like every store call.
+type timedBearer struct {
+	b api.BearerReader
+	h *prometheus.HistogramVec
+	g *dbGuard
+}
+
+func (t *timedBearer) ReadBearer(ctx context.Context, sessionID string, identities bool) (_ *session.Session, _ *accounts.User, _ []*accounts.Identity, _ bool, err error) {
+	ctx, done := t.g.enter(ctx, "ReadBearer", timer(t.h, "sessions", "ReadBearer"))
+	defer func() { err = done(err) }()
+	return t.b.ReadBearer(ctx, sessionID, identities)
+}
