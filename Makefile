@@ -49,7 +49,7 @@ lint:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-## bench: load test (unilogin bench) of an in-process server on the embedded store; BENCHFLAGS e.g. --duration 5s --json
+## bench: load test (unilogin bench) of a server process on the embedded store, with same-run baselines; BENCHFLAGS e.g. --duration 5s --compare OLD_BINARY --json
 BENCHFLAGS ?=
 bench:
 	$(GO) run -tags '$(TAGS)' ./cmd/unilogin bench $(BENCHFLAGS)

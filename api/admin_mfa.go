@@ -19,12 +19,8 @@ func (s *Server) adminMFARoutes(e *gin.Engine) {
 // user.mfa.reset either way). The user's sessions stay: a reset helps
 // someone who lost a device, it is not a sign of a stolen account.
 func (s *Server) adminResetMFA(c *gin.Context) {
-	err := s.mfa.Reset(c.Request.Context(), actor(c), c.Param("id"))
-	if err != nil && !auditOnly(err) {
-		s.respondError(c, err)
+	if s.mfaFailed(c, s.mfa.Reset(c.Request.Context(), actor(c), c.Param("id")), accounts.ActionMFAReset) {
 		return
-	} else if err != nil {
-		s.log(c).Warn("audit log", "action", accounts.ActionMFAReset, "error", err.Error())
 	}
 	c.Status(http.StatusNoContent)
 }

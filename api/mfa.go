@@ -103,11 +103,8 @@ func (s *Server) confirmTOTP(c *gin.Context) {
 		return
 	}
 	codes, err := s.mfa.ConfirmTOTP(c.Request.Context(), p.user.ID, boundCode(req.Code))
-	if err != nil && !auditOnly(err) {
-		s.respondError(c, err)
+	if s.mfaFailed(c, err, accounts.ActionTOTPEnable) {
 		return
-	} else if err != nil {
-		s.log(c).Warn("audit log", "action", accounts.ActionTOTPEnable, "error", err.Error())
 	}
 	c.JSON(http.StatusOK, gin.H{"recovery_codes": codes})
 }
@@ -122,11 +119,8 @@ func (s *Server) removeTOTP(c *gin.Context) {
 		return
 	}
 	err := s.mfa.RemoveTOTP(c.Request.Context(), p.user.ID, req.proof())
-	if err != nil && !auditOnly(err) {
-		s.respondError(c, err)
+	if s.mfaFailed(c, err, accounts.ActionTOTPRemove) {
 		return
-	} else if err != nil {
-		s.log(c).Warn("audit log", "action", accounts.ActionTOTPRemove, "error", err.Error())
 	}
 	c.Status(http.StatusNoContent)
 }
@@ -140,11 +134,8 @@ func (s *Server) regenerateRecoveryCodes(c *gin.Context) {
 		return
 	}
 	codes, err := s.mfa.RegenerateRecoveryCodes(c.Request.Context(), p.user.ID, req.Code)
-	if err != nil && !auditOnly(err) {
-		s.respondError(c, err)
+	if s.mfaFailed(c, err, accounts.ActionRecoveryCodesRegenerate) {
 		return
-	} else if err != nil {
-		s.log(c).Warn("audit log", "action", accounts.ActionRecoveryCodesRegenerate, "error", err.Error())
 	}
 	c.JSON(http.StatusOK, gin.H{"recovery_codes": codes})
 }
@@ -203,3 +194,17 @@ func (s *Server) reauthFactor(c *gin.Context, p *principal, current *string) err
 // auditOnly reports an error of a change that took effect but whose
 // audit event was not written: the caller logs it and answers success.
 func auditOnly(err error) bool { return errors.Is(err, mfa.ErrNotAudited) }
+
+// mfaFailed writes err of a second-factor change and reports whether it
+// did; an audit failure after the change (auditOnly) is logged instead.
+func (s *Server) mfaFailed(c *gin.Context, err error, action string) bool {
+	switch {
+	case err == nil:
+		return false
+	case auditOnly(err):
+		s.log(c).Warn("audit log", "action", action, "error", err.Error())
+		return false
+	}
+	s.respondError(c, err)
+	return true
+}

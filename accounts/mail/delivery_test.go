@@ -30,6 +30,14 @@ func verifyMessage(t *testing.T, to string) mail.Message {
 	return m
 }
 
+// enqueue queues a verification message to to.
+func enqueue(t *testing.T, q *mail.Queue, to string) {
+	t.Helper()
+	if err := q.Enqueue(t.Context(), verifyMessage(t, to)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // checkParts parses raw as RFC 5322 multipart/alternative and returns the
 // text part, checking the link is alone on a line of it.
 func checkParts(t *testing.T, raw []byte) (text, html string) {
@@ -91,8 +99,7 @@ func decodeParts(t *testing.T, raw []byte) (subject, text, html string) {
 
 func TestSMTPPlainWithAuth(t *testing.T) {
 	srv := &smtpServer{user: "mailer", pass: "s3cret"}
-	startSMTP(t, srv, "127.0.0.1:0", nil, false)
-	host, port := srv.hostPort(t)
+	host, port := listenSMTP(t, srv, nil, false)
 	w, q := start(t, mail.Config{SMTP: &mail.SMTPConfig{Host: host, Port: port, TLS: mail.TLSNone,
 		Username: "mailer", Password: "s3cret"}}, queueStore(t), nil)
 	if err := q.Enqueue(t.Context(), verifyMessage(t, "ann@example.org")); err != nil {
@@ -110,13 +117,10 @@ func TestSMTPPlainWithAuth(t *testing.T) {
 func TestSMTPStartTLS(t *testing.T) {
 	cert, pool := testCert(t)
 	srv := &smtpServer{user: "mailer", pass: "s3cret"}
-	startSMTP(t, srv, "127.0.0.1:0", cert, false)
-	host, port := srv.hostPort(t)
+	host, port := listenSMTP(t, srv, cert, false)
 	_, q := start(t, mail.Config{SMTP: &mail.SMTPConfig{Host: host, Port: port, TLS: mail.TLSStartTLS,
 		Username: "mailer", Password: "s3cret", RootCAs: pool}}, queueStore(t), nil)
-	if err := q.Enqueue(t.Context(), verifyMessage(t, "ann@example.org")); err != nil {
-		t.Fatal(err)
-	}
+	enqueue(t, q, "ann@example.org")
 	waitFor(t, "delivery", func() bool { return len(srv.messages()) == 1 })
 	if got := srv.messages()[0]; !got.tls || !got.authed {
 		t.Errorf("received tls=%v authed=%v, want both after STARTTLS", got.tls, got.authed)
@@ -127,30 +131,32 @@ func TestSMTPStartTLS(t *testing.T) {
 // even the credentials; the message waits.
 func TestSMTPStartTLSRequired(t *testing.T) {
 	srv := &smtpServer{user: "mailer", pass: "s3cret"}
-	startSMTP(t, srv, "127.0.0.1:0", nil, false)
-	host, port := srv.hostPort(t)
+	_, log := retried(t, srv, mail.SMTPConfig{TLS: mail.TLSStartTLS, Username: "mailer", Password: "s3cret"}, 1)
+	if n := len(srv.messages()); n != 0 || !strings.Contains(log, "STARTTLS") {
+		t.Errorf("%d messages went in the clear; log:\n%s", n, log)
+	}
+}
+
+// retried sends one message through srv with smtp (Host and Port set to
+// srv's) until the worker has retried it retries times; it returns the
+// worker and the log.
+func retried(t *testing.T, srv *smtpServer, smtp mail.SMTPConfig, retries int64) (*mail.Worker, string) {
+	t.Helper()
+	smtp.Host, smtp.Port = listenSMTP(t, srv, nil, false)
 	var logs testkit.SyncBuffer
-	w, q := start(t, mail.Config{SMTP: &mail.SMTPConfig{Host: host, Port: port, TLS: mail.TLSStartTLS,
-		Username: "mailer", Password: "s3cret"}}, queueStore(t), debugLog(&logs))
-	if err := q.Enqueue(t.Context(), verifyMessage(t, "ann@example.org")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "a retry", func() bool { return w.Stats().Retried >= 1 })
-	if n := len(srv.messages()); n != 0 || !strings.Contains(logs.String(), "STARTTLS") {
-		t.Errorf("%d messages went in the clear; log:\n%s", n, logs.String())
-	}
+	w, q := start(t, mail.Config{SMTP: &smtp}, queueStore(t), debugLog(&logs))
+	enqueue(t, q, "ann@example.org")
+	waitFor(t, "retries", func() bool { return w.Stats().Retried >= retries })
+	return w, logs.String()
 }
 
 func TestSMTPImplicitTLS(t *testing.T) {
 	cert, pool := testCert(t)
 	srv := &smtpServer{}
-	startSMTP(t, srv, "127.0.0.1:0", cert, true)
-	host, port := srv.hostPort(t)
+	host, port := listenSMTP(t, srv, cert, true)
 	_, q := start(t, mail.Config{SMTP: &mail.SMTPConfig{Host: host, Port: port, TLS: mail.TLSImplicit, RootCAs: pool}},
 		queueStore(t), nil)
-	if err := q.Enqueue(t.Context(), verifyMessage(t, "bob@example.org")); err != nil {
-		t.Fatal(err)
-	}
+	enqueue(t, q, "bob@example.org")
 	waitFor(t, "delivery", func() bool { return len(srv.messages()) == 1 })
 	if got := srv.messages()[0]; !got.tls || got.to != "bob@example.org" {
 		t.Errorf("received %+v, want over TLS to bob@example.org", got)
@@ -181,16 +187,7 @@ func TestServerDownThenUp(t *testing.T) {
 // dropped silently, and the password stays out of the log.
 func TestWrongCredentials(t *testing.T) {
 	srv := &smtpServer{user: "mailer", pass: "right"}
-	startSMTP(t, srv, "127.0.0.1:0", nil, false)
-	host, port := srv.hostPort(t)
-	var logs testkit.SyncBuffer
-	w, q := start(t, mail.Config{SMTP: &mail.SMTPConfig{Host: host, Port: port, TLS: mail.TLSNone,
-		Username: "mailer", Password: "wrong-pass-xyz"}}, queueStore(t), debugLog(&logs))
-	if err := q.Enqueue(t.Context(), verifyMessage(t, "ann@example.org")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "retries", func() bool { return w.Stats().Retried >= 2 })
-	out := logs.String()
+	w, out := retried(t, srv, mail.SMTPConfig{TLS: mail.TLSNone, Username: "mailer", Password: "wrong-pass-xyz"}, 2)
 	if !strings.Contains(out, "will retry") || !strings.Contains(out, "535") {
 		t.Errorf("log does not report the failed login:\n%s", out)
 	}
@@ -212,9 +209,7 @@ func TestGiveUp(t *testing.T) {
 	var logs testkit.SyncBuffer
 	w, q := start(t, mail.Config{MaxAge: 300 * time.Millisecond,
 		SMTP: &mail.SMTPConfig{Host: host, Port: port, TLS: mail.TLSNone}}, queueStore(t), debugLog(&logs))
-	if err := q.Enqueue(t.Context(), verifyMessage(t, "ann@example.org")); err != nil {
-		t.Fatal(err)
-	}
+	enqueue(t, q, "ann@example.org")
 	waitFor(t, "giving up", func() bool { return w.Stats().GaveUp == 1 })
 	if out := logs.String(); !strings.Contains(out, "message dropped undelivered") || !strings.Contains(out, "connect to") {
 		t.Errorf("log does not report the dropped message and its last error:\n%s", out)
@@ -225,9 +220,7 @@ func TestOutbox(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data", "outbox")
 	var logs testkit.SyncBuffer
 	w, q := start(t, mail.Config{OutboxDir: dir, Branding: brand}, queueStore(t), debugLog(&logs))
-	if err := q.Enqueue(t.Context(), verifyMessage(t, "ann@example.org")); err != nil {
-		t.Fatal(err)
-	}
+	enqueue(t, q, "ann@example.org")
 	waitFor(t, "the outbox file", func() bool { return w.Stats().Sent == 1 })
 	files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
 	if err != nil || len(files) != 1 {
@@ -295,8 +288,7 @@ func TestEnqueueRejectsBadMessages(t *testing.T) {
 // message arrives exactly once.
 func TestTwoInstancesDeliverOnce(t *testing.T) {
 	srv := &smtpServer{}
-	startSMTP(t, srv, "127.0.0.1:0", nil, false)
-	host, port := srv.hostPort(t)
+	host, port := listenSMTP(t, srv, nil, false)
 	store := queueStore(t)
 	cfg := mail.Config{SMTP: &mail.SMTPConfig{Host: host, Port: port, TLS: mail.TLSNone}}
 	_, q1 := start(t, cfg, store, nil)
@@ -331,16 +323,11 @@ func TestTwoInstancesDeliverOnce(t *testing.T) {
 // (logged), and the next message still goes out.
 func TestPermanentRefusal(t *testing.T) {
 	srv := &smtpServer{}
-	startSMTP(t, srv, "127.0.0.1:0", nil, false)
-	host, port := srv.hostPort(t)
+	host, port := listenSMTP(t, srv, nil, false)
 	var logs testkit.SyncBuffer
 	w, q := start(t, mail.Config{SMTP: &mail.SMTPConfig{Host: host, Port: port, TLS: mail.TLSNone}}, queueStore(t), debugLog(&logs))
-	if err := q.Enqueue(t.Context(), verifyMessage(t, "nobody@example.org")); err != nil {
-		t.Fatal(err)
-	}
-	if err := q.Enqueue(t.Context(), verifyMessage(t, "ann@example.org")); err != nil {
-		t.Fatal(err)
-	}
+	enqueue(t, q, "nobody@example.org")
+	enqueue(t, q, "ann@example.org")
 	waitFor(t, "one dropped and one sent", func() bool { s := w.Stats(); return s.GaveUp == 1 && s.Sent == 1 })
 	if s := w.Stats(); s.Retried != 0 {
 		t.Errorf("stats %+v: a permanent refusal was retried", s)

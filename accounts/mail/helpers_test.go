@@ -129,6 +129,13 @@ func startSMTP(t *testing.T, b *smtpServer, addr string, cert *tls.Certificate, 
 	t.Cleanup(func() { srv.Close() })
 }
 
+// listenSMTP starts b on a free loopback port and returns where.
+func listenSMTP(t *testing.T, b *smtpServer, cert *tls.Certificate, implicit bool) (host string, port int) {
+	t.Helper()
+	startSMTP(t, b, "127.0.0.1:0", cert, implicit)
+	return b.hostPort(t)
+}
+
 func (b *smtpServer) hostPort(t *testing.T) (string, int) {
 	host, port, err := net.SplitHostPort(b.addr)
 	if err != nil {
