@@ -557,3 +557,30 @@ func TestMFAConcurrentSteps(t *testing.T) {
 		})
 	}
 }
+
+// TestMFAStepAfterChanges: the second step fails (and spends the token)
+// when the user was disabled or TOTP was reset after the password.
+func TestMFAStepAfterChanges(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	u := e.enrolTOTP("dia@example.com")
+	mt := e.mfaToken(u.email, nil)
+	if err := e.store.SetDisabled(context.Background(), u.id, true); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.mfaStep(mt, "otp", totpCode(t, u.secret, e.clock.Now())); r.status != 400 || r.errCode(t) != "invalid_grant" {
+		t.Errorf("disabled meanwhile: %d %s", r.status, r.body)
+	}
+	if err := e.store.SetDisabled(context.Background(), u.id, false); err != nil {
+		t.Fatal(err)
+	}
+	mt = e.mfaToken(u.email, nil)
+	if err := e.store.DeleteTOTP(context.Background(), u.id); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.mfaStep(mt, "otp", totpCode(t, u.secret, e.clock.Now())); r.status != 400 || r.errCode(t) != "invalid_grant" {
+		t.Errorf("TOTP removed meanwhile: %d %s", r.status, r.body)
+	}
+	if r := e.mfaStep(mt, "otp", totpCode(t, u.secret, e.clock.Now())); r.status != 400 || r.errCode(t) != "invalid_grant" {
+		t.Errorf("spent token: %d %s", r.status, r.body)
+	}
+}

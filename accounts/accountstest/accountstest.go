@@ -114,8 +114,7 @@ func testCreateAndGetUser(t *testing.T, s accounts.Store) {
 
 func testGetUserByEmailIgnoresCase(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
-	u := newUser("Alice@Example.com")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "Alice@Example.com")
 	for _, email := range []string{"alice@example.COM", "ALICE@EXAMPLE.COM", "alice@example.com", "  Alice@Example.com "} {
 		got, err := s.GetUserByEmail(ctx, email)
 		if err != nil {
@@ -152,8 +151,7 @@ func testGetUnknownUser(t *testing.T, s accounts.Store) {
 
 func testDuplicateEmail(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
-	first := newUser("bob@example.com")
-	mustCreate(t, s, first)
+	first := createUser(t, s, "bob@example.com")
 
 	second := newUser("BOB@Example.COM")
 	if err := s.CreateUser(ctx, second); !errors.Is(err, accounts.ErrEmailTaken) {
@@ -177,8 +175,7 @@ func testDuplicateEmail(t *testing.T, s accounts.Store) {
 
 func testDuplicateID(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
-	first := newUser("dana@example.com")
-	mustCreate(t, s, first)
+	first := createUser(t, s, "dana@example.com")
 
 	dup := newUser("dana.other@example.com")
 	dup.ID = first.ID
@@ -202,8 +199,7 @@ func testUsersWithoutEmail(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
 	var users []*accounts.User
 	for range 5 {
-		u := newUser("")
-		mustCreate(t, s, u)
+		u := createUser(t, s, "")
 		users = append(users, u)
 	}
 	for _, u := range users {
@@ -265,8 +261,7 @@ func testConcurrentCreateSameEmail(t *testing.T, s accounts.Store) {
 
 func testSetPasswordHash(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
-	u := newUser("frank@example.com")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "frank@example.com")
 
 	if err := s.SetPasswordHash(ctx, u.ID, "$2a$12$newhash"); err != nil {
 		t.Fatalf("SetPasswordHash: %v", err)
@@ -305,8 +300,7 @@ func testSetRoles(t *testing.T, s accounts.Store) {
 
 func testSetDisabled(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
-	u := newUser("heidi@example.com")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "heidi@example.com")
 	for _, disabled := range []bool{true, true, false} {
 		if err := s.SetDisabled(ctx, u.ID, disabled); err != nil {
 			t.Fatalf("SetDisabled(%v): %v", disabled, err)
@@ -376,10 +370,8 @@ func testTimestampsRoundTrip(t *testing.T, s accounts.Store) {
 
 func testDeleteUser(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
-	u := newUser("Kim@Example.com")
-	mustCreate(t, s, u)
-	other := newUser("other@example.com")
-	mustCreate(t, s, other)
+	u := createUser(t, s, "Kim@Example.com")
+	other := createUser(t, s, "other@example.com")
 	mustLink(t, s, &accounts.Identity{Provider: "google", Subject: "g-kim", UserID: u.ID, Email: u.Email})
 	mustLink(t, s, &accounts.Identity{Provider: "github", Subject: "4711", UserID: u.ID})
 	mustLink(t, s, &accounts.Identity{Provider: "github", Subject: "4712", UserID: other.ID})
@@ -416,8 +408,7 @@ func testDeleteUser(t *testing.T, s accounts.Store) {
 	}
 
 	// The e-mail and the identities are free again.
-	next := newUser("KIM@example.com")
-	mustCreate(t, s, next)
+	next := createUser(t, s, "KIM@example.com")
 	got, err = s.GetUserByEmail(ctx, "kim@example.com")
 	if err != nil {
 		t.Fatalf("GetUserByEmail(new owner): %v", err)
@@ -437,8 +428,7 @@ func testDeleteUser(t *testing.T, s accounts.Store) {
 
 func testDeleteUnknownUser(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
-	u := newUser("leo@example.com")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "leo@example.com")
 	if err := s.DeleteUser(ctx, newID()); !errors.Is(err, accounts.ErrNotFound) {
 		t.Errorf("DeleteUser(unknown): err = %v, want ErrNotFound", err)
 	}
@@ -451,8 +441,7 @@ func testDeleteUnknownUser(t *testing.T, s accounts.Store) {
 
 func testLinkAndGetIdentity(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
-	u := newUser("mallory@example.com")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "mallory@example.com")
 	want := &accounts.Identity{Provider: "google", Subject: "108234", UserID: u.ID, Email: "Mallory@Example.com", LinkedAt: ms(time.Now())}
 	mustLink(t, s, want)
 
@@ -475,10 +464,8 @@ func testLinkAndGetIdentity(t *testing.T, s accounts.Store) {
 
 func testLinkIdentityTwice(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
-	u := newUser("nina@example.com")
-	other := newUser("")
-	mustCreate(t, s, u)
-	mustCreate(t, s, other)
+	u := createUser(t, s, "nina@example.com")
+	other := createUser(t, s, "")
 	first := &accounts.Identity{Provider: "github", Subject: "99", UserID: u.ID, Email: "nina@example.com", LinkedAt: ms(time.Now())}
 	mustLink(t, s, first)
 
@@ -590,10 +577,8 @@ func testListIdentities(t *testing.T, s accounts.Store) {
 
 func testUnlinkIdentity(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
-	u := newUser("quinn@example.com")
-	other := newUser("")
-	mustCreate(t, s, u)
-	mustCreate(t, s, other)
+	u := createUser(t, s, "quinn@example.com")
+	other := createUser(t, s, "")
 	mustLink(t, s, &accounts.Identity{Provider: "google", Subject: "q-g", UserID: u.ID})
 	mustLink(t, s, &accounts.Identity{Provider: "github", Subject: "q-gh", UserID: u.ID})
 	mustLink(t, s, &accounts.Identity{Provider: "corp", Subject: "o-c", UserID: other.ID})
@@ -637,8 +622,7 @@ func testListUsersPages(t *testing.T, s accounts.Store) {
 		if i%3 != 0 {
 			email = fmt.Sprintf("user%02d@example.com", i)
 		}
-		u := newUser(email)
-		mustCreate(t, s, u)
+		u := createUser(t, s, email)
 		want = append(want, u.ID)
 	}
 	slices.Sort(want)
@@ -684,8 +668,7 @@ func testListUsersEmailContains(t *testing.T, s accounts.Store) {
 	}
 	byEmail := map[string]string{}
 	for _, email := range emails {
-		u := newUser(email)
-		mustCreate(t, s, u)
+		u := createUser(t, s, email)
 		byEmail[email] = u.ID
 	}
 	ids := func(emails ...string) []string {
@@ -723,8 +706,7 @@ func testListUsersWhileAdding(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
 	initial := map[string]bool{}
 	for range 40 {
-		u := newUser("")
-		mustCreate(t, s, u)
+		u := createUser(t, s, "")
 		initial[u.ID] = false
 	}
 
@@ -830,6 +812,14 @@ func mustCreate(t *testing.T, s accounts.Store, u *accounts.User) {
 	if err := s.CreateUser(t.Context(), u); err != nil {
 		t.Fatalf("CreateUser(%s, %q): %v", u.ID, u.Email, err)
 	}
+}
+
+// createUser creates and returns a new user (newUser) with this e-mail.
+func createUser(t *testing.T, s accounts.Store, email string) *accounts.User {
+	t.Helper()
+	u := newUser(email)
+	mustCreate(t, s, u)
+	return u
 }
 
 func mustLink(t *testing.T, s accounts.Store, id *accounts.Identity) {

@@ -189,8 +189,7 @@ func testAuditConcurrentAppend(t *testing.T, s accounts.Store) {
 
 func testAuditOutlivesUser(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
-	u := newUser("gone@example.com")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "gone@example.com")
 	e := newEvent(accounts.ActionUserDelete, u.ID)
 	e.Details = map[string]string{"email": u.Email}
 	mustAppend(t, s, e)

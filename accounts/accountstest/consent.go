@@ -42,8 +42,7 @@ func checkConsent(t *testing.T, got *accounts.Consent, user, client string, at t
 }
 
 func testConsentGrantAndGet(t *testing.T, s accounts.Store) {
-	u := newUser("")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "")
 	at := ms(time.Now())
 	if _, err := s.GetConsent(t.Context(), u.ID, "app"); !errors.Is(err, accounts.ErrNotFound) {
 		t.Fatalf("GetConsent before any grant: err = %v, want ErrNotFound", err)
@@ -61,8 +60,7 @@ func testConsentGrantAndGet(t *testing.T, s accounts.Store) {
 
 // A later grant adds to the earlier; granting a scope again keeps its time.
 func testConsentGrantsAddUp(t *testing.T, s accounts.Store) {
-	u := newUser("")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "")
 	t1 := ms(time.Now().Add(-time.Hour))
 	t2 := t1.Add(time.Minute)
 	mustGrant(t, s, u.ID, "app", t1, "openid", "email")
@@ -111,8 +109,7 @@ func testConsentList(t *testing.T, s accounts.Store) {
 }
 
 func testConsentRevoke(t *testing.T, s accounts.Store) {
-	u := newUser("")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "")
 	at := ms(time.Now())
 	mustGrant(t, s, u.ID, "app", at, "openid", "email")
 	mustGrant(t, s, u.ID, "other-app", at, "openid")
@@ -140,8 +137,7 @@ func testConsentRevoke(t *testing.T, s accounts.Store) {
 // Concurrent grants of different and overlapping scopes all succeed and
 // leave their union: no grant is lost to another.
 func testConsentConcurrentGrants(t *testing.T, s accounts.Store) {
-	u := newUser("")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "")
 	at := ms(time.Now())
 	var wg sync.WaitGroup
 	errs := make([]error, racers)
@@ -173,8 +169,7 @@ func testConsentConcurrentGrants(t *testing.T, s accounts.Store) {
 // Concurrent revocations all end without error or with ErrNotFound, and
 // the consent is gone.
 func testConsentConcurrentRevoke(t *testing.T, s accounts.Store) {
-	u := newUser("")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "")
 	mustGrant(t, s, u.ID, "app", ms(time.Now()), "openid", "email", "profile")
 	var wg sync.WaitGroup
 	errs := make([]error, racers)
@@ -204,8 +199,7 @@ func testConsentConcurrentRevoke(t *testing.T, s accounts.Store) {
 }
 
 func testConsentDeletedWithUser(t *testing.T, s accounts.Store) {
-	u := newUser("")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "")
 	mustGrant(t, s, u.ID, "app", ms(time.Now()), "openid")
 	if err := s.DeleteUser(t.Context(), u.ID); err != nil {
 		t.Fatal(err)

@@ -17,10 +17,8 @@ var emailCases = []storeCase[accounts.Store]{
 
 func testEmailNoUnicodeFolding(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
-	kelvin := newUser("kkelvin@example.com")
-	mail := newUser("u@mail.example.com")
-	mustCreate(t, s, kelvin)
-	mustCreate(t, s, mail)
+	kelvin := createUser(t, s, "kkelvin@example.com")
+	createUser(t, s, "u@mail.example.com")
 	for _, email := range []string{"\u212Akelvin@example.com", "u@ma\u0130l.example.com", "u@MA\u0130L.example.com"} {
 		if u, err := s.GetUserByEmail(ctx, email); !errors.Is(err, accounts.ErrNotFound) {
 			t.Errorf("GetUserByEmail(%q) = %v, %v; want ErrNotFound", email, u, err)
@@ -36,8 +34,7 @@ func testEmailNoUnicodeFolding(t *testing.T, s accounts.Store) {
 
 func testEmailIDNAForms(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
-	u := newUser("Ann@B\u00fccher.example")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "Ann@B\u00fccher.example")
 	for _, email := range []string{"ann@b\u00fccher.example", "ANN@xn--bcher-kva.EXAMPLE", "Ann@B\u00fccher.example"} {
 		if got, err := s.GetUserByEmail(ctx, email); err != nil || got.ID != u.ID {
 			t.Errorf("GetUserByEmail(%q) = %v, %v; want %s", email, got, err, u.ID)

@@ -236,8 +236,7 @@ func testConcurrentSetEmailSameAddress(t *testing.T, s accounts.Store) {
 
 func testMarkEmailVerified(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
-	u := newUser("Ann@Example.com")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "Ann@Example.com")
 	wantErr(t, "MarkEmailVerified(another address)", s.MarkEmailVerified(ctx, u.ID, "bob@example.com"), accounts.ErrConflict)
 	wantErr(t, "MarkEmailVerified(unknown user)", s.MarkEmailVerified(ctx, newID(), "ann@example.com"), accounts.ErrNotFound)
 	if got, _ := s.GetUser(ctx, u.ID); got == nil || got.EmailVerified {

@@ -70,8 +70,7 @@ func withTOTP(t *testing.T, s FactorBackend, step int64) *accounts.User {
 
 func testPendingAndConfirmTOTP(t *testing.T, s FactorBackend) {
 	ctx := t.Context()
-	u := newUser("")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "")
 	wantErr(t, "GetPendingTOTP(none)", errOf(s.GetPendingTOTP(ctx, u.ID)), accounts.ErrNotFound)
 	wantErr(t, "GetTOTP(none)", errOf(s.GetTOTP(ctx, u.ID)), accounts.ErrNotFound)
 	must(t, "PutPendingTOTP", s.PutPendingTOTP(ctx, pending(u.ID, "first")))
@@ -103,8 +102,7 @@ func testPendingAndConfirmTOTP(t *testing.T, s FactorBackend) {
 
 func testConcurrentConfirmTOTP(t *testing.T, s FactorBackend) {
 	ctx := t.Context()
-	u := newUser("")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "")
 	must(t, "PutPendingTOTP", s.PutPendingTOTP(ctx, pending(u.ID, "p")))
 	errs := testkit.Race(racers, func(i int) error {
 		return s.ConfirmTOTP(ctx, u.ID, "p", 50, hashes(fmt.Sprint("r", i), 10), time.Now())
@@ -126,8 +124,7 @@ func testAcceptTOTPStep(t *testing.T, s FactorBackend) {
 	if got.LastStep != 1005 {
 		t.Errorf("LastStep = %d, want 1005", got.LastStep)
 	}
-	other := newUser("")
-	mustCreate(t, s, other)
+	other := createUser(t, s, "")
 	wantErr(t, "accept without totp", s.AcceptTOTPStep(ctx, other.ID, 1006), accounts.ErrNotFound)
 }
 
@@ -216,14 +213,12 @@ func newPasskey(userID string, id string) *accounts.Passkey {
 
 func testPasskeys(t *testing.T, s FactorBackend) {
 	ctx := t.Context()
-	u := newUser("")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "")
 	a, b := newPasskey(u.ID, "cred-a"), newPasskey(u.ID, "cred-b")
 	b.CreatedAt = a.CreatedAt.Add(time.Second)
 	must(t, "CreatePasskey(a)", s.CreatePasskey(ctx, a))
 	must(t, "CreatePasskey(b)", s.CreatePasskey(ctx, b))
-	other := newUser("")
-	mustCreate(t, s, other)
+	other := createUser(t, s, "")
 	wantErr(t, "CreatePasskey(taken id)", s.CreatePasskey(ctx, newPasskey(other.ID, "cred-a")), accounts.ErrPasskeyExists)
 	wantErr(t, "CreatePasskey(unknown user)", s.CreatePasskey(ctx, newPasskey(newID(), "cred-c")), accounts.ErrNotFound)
 	got, err := s.GetPasskey(ctx, []byte("cred-a"))
@@ -253,8 +248,7 @@ func testPasskeys(t *testing.T, s FactorBackend) {
 
 func testPasskeyLastMethodGuard(t *testing.T, s FactorBackend) {
 	ctx := t.Context()
-	only := newUser("")
-	mustCreate(t, s, only)
+	only := createUser(t, s, "")
 	must(t, "CreatePasskey", s.CreatePasskey(ctx, newPasskey(only.ID, "only-1")))
 	must(t, "CreatePasskey", s.CreatePasskey(ctx, newPasskey(only.ID, "only-2")))
 	must(t, "remove one of two passkeys", s.DeletePasskeyIfNotLast(ctx, only.ID, []byte("only-1")))
@@ -280,8 +274,7 @@ func testPasskeyLastMethodGuard(t *testing.T, s FactorBackend) {
 func testConcurrentRemoveLastPasskeys(t *testing.T, s FactorBackend) {
 	ctx := t.Context()
 	for round := range 3 {
-		u := newUser("")
-		mustCreate(t, s, u)
+		u := createUser(t, s, "")
 		ids := []string{fmt.Sprint("r", round, "-a-", u.ID), fmt.Sprint("r", round, "-b-", u.ID)}
 		for _, id := range ids {
 			must(t, "CreatePasskey", s.CreatePasskey(ctx, newPasskey(u.ID, id)))
@@ -299,8 +292,7 @@ func testConcurrentRemoveLastPasskeys(t *testing.T, s FactorBackend) {
 func testConcurrentUnlinkAndRemovePasskey(t *testing.T, s FactorBackend) {
 	ctx := t.Context()
 	for round := range 3 {
-		u := newUser("")
-		mustCreate(t, s, u)
+		u := createUser(t, s, "")
 		mustLink(t, s, &accounts.Identity{Provider: "github", Subject: fmt.Sprint("mix-", round, u.ID), UserID: u.ID})
 		must(t, "CreatePasskey", s.CreatePasskey(ctx, newPasskey(u.ID, "mix-"+u.ID)))
 		testkit.Race(racers, func(i int) error {

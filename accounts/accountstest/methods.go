@@ -20,8 +20,7 @@ var methodCases = []storeCase[accounts.Store]{
 
 func testLinkSecondIdentityAtProvider(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
-	u := newUser("")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "")
 	first := &accounts.Identity{Provider: "github", Subject: "1", UserID: u.ID}
 	mustLink(t, s, first)
 	err := s.LinkIdentity(ctx, &accounts.Identity{Provider: "github", Subject: "2", UserID: u.ID})
@@ -33,8 +32,7 @@ func testLinkSecondIdentityAtProvider(t *testing.T, s accounts.Store) {
 	}
 	// Another provider, and the same provider for another user, are fine.
 	mustLink(t, s, &accounts.Identity{Provider: "google", Subject: "1", UserID: u.ID})
-	other := newUser("")
-	mustCreate(t, s, other)
+	other := createUser(t, s, "")
 	mustLink(t, s, &accounts.Identity{Provider: "github", Subject: "2", UserID: other.ID})
 	// After an unlink the provider's slot is free again.
 	must(t, "UnlinkIdentity", s.UnlinkIdentity(ctx, u.ID, "github"))
@@ -45,8 +43,7 @@ func testLinkSecondIdentityAtProvider(t *testing.T, s accounts.Store) {
 // with another subject: exactly one identity results.
 func testConcurrentLinkSameProvider(t *testing.T, s accounts.Store) {
 	ctx := t.Context()
-	u := newUser("")
-	mustCreate(t, s, u)
+	u := createUser(t, s, "")
 	errs := testkit.Race(racers, func(i int) error {
 		return s.LinkIdentity(ctx, &accounts.Identity{Provider: "github", Subject: fmt.Sprint("sub-", i), UserID: u.ID})
 	})
@@ -93,8 +90,7 @@ func testConcurrentUnlinkLastMethods(t *testing.T, s accounts.Store) {
 	svc, err := accounts.NewService(s, accounts.Options{BcryptCost: 4})
 	must(t, "NewService", err)
 	for round := range 5 {
-		u := newUser("")
-		mustCreate(t, s, u)
+		u := createUser(t, s, "")
 		mustLink(t, s, &accounts.Identity{Provider: "google", Subject: fmt.Sprint("g-", round), UserID: u.ID})
 		mustLink(t, s, &accounts.Identity{Provider: "github", Subject: fmt.Sprint("gh-", round), UserID: u.ID})
 		errs := testkit.Race(racers, func(i int) error {

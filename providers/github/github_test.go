@@ -17,18 +17,12 @@ const callback = "http://localhost:8080/auth/github/callback"
 
 func newProvider(t *testing.T, fake *providertest.GitHubServer, mutate ...func(*github.Config)) *github.Provider {
 	t.Helper()
-	cfg := github.Config{
+	p, err := github.New(providertest.Configure(github.Config{
 		ClientID:     fake.ClientID,
 		ClientSecret: fake.ClientSecret,
 		BaseURL:      fake.URL,
 		APIURL:       fake.APIURL,
-	}
-	for _, m := range mutate {
-		if m != nil {
-			m(&cfg)
-		}
-	}
-	p, err := github.New(cfg)
+	}, mutate...))
 	if err != nil {
 		t.Fatalf("github.New: %v", err)
 	}

@@ -18,19 +18,13 @@ const callback = "http://localhost:8080/auth/corp/callback"
 
 func newProvider(t *testing.T, fake *providertest.OIDCServer, mutate ...func(*oidc.Config)) *oidc.Provider {
 	t.Helper()
-	cfg := oidc.Config{
+	p, err := oidc.New(t.Context(), providertest.Configure(oidc.Config{
 		ID:           "corp",
 		Name:         "Corp SSO",
 		Issuer:       fake.URL,
 		ClientID:     fake.ClientID,
 		ClientSecret: fake.ClientSecret,
-	}
-	for _, m := range mutate {
-		if m != nil {
-			m(&cfg)
-		}
-	}
-	p, err := oidc.New(t.Context(), cfg)
+	}, mutate...))
 	if err != nil {
 		t.Fatalf("oidc.New: %v", err)
 	}

@@ -103,3 +103,14 @@ func RunExchangeCases[C, B any, F Fake[B]](t *testing.T, callback string, newFak
 		})
 	}
 }
+
+// Configure returns cfg changed by every non-nil mutator, in order: the
+// defaults of a provider test with a case's changes.
+func Configure[C any](cfg C, mutate ...func(*C)) C {
+	for _, m := range mutate {
+		if m != nil {
+			m(&cfg)
+		}
+	}
+	return cfg
+}
