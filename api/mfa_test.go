@@ -561,26 +561,26 @@ func TestMFAConcurrentSteps(t *testing.T) {
 // TestMFAStepAfterChanges: the second step fails (and spends the token)
 // when the user was disabled or TOTP was reset after the password.
 func TestMFAStepAfterChanges(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	u := e.enrolTOTP("dia@example.com")
-	mt := e.mfaToken(u.email, nil)
-	if err := e.store.SetDisabled(context.Background(), u.id, true); err != nil {
+	e := apitest.NewEnv(t, apitest.EnvOptions{})
+	u := enrolTOTP(e, "dia@example.com")
+	mt := mfaToken(e, u.email, nil)
+	if err := e.Store.SetDisabled(context.Background(), u.id, true); err != nil {
 		t.Fatal(err)
 	}
-	if r := e.mfaStep(mt, "otp", totpCode(t, u.secret, e.clock.Now())); r.status != 400 || r.errCode(t) != "invalid_grant" {
-		t.Errorf("disabled meanwhile: %d %s", r.status, r.body)
+	if r := mfaStep(e, mt, "otp", totpCode(t, u.Secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
+		t.Errorf("disabled meanwhile: %d %s", r.Status, r.Body)
 	}
-	if err := e.store.SetDisabled(context.Background(), u.id, false); err != nil {
+	if err := e.Store.SetDisabled(context.Background(), u.id, false); err != nil {
 		t.Fatal(err)
 	}
-	mt = e.mfaToken(u.email, nil)
-	if err := e.store.DeleteTOTP(context.Background(), u.id); err != nil {
+	mt = mfaToken(e, u.email, nil)
+	if err := e.Store.DeleteTOTP(context.Background(), u.id); err != nil {
 		t.Fatal(err)
 	}
-	if r := e.mfaStep(mt, "otp", totpCode(t, u.secret, e.clock.Now())); r.status != 400 || r.errCode(t) != "invalid_grant" {
-		t.Errorf("TOTP removed meanwhile: %d %s", r.status, r.body)
+	if r := mfaStep(e, mt, "otp", totpCode(t, u.Secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
+		t.Errorf("TOTP removed meanwhile: %d %s", r.Status, r.Body)
 	}
-	if r := e.mfaStep(mt, "otp", totpCode(t, u.secret, e.clock.Now())); r.status != 400 || r.errCode(t) != "invalid_grant" {
-		t.Errorf("spent token: %d %s", r.status, r.body)
+	if r := mfaStep(e, mt, "otp", totpCode(t, u.Secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
+		t.Errorf("spent token: %d %s", r.Status, r.Body)
 	}
 }
