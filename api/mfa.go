@@ -45,10 +45,15 @@ type meJSON struct {
 	MFA *mfa.Status `json:"mfa,omitempty"` // nil only without an mfa.Service
 }
 
-// meView adds the user's second factors to v.
-func (s *Server) meView(ctx context.Context, v userWithIdentitiesJSON) (meJSON, error) {
+// meView adds the user's second factors to v: known when the bearer
+// check read them already, else from the MFA service.
+func (s *Server) meView(ctx context.Context, v userWithIdentitiesJSON, known *mfa.Status) (meJSON, error) {
 	out := meJSON{userWithIdentitiesJSON: v}
-	if s.mfa != nil {
+	if s.mfa != nil && known != nil {
+		// Read with the session and the user (BearerReader).
+		st := *known
+		out.MFA = &st
+	} else if s.mfa != nil {
 		st, err := s.mfa.Status(ctx, v.ID)
 		if err != nil {
 			return out, err

@@ -132,6 +132,30 @@ func TestOIDCStockRelyingParty(t *testing.T) {
 	if idt2.Subject != uid || idt2.Nonce != "" || idt2.VerifyAccessToken(nt.AccessToken) != nil {
 		t.Fatalf("refreshed ID token sub %q nonce %q", idt2.Subject, idt2.Nonce)
 	}
+
+	// RP-initiated logout at the end_session_endpoint found by discovery:
+	// back to the registered URI with state, and the session is over.
+	var meta struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := provider.Claims(&meta); err != nil || meta.EndSession != e.URL+"/logout" {
+		t.Fatalf("end_session_endpoint %q, %v", meta.EndSession, err)
+	}
+	end := meta.EndSession + "?" + url.Values{"id_token_hint": {rawID2}, "post_logout_redirect_uri": {postLogoutURI}, "state": {"st-bye"}}.Encode()
+	res, err := apitest.NoRedirectClient().Get(end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusFound || res.Header.Get("Location") != postLogoutURI+"?state=st-bye" {
+		t.Fatalf("end session: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(nt)); err == nil {
+		t.Fatal("userinfo still answers after the RP-initiated logout")
+	}
+	if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: nt.RefreshToken}).Token(); err == nil {
+		t.Fatal("the session still refreshes after the RP-initiated logout")
+	}
 }
 
 func TestOIDCAuthorizeWithoutOpenID(t *testing.T) {
@@ -240,19 +264,15 @@ func TestOIDCDiscoveryDocuments(t *testing.T) {
 			t.Errorf("%s id_token_signing_alg_values_supported %q", p, got)
 		}
 		for k, want := range map[string]string{"response_modes_supported": "query", "subject_types_supported": "public",
-			"prompt_values_supported": "none login", "token_endpoint_auth_methods_supported": "client_secret_basic client_secret_post none",
-			"claims_supported": "sub iss aud exp iat auth_time nonce at_hash sid amr email email_verified name"} {
+			"prompt_values_supported": "none login consent select_account", "grant_types_supported": "authorization_code refresh_token client_credentials password",
+			"token_endpoint_auth_methods_supported": "client_secret_basic client_secret_post none",
+			"claims_supported":                      "sub iss aud exp iat auth_time nonce at_hash sid amr email email_verified name"} {
 			if got := str(k); got != want {
 				t.Errorf("%s %s = %q, want %q", p, k, got, want)
 			}
 		}
-		if m["introspection_endpoint"] != e.URL+"/introspect" {
-			t.Errorf("%s introspection_endpoint %v", p, m["introspection_endpoint"])
-		}
-		for _, k := range []string{"end_session_endpoint"} {
-			if _, ok := m[k]; ok {
-				t.Errorf("%s advertises %s, which is not served", p, k)
-			}
+		if m["introspection_endpoint"] != e.URL+"/introspect" || m["end_session_endpoint"] != e.URL+"/logout" {
+			t.Errorf("%s introspection_endpoint %v, end_session_endpoint %v", p, m["introspection_endpoint"], m["end_session_endpoint"])
 		}
 	}
 }

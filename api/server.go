@@ -119,6 +119,7 @@ type Server struct {
 	admin    *accounts.Admin
 	limiter  *middleware.Limiter // nil: no rate limits
 	recovery *accounts.Recovery  // nil: no e-mail flows
+	rpLogout gin.HandlerFunc     // POST /logout without Authorization (endsession.go)
 	mfa      *mfa.Service        // nil: no second factors
 
 	// bearerReader is Deps.Bearer.
@@ -232,8 +233,8 @@ func (s *Server) routes() {
 	e.POST("/revoke", s.revoke)
 	e.POST("/introspect", s.introspect)
 
+	e.POST("/logout", s.endSessionOrBearer, s.bearer, s.logout) // endsession.go
 	me := e.Group("/", s.bearer)
-	me.POST("/logout", s.logout)
 	me.GET("/users/me", s.me)
 	me.GET("/userinfo", s.userinfo)
 	me.POST("/userinfo", s.userinfo)

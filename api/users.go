@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/mfa"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/session"
 )
@@ -30,8 +31,10 @@ type principal struct {
 	session *session.Session
 	user    *accounts.User
 	// identities are the user's, read with the user when the route shows
-	// them (showsIdentities); nil otherwise.
+	// them (showsIdentities); nil otherwise. mfa likewise, when the joined
+	// bearer read (BearerReader) gave it.
 	identities []*accounts.Identity
+	mfa        *mfa.Status
 }
 
 // showsIdentities reports whether the route answers with the caller's
@@ -62,13 +65,21 @@ func (s *Server) bearer(c *gin.Context) {
 		fail("malformed Authorization header; want Bearer <token>")
 		return
 	}
-	claims, sess, u, ids, err := s.authenticate(c, token)
+	claims, sess, read, err := s.authenticate(c, token)
 	if errors.Is(err, session.ErrInvalidToken) {
 		fail("the access token is invalid, expired or revoked")
 		return
 	} else if err != nil {
 		s.respondError(c, err)
 		return
+	}
+	var (
+		u       *accounts.User
+		ids     []*accounts.Identity
+		factors *mfa.Status
+	)
+	if read != nil {
+		u, ids, factors = read.User, read.Identities, read.MFA
 	}
 	switch {
 	case u != nil && u.Disabled:
@@ -86,48 +97,58 @@ func (s *Server) bearer(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	c.Set(principalKey, &principal{claims: claims, session: sess, user: u, identities: ids})
+	c.Set(principalKey, &principal{claims: claims, session: sess, user: u, identities: ids, mfa: factors})
 	c.Next()
 }
 
 // BearerReader reads what a bearer check needs, the session and its user
-// (with the user's identities when asked), in one query: the server
-// assembly provides it where both stores share a database. ok is false
-// when no row joins them (the session ended or expired, or its user is
-// gone); the check then takes the two reads, which tell these apart.
+// (with the user's identities and second factors when asked, for
+// GET /users/me), in one query: the server assembly provides it where the
+// stores share a database. It returns nil when no row joins them (the
+// session ended or expired, or its user is gone); the check then takes
+// the separate reads, which tell these apart.
 type BearerReader interface {
-	ReadBearer(ctx context.Context, sessionID string, identities bool) (s *session.Session, u *accounts.User, ids []*accounts.Identity, ok bool, err error)
+	ReadBearer(ctx context.Context, sessionID string, all bool) (*BearerRead, error)
+}
+
+// BearerRead is a BearerReader's answer.
+type BearerRead struct {
+	Session *session.Session
+	User    *accounts.User
+	// Identities and MFA are read only when asked (nil otherwise).
+	Identities []*accounts.Identity
+	MFA        *mfa.Status
 }
 
 // errNoJoin: the joined read found no row (BearerReader).
 var errNoJoin = errors.New("no session joined to a user")
 
 // authenticate verifies token and reads its session and, with a
-// BearerReader, the user too (u nil: the caller reads the user).
-func (s *Server) authenticate(c *gin.Context, token string) (*session.AccessClaims, *session.Session, *accounts.User, []*accounts.Identity, error) {
+// BearerReader, the user too (read nil: the caller reads the user).
+func (s *Server) authenticate(c *gin.Context, token string) (*session.AccessClaims, *session.Session, *BearerRead, error) {
 	ctx := c.Request.Context()
 	if s.bearerReader != nil {
-		var (
-			u   *accounts.User
-			ids []*accounts.Identity
-		)
+		var read *BearerRead
 		claims, sess, err := s.sessions.AuthenticateWith(ctx, token, func(ctx context.Context, cl *session.AccessClaims) (*session.Session, error) {
-			x, user, list, ok, err := s.bearerReader.ReadBearer(ctx, cl.SessionID, showsIdentities(c))
-			if err == nil && !ok {
-				err = errNoJoin
+			r, err := s.bearerReader.ReadBearer(ctx, cl.SessionID, showsIdentities(c))
+			if err != nil {
+				return nil, err
 			}
-			u, ids = user, list
-			return x, err
+			if r == nil {
+				return nil, errNoJoin
+			}
+			read = r
+			return r.Session, nil
 		})
 		if !errors.Is(err, errNoJoin) {
 			if err != nil {
-				u, ids = nil, nil
+				read = nil
 			}
-			return claims, sess, u, ids, err
+			return claims, sess, read, err
 		}
 	}
 	claims, sess, err := s.sessions.Authenticate(ctx, token)
-	return claims, sess, nil, nil, err
+	return claims, sess, nil, err
 }
 
 // userJSON is a user as the API shows it: the admin API's list entries.
@@ -226,7 +247,7 @@ func (s *Server) me(c *gin.Context) {
 			return
 		}
 	}
-	view, err := s.meView(c.Request.Context(), s.userView(p.user, ids)) // mfa.go: adds "mfa"
+	view, err := s.meView(c.Request.Context(), s.userView(p.user, ids), p.mfa) // mfa.go: adds "mfa"
 	if err != nil {
 		s.respondError(c, err)
 		return

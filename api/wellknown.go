@@ -45,6 +45,7 @@ func (s *Server) metadata(c *gin.Context) {
 		"revocation_endpoint":    iss + "/revoke",
 		"userinfo_endpoint":      iss + "/userinfo",
 		"introspection_endpoint": iss + "/introspect",
+		"end_session_endpoint":   iss + "/logout", // RP-Initiated Logout 1.0 §2.1
 		"introspection_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
 		"grant_types_supported":                         grants,
 		"response_types_supported":                      []string{"code"},
@@ -57,8 +58,8 @@ func (s *Server) metadata(c *gin.Context) {
 		"access_token_signing_alg_values_supported":     s.sessions.Keys().Algorithms(),
 		"id_token_signing_alg_values_supported":         s.sessions.Keys().Algorithms(),
 		"claims_supported":                              []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr", "email", "email_verified", "name"},
-		// The prompt values /authorize honours (no consent page exists yet).
-		"prompt_values_supported":                        []string{"none", "login"},
+		// The prompt values /authorize honours (OpenID Connect Core §3.1.2.1).
+		"prompt_values_supported":                        []string{"none", "login", "consent", "select_account"},
 		"authorization_response_iss_parameter_supported": true, // RFC 9207 §3
 	})
 }

@@ -120,3 +120,7 @@ func narrowScope(granted, narrow string) string {
 	}
 	return strings.Join(out, " ")
 }
+
+// GrantScope is the scope a subject with perms is granted for a requested
+// scope (grantScope): what the consent page lists and remembers.
+func GrantScope(requested string, perms []string) string { return grantScope(requested, perms) }

@@ -94,6 +94,9 @@ const TestClientID, TestClientSecret = "web", "web-secret-0123456789"
 const PublicClientID = "spa"
 const AppRedirect = "https://app.example.com/callback"
 
+// PostLogoutURI is the public client's registered post-logout redirect URI.
+const PostLogoutURI = "https://app.example.com/signed-out"
+
 // testConfig is the configuration of every env before o.mutate:
 // servertest's (the built-in defaults) with the test clients and roles,
 // rate limits off (the rate-limit tests turn them on).
@@ -105,7 +108,7 @@ func testConfig(cfg *config.Config, o EnvOptions) {
 	if cfg.Clients == nil {
 		cfg.Clients = []config.Client{
 			{ID: TestClientID, Secret: TestClientSecret, RedirectURIs: []string{AppRedirect}},
-			{ID: PublicClientID, RedirectURIs: []string{AppRedirect, "http://127.0.0.1:9999/cb"}},
+			{ID: PublicClientID, RedirectURIs: []string{AppRedirect, "http://127.0.0.1:9999/cb"}, PostLogoutRedirectURIs: []string{PostLogoutURI}},
 		}
 	}
 	cfg.Roles = map[string][]string{"admin": {"users:admin"}, "member": {"profile:read"}}

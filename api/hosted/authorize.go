@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -72,6 +73,10 @@ func (s *Server) authorize(c *gin.Context) {
 		s.redirectError(c, req.RedirectURI, redirErr, req.State)
 		return
 	}
+	if code := unsupportedRequestParam(q); code != "" { // consent.go
+		s.redirectError(c, req.RedirectURI, code, req.State)
+		return
+	}
 	// OpenID Connect Core §3.1.2.1: prompt and max_age.
 	prompt, err1 := session.ParsePrompt(q.Get("prompt"))
 	maxAge, err2 := session.ParseMaxAge(q.Get("max_age"))
@@ -85,8 +90,9 @@ func (s *Server) authorize(c *gin.Context) {
 		return
 	}
 	if pu != nil && !session.NeedsSignIn(prompt, maxAge, pu.sess.CreatedAt, s.now()) {
-		// Already signed in at unilogin: no form, a code at once.
-		s.finishAuthz(c, req, pu.user.ID, pu.sess.AMR, pu.sess.CreatedAt)
+		// Already signed in at unilogin: no sign-in form; the account
+		// choice or consent when asked for, else a code at once.
+		s.signedInAuthz(c, req, pu, prompt) // consent.go
 		return
 	}
 	if prompt.None {
@@ -94,7 +100,18 @@ func (s *Server) authorize(c *gin.Context) {
 		s.redirectError(c, req.RedirectURI, "login_required", req.State)
 		return
 	}
-	s.showSignin(c, http.StatusOK, req, "", "")
+	s.showSignin(c, http.StatusOK, req, loginHint(q.Get("login_hint")), "")
+}
+
+// loginHint is the e-mail field's pre-filled value for an app's
+// login_hint (Core §3.1.2.1): a hint that is not an e-mail address of a
+// plausible length is ignored.
+func loginHint(hint string) string {
+	hint = strings.TrimSpace(hint)
+	if len(hint) > 254 || accounts.CheckEmail(accounts.NormalizeEmail(hint)) != nil {
+		return ""
+	}
+	return hint
 }
 
 // finishAuthz ends a sign-in at the app: redirect_uri?code=...&state=...,
@@ -117,7 +134,7 @@ func (s *Server) finishAuthz(c *gin.Context, req authzRequest, userID string, am
 // account page).
 func (s *Server) showSignin(c *gin.Context, status int, req authzRequest, email, errMsg string) {
 	d := &pageData{Title: i18n.M("Sign in"), CSRF: s.preCSRF(c), Req: req, Email: email, Error: errMsg,
-		SignupURL: "/register", AppName: req.ClientID}
+		SignupURL: "/register", AppName: s.appName(req.ClientID)}
 	if req.present() {
 		d.SignupURL = "/register?" + req.query().Encode()
 	}
@@ -216,13 +233,14 @@ func (s *Server) signinSubmit(c *gin.Context) {
 // passwordSignedIn ends a password sign-in or sign-up on the hosted pages:
 // the browser gets a page session, then the app a code, or the account page.
 func (s *Server) passwordSignedIn(c *gin.Context, u *accounts.User, req authzRequest) {
-	if err := s.startPageSession(c, u, []string{"pwd"}); err != nil {
+	ps, err := s.startPageSession(c, u, []string{"pwd"})
+	if err != nil {
 		s.pageErr(c, err)
 		return
 	}
 	s.api.SecurityEvent(c, u.ID, accounts.ActionSignIn, u.ID, map[string]string{"method": "pwd", "via": "hosted"})
 	if req.present() {
-		s.finishAuthz(c, req, u.ID, []string{"pwd"}, s.now())
+		s.toApp(c, req, u, ps.CSRF, []string{"pwd"}, s.now(), false) // consent.go
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/account")
@@ -242,11 +260,9 @@ func (s *Server) signupPage(c *gin.Context) {
 
 func (s *Server) showSignup(c *gin.Context, status int, req authzRequest, email, name string, fieldErr map[string]string) {
 	d := &pageData{Title: i18n.M("Create your account"), CSRF: s.preCSRF(c), Req: req, Email: email, Name: name,
-		FieldError: fieldErr, SigninURL: "/signin", AppName: req.ClientID}
+		FieldError: fieldErr, SigninURL: "/signin", AppName: s.appName(req.ClientID)}
 	if req.present() {
-		q := req.query()
-		q.Set("response_type", "code")
-		d.SigninURL = "/authorize?" + q.Encode()
+		d.SigninURL = req.authorizeURL()
 	}
 	if len(fieldErr) > 0 {
 		d.Error = i18n.M("Please correct the marked fields.")
@@ -304,12 +320,10 @@ func (s *Server) signout(c *gin.Context) {
 			s.csrfFailed(c)
 			return
 		}
-		if err := s.sessions.End(c.Request.Context(), pu.user.ID, pu.sess.ID); err != nil && !errors.Is(err, session.ErrNotFound) {
-			s.pageErr(c, err)
+		if !s.endPageSession(c, pu) { // logout.go
 			return
 		}
-		s.api.SecurityEvent(c, pu.user.ID, accounts.ActionSessionRevoke, pu.user.ID, map[string]string{"session_id": pu.sess.ID, "via": "sign-out"})
 	}
 	s.clearCookie(c, pageCookie, "/")
-	s.render(c, http.StatusOK, "signedout.html", &pageData{Title: i18n.M("Signed out"), SigninURL: "/signin"})
+	s.signedOut(c)
 }

@@ -52,6 +52,7 @@ type flowState struct {
 	ChallengeMeth string    `json:"cm,omitempty"`
 	AppScope      string    `json:"sc,omitempty"` // the app's requested scope
 	AppNonce      string    `json:"an,omitempty"` // the app's OpenID Connect nonce
+	AppPrompt     string    `json:"ap,omitempty"` // "consent" when the app asked for the consent page
 	LinkUserID    string    `json:"l,omitempty"`  // set for a link flow
 	Expires       time.Time `json:"e"`
 }
@@ -127,7 +128,7 @@ func (s *Server) providerLogin(c *gin.Context) {
 	fs := flowState{
 		ID: providers.RandomString()[:22], Provider: p.ID(), Nonce: req.Nonce, Verifier: req.PKCEVerifier,
 		ClientID: clientID, RedirectURI: redirectURI, AppState: appState, Challenge: challenge, ChallengeMeth: method,
-		AppScope: appScope, AppNonce: appNonce, LinkUserID: linkUser, Expires: s.now().Add(api.FlowTTL),
+		AppScope: appScope, AppNonce: appNonce, AppPrompt: carriedPrompt(q.Get("prompt")), LinkUserID: linkUser, Expires: s.now().Add(api.FlowTTL),
 	}
 	// The state names the flow (so two tabs keep two cookies) and carries
 	// a secret compared with the cookie's.
@@ -201,11 +202,25 @@ func (s *Server) providerCallback(c *gin.Context) {
 		s.redirectError(c, fs.RedirectURI, errCode, fs.AppState)
 		return
 	}
+	if code == "" {
+		// A third-party app: the browser is now signed in here and the
+		// request goes on at /authorize (consent.go), consent page included.
+		c.Header("Cache-Control", "no-store")
+		c.Redirect(http.StatusFound, fs.authzRequest().authorizeURL())
+		return
+	}
 	s.redirectTo(c, fs.RedirectURI, url.Values{"code": {code}, "state": {fs.AppState}})
 }
 
+// authzRequest is the app's request a flow carries.
+func (fs *flowState) authzRequest() authzRequest {
+	return authzRequest{ClientID: fs.ClientID, RedirectURI: fs.RedirectURI, State: fs.AppState, Challenge: fs.Challenge,
+		Method: fs.ChallengeMeth, Scope: fs.AppScope, Nonce: fs.AppNonce, Prompt: fs.AppPrompt}
+}
+
 // completeFlow exchanges the provider's code, resolves the account and
-// issues our one-time code.
+// issues our one-time code; for a sign-in to a third-party (consent) app
+// it signs the browser in here instead and returns no code.
 func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowState) (string, error) {
 	q := c.Request.URL.Query()
 	if e := q.Get("error"); e != "" {
@@ -239,6 +254,10 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 		u, d, err := s.accounts.SignInExternal(c.Request.Context(), ext, accounts.LinkPolicy{ByVerifiedEmail: s.opts.LinkByEmail})
 		if err != nil {
 			s.log(c).Info("provider sign-in refused", "provider", p.ID(), "decision", d.Kind.String(), "error", err.Error())
+			return "", err
+		}
+		if cl, ok := s.api.Client(fs.ClientID); ok && cl.Consent {
+			_, err := s.startPageSession(c, u, []string{p.AMR()})
 			return "", err
 		}
 		userID = u.ID

@@ -27,6 +27,8 @@ var (
 		"unlinked": i18n.M("The identity was unlinked."),
 		"revoked":  i18n.M("The session was signed out."),
 		"password": i18n.M("Your password was saved. Your other sessions were signed out."),
+
+		"app_revoked": i18n.M("The app's access was removed. It was signed out and must ask again."),
 	}
 	accountErrors = map[string]string{
 		oauth.CodeIdentityLinked: i18n.M("That account at the provider is already linked to another user."),
@@ -36,6 +38,7 @@ var (
 		oauth.CodeInvalidRequest: i18n.M("The request was invalid; try again."),
 		oauth.CodeServerError:    i18n.M("Something went wrong; try again later."),
 		"session_not_found":      i18n.M("That session had already ended."),
+		"app_not_found":          i18n.M("That app had no access any more."),
 	}
 )
 
@@ -95,6 +98,10 @@ func (s *Server) showAccount(c *gin.Context, status int, pu *pageUser, d *pageDa
 	}
 	list, err := s.sessions.List(ctx, pu.user.ID)
 	if err != nil {
+		s.pageErr(c, err)
+		return
+	}
+	if d.Apps, err = s.appsWithAccess(c, pu.user.ID); err != nil { // consent.go
 		s.pageErr(c, err)
 		return
 	}

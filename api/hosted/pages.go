@@ -106,6 +106,7 @@ func (s *Server) pageRoutes(e gin.IRoutes) {
 	e.POST("/account/unlink/:provider", s.accountUnlink)
 	e.GET("/account/signin/:provider", s.accountProviderSignin)
 	e.GET("/account/callback", s.accountCallback)
+	s.oidcRoutes(e) // consent.go
 }
 
 func (s *Server) stylesheet(c *gin.Context) {
@@ -118,6 +119,7 @@ func (s *Server) stylesheet(c *gin.Context) {
 type authzRequest struct {
 	ClientID, RedirectURI, State, Challenge, Method string
 	Scope, Nonce                                    string // OpenID Connect: the requested scope and the nonce
+	Prompt                                          string // "consent" when the app asked for the consent page (carriedPrompt)
 }
 
 func (r authzRequest) present() bool { return r.ClientID != "" || r.RedirectURI != "" }
@@ -126,7 +128,7 @@ func (r authzRequest) present() bool { return r.ClientID != "" || r.RedirectURI 
 func (r authzRequest) query() url.Values {
 	q := url.Values{}
 	for k, v := range map[string]string{"client_id": r.ClientID, "redirect_uri": r.RedirectURI, "state": r.State,
-		"code_challenge": r.Challenge, "code_challenge_method": r.Method, "scope": r.Scope, "nonce": r.Nonce} {
+		"code_challenge": r.Challenge, "code_challenge_method": r.Method, "scope": r.Scope, "nonce": r.Nonce, "prompt": r.Prompt} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -136,7 +138,8 @@ func (r authzRequest) query() url.Values {
 
 func authzFrom(v url.Values) authzRequest {
 	return authzRequest{ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"), State: v.Get("state"),
-		Challenge: v.Get("code_challenge"), Method: v.Get("code_challenge_method"), Scope: v.Get("scope"), Nonce: v.Get("nonce")}
+		Challenge: v.Get("code_challenge"), Method: v.Get("code_challenge_method"), Scope: v.Get("scope"), Nonce: v.Get("nonce"),
+		Prompt: carriedPrompt(v.Get("prompt"))}
 }
 
 type providerLink struct {
@@ -155,7 +158,7 @@ type pageData struct {
 	Email      string
 	Name       string
 	Req        authzRequest
-	AppName    string // the client id of the app being signed in to
+	AppName    string // the name of the app being signed in to (its id when it has none)
 	Providers  []providerLink
 	SignupURL  string
 	SigninURL  string
@@ -172,6 +175,11 @@ type pageData struct {
 	Reauth []providerLink
 	// ConfirmLink asks for the current password before linking.
 	ConfirmLink *providerLink
+	// Apps are the apps the user allowed ("Apps with access").
+	Apps []appView
+
+	// consent page: what the app asks for
+	Scopes []scopeView
 }
 
 type identityView struct {

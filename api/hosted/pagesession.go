@@ -91,21 +91,22 @@ func (s *Server) openCookie(c *gin.Context, name, purpose string, v any) bool {
 }
 
 // startPageSession signs the browser in: a new unilogin session for u
-// (client_id empty) and the page cookie naming it.
-func (s *Server) startPageSession(c *gin.Context, u *accounts.User, amr []string) error {
+// (client_id empty) and the page cookie naming it, which it returns (its
+// CSRF token is that of the forms shown next).
+func (s *Server) startPageSession(c *gin.Context, u *accounts.User, amr []string) (*pageSession, error) {
 	pair, err := s.sessions.Start(c.Request.Context(), session.Grant{
 		Subject: s.api.Subject(u), AMR: amr, UserAgent: api.CoarseUserAgent(c.Request.UserAgent()),
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.setPageCookie(c, pair.SessionID, u.ID)
-	return nil
+	return s.setPageCookie(c, pair.SessionID, u.ID), nil
 }
 
-func (s *Server) setPageCookie(c *gin.Context, sessionID, userID string) {
+func (s *Server) setPageCookie(c *gin.Context, sessionID, userID string) *pageSession {
 	ps := pageSession{SessionID: sessionID, UserID: userID, CSRF: providers.RandomString(), Expires: s.now().Add(pageSessionTTL)}
 	s.setCookie(c, pageCookie, s.flow.Seal(ps, "page-session"), "/", pageSessionTTL)
+	return &ps
 }
 
 // loadPage returns the browser's hosted-page session, or nil when there is

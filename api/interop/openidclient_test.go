@@ -187,18 +187,24 @@ func hostedForm(t *testing.T, page hop, field string) (*url.URL, url.Values) {
 	return action, v
 }
 
-// signInAt opens the authorization URL, signs in on the hosted form and
-// returns where unilogin redirects the browser (the app's callback).
+// signInAt opens the authorization URL, signs in on the hosted form
+// (unless the browser is signed in already) and returns where unilogin
+// redirects the browser (the app's callback).
 func signInAt(t *testing.T, b *browser, authURL string) *url.URL {
 	t.Helper()
 	page := b.get(t, authURL)
-	if page.status != http.StatusOK {
+	var cb *url.URL
+	switch page.status {
+	case http.StatusOK:
+		action, form := hostedForm(t, page, "password")
+		form.Set("email", nodeUserEmail)
+		form.Set("password", nodeUserPassword)
+		cb = b.postForm(t, action.String(), form).redirect(t)
+	case http.StatusFound: // already signed in here
+		cb = page.redirect(t)
+	default:
 		t.Fatalf("GET %s: %d %s", authURL, page.status, page.body)
 	}
-	action, form := hostedForm(t, page, "password")
-	form.Set("email", nodeUserEmail)
-	form.Set("password", nodeUserPassword)
-	cb := b.postForm(t, action.String(), form).redirect(t)
 	if !strings.HasPrefix(cb.String(), nodeRedirect+"?") {
 		t.Fatalf("sign-in redirected to %s, want the app's callback", cb)
 	}

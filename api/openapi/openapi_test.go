@@ -474,6 +474,10 @@ func TestAPIExchangesMatchTheDocument(t *testing.T) {
 	// Logout, then the token is refused.
 	s.expect(s.do("POST", "/logout", "", "", bearer(tk.Access)...), 204, "logout")
 	s.expect(s.do("POST", "/logout", "", "", bearer(tk.Access)...), 401, "logout again")
+	// Without Authorization, /logout is the RP-initiated logout (HTML pages).
+	s.expect(s.do("GET", "/logout", "", ""), 200, "RP logout, not signed in")
+	s.expect(s.do("GET", "/logout?id_token_hint=junk", "", ""), 400, "RP logout, bad hint")
+	s.expect(s.form("/logout", url.Values{"state": {"x"}}), 200, "RP logout by POST, not signed in")
 
 	// The router's own answers.
 	s.expect(s.do("GET", "/no/such/endpoint", "", ""), 404, "unknown path")

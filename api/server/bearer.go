@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/mfa"
 	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
 	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/session"
@@ -18,8 +19,9 @@ import (
 )
 
 // sqliteBearer is the embedded store's api.BearerReader: the session, its
-// user and (when asked) the user's identities in one prepared query on the
-// read pool, where the two stores' tables share one database file. A bearer
+// user and (when asked, for GET /users/me) the user's identities and
+// second factors in one prepared query on the read pool, where the
+// stores' tables share one database file. A bearer
 // check (every GET /users/me) thus reads the store once, and still reads
 // it every time: revocation, disabling and deletion take effect at the
 // next request.
@@ -29,8 +31,13 @@ type sqliteBearer struct {
 
 // newSQLiteBearer prepares the joined read on reader.
 func newSQLiteBearer(ctx context.Context, reader *sql.DB) (*sqliteBearer, error) {
+	// The factors as mfa.Service.Status counts them: a confirmed TOTP
+	// secret, the passkeys, the recovery codes left (while TOTP is on).
 	q := `SELECT ` + qualify("s", sessionsqlite.SessionColumns) + `, ` + qualify("u", accountssqlite.UserColumns) + `,
-		i.provider, i.subject, i.email, i.linked_at
+		i.provider, i.subject, i.email, i.linked_at,
+		CASE WHEN ?3 THEN (SELECT count(*) FROM totp_secrets t WHERE t.user_id = u.id) ELSE 0 END,
+		CASE WHEN ?3 THEN (SELECT count(*) FROM passkeys p WHERE p.user_id = u.id) ELSE 0 END,
+		CASE WHEN ?3 THEN (SELECT count(*) FROM recovery_codes r WHERE r.user_id = u.id) ELSE 0 END
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		LEFT JOIN identities i ON ?3 AND i.user_id = u.id
 		WHERE s.id = ?1 AND s.expires_at >= ?2
@@ -52,17 +59,19 @@ func qualify(table, columns string) string {
 }
 
 // ReadBearer implements api.BearerReader.
-func (b *sqliteBearer) ReadBearer(ctx context.Context, sessionID string, identities bool) (*session.Session, *accounts.User, []*accounts.Identity, bool, error) {
+func (b *sqliteBearer) ReadBearer(ctx context.Context, sessionID string, all bool) (*api.BearerRead, error) {
 	// A point read on the read pool (sqlitedb.PointReadContext).
-	rows, err := b.stmt.QueryContext(sqlitedb.PointReadContext(ctx, true), sessionID, time.Now().UnixMilli(), identities)
+	rows, err := b.stmt.QueryContext(sqlitedb.PointReadContext(ctx, true), sessionID, time.Now().UnixMilli(), all)
 	if err != nil {
-		return nil, nil, nil, false, fmt.Errorf("bearer read: %w", err)
+		return nil, fmt.Errorf("bearer read: %w", err)
 	}
 	defer rows.Close()
 	var (
 		s   *session.Session
 		u   *accounts.User
 		ids = []*accounts.Identity{}
+
+		totp, passkeys, codes int
 	)
 	for rows.Next() {
 		var (
@@ -73,7 +82,7 @@ func (b *sqliteBearer) ReadBearer(ctx context.Context, sessionID string, identit
 		// each decoder appends the destinations of the columns after its own.
 		user, err := accountssqlite.ScanUser(scanFunc(func(userDest ...any) error {
 			x, err := sessionsqlite.ScanSession(scanFunc(func(sessDest ...any) error {
-				dest := append(append(sessDest, userDest...), &provider, &subject, &email, &linked)
+				dest := append(append(sessDest, userDest...), &provider, &subject, &email, &linked, &totp, &passkeys, &codes)
 				return rows.Scan(dest...)
 			}))
 			if s == nil {
@@ -82,7 +91,7 @@ func (b *sqliteBearer) ReadBearer(ctx context.Context, sessionID string, identit
 			return err
 		}))
 		if err != nil {
-			return nil, nil, nil, false, fmt.Errorf("bearer read: %w", err)
+			return nil, fmt.Errorf("bearer read: %w", err)
 		}
 		if u == nil {
 			u = user
@@ -93,15 +102,20 @@ func (b *sqliteBearer) ReadBearer(ctx context.Context, sessionID string, identit
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, nil, false, fmt.Errorf("bearer read: %w", err)
+		return nil, fmt.Errorf("bearer read: %w", err)
 	}
 	if s == nil || u == nil {
-		return nil, nil, nil, false, nil
+		return nil, nil
 	}
-	if !identities {
-		ids = nil
+	r := &api.BearerRead{Session: s, User: u}
+	if all {
+		r.Identities = ids
+		r.MFA = &mfa.Status{TOTP: totp > 0, Passkeys: passkeys}
+		if r.MFA.TOTP {
+			r.MFA.RecoveryCodesLeft = codes
+		}
 	}
-	return s, u, ids, true, nil
+	return r, nil
 }
 
 // scanFunc is a sqlitedb.Scanner from a function.
@@ -116,8 +130,8 @@ type timedBearer struct {
 	g *dbGuard
 }
 
-func (t *timedBearer) ReadBearer(ctx context.Context, sessionID string, identities bool) (_ *session.Session, _ *accounts.User, _ []*accounts.Identity, _ bool, err error) {
+func (t *timedBearer) ReadBearer(ctx context.Context, sessionID string, all bool) (_ *api.BearerRead, err error) {
 	ctx, done := t.g.enter(ctx, "ReadBearer", timer(t.h, "sessions", "ReadBearer"))
 	defer func() { err = done(err) }()
-	return t.b.ReadBearer(ctx, sessionID, identities)
+	return t.b.ReadBearer(ctx, sessionID, all)
 }

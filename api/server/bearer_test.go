@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/mfa"
 	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/session"
 )
@@ -46,6 +47,23 @@ func TestSQLiteBearerRead(t *testing.T) {
 		return x
 	}
 	live := newSession(u.ID, now.Add(time.Hour))
+	// Second factors: a confirmed TOTP secret with three recovery codes, and
+	// a passkey.
+	fs, ok := st.accounts.(factorStore)
+	if !ok {
+		t.Fatalf("%T stores no factors", st.accounts)
+	}
+	pending := &accounts.TOTPSecret{ID: accounts.NewID(), UserID: u.ID, Sealed: []byte("sealed"), CreatedAt: now}
+	if err := fs.PutPendingTOTP(ctx, pending); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.ConfirmTOTP(ctx, u.ID, pending.ID, 1, [][]byte{[]byte("h1"), []byte("h2"), []byte("h3")}, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.CreatePasskey(ctx, &accounts.Passkey{ID: []byte("cred-1"), UserID: u.ID, UserHandle: []byte("h"),
+		PublicKey: []byte("k"), Name: "key", Data: []byte("{}"), CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
 
 	wantS, err := st.sessions.GetSession(ctx, live.ID)
 	if err != nil {
@@ -60,10 +78,11 @@ func TestSQLiteBearerRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, withIDs := range []bool{true, false} {
-		s, gu, ids, ok, err := st.bearer.ReadBearer(ctx, live.ID, withIDs)
-		if err != nil || !ok {
-			t.Fatalf("ReadBearer(live, %v): ok %v, %v", withIDs, ok, err)
+		r, err := st.bearer.ReadBearer(ctx, live.ID, withIDs)
+		if err != nil || r == nil {
+			t.Fatalf("ReadBearer(live, %v): %v, %v", withIDs, r, err)
 		}
+		s, gu, ids := r.Session, r.User, r.Identities
 		if s.ID != wantS.ID || s.UserID != wantS.UserID || s.ClientID != wantS.ClientID || !slices.Equal(s.AMR, wantS.AMR) ||
 			s.Scope != wantS.Scope || s.UserAgent != wantS.UserAgent || !s.ExpiresAt.Equal(wantS.ExpiresAt) ||
 			!s.CreatedAt.Equal(wantS.CreatedAt) || string(s.RefreshHash) != string(wantS.RefreshHash) || s.RefreshGen != wantS.RefreshGen {
@@ -74,10 +93,13 @@ func TestSQLiteBearerRead(t *testing.T) {
 			t.Errorf("user = %+v, want %+v", *gu, *wantU)
 		}
 		if !withIDs {
-			if ids != nil {
-				t.Errorf("identities read though not asked for: %v", ids)
+			if ids != nil || r.MFA != nil {
+				t.Errorf("identities or factors read though not asked for: %v, %v", ids, r.MFA)
 			}
 			continue
+		}
+		if want := (mfa.Status{TOTP: true, Passkeys: 1, RecoveryCodesLeft: 3}); r.MFA == nil || *r.MFA != want {
+			t.Errorf("factors = %+v, want %+v", r.MFA, want)
 		}
 		if len(ids) != len(wantIDs) || len(ids) != 2 {
 			t.Fatalf("%d identities, want %d", len(ids), len(wantIDs))
@@ -94,28 +116,35 @@ func TestSQLiteBearerRead(t *testing.T) {
 	if err := st.accounts.SetDisabled(ctx, u.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, gu, _, ok, err := st.bearer.ReadBearer(ctx, live.ID, false); err != nil || !ok || !gu.Disabled {
-		t.Errorf("after disabling: ok %v, %v, user %+v", ok, err, gu)
+	if r, err := st.bearer.ReadBearer(ctx, live.ID, false); err != nil || r == nil || !r.User.Disabled {
+		t.Errorf("after disabling: %+v, %v", r, err)
 	}
 	// An expired session, an unknown one, an ended one, a deleted user.
 	expired := newSession(u.ID, now.Add(-time.Second))
-	if _, _, _, ok, err := st.bearer.ReadBearer(ctx, expired.ID, true); ok || err != nil {
-		t.Errorf("expired session: ok %v, %v", ok, err)
+	if r, err := st.bearer.ReadBearer(ctx, expired.ID, true); r != nil || err != nil {
+		t.Errorf("expired session: %+v, %v", r, err)
 	}
-	if _, _, _, ok, err := st.bearer.ReadBearer(ctx, accounts.NewID(), true); ok || err != nil {
-		t.Errorf("unknown session: ok %v, %v", ok, err)
+	if r, err := st.bearer.ReadBearer(ctx, accounts.NewID(), true); r != nil || err != nil {
+		t.Errorf("unknown session: %+v, %v", r, err)
 	}
 	ended := newSession(u.ID, now.Add(time.Hour))
 	if err := st.sessions.DeleteSession(ctx, ended.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, ok, err := st.bearer.ReadBearer(ctx, ended.ID, false); ok || err != nil {
-		t.Errorf("ended session: ok %v, %v", ok, err)
+	if r, err := st.bearer.ReadBearer(ctx, ended.ID, false); r != nil || err != nil {
+		t.Errorf("ended session: %+v, %v", r, err)
 	}
 	if err := st.accounts.DeleteUser(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, ok, err := st.bearer.ReadBearer(ctx, live.ID, true); ok || err != nil {
-		t.Errorf("session of a deleted user: ok %v, %v", ok, err)
+	if r, err := st.bearer.ReadBearer(ctx, live.ID, true); r != nil || err != nil {
+		t.Errorf("session of a deleted user: %+v, %v", r, err)
 	}
+}
+
+// factorStore is the part of the accounts store the test sets factors with.
+type factorStore interface {
+	PutPendingTOTP(ctx context.Context, t *accounts.TOTPSecret) error
+	ConfirmTOTP(ctx context.Context, userID, pendingID string, step int64, hashes [][]byte, at time.Time) error
+	CreatePasskey(ctx context.Context, p *accounts.Passkey) error
 }

@@ -30,7 +30,7 @@ async function browse (step, url) {
 const insecure = { execute: [client.allowInsecureRequests] }
 const config = await client.discovery(new URL(issuer), clientId, undefined, client.ClientSecretBasic(clientSecret), insecure)
 const meta = config.serverMetadata()
-for (const f of ['userinfo_endpoint', 'introspection_endpoint', 'revocation_endpoint']) {
+for (const f of ['userinfo_endpoint', 'introspection_endpoint', 'end_session_endpoint', 'revocation_endpoint']) {
   assert.ok(meta[f], `discovery has no ${f}`)
 }
 
@@ -71,6 +71,24 @@ assert.equal(claims2.auth_time, claims.auth_time)
 assert.equal(claims2.nonce, undefined)
 assert.notEqual(refreshed.refresh_token, tokens.refresh_token)
 
+// What the library must refuse: an ID token with another nonce than the
+// request's, and a code presented with a wrong PKCE verifier. (The
+// browser is signed in now, so these authorizations answer at once.)
+async function authorize (nonce) {
+  const v = client.randomPKCECodeVerifier()
+  const st = client.randomState()
+  const cb = await browse('authorize', client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(v), code_challenge_method: 'S256', nonce, state: st
+  }))
+  return { v, st, cb }
+}
+const other = await authorize(client.randomNonce())
+await assert.rejects(client.authorizationCodeGrant(config, other.cb, { pkceCodeVerifier: other.v, expectedNonce: client.randomNonce(), expectedState: other.st }),
+  (err) => err.code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' && /"nonce"/.test(err.cause?.message), 'a nonce mismatch was accepted')
+const wrong = await authorize(nonce)
+await assert.rejects(client.authorizationCodeGrant(config, wrong.cb, { pkceCodeVerifier: client.randomPKCECodeVerifier(), expectedNonce: nonce, expectedState: wrong.st }),
+  (err) => err.error === 'invalid_grant', 'a wrong PKCE verifier was accepted')
+
 // Introspection (RFC 7662) as the confidential app.
 const live = await client.tokenIntrospection(config, refreshed.access_token)
 assert.equal(live.active, true)
@@ -88,6 +106,20 @@ assert.equal(own.id_token, undefined)
 const ownLive = await client.tokenIntrospection(svc, own.access_token)
 assert.equal(ownLive.active, true)
 assert.equal(ownLive.sub, svcId)
+
+// RP-initiated logout: the browser follows the end-session URL and comes
+// back to the registered post-logout URI with our state.
+const logoutState = client.randomState()
+const endURL = client.buildEndSessionUrl(config, {
+  id_token_hint: refreshed.id_token, post_logout_redirect_uri: postLogoutUri, state: logoutState
+})
+const back = await browse('logout', endURL)
+assert.equal(back.origin + back.pathname, postLogoutUri)
+assert.equal(back.searchParams.get('state'), logoutState)
+const ended = await client.tokenIntrospection(config, refreshed.access_token)
+assert.equal(ended.active, false)
+await assert.rejects(client.refreshTokenGrant(config, refreshed.refresh_token), (err) => err.error === 'invalid_grant',
+  'the session still refreshes after logout')
 
 // The code is single use (a replay also ends the session it started,
 // so this comes last).
