@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -35,12 +34,11 @@ func oidcEnv(t *testing.T) *apitest.Env {
 
 // oidcApp is an app's authorization request.
 type oidcApp struct {
-	E              *apitest.Env
-	ClientID, sec  string
-	scope, nonce   string
-	State          string
-	extra          url.Values // prompt, max_age, login_hint, ...
-	confidentialAt bool
+	E             *apitest.Env
+	ClientID, sec string
+	scope, nonce  string
+	State         string
+	extra         url.Values // prompt, max_age, login_hint, ...
 }
 
 func (a oidcApp) authorizeURL() string {
@@ -109,16 +107,8 @@ func decide(b *apitest.Browser, r apitest.Response, decision string) apitest.Res
 func idClaims(t *testing.T, raw any) map[string]any {
 	t.Helper()
 	s, _ := raw.(string)
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", s)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := json.Unmarshal(jwtPayload(t, s), &m); err != nil {
 		t.Fatal(err)
 	}
 	return m
