@@ -354,3 +354,24 @@ func TestOIDCRequestObjectsRefused(t *testing.T) {
 		"claims", `{"id_token":{"email":{"essential":true}}}`, "ui_locales", "xx", "unknown_parameter", "1")
 	apitest.IsPage(t, e.Get(ignored.authorizeURL()), http.StatusOK, `id="password"`)
 }
+
+// POST /authorize takes the request as a form (OIDC Core §3.1.2.1).
+func TestOIDCAuthorizeByPost(t *testing.T) {
+	e := oidcEnv(t)
+	e.signup("po@example.com", "correct horse battery")
+	b := newBrowser(t, e)
+	app := oidcApp{e: e, clientID: testClientID, sec: testClientSecret, scope: "openid email", nonce: "pn", state: "po"}
+	form := mustParse(t, app.authorizeURL()).Query()
+	form.Set("csrf", "-")
+	r := b.post("/authorize", form)
+	isPage(t, r, http.StatusOK, `id="password"`, `value="pn"`)
+	tok := app.redeem(t, appAnswer(t, e, signInOn(t, b, r, "po@example.com", "correct horse battery"), "po").Get("code"))
+	if c := idClaims(t, tok["id_token"]); c["nonce"] != "pn" || c["email"] != "po@example.com" {
+		t.Fatalf("ID token after POST /authorize: %v", c)
+	}
+	// Signed in: a code at once; a malformed body is the error page.
+	if q := appAnswer(t, e, b.post("/authorize", form), "po"); q.Get("code") == "" {
+		t.Fatalf("POST /authorize with a session: %v", q)
+	}
+	isPage(t, e.do("POST", "/authorize", "application/json", strings.NewReader(`{}`)), http.StatusBadRequest)
+}

@@ -44,6 +44,13 @@ func (s *Server) checkAuthz(r authzRequest) (redirErr string, showErr error) {
 // browser already has a hosted-page session, answers with a code at once.
 func (s *Server) authorize(c *gin.Context) {
 	q := c.Request.URL.Query()
+	if c.Request.Method == http.MethodPost { // OpenID Connect Core §3.1.2.1: GET and POST
+		form, ok := s.pageForm(c)
+		if !ok {
+			return
+		}
+		q = form
+	}
 	for _, k := range []string{"response_type", "client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method", "scope", "nonce"} {
 		if len(q[k]) > 1 {
 			s.pageError(c, http.StatusBadRequest, i18n.M("This sign-in link is not valid"), s.locale(c).T("The parameter %q is repeated.", k))

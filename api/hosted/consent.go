@@ -260,6 +260,7 @@ func (s *Server) accountRevokeApp(c *gin.Context) {
 // oidcRoutes mounts the interaction steps and RP-initiated logout
 // (logout.go); POST /logout without Authorization comes from the API.
 func (s *Server) oidcRoutes(e gin.IRoutes) {
+	e.POST("/authorize", s.authorize) // the same request as a form (OIDC Core §3.1.2.1)
 	e.POST("/consent", s.consentSubmit)
 	e.POST("/select-account", s.selectAccountSubmit)
 	e.POST("/account/apps/revoke", s.accountRevokeApp)
