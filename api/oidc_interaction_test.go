@@ -358,20 +358,20 @@ func TestOIDCRequestObjectsRefused(t *testing.T) {
 // POST /authorize takes the request as a form (OIDC Core §3.1.2.1).
 func TestOIDCAuthorizeByPost(t *testing.T) {
 	e := oidcEnv(t)
-	e.signup("po@example.com", "correct horse battery")
-	b := newBrowser(t, e)
-	app := oidcApp{e: e, clientID: testClientID, sec: testClientSecret, scope: "openid email", nonce: "pn", state: "po"}
-	form := mustParse(t, app.authorizeURL()).Query()
+	e.Signup("po@example.com", "correct horse battery")
+	b := apitest.NewBrowser(t, e)
+	app := oidcApp{E: e, ClientID: apitest.TestClientID, sec: apitest.TestClientSecret, scope: "openid email", nonce: "pn", State: "po"}
+	form := apitest.MustParse(t, app.authorizeURL()).Query()
 	form.Set("csrf", "-")
-	r := b.post("/authorize", form)
-	isPage(t, r, http.StatusOK, `id="password"`, `value="pn"`)
-	tok := app.redeem(t, appAnswer(t, e, signInOn(t, b, r, "po@example.com", "correct horse battery"), "po").Get("code"))
+	r := b.Post("/authorize", form)
+	apitest.IsPage(t, r, http.StatusOK, `id="password"`, `value="pn"`)
+	tok := app.Redeem(t, appAnswer(t, e, signInOn(t, b, r, "po@example.com", "correct horse battery"), "po").Get("code"))
 	if c := idClaims(t, tok["id_token"]); c["nonce"] != "pn" || c["email"] != "po@example.com" {
 		t.Fatalf("ID token after POST /authorize: %v", c)
 	}
 	// Signed in: a code at once; a malformed body is the error page.
-	if q := appAnswer(t, e, b.post("/authorize", form), "po"); q.Get("code") == "" {
+	if q := appAnswer(t, e, b.Post("/authorize", form), "po"); q.Get("code") == "" {
 		t.Fatalf("POST /authorize with a session: %v", q)
 	}
-	isPage(t, e.do("POST", "/authorize", "application/json", strings.NewReader(`{}`)), http.StatusBadRequest)
+	apitest.IsPage(t, e.Do("POST", "/authorize", "application/json", strings.NewReader(`{}`)), http.StatusBadRequest)
 }
