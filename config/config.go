@@ -46,6 +46,9 @@ type Config struct {
 
 	// Signup controls who may create an account (signup.go).
 	Signup Signup `yaml:"signup"`
+
+	// MFA configures the second factors (mfa.go).
+	MFA MFA `yaml:"mfa"`
 }
 
 // Metrics configures where /metrics is served and who may read it.

@@ -123,6 +123,9 @@ var envTable = []EnvVar{
 		field: func(c *Config) any { return &c.Signup.AllowedEmailDomains }},
 	{Name: "UNILOGIN_SIGNUP_REQUIRE_VERIFIED_EMAIL", Key: "signup.require_verified_email", Description: "refuse password sign-in until the address is verified",
 		field: func(c *Config) any { return &c.Signup.RequireVerifiedEmail }},
+
+	{Name: "UNILOGIN_MFA_APPLY_TO_PROVIDERS", Key: "mfa.apply_to_providers", Description: "ask for the second factor after a provider sign-in too",
+		field: func(c *Config) any { return &c.MFA.ApplyToProviders }},
 }
 
 // google and github return the provider entry, creating it when absent.

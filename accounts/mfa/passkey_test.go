@@ -1,156 +1,20 @@
 package mfa_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"testing"
 
-	"github.com/fxamacker/cbor/v2"
-
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/mfa"
+	"github.com/unilogin/unilogin/accounts/mfa/mfatest"
 )
 
-var b64 = base64.RawURLEncoding
-
-// authenticator is a minimal software authenticator (W3C WebAuthn §6): one
-// ES256 key per credential, attestation "none", user presence and
-// verification always asserted.
-type authenticator struct {
-	t       *testing.T
-	origin  string // what the client puts in clientDataJSON
-	rpID    string // whose SHA-256 goes into authenticatorData
-	keys    map[string]*ecdsa.PrivateKey
-	handles map[string][]byte
-	count   uint32
-}
+// authenticator is the software authenticator of mfatest, for the
+// relying party of newEnv.
+type authenticator = mfatest.Authenticator
 
 func newAuthenticator(t *testing.T) *authenticator {
-	return &authenticator{t: t, origin: "https://login.example.com", rpID: "login.example.com",
-		keys: map[string]*ecdsa.PrivateKey{}, handles: map[string][]byte{}}
-}
-
-func challengeOf(t *testing.T, options []byte) string {
-	t.Helper()
-	var o struct {
-		PublicKey struct {
-			Challenge string `json:"challenge"`
-			User      struct {
-				ID string `json:"id"`
-			} `json:"user"`
-		} `json:"publicKey"`
-	}
-	if err := json.Unmarshal(options, &o); err != nil || o.PublicKey.Challenge == "" {
-		t.Fatalf("options %s: %v", options, err)
-	}
-	return o.PublicKey.Challenge
-}
-
-func userIDOf(t *testing.T, options []byte) []byte {
-	var o struct {
-		PublicKey struct {
-			User struct {
-				ID string `json:"id"`
-			} `json:"user"`
-		} `json:"publicKey"`
-	}
-	if err := json.Unmarshal(options, &o); err != nil {
-		t.Fatal(err)
-	}
-	id, err := b64.DecodeString(o.PublicKey.User.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-func (a *authenticator) clientData(typ, challenge string) []byte {
-	b, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": a.origin, "crossOrigin": false})
-	return b
-}
-
-func (a *authenticator) authData(flags byte, attested []byte) []byte {
-	h := sha256.Sum256([]byte(a.rpID))
-	a.count++
-	out := append(h[:], flags)
-	out = binary.BigEndian.AppendUint32(out, a.count)
-	return append(out, attested...)
-}
-
-// create answers navigator.credentials.create() for the options.
-func (a *authenticator) create(options []byte) (credID []byte, response []byte) {
-	t := a.t
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	credID = make([]byte, 16)
-	rand.Read(credID)
-	a.keys[string(credID)] = key
-	a.handles[string(credID)] = userIDOf(t, options)
-	// The uncompressed point is 0x04 || X || Y (SEC 1 §2.3.3).
-	point, err := key.PublicKey.Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, y := point[1:33], point[33:65]
-	cose, err := cbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: x, -3: y})
-	if err != nil {
-		t.Fatal(err)
-	}
-	attested := make([]byte, 16) // AAGUID: zeros
-	attested = binary.BigEndian.AppendUint16(attested, uint16(len(credID)))
-	attested = append(append(attested, credID...), cose...)
-	authData := a.authData(0x01|0x04|0x40, attested) // UP, UV, AT
-	att, err := cbor.Marshal(map[string]any{"fmt": "none", "attStmt": map[string]any{}, "authData": authData})
-	if err != nil {
-		t.Fatal(err)
-	}
-	response, _ = json.Marshal(map[string]any{
-		"id": b64.EncodeToString(credID), "rawId": b64.EncodeToString(credID), "type": "public-key",
-		"authenticatorAttachment": "platform", "clientExtensionResults": map[string]any{},
-		"response": map[string]any{
-			"clientDataJSON":    b64.EncodeToString(a.clientData("webauthn.create", challengeOf(t, options))),
-			"attestationObject": b64.EncodeToString(att),
-			"transports":        []string{"internal"},
-		},
-	})
-	return credID, response
-}
-
-// get answers navigator.credentials.get() with the credential; handle is
-// the user handle returned (the registered one when nil).
-func (a *authenticator) get(options []byte, credID, handle []byte) []byte {
-	t := a.t
-	key := a.keys[string(credID)]
-	if handle == nil {
-		handle = a.handles[string(credID)]
-	}
-	cd := a.clientData("webauthn.get", challengeOf(t, options))
-	authData := a.authData(0x01|0x04, nil)
-	h := sha256.Sum256(cd)
-	digest := sha256.Sum256(append(append([]byte{}, authData...), h[:]...)) // ES256 signs SHA-256(authData || hash)
-	sig, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := json.Marshal(map[string]any{
-		"id": b64.EncodeToString(credID), "rawId": b64.EncodeToString(credID), "type": "public-key",
-		"authenticatorAttachment": "platform", "clientExtensionResults": map[string]any{},
-		"response": map[string]any{
-			"clientDataJSON":    b64.EncodeToString(cd),
-			"authenticatorData": b64.EncodeToString(authData),
-			"signature":         b64.EncodeToString(sig),
-			"userHandle":        b64.EncodeToString(handle),
-		},
-	})
-	return b
+	return mfatest.New(t, "https://login.example.com", "login.example.com")
 }
 
 func register(t *testing.T, e *env, a *authenticator, u *accounts.User) []byte {
@@ -159,7 +23,7 @@ func register(t *testing.T, e *env, a *authenticator, u *accounts.User) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, resp := a.create(opts)
+	id, resp := a.Create(opts)
 	p, err := e.svc.FinishPasskeyRegistration(t.Context(), u.ID, handle, "Laptop", resp)
 	if err != nil {
 		t.Fatalf("FinishPasskeyRegistration: %v", err)
@@ -181,7 +45,7 @@ func TestPasskeyRegisterAndLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp := a.get(opts, id, nil)
+	resp := a.Get(opts, id, nil)
 	got, p, err := e.svc.FinishPasskeyLogin(ctx, handle, resp)
 	if err != nil {
 		t.Fatalf("FinishPasskeyLogin: %v", err)
@@ -213,11 +77,11 @@ func TestPasskeyRegisterAndLogin(t *testing.T) {
 	}
 	// A removed passkey no longer signs in.
 	opts, handle, _ = e.svc.BeginPasskeyLogin(ctx)
-	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.get(opts, id, nil)); !errors.Is(err, mfa.ErrInvalidPasskey) {
+	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.Get(opts, id, nil)); !errors.Is(err, mfa.ErrInvalidPasskey) {
 		t.Errorf("sign in with a removed passkey: %v, want ErrInvalidPasskey", err)
 	}
 	opts, handle, _ = e.svc.BeginPasskeyLogin(ctx)
-	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.get(opts, second, nil)); err != nil {
+	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.Get(opts, second, nil)); err != nil {
 		t.Errorf("sign in with the remaining passkey: %v", err)
 	}
 }
@@ -236,8 +100,8 @@ func TestPasskeyBadPaths(t *testing.T) {
 			name   string
 			mutate func(a *authenticator)
 		}{
-			{"wrong origin", func(a *authenticator) { a.origin = "https://login.example.com.evil.test" }},
-			{"wrong RP ID", func(a *authenticator) { a.rpID = "evil.test" }},
+			{"wrong origin", func(a *authenticator) { a.Origin = "https://login.example.com.evil.test" }},
+			{"wrong RP ID", func(a *authenticator) { a.RPID = "evil.test" }},
 		} {
 			a := newAuthenticator(t)
 			tc.mutate(a)
@@ -245,7 +109,7 @@ func TestPasskeyBadPaths(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, resp := a.create(opts)
+			_, resp := a.Create(opts)
 			if _, err := e.svc.FinishPasskeyRegistration(ctx, alice.ID, handle, "", resp); !errors.Is(err, mfa.ErrInvalidPasskey) {
 				t.Errorf("%s: %v, want ErrInvalidPasskey", tc.name, err)
 			} else {
@@ -254,13 +118,13 @@ func TestPasskeyBadPaths(t *testing.T) {
 		}
 		// A ceremony begun for Alice cannot register a key for Bob.
 		opts, handle, _ := e.svc.BeginPasskeyRegistration(ctx, alice.ID)
-		_, resp := good.create(opts)
+		_, resp := good.Create(opts)
 		if _, err := e.svc.FinishPasskeyRegistration(ctx, bob.ID, handle, "", resp); !errors.Is(err, mfa.ErrInvalidPasskey) {
 			t.Errorf("another user's ceremony: %v, want ErrInvalidPasskey", err)
 		}
 		// An expired ceremony is gone.
 		opts, handle, _ = e.svc.BeginPasskeyRegistration(ctx, alice.ID)
-		_, resp = good.create(opts)
+		_, resp = good.Create(opts)
 		e.clock.Advance(6 * 60e9)
 		if _, err := e.svc.FinishPasskeyRegistration(ctx, alice.ID, handle, "", resp); !errors.Is(err, mfa.ErrInvalidPasskey) {
 			t.Errorf("expired ceremony: %v, want ErrInvalidPasskey", err)
@@ -279,18 +143,18 @@ func TestPasskeyBadPaths(t *testing.T) {
 			if challengeFrom != nil {
 				opts = challengeFrom
 			}
-			_, _, err = e.svc.FinishPasskeyLogin(ctx, h, a.get(opts, cred, handle))
+			_, _, err = e.svc.FinishPasskeyLogin(ctx, h, a.Get(opts, cred, handle))
 			return err
 		}
 		evil := *good
-		evil.origin = "https://evil.test"
+		evil.Origin = "https://evil.test"
 		if err := login(&evil, aliceKey, nil, nil); !errors.Is(err, mfa.ErrInvalidPasskey) {
 			t.Errorf("wrong origin: %v, want ErrInvalidPasskey", err)
 		} else {
 			t.Log(err)
 		}
 		otherRP := *good
-		otherRP.rpID = "example.com"
+		otherRP.RPID = "example.com"
 		if err := login(&otherRP, aliceKey, nil, nil); !errors.Is(err, mfa.ErrInvalidPasskey) {
 			t.Errorf("wrong RP ID: %v, want ErrInvalidPasskey", err)
 		} else {
@@ -312,7 +176,7 @@ func TestPasskeyBadPaths(t *testing.T) {
 		// An unknown credential.
 		stranger := newAuthenticator(t)
 		opts, _, _ := e.svc.BeginPasskeyRegistration(ctx, alice.ID)
-		id, _ := stranger.create(opts)
+		id, _ := stranger.Create(opts)
 		if err := login(stranger, id, nil, nil); !errors.Is(err, mfa.ErrInvalidPasskey) {
 			t.Errorf("unknown credential: %v, want ErrInvalidPasskey", err)
 		}
@@ -329,21 +193,21 @@ func TestPasskeyClonedOrDisabled(t *testing.T) {
 	u := e.user(t, "cloe@example.com", true)
 	id := register(t, e, a, u)
 	opts, handle, _ := e.svc.BeginPasskeyLogin(ctx)
-	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.get(opts, id, nil)); err != nil {
+	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.Get(opts, id, nil)); err != nil {
 		t.Fatal(err)
 	}
 	// A copy of the key that signs with an older counter value.
-	a.count = 0
+	a.Count = 0
 	opts, handle, _ = e.svc.BeginPasskeyLogin(ctx)
-	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.get(opts, id, nil)); !errors.Is(err, mfa.ErrInvalidPasskey) {
+	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.Get(opts, id, nil)); !errors.Is(err, mfa.ErrInvalidPasskey) {
 		t.Errorf("signature counter going backwards: %v, want ErrInvalidPasskey", err)
 	}
 	if err := e.store.SetDisabled(ctx, u.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	a.count = 100
+	a.Count = 100
 	opts, handle, _ = e.svc.BeginPasskeyLogin(ctx)
-	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.get(opts, id, nil)); !errors.Is(err, accounts.ErrDisabled) {
+	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.Get(opts, id, nil)); !errors.Is(err, accounts.ErrDisabled) {
 		t.Errorf("disabled user: %v, want ErrDisabled", err)
 	}
 	if _, _, err := e.svc.BeginPasskeyRegistration(ctx, u.ID); !errors.Is(err, accounts.ErrDisabled) {

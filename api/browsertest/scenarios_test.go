@@ -53,15 +53,7 @@ func TestSignInWrongThenRightPassword(t *testing.T) {
 	w := newWorld(t)
 	w.signup("bob@example.com", "correct horse battery")
 	ctx := newChrome(t)
-	run(t, ctx, "wrong password",
-		chromedp.Navigate(w.app.srv.URL),
-		chromedp.Click(css("#signin")),
-		chromedp.WaitVisible(css("#email")),
-		chromedp.SendKeys(css("#email"), "bob@example.com"),
-		chromedp.SendKeys(css("#password"), "not my password"),
-		chromedp.Click(css("button.primary")),
-		chromedp.WaitVisible(css("#form-error")),
-	)
+	run(t, ctx, "wrong password", passwordForm(w.fromApp(), "bob@example.com", "not my password", "#form-error")...)
 	if msg := text(t, ctx, "#form-error"); msg != "The email address or password is incorrect." {
 		t.Fatalf("error message %q", msg)
 	}
@@ -101,14 +93,31 @@ func TestSignInWithGitHub(t *testing.T) {
 // signInToAccount signs the browser in at /signin with a password.
 func signInToAccount(t *testing.T, ctx context.Context, w *world, email, password string) {
 	t.Helper()
-	run(t, ctx, "sign in to the account page",
-		chromedp.Navigate(w.url+"/account"),
+	signInUntil(t, ctx, w, email, password, "#sessions")
+}
+
+// signInUntil fills the password form of /account's sign-in page and
+// waits for the element sel of the page it leads to.
+func signInUntil(t *testing.T, ctx context.Context, w *world, email, password, sel string) {
+	t.Helper()
+	run(t, ctx, "sign in until "+sel, passwordForm(chromedp.Navigate(w.url+"/account"), email, password, sel)...)
+}
+
+// passwordForm opens the sign-in page with open, fills and sends the
+// password form, and waits for the element sel of the next page.
+func passwordForm(open chromedp.Action[chromedp.Void], email, password, sel string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{open,
 		chromedp.WaitVisible(css("#email")),
 		chromedp.SendKeys(css("#email"), email),
 		chromedp.SendKeys(css("#password"), password),
 		chromedp.Click(css("button.primary")),
-		chromedp.WaitVisible(css("#sessions")),
-	)
+		chromedp.WaitVisible(css(sel)),
+	}
+}
+
+// fromApp opens the sign-in page from the app's "Sign in" link.
+func (w *world) fromApp() chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.Navigate(w.app.srv.URL), chromedp.Click(css("#signin")))
 }
 
 // TestLinkAndUnlinkGitHub: from the account page, through GitHub and back.

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/mfa"
 	"github.com/unilogin/unilogin/api/server"
 	"github.com/unilogin/unilogin/api/server/servertest"
 	"github.com/unilogin/unilogin/config"
@@ -37,15 +38,21 @@ type world struct {
 	github   *providertest.GitHubServer
 	accounts *accounts.Service
 	sessions *session.Manager
+	mfa      *mfa.Service
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	gh := providertest.NewGitHub(t, providertest.WithClient("gh-client", "gh-secret"))
 	var a *app
+	var issuer string
 	// The production configuration (rate limits, hashing gate, store
 	// instrumentation: the defaults) with a fake GitHub as the provider.
 	s := servertest.Start(t, func(cfg *config.Config) {
+		// localhost, not 127.0.0.1: WebAuthn needs a domain as RP ID (and
+		// Chromium treats http://localhost as a secure context).
+		cfg.Issuer = strings.Replace(cfg.Issuer, "://127.0.0.1:", "://localhost:", 1)
+		issuer = cfg.Issuer
 		a = newApp(t, cfg.Issuer)
 		cfg.Clients = []config.Client{{ID: "demo-app", RedirectURIs: []string{a.redirectURI()}}}
 		cfg.Branding = config.Branding{ProductName: "Acme Login", AccentColor: "#0a7d5a"}
@@ -54,7 +61,7 @@ func newWorld(t *testing.T) *world {
 			t.Fatalf("configuration: %v", p)
 		}
 	}, server.Options{})
-	return &world{t: t, url: s.URL, app: a, github: gh, accounts: s.Accounts, sessions: s.Sessions}
+	return &world{t: t, url: issuer, app: a, github: gh, accounts: s.Accounts, sessions: s.Sessions, mfa: s.MFA}
 }
 
 // app is the relying party of the tests: its home page has a "Sign in"

@@ -97,12 +97,23 @@ func (s *Server) authorize(c *gin.Context) {
 		return
 	}
 	if pu != nil && !session.NeedsSignIn(prompt, maxAge, pu.sess.CreatedAt, s.now()) {
-		// Already signed in at unilogin: no sign-in form; the account
-		// choice or consent when asked for, else a code at once.
-		s.signedInAuthz(c, req, pu, prompt) // consent.go
-		return
-	}
-	if prompt.None {
+		more, err := s.needsSecondFactor(c.Request.Context(), pu.user.ID, pu.sess.AMR)
+		switch {
+		case err != nil:
+			s.redirectError(c, req.RedirectURI, s.flowErrorCode(c, err), req.State)
+			return
+		case !more:
+			// Already signed in at unilogin: no sign-in form; the account
+			// choice or consent when asked for, else a code at once.
+			s.signedInAuthz(c, req, pu, prompt) // consent.go
+			return
+		case prompt.None:
+			// Signed in, but without the second factor the user has
+			// since switched on: that needs the person (Core §3.1.2.6).
+			s.redirectError(c, req.RedirectURI, "interaction_required", req.State)
+			return
+		}
+	} else if prompt.None {
 		// No page may be shown, and signing in needs one (Core §3.1.2.6).
 		s.redirectError(c, req.RedirectURI, "login_required", req.State)
 		return
@@ -141,7 +152,7 @@ func (s *Server) finishAuthz(c *gin.Context, req authzRequest, userID string, am
 // account page).
 func (s *Server) showSignin(c *gin.Context, status int, req authzRequest, email, errMsg string) {
 	d := &pageData{Title: i18n.M("Sign in"), CSRF: s.preCSRF(c), Req: req, Email: email, Error: errMsg,
-		SignupURL: "/register", AppName: s.appName(req.ClientID)}
+		SignupURL: "/register", AppName: s.appName(req.ClientID), PasskeySignin: s.mfa != nil && s.mfa.PasskeysEnabled()}
 	if req.present() {
 		d.SignupURL = "/register?" + req.query().Encode()
 	}
@@ -194,6 +205,20 @@ func (s *Server) authzForm(c *gin.Context) (url.Values, authzRequest, bool) {
 	return form, req, ok
 }
 
+// preForm is authzForm for a form shown before sign-in: its CSRF token
+// must be the pre-session's; false when it has answered.
+func (s *Server) preForm(c *gin.Context) (url.Values, authzRequest, bool) {
+	form, req, ok := s.authzForm(c)
+	if !ok {
+		return nil, req, false
+	}
+	if !s.csrfOK(c, form.Get("csrf"), nil, true) {
+		s.csrfFailed(c)
+		return nil, req, false
+	}
+	return form, req, true
+}
+
 // signinSubmit is POST /signin, the password form (with or without an app's request).
 func (s *Server) signinSubmit(c *gin.Context) {
 	form, req, ok := s.authzForm(c)
@@ -238,16 +263,30 @@ func (s *Server) signinSubmit(c *gin.Context) {
 }
 
 // passwordSignedIn ends a password sign-in or sign-up on the hosted pages:
-// the browser gets a page session, then the app a code, or the account page.
+// the browser gets a page session, then the app a code, or the account page;
+// a user with a second factor is asked for it first (mfa_signin.go).
 func (s *Server) passwordSignedIn(c *gin.Context, u *accounts.User, req authzRequest) {
-	ps, err := s.startPageSession(c, u, []string{"pwd"})
+	if more, err := s.needsSecondFactor(c.Request.Context(), u.ID, []string{"pwd"}); err != nil {
+		s.pageErr(c, err)
+		return
+	} else if more {
+		s.startSecondFactor(c, u.ID, []string{"pwd"}, req, true)
+		return
+	}
+	s.pageSignedIn(c, u, []string{"pwd"}, req)
+}
+
+// pageSignedIn ends a sign-in on the pages with amr: a page session, then
+// the app (its consent page or code, consent.go), or the account page.
+func (s *Server) pageSignedIn(c *gin.Context, u *accounts.User, amr []string, req authzRequest) {
+	ps, err := s.startPageSession(c, u, amr)
 	if err != nil {
 		s.pageErr(c, err)
 		return
 	}
-	s.api.SecurityEvent(c, u.ID, accounts.ActionSignIn, u.ID, map[string]string{"method": "pwd", "via": "hosted"})
+	s.api.SecurityEvent(c, u.ID, accounts.ActionSignIn, u.ID, map[string]string{"method": strings.Join(amr, " "), "via": "hosted"})
 	if req.present() {
-		s.toApp(c, req, u, ps.CSRF, []string{"pwd"}, s.now(), false) // consent.go
+		s.toApp(c, req, u, ps.CSRF, amr, s.now(), false) // consent.go
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/account")
@@ -281,12 +320,8 @@ func (s *Server) showSignup(c *gin.Context, status int, req authzRequest, email,
 // limit of POST /signup applies), signs the browser in and, with an app's
 // request, answers the app with a code.
 func (s *Server) signupSubmit(c *gin.Context) {
-	form, req, ok := s.authzForm(c)
+	form, req, ok := s.preForm(c)
 	if !ok {
-		return
-	}
-	if !s.csrfOK(c, form.Get("csrf"), nil, true) {
-		s.csrfFailed(c)
 		return
 	}
 	email, password, name := form.Get("email"), form.Get("password"), form.Get("name")

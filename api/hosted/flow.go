@@ -194,8 +194,13 @@ func (s *Server) providerCallback(c *gin.Context) {
 	http.SetCookie(c.Writer, &http.Cookie{Name: cookie.Name, Value: "", Path: flowCookiePath, MaxAge: -1,
 		HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
 
-	code, err := s.completeFlow(c, p, &fs)
+	code, stepUser, err := s.completeFlow(c, p, &fs)
 	s.metrics.ProviderLogin(p.AMR(), err)
+	if stepUser != "" {
+		// mfa.apply_to_providers: the code waits for the second factor.
+		s.startSecondFactor(c, stepUser, []string{p.AMR()}, fs.authzRequest(), false)
+		return
+	}
 	if err != nil {
 		errCode := s.flowErrorCode(c, err)
 		s.api.SecurityEvent(c, fs.LinkUserID, accounts.ActionSignInFailed, fs.LinkUserID, map[string]string{"method": p.AMR(), "reason": errCode, "client_id": fs.ClientID})
@@ -220,17 +225,19 @@ func (fs *flowState) authzRequest() authzRequest {
 
 // completeFlow exchanges the provider's code, resolves the account and
 // issues our one-time code; for a sign-in to a third-party (consent) app
-// it signs the browser in here instead and returns no code.
-func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowState) (string, error) {
+// it signs the browser in here instead and returns no code; when the user
+// must give a second factor first (mfa.apply_to_providers), it returns no
+// code and the user's id.
+func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowState) (code, secondFactorUser string, err error) {
 	q := c.Request.URL.Query()
 	if e := q.Get("error"); e != "" {
 		err := providers.FromCallbackError(e, q.Get("error_description"))
 		s.log(c).Info("provider returned an error", "provider", p.ID(), "error", err.Error())
-		return "", err
+		return "", "", err
 	}
 	upstreamCode := q.Get("code")
 	if upstreamCode == "" || len(upstreamCode) > 4096 {
-		return "", oauth.BadRequest("missing or malformed code")
+		return "", "", oauth.BadRequest("missing or malformed code")
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), exchangeTimeout)
 	defer cancel()
@@ -238,7 +245,7 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 	ident, err := s.metrics.Exchange(ctx, p, req, upstreamCode) // p.Exchange, timed and counted
 	if err != nil {
 		s.log(c).Warn("provider exchange failed", "provider", p.ID(), "error", err.Error())
-		return "", err
+		return "", "", err
 	}
 	ext := accounts.ExternalIdentity{Provider: ident.Provider, Subject: ident.Subject, Email: ident.Email, EmailVerified: ident.EmailVerified, Name: ident.Name}
 	var userID string
@@ -246,7 +253,7 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 	if fs.LinkUserID != "" {
 		// Link flow: check now, commit when the app redeems the code.
 		if err := s.accounts.CheckLink(c.Request.Context(), fs.LinkUserID, ext); err != nil {
-			return "", err
+			return "", "", err
 		}
 		userID = fs.LinkUserID
 		payload, _ = json.Marshal(api.CodePayload{Link: &ext, AuthTime: s.now().Unix(), Scope: fs.AppScope, Nonce: fs.AppNonce})
@@ -254,23 +261,29 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 		u, d, err := s.accounts.SignInExternal(c.Request.Context(), ext, accounts.LinkPolicy{ByVerifiedEmail: s.opts.LinkByEmail})
 		if err != nil {
 			s.log(c).Info("provider sign-in refused", "provider", p.ID(), "decision", d.Kind.String(), "error", err.Error())
-			return "", err
+			return "", "", err
+		}
+		if more, err := s.needsSecondFactor(c.Request.Context(), u.ID, []string{p.AMR()}); err != nil || more {
+			if more {
+				return "", u.ID, nil
+			}
+			return "", "", err
 		}
 		if cl, ok := s.api.Client(fs.ClientID); ok && cl.Consent {
 			_, err := s.startPageSession(c, u, []string{p.AMR()})
-			return "", err
+			return "", "", err
 		}
 		userID = u.ID
 		payload, _ = json.Marshal(api.CodePayload{AuthTime: s.now().Unix(), Scope: fs.AppScope, Nonce: fs.AppNonce})
 	}
-	code, err := s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
+	code, err = s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
 		ClientID: fs.ClientID, RedirectURI: fs.RedirectURI, CodeChallenge: fs.Challenge, CodeChallengeMethod: fs.ChallengeMeth,
 		UserID: userID, AMR: []string{p.AMR()}, Payload: payload,
 	})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return code, nil
+	return code, "", nil
 }
 
 // flowErrorCode is the error code an app is redirected with when err ends

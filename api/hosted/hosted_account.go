@@ -29,6 +29,11 @@ var (
 		"password": i18n.M("Your password was saved. Your other sessions were signed out."),
 
 		"app_revoked": i18n.M("The app's access was removed. It was signed out and must ask again."),
+		// second factors and passkeys (account_totp.go, account_passkeys.go)
+		"totp_removed":    i18n.M("The authenticator app was removed. Signing in needs only your password again."),
+		"passkey_added":   i18n.M("The passkey was added. You can now sign in with it."),
+		"passkey_removed": i18n.M("The passkey was removed."),
+		"confirmed":       i18n.M("Thank you. For the next 5 minutes you can change your sign-in methods without confirming again."),
 	}
 	accountErrors = map[string]string{
 		oauth.CodeIdentityLinked: i18n.M("That account at the provider is already linked to another user."),
@@ -105,7 +110,16 @@ func (s *Server) showAccount(c *gin.Context, status int, pu *pageUser, d *pageDa
 		s.pageErr(c, err)
 		return
 	}
+	if d.MFA, err = s.mfaPageView(c, pu, d.MFA); err != nil {
+		s.pageErr(c, err)
+		return
+	}
 	d.Title, d.CSRF, d.User, d.HasPassword = i18n.M("Your account"), pu.ps.CSRF, pu.user, pu.user.HasPassword()
+	// The last-method guard (passkeys count as a way to sign in).
+	methods := len(ids) + len(d.MFA.Passkeys)
+	for i := range d.MFA.Passkeys {
+		d.MFA.Passkeys[i].Last = !pu.user.HasPassword() && methods == 1
+	}
 	linked := map[string]bool{}
 	for _, id := range ids {
 		linked[id.Provider] = true
@@ -114,7 +128,7 @@ func (s *Server) showAccount(c *gin.Context, status int, pu *pageUser, d *pageDa
 			name = p.Name()
 		}
 		d.Identities = append(d.Identities, identityView{Provider: id.Provider, Name: name, Email: id.Email,
-			LinkedAt: id.LinkedAt, Last: !pu.user.HasPassword() && len(ids) == 1})
+			LinkedAt: id.LinkedAt, Last: !pu.user.HasPassword() && methods == 1})
 	}
 	for _, p := range s.provs.List() {
 		if !linked[p.ID()] {

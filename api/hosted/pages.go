@@ -33,6 +33,9 @@ var templateFS embed.FS
 //go:embed static/unilogin.css
 var baseCSS []byte
 
+//go:embed static/passkey.js
+var passkeyJS []byte
+
 // pages holds what the hosted pages need, prepared once in New.
 type pages struct {
 	// tmpl holds the templates parsed once per language (its Lang), each
@@ -43,10 +46,12 @@ type pages struct {
 	callbackURL string // <issuer>/account/callback, the built-in client's redirect URI
 }
 
-// pageCSP lets the pages load their own stylesheet and a logo; no script
-// at all. form-action is left out: Chrome applies it to the redirect that
-// ends a sign-in at the app.
-const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self' https:; frame-ancestors 'none'; base-uri 'none'"
+// pageCSP lets the pages load their own stylesheet, a logo, the QR code
+// image and the passkey script (static/passkey.js, which fetches a
+// ceremony's options from this origin); no inline script, no data: URLs.
+// form-action is left out: Chrome applies it to the redirect that ends a
+// sign-in at the app.
+const pageCSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' https:; frame-ancestors 'none'; base-uri 'none'"
 
 // parseTemplates parses the page templates for l: {{t "English text"
 // args...}} is the text in l's language (accounts/i18n), {{when time}} a
@@ -92,6 +97,7 @@ func (s *Server) Routes(e *gin.Engine) {
 
 func (s *Server) pageRoutes(e gin.IRoutes) {
 	e.GET("/static/unilogin.css", s.stylesheet)
+	e.GET("/static/passkey.js", s.passkeyScript)
 	e.GET("/authorize", s.authorize)
 	e.GET("/signin", s.signinPage)
 	e.POST("/signin", s.signinSubmit)
@@ -107,6 +113,7 @@ func (s *Server) pageRoutes(e gin.IRoutes) {
 	e.GET("/account/signin/:provider", s.accountProviderSignin)
 	e.GET("/account/callback", s.accountCallback)
 	s.oidcRoutes(e) // consent.go
+	s.mfaRoutes(e)  // mfa_signin.go
 }
 
 func (s *Server) stylesheet(c *gin.Context) {
@@ -180,6 +187,10 @@ type pageData struct {
 
 	// consent page: what the app asks for
 	Scopes []scopeView
+
+	// second factors and passkeys (mfa_signin.go, account_totp.go)
+	MFA           *mfaView
+	PasskeySignin bool // the "Sign in with a passkey" button
 }
 
 type identityView struct {

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/mfa"
 	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
@@ -35,6 +36,9 @@ type Options struct {
 	// CallbackURL is the redirect URI of a provider's sign-ins, the one
 	// registered there (config.CallbackURL).
 	CallbackURL func(providerID string) string
+	// MFAForProviders asks for the second factor after a provider sign-in
+	// too (config mfa.apply_to_providers).
+	MFAForProviders bool
 }
 
 // Deps are the services the pages call, and the JSON API whose clients,
@@ -44,6 +48,9 @@ type Deps struct {
 	Accounts  *accounts.Service
 	Sessions  *session.Manager
 	Providers *providers.Registry // may be nil: no providers
+	// MFA is the second factors and passkeys; nil: the pages offer none
+	// and no sign-in asks for one.
+	MFA *mfa.Service
 }
 
 // Server serves the hosted pages and the browser flow.
@@ -56,6 +63,7 @@ type Server struct {
 	flow     *api.FlowCodec
 	metrics  *api.Metrics
 	pages    *pages
+	mfa      *mfa.Service // nil: no second factors
 }
 
 // New prepares the pages (templates parsed once per locale); Routes
@@ -72,7 +80,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 		}
 	}
 	return &Server{opts: opts, api: deps.API, accounts: deps.Accounts, sessions: deps.Sessions, provs: reg,
-		flow: deps.API.Flow(), metrics: deps.API.Metrics(), pages: pg}, nil
+		flow: deps.API.Flow(), metrics: deps.API.Metrics(), pages: pg, mfa: deps.MFA}, nil
 }
 
 func (s *Server) now() time.Time { return s.api.Now() }

@@ -56,7 +56,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if err != nil {
 		return fail(err)
 	}
-	pages, err := hosted.New(hosted.Deps{API: srv, Accounts: core.Accounts, Sessions: core.Sessions, Providers: reg},
+	pages, err := hosted.New(hosted.Deps{API: srv, Accounts: core.Accounts, Sessions: core.Sessions, Providers: reg, MFA: core.MFA},
 		hostedOptions(cfg))
 	if err != nil {
 		return fail(err)
@@ -125,6 +125,8 @@ func hostedOptions(cfg *config.Config) hosted.Options {
 		Branding:       hosted.Branding(cfg.Branding.Effective()),
 		SecureCookies:  cfg.SecureCookies(),
 		CallbackURL:    cfg.CallbackURL,
+		// second factors (config mfa)
+		MFAForProviders: cfg.MFA.ForProviders(),
 	}
 }
 
