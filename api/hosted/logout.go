@@ -30,12 +30,15 @@ var logoutParams = []string{"id_token_hint", "post_logout_redirect_uri", "state"
 // endSession is GET and POST /logout (RP-initiated).
 func (s *Server) endSession(c *gin.Context) {
 	params := c.Request.URL.Query()
-	if c.Request.Method == http.MethodPost {
+	if c.Request.Method == http.MethodPost && c.GetHeader("Content-Type") != "" {
+		// A form (§2, §3); parameters it lacks may come in the query.
 		form, ok := s.pageForm(c)
 		if !ok {
 			return
 		}
-		params = form
+		for k, v := range form {
+			params[k] = v
+		}
 	}
 	for _, k := range logoutParams {
 		if len(params[k]) > 1 {

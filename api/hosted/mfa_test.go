@@ -175,3 +175,36 @@ func TestProviderSecondFactorSwitch(t *testing.T) {
 		}
 	}
 }
+
+// TestProviderSecondFactorThirdPartyApp: with mfa.apply_to_providers, a
+// GitHub sign-in to a third-party app goes through the code step and then
+// to the app's consent page, never straight to a code.
+func TestProviderSecondFactorThirdPartyApp(t *testing.T) {
+	gh := providertest.NewGitHub(t, providertest.WithClient("gh-client", "gh-secret"))
+	on := true
+	e := newMFAEnv(t, func(cfg *config.Config) {
+		cfg.MFA.ApplyToProviders = &on
+		cfg.Providers.GitHub = &config.Provider{ClientID: gh.ClientID, ClientSecret: gh.ClientSecret, BaseURL: gh.URL, APIURL: gh.APIURL}
+		cfg.Clients = append(cfg.Clients, config.Client{ID: "third-app", RedirectURIs: []string{appRedirect}, Secret: "third-secret", Consent: true})
+	})
+	gh.SetUser(providertest.GitHubUser{ID: 7, Login: "tia", Name: "Tia",
+		Emails: []providertest.GitHubEmail{{Email: "tia@example.com", Primary: true, Verified: true}}})
+	b := e.browser()
+	viaGitHub := func(client string) page {
+		t.Helper()
+		q := url.Values{"client_id": {client}, "redirect_uri": {e.app}, "state": {"st"}, "scope": {"openid"}}
+		p := b.get("/auth/github/login?" + q.Encode())
+		return b.get(providertest.Authorize(t, p.location()).RequestURI())
+	}
+	expectRedirect(t, "first sign-in creates the user", viaGitHub("demo-app"), e.app)
+	u, err := e.srv.Accounts.GetByEmail(context.Background(), "tia@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := e.enableTOTP(u)
+	p := viaGitHub("third-app")
+	expectRedirect(t, "provider callback", p, "/signin/mfa")
+	b.get("/signin/mfa")
+	p = b.post("/signin/mfa", url.Values{"code": {code(t, secret, time.Now().Add(30*time.Second))}})
+	expect(t, "consent after the code", p, 200, `name="decision"`)
+}
