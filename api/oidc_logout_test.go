@@ -81,8 +81,8 @@ func TestRPInitiatedLogout(t *testing.T) {
 	// POST with the parameters in the query and no body works too.
 	tok = rpSession(t, e, b, "lo@example.com")
 	q := url.Values{"id_token_hint": {tok["id_token"].(string)}, "post_logout_redirect_uri": {postLogoutURI}, "state": {"q"}}
-	if r := e.do("POST", "/logout?"+q.Encode(), "", nil); r.status != http.StatusFound || r.header.Get("Location") != postLogoutURI+"?state=q" {
-		t.Fatalf("POST /logout with query parameters: %d %q", r.status, r.header.Get("Location"))
+	if r := e.Do("POST", "/logout?"+q.Encode(), "", nil); r.Status != http.StatusFound || r.Header.Get("Location") != postLogoutURI+"?state=q" {
+		t.Fatalf("POST /logout with query parameters: %d %q", r.Status, r.Header.Get("Location"))
 	}
 	if !ended(tok) {
 		t.Fatal("POST /logout with query parameters left the session live")
