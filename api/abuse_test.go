@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,7 +9,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
-	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/api/apitest"
 	"github.com/unilogin/unilogin/config"
 )
 
@@ -19,43 +18,43 @@ import (
 // account's holder cannot keep the hashing gate busy by signing in
 // correctly in a loop (issue 11, item 1).
 func TestAllPasswordChecksLimited(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range apitest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
 			rl := config.Default().RateLimits
 			rl.PasswordChecksPerIP = config.Rate{Limit: 8, Window: 5 * time.Minute}
 			rl.PasswordSignInsPerAccount = config.Rate{Limit: 5, Window: 5 * time.Minute}
-			e := newEnv(t, envOptions{backend: b, mutate: withLimits(rl, behindProxy)})
-			e.signup("own@example.com", pw)
-			e.signup("other@example.com", pw)
-			e.signup("victim@example.com", pw)
+			e := apitest.NewEnv(t, apitest.EnvOptions{Backend: b, Mutate: apitest.WithLimits(rl, behindProxy)})
+			e.Signup("own@example.com", apitest.Password)
+			e.Signup("other@example.com", apitest.Password)
+			e.Signup("victim@example.com", apitest.Password)
 			attacker := "203.0.113.7"
 
 			// Five correct sign-ins to one account, then that account is
 			// refused from every address, unlike other accounts.
 			for i := range 5 {
-				if r := e.passwordGrant("own@example.com", pw, from(attacker)...); r.status != http.StatusOK {
-					t.Fatalf("sign-in %d: %d %s", i+1, r.status, r.body)
+				if r := passwordGrant(e, "own@example.com", apitest.Password, from(attacker)...); r.Status != http.StatusOK {
+					t.Fatalf("sign-in %d: %d %s", i+1, r.Status, r.Body)
 				}
 			}
-			want429(t, e.passwordGrant("own@example.com", pw, from(attacker)...), 5, 5*time.Minute)
-			want429(t, e.passwordGrant("own@example.com", pw, from("192.0.2.9")...), 5, 5*time.Minute)
+			want429(t, passwordGrant(e, "own@example.com", apitest.Password, from(attacker)...), 5, 5*time.Minute)
+			want429(t, passwordGrant(e, "own@example.com", apitest.Password, from("192.0.2.9")...), 5, 5*time.Minute)
 
 			// Every check counts per address, successes included: three more
 			// (one correct, two wrong) and the address is at its bound.
-			e.mustTokens(e.passwordGrant("other@example.com", pw, from(attacker)...))
+			e.MustTokens(passwordGrant(e, "other@example.com", apitest.Password, from(attacker)...))
 			for range 2 {
-				if r := e.passwordGrant("other@example.com", "wrong password", from(attacker)...); r.status != http.StatusBadRequest {
-					t.Fatalf("wrong password: %d %s", r.status, r.body)
+				if r := passwordGrant(e, "other@example.com", "wrong password", from(attacker)...); r.Status != http.StatusBadRequest {
+					t.Fatalf("wrong password: %d %s", r.Status, r.Body)
 				}
 			}
-			want429(t, e.passwordGrant("victim@example.com", pw, from(attacker)...), 8, 5*time.Minute)
+			want429(t, passwordGrant(e, "victim@example.com", apitest.Password, from(attacker)...), 8, 5*time.Minute)
 
 			// The victim, from another address, is not affected.
-			e.mustTokens(e.passwordGrant("victim@example.com", pw, from("198.51.100.20")...))
+			e.MustTokens(passwordGrant(e, "victim@example.com", apitest.Password, from("198.51.100.20")...))
 
 			// The windows end.
-			e.clock.Advance(5 * time.Minute)
-			e.mustTokens(e.passwordGrant("own@example.com", pw, from(attacker)...))
+			e.Clock.Advance(5 * time.Minute)
+			e.MustTokens(passwordGrant(e, "own@example.com", apitest.Password, from(attacker)...))
 		})
 	}
 }
@@ -69,137 +68,68 @@ func TestNoLockoutByDistributedGuessing(t *testing.T) {
 	rl := config.Default().RateLimits
 	rl.PasswordPerAccount = config.Rate{Limit: 11, Window: 15 * time.Minute}
 	rl.PasswordSlowdown = time.Millisecond
-	e := newEnv(t, envOptions{mutate: withLimits(rl, behindProxy)})
-	e.signup("kim@example.com", pw)
+	e := apitest.NewEnv(t, apitest.EnvOptions{Mutate: apitest.WithLimits(rl, behindProxy)})
+	e.Signup("kim@example.com", apitest.Password)
 	for i := range 11 {
-		if r := e.passwordGrant("kim@example.com", "wrong password", from(fmt.Sprintf("203.0.113.%d", i+1))...); r.status != http.StatusBadRequest {
-			t.Fatalf("failure %d: %d %s", i+1, r.status, r.body)
+		if r := passwordGrant(e, "kim@example.com", "wrong password", from(fmt.Sprintf("203.0.113.%d", i+1))...); r.Status != http.StatusBadRequest {
+			t.Fatalf("failure %d: %d %s", i+1, r.Status, r.Body)
 		}
 	}
 	// A guessing address: refused, even with the right password.
-	want429(t, e.passwordGrant("kim@example.com", pw, from("203.0.113.1")...), 11, 15*time.Minute)
+	want429(t, passwordGrant(e, "kim@example.com", apitest.Password, from("203.0.113.1")...), 11, 15*time.Minute)
 	// The owner from a fresh address: through.
-	e.mustTokens(e.passwordGrant("kim@example.com", pw, from("198.51.100.20")...))
+	e.MustTokens(passwordGrant(e, "kim@example.com", apitest.Password, from("198.51.100.20")...))
 	// Hosted sign-in alike.
-	b := newBrowser(t, e)
-	b.hdr = from("198.51.100.21")
-	b.get("/signin")
-	if r := b.post("/signin", url.Values{"email": {"kim@example.com"}, "password": {pw}}); r.status != http.StatusSeeOther {
-		t.Fatalf("hosted sign-in from a clean address: %d %s", r.status, r.body)
+	b := apitest.NewBrowser(t, e)
+	b.Hdr = from("198.51.100.21")
+	b.Get("/signin")
+	if r := b.Post("/signin", url.Values{"email": {"kim@example.com"}, "password": {apitest.Password}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("hosted sign-in from a clean address: %d %s", r.Status, r.Body)
 	}
-	b = newBrowser(t, e)
-	b.hdr = from("203.0.113.2")
-	b.get("/signin")
-	isPage(t, b.post("/signin", url.Values{"email": {"kim@example.com"}, "password": {pw}}), http.StatusTooManyRequests)
+	b = apitest.NewBrowser(t, e)
+	b.Hdr = from("203.0.113.2")
+	b.Get("/signin")
+	apitest.IsPage(t, b.Post("/signin", url.Values{"email": {"kim@example.com"}, "password": {apitest.Password}}), http.StatusTooManyRequests)
 	// A fresh address guessing wrong gets its one guess, then is refused.
-	if r := e.passwordGrant("kim@example.com", "wrong password", from("192.0.2.77")...); r.status != http.StatusBadRequest {
-		t.Fatalf("fresh guess: %d %s", r.status, r.body)
+	if r := passwordGrant(e, "kim@example.com", "wrong password", from("192.0.2.77")...); r.Status != http.StatusBadRequest {
+		t.Fatalf("fresh guess: %d %s", r.Status, r.Body)
 	}
-	want429(t, e.passwordGrant("kim@example.com", pw, from("192.0.2.77")...), 11, 15*time.Minute)
-}
-
-// TestHostedChunkedBodyTooLarge: a form body over 64 KiB sent without a
-// length (chunked) is 413 on every hosted POST, like everywhere else
-// (issue 11, item 8).
-func TestHostedChunkedBodyTooLarge(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	for _, path := range []string{"/signin", "/register", "/signout", "/account/password", "/account/sessions/revoke",
-		"/account/unlink/github", "/account/link/github"} {
-		body := io.MultiReader(strings.NewReader("csrf=x&email="), strings.NewReader(strings.Repeat("a", 70<<10)))
-		req, _ := http.NewRequest(http.MethodPost, e.url+path, body)
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusRequestEntityTooLarge {
-			t.Errorf("%s: %d, want 413", path, res.StatusCode)
-		}
-		if req.ContentLength > 0 {
-			t.Fatalf("%s: the request announced its length", path)
-		}
-	}
-}
-
-// TestFlowCookiesBounded: abandoned provider flows do not pile up in the
-// browser: at most api.MaxFlowCookies flow cookies, each of bounded size, the
-// newest flows still complete, and an overlong state is refused (issue 11,
-// item 9).
-func TestFlowCookiesBounded(t *testing.T) {
-	fe := newFlowEnv(t, flowEnvOptions{})
-	c := browserClient(t)
-	a := publicApp()
-	a.state = strings.Repeat("s", api.MaxAppState)
-	var first, last *url.URL
-	for i := range 25 {
-		u := fe.location(fe.fetch(c, fe.loginURL("corp", a)))
-		if i == 0 {
-			first = u
-		}
-		last = u
-	}
-	base := mustParse(t, fe.url+"/auth/corp/callback")
-	var flows int
-	for _, ck := range c.Jar.Cookies(base) {
-		if strings.HasPrefix(ck.Name, api.FlowCookiePrefix) {
-			flows++
-			if len(ck.Value) > api.MaxFlowCookieLen {
-				t.Errorf("flow cookie of %d bytes", len(ck.Value))
-			}
-		}
-	}
-	if flows > api.MaxFlowCookies || flows == 0 {
-		t.Fatalf("%d flow cookies in the jar, want 1..%d", flows, api.MaxFlowCookies)
-	}
-	// The newest flow completes; the oldest was ended.
-	if code := fe.appCode(fe.location(fe.fetch(c, fe.authorize(last).String())), a); code == "" {
-		t.Fatal("the newest flow gave no code")
-	}
-	if r := fe.fetch(c, fe.authorize(first).String()); r.status != http.StatusBadRequest {
-		t.Fatalf("the oldest flow's callback: %d, want 400", r.status)
-	}
-	// A state over the bound goes back to the app as invalid_request.
-	a.state = strings.Repeat("s", api.MaxAppState+1)
-	u := fe.location(fe.fetch(c, fe.loginURL("corp", a)))
-	if u.Query().Get("error") != "invalid_request" {
-		t.Fatalf("overlong state: redirected to %s", u)
-	}
+	want429(t, passwordGrant(e, "kim@example.com", apitest.Password, from("192.0.2.77")...), 11, 15*time.Minute)
 }
 
 // TestRevokeConfidentialNeedsClientAuth: a confidential client's refresh
 // or access token is revoked only with that client's authentication (RFC
 // 7009 §2.1); the answer is 200 either way (issue 11, item 12).
 func TestRevokeConfidentialNeedsClientAuth(t *testing.T) {
-	fe := newFlowEnv(t, flowEnvOptions{})
-	fe.github.SetUser(githubUser(8101, "cid", "", false))
-	a := confidentialApp()
-	auth := []string{"Authorization", basicAuthHeader(a.clientID, a.secret)}
-	live := func(tk tokens) bool {
-		return fe.get("/users/me", bearer(tk.AccessToken)...).status == http.StatusOK
+	fe := apitest.NewFlowEnv(t, apitest.FlowEnvOptions{})
+	fe.GitHub.SetUser(apitest.NewGitHubUser(8101, "cid", "", false))
+	a := apitest.ConfidentialApp()
+	auth := []string{"Authorization", apitest.BasicAuthHeader(a.ClientID, a.Secret)}
+	live := func(tk apitest.Tokens) bool {
+		return fe.Get("/users/me", apitest.Bearer(tk.AccessToken)...).Status == http.StatusOK
 	}
 	for _, kind := range []string{"refresh", "access"} {
-		tk := fe.signIn("github", a)
+		tk := fe.SignIn("github", a)
 		tok := tk.RefreshToken
 		if kind == "access" {
 			tok = tk.AccessToken
 		}
-		if r := fe.postForm("/revoke", url.Values{"token": {tok}}); r.status != http.StatusOK {
-			t.Fatalf("%s, no client authentication: %d %s", kind, r.status, r.body)
+		if r := fe.PostForm("/revoke", url.Values{"token": {tok}}); r.Status != http.StatusOK {
+			t.Fatalf("%s, no client authentication: %d %s", kind, r.Status, r.Body)
 		}
 		if !live(tk) {
 			t.Fatalf("%s token revoked without the client's authentication", kind)
 		}
-		if r := fe.postForm("/revoke", url.Values{"token": {tok}}, auth...); r.status != http.StatusOK {
-			t.Fatalf("%s, with client authentication: %d %s", kind, r.status, r.body)
+		if r := fe.PostForm("/revoke", url.Values{"token": {tok}}, auth...); r.Status != http.StatusOK {
+			t.Fatalf("%s, with client authentication: %d %s", kind, r.Status, r.Body)
 		}
 		if live(tk) {
 			t.Fatalf("%s token not revoked with the client's authentication", kind)
 		}
 	}
 	// A public client's token: possession still suffices.
-	tk := fe.signIn("github", publicApp())
-	fe.postForm("/revoke", url.Values{"token": {tk.RefreshToken}})
+	tk := fe.SignIn("github", apitest.PublicApp())
+	fe.PostForm("/revoke", url.Values{"token": {tk.RefreshToken}})
 	if live(tk) {
 		t.Fatal("a public client's token was not revoked")
 	}
@@ -210,14 +140,14 @@ func TestRevokeConfidentialNeedsClientAuth(t *testing.T) {
 // no trace of that text in the audit log; an address is kept (issue 11,
 // item 13).
 func TestFailedSigninAuditKeepsNoTypedSecret(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	e := apitest.NewEnv(t, apitest.EnvOptions{})
 	const typed = "My Secret Passphrase 42"
-	e.passwordGrant(typed, "whatever it is")
-	b := newBrowser(t, e)
-	b.get("/signin")
-	b.post("/signin", url.Values{"email": {typed + "!"}, "password": {"whatever it is"}})
-	e.passwordGrant("Known@Example.com", "whatever it is")
-	events, err := e.store.ListAudit(t.Context(), "", 100)
+	passwordGrant(e, typed, "whatever it is")
+	b := apitest.NewBrowser(t, e)
+	b.Get("/signin")
+	b.Post("/signin", url.Values{"email": {typed + "!"}, "password": {"whatever it is"}})
+	passwordGrant(e, "Known@Example.com", "whatever it is")
+	events, err := e.Store.ListAudit(t.Context(), "", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,50 +167,5 @@ func TestFailedSigninAuditKeepsNoTypedSecret(t *testing.T) {
 	}
 	if failed != 3 || withAddr != 1 {
 		t.Fatalf("%d failed sign-ins (%d with the address), want 3 (1)", failed, withAddr)
-	}
-}
-
-// TestHostPrefixedCookies: with an https issuer the hosted pages' session
-// and pre-session cookies are __Host- cookies (Secure, Path=/, no Domain)
-// and are read under that name; with http they keep the plain name
-// (issue 11, item 13).
-func TestHostPrefixedCookies(t *testing.T) {
-	e := newEnv(t, envOptions{mutate: func(c *config.Config) { c.Issuer = "https://login.example.com" }})
-	e.signup("hoa@example.com", pw)
-	r := e.get("/signin")
-	var pre *http.Cookie
-	for _, ck := range setCookies(t, r) {
-		if ck.Name == "__Host-"+api.PreCookie {
-			pre = ck
-		}
-		if ck.Name == api.PreCookie {
-			t.Fatalf("unprefixed pre-session cookie with an https issuer")
-		}
-	}
-	if pre == nil || !pre.Secure || pre.Path != "/" || pre.Domain != "" {
-		t.Fatalf("pre-session cookie %+v, want __Host- with Secure, Path=/ and no Domain", pre)
-	}
-	csrf := csrfRE.FindSubmatch(r.body)
-	if csrf == nil {
-		t.Fatal("no CSRF token on the sign-in page")
-	}
-	form := url.Values{"csrf": {string(csrf[1])}, "email": {"hoa@example.com"}, "password": {pw}}
-	req, _ := http.NewRequest(http.MethodPost, e.url+"/signin", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(&http.Cookie{Name: pre.Name, Value: pre.Value})
-	res, err := noRedirectClient().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign-in with the __Host- pre-session: %d", res.StatusCode)
-	}
-	var page bool
-	for _, ck := range res.Cookies() {
-		page = page || (ck.Name == "__Host-"+api.PageCookie && ck.Secure && ck.Path == "/" && ck.Domain == "")
-	}
-	if !page {
-		t.Fatalf("no __Host- page-session cookie: %v", res.Header.Values("Set-Cookie"))
 	}
 }

@@ -6,43 +6,44 @@ import (
 	"testing"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/apitest"
 )
 
 // The administrator resends a verification link, starts a reset and
 // vouches for an address; the links work, and each call is audited.
 func TestAdminRecovery(t *testing.T) {
-	e := newAdminEnv(t, backends()[0])
-	box := e.outbox()
-	adminID, admin := e.makeAdmin("root@example.com")
+	e := newAdminEnv(t, apitest.Backends()[0])
+	box := e.Outbox()
+	adminID, admin := makeAdmin(e, "root@example.com")
 	const addr = "helpme@example.com"
-	id := e.signup(addr, pw)
-	box.link(addr, "/verify-email") // the sign-up's own link
+	id := e.Signup(addr, apitest.Password)
+	box.Link(addr, "/verify-email") // the sign-up's own link
 
-	r := e.adminCall("POST", "/admin/users/"+id+"/verify-email", admin.AccessToken, nil)
-	wantStatus(t, "admin resend", r, http.StatusAccepted)
-	if r.json(t)["sent"] != true {
-		t.Fatalf("admin resend: %s, want sent: true", r.body)
+	r := adminCall(e, "POST", "/admin/users/"+id+"/verify-email", admin.AccessToken, nil)
+	apitest.WantStatus(t, "admin resend", r, http.StatusAccepted)
+	if r.JSON(t)["sent"] != true {
+		t.Fatalf("admin resend: %s, want sent: true", r.Body)
 	}
-	vt := box.link(addr, "/verify-email")
-	wantStatus(t, "verify the admin's link", e.postJSON("/verify-email", map[string]string{"token": vt}), http.StatusNoContent)
-	r = e.adminCall("POST", "/admin/users/"+id+"/verify-email", admin.AccessToken, nil)
-	if r.status != http.StatusAccepted || r.json(t)["sent"] != false {
-		t.Fatalf("admin resend to a verified address: %d %s, want 202 sent: false", r.status, r.body)
+	vt := box.Link(addr, "/verify-email")
+	apitest.WantStatus(t, "verify the admin's link", e.PostJSON("/verify-email", map[string]string{"token": vt}), http.StatusNoContent)
+	r = adminCall(e, "POST", "/admin/users/"+id+"/verify-email", admin.AccessToken, nil)
+	if r.Status != http.StatusAccepted || r.JSON(t)["sent"] != false {
+		t.Fatalf("admin resend to a verified address: %d %s, want 202 sent: false", r.Status, r.Body)
 	}
 
-	wantStatus(t, "admin reset", e.adminCall("POST", "/admin/users/"+id+"/password-reset", admin.AccessToken, nil), http.StatusAccepted)
-	rt := box.link(addr, "/reset-password")
-	wantStatus(t, "reset from the admin's link", e.postJSON("/password/reset", map[string]string{"token": rt, "new_password": "chosen-anew-1"}), http.StatusNoContent)
-	e.login(addr, "chosen-anew-1")
+	apitest.WantStatus(t, "admin reset", adminCall(e, "POST", "/admin/users/"+id+"/password-reset", admin.AccessToken, nil), http.StatusAccepted)
+	rt := box.Link(addr, "/reset-password")
+	apitest.WantStatus(t, "reset from the admin's link", e.PostJSON("/password/reset", map[string]string{"token": rt, "new_password": "chosen-anew-1"}), http.StatusNoContent)
+	e.Login(addr, "chosen-anew-1")
 
-	other := e.signup("vouched@example.com", pw)
-	r = e.adminCall("POST", "/admin/users/"+other+"/email-verified", admin.AccessToken, nil)
-	if r.status != http.StatusOK || r.json(t)["email_verified"] != true {
-		t.Fatalf("mark verified: %d %s", r.status, r.body)
+	other := e.Signup("vouched@example.com", apitest.Password)
+	r = adminCall(e, "POST", "/admin/users/"+other+"/email-verified", admin.AccessToken, nil)
+	if r.Status != http.StatusOK || r.JSON(t)["email_verified"] != true {
+		t.Fatalf("mark verified: %d %s", r.Status, r.Body)
 	}
 
 	want := map[string]string{accounts.ActionVerificationResend: id, accounts.ActionPasswordResetStart: id, accounts.ActionEmailMarkVerified: other}
-	evs, err := e.store.ListAudit(context.Background(), "", 50)
+	evs, err := e.Store.ListAudit(context.Background(), "", 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,26 +59,26 @@ func TestAdminRecovery(t *testing.T) {
 
 // A user without an address, or a disabled one, gets no mail: 400.
 func TestAdminRecoveryRefusals(t *testing.T) {
-	e := newAdminEnv(t, backends()[0])
-	_, admin := e.makeAdmin("root@example.com")
+	e := newAdminEnv(t, apitest.Backends()[0])
+	_, admin := makeAdmin(e, "root@example.com")
 	ctx := context.Background()
-	bare, _, err := e.accounts.SignInExternal(ctx, accounts.ExternalIdentity{Provider: "github", Subject: "no-mail"}, accounts.LinkPolicy{})
+	bare, _, err := e.Accounts.SignInExternal(ctx, accounts.ExternalIdentity{Provider: "github", Subject: "no-mail"}, accounts.LinkPolicy{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	off := e.signup("off@example.com", pw)
-	box := e.outbox()
-	box.link("off@example.com", "/verify-email") // the sign-up's link, delivered
-	wantStatus(t, "disable", e.adminCall("POST", "/admin/users/"+off+"/disable", admin.AccessToken, nil), http.StatusOK)
+	off := e.Signup("off@example.com", apitest.Password)
+	box := e.Outbox()
+	box.Link("off@example.com", "/verify-email") // the sign-up's link, delivered
+	apitest.WantStatus(t, "disable", adminCall(e, "POST", "/admin/users/"+off+"/disable", admin.AccessToken, nil), http.StatusOK)
 	for _, path := range []string{"/verify-email", "/password-reset", "/email-verified"} {
-		wantError(t, "no address "+path, e.adminCall("POST", "/admin/users/"+bare.ID+path, admin.AccessToken, nil),
+		apitest.WantError(t, "no address "+path, adminCall(e, "POST", "/admin/users/"+bare.ID+path, admin.AccessToken, nil),
 			http.StatusBadRequest, "invalid_request")
 	}
 	for _, path := range []string{"/verify-email", "/password-reset"} {
-		wantError(t, "disabled "+path, e.adminCall("POST", "/admin/users/"+off+path, admin.AccessToken, nil),
+		apitest.WantError(t, "disabled "+path, adminCall(e, "POST", "/admin/users/"+off+path, admin.AccessToken, nil),
 			http.StatusBadRequest, "invalid_request")
 	}
-	if n := box.count("off@example.com"); n != 1 { // only the sign-up's link
+	if n := box.Count("off@example.com"); n != 1 { // only the sign-up's link
 		t.Errorf("%d messages to the disabled user, want 1", n)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/apitest"
 	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/providers/providertest"
 )
@@ -23,9 +24,9 @@ func withRoles(c *config.Config) {
 	c.Roles = map[string][]string{"admin": {"users:admin"}, "member": {"profile:read"}}
 }
 
-func newAdminEnv(t testing.TB, b backend) *env {
+func newAdminEnv(t testing.TB, b apitest.Backend) *apitest.Env {
 	t.Helper()
-	return newEnv(t, envOptions{backend: b, mutate: withRoles})
+	return apitest.NewEnv(t, apitest.EnvOptions{Backend: b, Mutate: withRoles})
 }
 
 // promote gives a user roles directly in the store, as the CLI does.
@@ -37,30 +38,30 @@ func promote(t testing.TB, s accounts.Store, id string, roles ...string) {
 }
 
 // makeAdmin signs up a user, gives it the admin role and signs it in.
-func (e *env) makeAdmin(email string) (string, tokens) {
-	e.t.Helper()
-	id := e.signup(email, pw)
-	promote(e.t, e.store, id, "admin")
-	return id, e.login(email, pw)
+func makeAdmin(e *apitest.Env, email string) (string, apitest.Tokens) {
+	e.T.Helper()
+	id := e.Signup(email, apitest.Password)
+	promote(e.T, e.Store, id, "admin")
+	return id, e.Login(email, apitest.Password)
 }
 
 // adminCall sends an authenticated request; body, when not nil, as JSON.
-func (e *env) adminCall(method, path, token string, body any) response {
-	e.t.Helper()
+func adminCall(e *apitest.Env, method, path, token string, body any) apitest.Response {
+	e.T.Helper()
 	if body == nil {
-		return e.do(method, path, "", nil, bearer(token)...)
+		return e.Do(method, path, "", nil, apitest.Bearer(token)...)
 	}
 	b, err := json.Marshal(body)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
-	return e.do(method, path, "application/json", bytes.NewReader(b), bearer(token)...)
+	return e.Do(method, path, "application/json", bytes.NewReader(b), apitest.Bearer(token)...)
 }
 
 // adminRoute is one admin endpoint with a body that is valid for it.
 type adminRoute struct {
 	method, path string // path with {id}
-	body         any
+	Body         any
 	ok           int // status on success
 }
 
@@ -82,36 +83,36 @@ func adminRoutes() []adminRoute {
 	}
 }
 
-func (r adminRoute) url(id string) string { return strings.ReplaceAll(r.path, "{id}", id) }
+func (r adminRoute) URL(id string) string { return strings.ReplaceAll(r.path, "{id}", id) }
 
 func TestAdminRoutesRefuseMembers(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range apitest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
 			e := newAdminEnv(t, b)
-			target := e.signup("target@example.com", pw)
-			e.signup("member@example.com", pw)
-			member := e.login("member@example.com", pw)
+			target := e.Signup("target@example.com", apitest.Password)
+			e.Signup("member@example.com", apitest.Password)
+			member := e.Login("member@example.com", apitest.Password)
 			for _, rt := range adminRoutes() {
-				r := e.adminCall(rt.method, rt.url(target), member.AccessToken, rt.body)
-				if r.status != http.StatusForbidden || r.errCode(t) != "insufficient_scope" {
-					t.Errorf("%s %s as a member: %d %s, want 403 insufficient_scope", rt.method, rt.path, r.status, r.body)
+				r := adminCall(e, rt.method, rt.URL(target), member.AccessToken, rt.Body)
+				if r.Status != http.StatusForbidden || r.ErrCode(t) != "insufficient_scope" {
+					t.Errorf("%s %s as a member: %d %s, want 403 insufficient_scope", rt.method, rt.path, r.Status, r.Body)
 					continue
 				}
-				ch := r.header.Get("WWW-Authenticate")
+				ch := r.Header.Get("WWW-Authenticate")
 				if !strings.HasPrefix(ch, "Bearer ") || !strings.Contains(ch, `error="insufficient_scope"`) || !strings.Contains(ch, `scope="users:admin"`) {
 					t.Errorf("%s %s: WWW-Authenticate = %q", rt.method, rt.path, ch)
 				}
 				// Without a token: 401, with a bare challenge.
-				if r := e.do(rt.method, rt.url(target), "", nil); r.status != http.StatusUnauthorized || r.errCode(t) != "invalid_token" {
-					t.Errorf("%s %s without a token: %d %s", rt.method, rt.path, r.status, r.body)
+				if r := e.Do(rt.method, rt.URL(target), "", nil); r.Status != http.StatusUnauthorized || r.ErrCode(t) != "invalid_token" {
+					t.Errorf("%s %s without a token: %d %s", rt.method, rt.path, r.Status, r.Body)
 				}
 			}
 			// Nothing happened to the target, and nothing was audited.
-			u, err := e.accounts.Get(context.Background(), target)
+			u, err := e.Accounts.Get(context.Background(), target)
 			if err != nil || u.Disabled || !slices.Equal(u.Roles, []string{"member"}) {
 				t.Errorf("target after refused calls: %+v, %v", u, err)
 			}
-			evs, _ := e.store.ListAudit(context.Background(), "", 50)
+			evs, _ := e.Store.ListAudit(context.Background(), "", 50)
 			for _, ev := range evs {
 				if !strings.HasPrefix(ev.Action, "auth.") { // the member's own sign-in is a security event
 					t.Errorf("refused call audited: %+v", ev)
@@ -122,16 +123,16 @@ func TestAdminRoutesRefuseMembers(t *testing.T) {
 }
 
 func TestAdminRoutesSucceedForAdmins(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range apitest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
 			e := newAdminEnv(t, b)
-			adminID, admin := e.makeAdmin("root@example.com")
-			target := e.signup("target@example.com", pw)
-			e.login("target@example.com", pw)
+			adminID, admin := makeAdmin(e, "root@example.com")
+			target := e.Signup("target@example.com", apitest.Password)
+			e.Login("target@example.com", apitest.Password)
 			for _, rt := range adminRoutes() {
-				r := e.adminCall(rt.method, rt.url(target), admin.AccessToken, rt.body)
-				if r.status != rt.ok {
-					t.Errorf("%s %s as an admin: %d %s, want %d", rt.method, rt.path, r.status, r.body, rt.ok)
+				r := adminCall(e, rt.method, rt.URL(target), admin.AccessToken, rt.Body)
+				if r.Status != rt.ok {
+					t.Errorf("%s %s as an admin: %d %s, want %d", rt.method, rt.path, r.Status, r.Body, rt.ok)
 				}
 			}
 			// Every per-user route: 404 not_found for an unknown id.
@@ -140,13 +141,13 @@ func TestAdminRoutesSucceedForAdmins(t *testing.T) {
 				if !strings.Contains(rt.path, "{id}") {
 					continue
 				}
-				r := e.adminCall(rt.method, rt.url(unknown), admin.AccessToken, rt.body)
-				if r.status != http.StatusNotFound || r.errCode(t) != "not_found" {
-					t.Errorf("%s %s (unknown user): %d %s, want 404 not_found", rt.method, rt.path, r.status, r.body)
+				r := adminCall(e, rt.method, rt.URL(unknown), admin.AccessToken, rt.Body)
+				if r.Status != http.StatusNotFound || r.ErrCode(t) != "not_found" {
+					t.Errorf("%s %s (unknown user): %d %s, want 404 not_found", rt.method, rt.path, r.Status, r.Body)
 				}
 			}
 			// The admin's own view: identities and sessions.
-			r := e.adminCall("GET", "/admin/users/"+adminID, admin.AccessToken, nil)
+			r := adminCall(e, "GET", "/admin/users/"+adminID, admin.AccessToken, nil)
 			var v struct {
 				ID         string           `json:"id"`
 				Email      string           `json:"email"`
@@ -159,25 +160,25 @@ func TestAdminRoutesSucceedForAdmins(t *testing.T) {
 					Current bool   `json:"current"`
 				} `json:"sessions"`
 			}
-			if err := json.Unmarshal(r.body, &v); err != nil || r.status != 200 {
-				t.Fatalf("GET /admin/users/{admin}: %d %s", r.status, r.body)
+			if err := json.Unmarshal(r.Body, &v); err != nil || r.Status != 200 {
+				t.Fatalf("GET /admin/users/{admin}: %d %s", r.Status, r.Body)
 			}
 			if v.ID != adminID || v.Email != "root@example.com" || !slices.Equal(v.Roles, []string{"admin"}) ||
 				!slices.Equal(v.Perms, []string{"users:admin"}) || v.Disabled == nil || *v.Disabled ||
 				v.Identities == nil || len(v.Sessions) != 1 || !v.Sessions[0].Current {
-				t.Errorf("admin view = %s", r.body)
+				t.Errorf("admin view = %s", r.Body)
 			}
 		})
 	}
 }
 
 func TestAdminBadRequests(t *testing.T) {
-	e := newAdminEnv(t, sqliteBackend())
-	_, admin := e.makeAdmin("root@example.com")
-	target := e.signup("target@example.com", pw)
+	e := newAdminEnv(t, apitest.SQLiteBackend())
+	_, admin := makeAdmin(e, "root@example.com")
+	target := e.Signup("target@example.com", apitest.Password)
 	for _, tc := range []struct {
 		method, path string
-		body         string
+		Body         string
 	}{
 		{"GET", "/admin/users?limit=0", ""},
 		{"GET", "/admin/users?limit=-3", ""},
@@ -192,116 +193,116 @@ func TestAdminBadRequests(t *testing.T) {
 		{"PUT", "/admin/users/" + target + "/roles", `{"roles":[`},
 	} {
 		ct := ""
-		if tc.body != "" {
+		if tc.Body != "" {
 			ct = "application/json"
 		}
-		r := e.do(tc.method, tc.path, ct, strings.NewReader(tc.body), bearer(admin.AccessToken)...)
-		if r.status != http.StatusBadRequest || r.errCode(t) != "invalid_request" {
-			t.Errorf("%s %s %s: %d %s, want 400 invalid_request", tc.method, tc.path, tc.body, r.status, r.body)
+		r := e.Do(tc.method, tc.path, ct, strings.NewReader(tc.Body), apitest.Bearer(admin.AccessToken)...)
+		if r.Status != http.StatusBadRequest || r.ErrCode(t) != "invalid_request" {
+			t.Errorf("%s %s %s: %d %s, want 400 invalid_request", tc.method, tc.path, tc.Body, r.Status, r.Body)
 		}
 	}
-	if r := e.adminCall("GET", "/admin/users?limit=200", admin.AccessToken, nil); r.status != 200 {
-		t.Errorf("limit=200: %d", r.status)
+	if r := adminCall(e, "GET", "/admin/users?limit=200", admin.AccessToken, nil); r.Status != 200 {
+		t.Errorf("limit=200: %d", r.Status)
 	}
 	// Unknown roles are named in the description; the user keeps its roles.
-	r := e.adminCall("PUT", "/admin/users/"+target+"/roles", admin.AccessToken, map[string]any{"roles": []string{"root"}})
-	if desc := r.json(t)["error_description"].(string); !strings.Contains(desc, `"root"`) {
+	r := adminCall(e, "PUT", "/admin/users/"+target+"/roles", admin.AccessToken, map[string]any{"roles": []string{"root"}})
+	if desc := r.JSON(t)["error_description"].(string); !strings.Contains(desc, `"root"`) {
 		t.Errorf("description %q does not name the unknown role", desc)
 	}
 	// An empty list removes every role.
-	r = e.adminCall("PUT", "/admin/users/"+target+"/roles", admin.AccessToken, map[string]any{"roles": []string{}})
-	if r.status != 200 || fmt.Sprint(r.json(t)["roles"]) != "[]" {
-		t.Errorf("empty roles: %d %s", r.status, r.body)
+	r = adminCall(e, "PUT", "/admin/users/"+target+"/roles", admin.AccessToken, map[string]any{"roles": []string{}})
+	if r.Status != 200 || fmt.Sprint(r.JSON(t)["roles"]) != "[]" {
+		t.Errorf("empty roles: %d %s", r.Status, r.Body)
 	}
 }
 
 func TestAdminDisableEndsSessionsAndEnableRestoresLogin(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range apitest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
 			e := newAdminEnv(t, b)
-			_, admin := e.makeAdmin("root@example.com")
-			id := e.signup("ivy@example.com", pw)
-			first := e.login("ivy@example.com", pw)
-			second := e.login("ivy@example.com", pw)
+			_, admin := makeAdmin(e, "root@example.com")
+			id := e.Signup("ivy@example.com", apitest.Password)
+			first := e.Login("ivy@example.com", apitest.Password)
+			second := e.Login("ivy@example.com", apitest.Password)
 
-			r := e.adminCall("POST", "/admin/users/"+id+"/disable", admin.AccessToken, nil)
-			if r.status != 200 || r.json(t)["disabled"] != true {
-				t.Fatalf("disable: %d %s", r.status, r.body)
+			r := adminCall(e, "POST", "/admin/users/"+id+"/disable", admin.AccessToken, nil)
+			if r.Status != 200 || r.JSON(t)["disabled"] != true {
+				t.Fatalf("disable: %d %s", r.Status, r.Body)
 			}
-			if list, _ := e.sessions.List(context.Background(), id); len(list) != 0 {
+			if list, _ := e.Sessions.List(context.Background(), id); len(list) != 0 {
 				t.Errorf("%d sessions left after disabling", len(list))
 			}
-			for _, tk := range []tokens{first, second} {
-				if r := e.refresh(tk.RefreshToken); r.status != http.StatusBadRequest || r.errCode(t) != "invalid_grant" {
-					t.Errorf("refresh after disable: %d %s", r.status, r.body)
+			for _, tk := range []apitest.Tokens{first, second} {
+				if r := e.Refresh(tk.RefreshToken); r.Status != http.StatusBadRequest || r.ErrCode(t) != "invalid_grant" {
+					t.Errorf("refresh after disable: %d %s", r.Status, r.Body)
 				}
-				if r := e.get("/users/me", bearer(tk.AccessToken)...); r.status != http.StatusUnauthorized {
-					t.Errorf("/users/me after disable: %d", r.status)
+				if r := e.Get("/users/me", apitest.Bearer(tk.AccessToken)...); r.Status != http.StatusUnauthorized {
+					t.Errorf("/users/me after disable: %d", r.Status)
 				}
 			}
-			login := url.Values{"grant_type": {"password"}, "username": {"ivy@example.com"}, "password": {pw}}
-			if r := e.postForm("/token", login); r.status != http.StatusBadRequest || r.errCode(t) != "invalid_grant" {
-				t.Errorf("password login while disabled: %d %s", r.status, r.body)
+			login := url.Values{"grant_type": {"password"}, "username": {"ivy@example.com"}, "password": {apitest.Password}}
+			if r := e.PostForm("/token", login); r.Status != http.StatusBadRequest || r.ErrCode(t) != "invalid_grant" {
+				t.Errorf("password login while disabled: %d %s", r.Status, r.Body)
 			}
 
-			r = e.adminCall("POST", "/admin/users/"+id+"/enable", admin.AccessToken, nil)
-			if r.status != 200 || r.json(t)["disabled"] != false {
-				t.Fatalf("enable: %d %s", r.status, r.body)
+			r = adminCall(e, "POST", "/admin/users/"+id+"/enable", admin.AccessToken, nil)
+			if r.Status != 200 || r.JSON(t)["disabled"] != false {
+				t.Fatalf("enable: %d %s", r.Status, r.Body)
 			}
-			tk := e.login("ivy@example.com", pw)
-			if r := e.get("/users/me", bearer(tk.AccessToken)...); r.status != 200 {
-				t.Errorf("/users/me after enable: %d", r.status)
+			tk := e.Login("ivy@example.com", apitest.Password)
+			if r := e.Get("/users/me", apitest.Bearer(tk.AccessToken)...); r.Status != 200 {
+				t.Errorf("/users/me after enable: %d", r.Status)
 			}
 			// Sessions ended by the disable stay ended.
-			if r := e.refresh(second.RefreshToken); r.status != http.StatusBadRequest {
-				t.Errorf("an old refresh token works again after enable: %d", r.status)
+			if r := e.Refresh(second.RefreshToken); r.Status != http.StatusBadRequest {
+				t.Errorf("an old refresh token works again after enable: %d", r.Status)
 			}
 
 			// DELETE /admin/users/{id}/sessions ends the new one too.
-			if r := e.adminCall("DELETE", "/admin/users/"+id+"/sessions", admin.AccessToken, nil); r.status != 204 {
-				t.Fatalf("end sessions: %d %s", r.status, r.body)
+			if r := adminCall(e, "DELETE", "/admin/users/"+id+"/sessions", admin.AccessToken, nil); r.Status != 204 {
+				t.Fatalf("end sessions: %d %s", r.Status, r.Body)
 			}
-			if r := e.refresh(tk.RefreshToken); r.status != http.StatusBadRequest {
-				t.Errorf("refresh after the admin ended the sessions: %d", r.status)
+			if r := e.Refresh(tk.RefreshToken); r.Status != http.StatusBadRequest {
+				t.Errorf("refresh after the admin ended the sessions: %d", r.Status)
 			}
 		})
 	}
 }
 
 func TestAdminDeleteFreesTheIdentity(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			fe := newFlowEnv(t, flowEnvOptions{backend: b, mutate: withRoles})
-			_, admin := fe.makeAdmin("root@example.com")
-			fe.google.SetUser(providertest.OIDCUser{Subject: "g-del", Email: "del@example.com", EmailVerified: new(true)})
-			tk := fe.signIn("google", publicApp())
-			first := fe.claims(tk).Subject
-			if ids := fe.identitiesOf(first); !slices.Equal(ids, []string{"google:g-del"}) {
+	for _, b := range apitest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			fe := apitest.NewFlowEnv(t, apitest.FlowEnvOptions{Backend: b, Mutate: withRoles})
+			_, admin := makeAdmin(fe.Env, "root@example.com")
+			fe.Google.SetUser(providertest.OIDCUser{Subject: "g-del", Email: "del@example.com", EmailVerified: new(true)})
+			tk := fe.SignIn("google", apitest.PublicApp())
+			first := fe.Claims(tk).Subject
+			if ids := fe.IdentitiesOf(first); !slices.Equal(ids, []string{"google:g-del"}) {
 				t.Fatalf("identities %v", ids)
 			}
 
-			if r := fe.adminCall("DELETE", "/admin/users/"+first, admin.AccessToken, nil); r.status != http.StatusNoContent {
-				t.Fatalf("delete: %d %s", r.status, r.body)
+			if r := adminCall(fe.Env, "DELETE", "/admin/users/"+first, admin.AccessToken, nil); r.Status != http.StatusNoContent {
+				t.Fatalf("delete: %d %s", r.Status, r.Body)
 			}
-			if r := fe.adminCall("GET", "/admin/users/"+first, admin.AccessToken, nil); r.status != http.StatusNotFound {
-				t.Errorf("GET deleted user: %d", r.status)
+			if r := adminCall(fe.Env, "GET", "/admin/users/"+first, admin.AccessToken, nil); r.Status != http.StatusNotFound {
+				t.Errorf("GET deleted user: %d", r.Status)
 			}
-			if _, err := fe.store.GetIdentity(context.Background(), "google", "g-del"); err == nil {
+			if _, err := fe.Store.GetIdentity(context.Background(), "google", "g-del"); err == nil {
 				t.Error("the identity survived its user")
 			}
-			if r := fe.refresh(tk.RefreshToken); r.status != http.StatusBadRequest {
-				t.Errorf("refresh of a deleted user: %d", r.status)
+			if r := fe.Refresh(tk.RefreshToken); r.Status != http.StatusBadRequest {
+				t.Errorf("refresh of a deleted user: %d", r.Status)
 			}
-			if r := fe.get("/users/me", bearer(tk.AccessToken)...); r.status != http.StatusUnauthorized {
-				t.Errorf("/users/me of a deleted user: %d", r.status)
+			if r := fe.Get("/users/me", apitest.Bearer(tk.AccessToken)...); r.Status != http.StatusUnauthorized {
+				t.Errorf("/users/me of a deleted user: %d", r.Status)
 			}
 
 			// The same provider identity signs up afresh, as a new user.
-			again := fe.claims(fe.signIn("google", publicApp())).Subject
+			again := fe.Claims(fe.SignIn("google", apitest.PublicApp())).Subject
 			if again == first {
 				t.Fatal("the deleted user came back")
 			}
-			if ids := fe.identitiesOf(again); !slices.Equal(ids, []string{"google:g-del"}) {
+			if ids := fe.IdentitiesOf(again); !slices.Equal(ids, []string{"google:g-del"}) {
 				t.Errorf("new user's identities %v", ids)
 			}
 		})
@@ -311,33 +312,33 @@ func TestAdminDeleteFreesTheIdentity(t *testing.T) {
 // TestAdminDeleteLinkedIdentityDirectly covers a password user with an
 // identity linked through the store.
 func TestAdminDeleteLinkedIdentityDirectly(t *testing.T) {
-	e := newAdminEnv(t, sqliteBackend())
-	_, admin := e.makeAdmin("root@example.com")
-	id := e.signup("pat@example.com", pw)
-	if err := e.store.LinkIdentity(context.Background(), &accounts.Identity{Provider: "github", Subject: "77", UserID: id}); err != nil {
+	e := newAdminEnv(t, apitest.SQLiteBackend())
+	_, admin := makeAdmin(e, "root@example.com")
+	id := e.Signup("pat@example.com", apitest.Password)
+	if err := e.Store.LinkIdentity(context.Background(), &accounts.Identity{Provider: "github", Subject: "77", UserID: id}); err != nil {
 		t.Fatal(err)
 	}
-	if r := e.adminCall("DELETE", "/admin/users/"+id, admin.AccessToken, nil); r.status != http.StatusNoContent {
-		t.Fatalf("delete: %d %s", r.status, r.body)
+	if r := adminCall(e, "DELETE", "/admin/users/"+id, admin.AccessToken, nil); r.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
-	if _, err := e.store.GetIdentity(context.Background(), "github", "77"); err == nil {
+	if _, err := e.Store.GetIdentity(context.Background(), "github", "77"); err == nil {
 		t.Error("identity survived")
 	}
-	if r := e.postJSON("/signup", map[string]string{"email": "pat@example.com", "password": pw}); r.status != http.StatusCreated {
-		t.Errorf("signup with the deleted user's e-mail: %d %s", r.status, r.body)
+	if r := e.PostJSON("/signup", map[string]string{"email": "pat@example.com", "password": apitest.Password}); r.Status != http.StatusCreated {
+		t.Errorf("signup with the deleted user's e-mail: %d %s", r.Status, r.Body)
 	}
 }
 
 func TestAdminListPagesWhileUsersAreAdded(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range apitest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
 			e := newAdminEnv(t, b)
 			ctx := context.Background()
-			_, admin := e.makeAdmin("root@example.com")
+			_, admin := makeAdmin(e, "root@example.com")
 			initial := map[string]int{}
 			for i := range 30 {
 				u := &accounts.User{ID: accounts.NewID(), Email: fmt.Sprintf("u%02d@example.com", i), Roles: []string{"member"}}
-				if err := e.store.CreateUser(ctx, u); err != nil {
+				if err := e.Store.CreateUser(ctx, u); err != nil {
 					t.Fatal(err)
 				}
 				initial[u.ID] = 0
@@ -354,7 +355,7 @@ func TestAdminListPagesWhileUsersAreAdded(t *testing.T) {
 						default:
 						}
 						u := &accounts.User{ID: accounts.NewID(), Email: fmt.Sprintf("w%d-%d@example.com", w, i)}
-						if err := e.store.CreateUser(ctx, u); err != nil {
+						if err := e.Store.CreateUser(ctx, u); err != nil {
 							t.Errorf("writer: %v", err)
 							return
 						}
@@ -372,17 +373,17 @@ func TestAdminListPagesWhileUsersAreAdded(t *testing.T) {
 				if cursor != "" {
 					path += "&cursor=" + url.QueryEscape(cursor)
 				}
-				r := e.adminCall("GET", path, admin.AccessToken, nil)
+				r := adminCall(e, "GET", path, admin.AccessToken, nil)
 				var page struct {
 					Users []struct {
 						ID string `json:"id"`
 					} `json:"users"`
 					NextCursor *string `json:"next_cursor"`
 				}
-				if r.status != 200 || json.Unmarshal(r.body, &page) != nil {
+				if r.Status != 200 || json.Unmarshal(r.Body, &page) != nil {
 					close(stop)
 					wg.Wait()
-					t.Fatalf("page %d: %d %s", pages, r.status, r.body)
+					t.Fatalf("page %d: %d %s", pages, r.Status, r.Body)
 				}
 				if len(page.Users) > 4 {
 					t.Fatalf("page of %d users with limit 4", len(page.Users))
@@ -418,13 +419,13 @@ func TestAdminListPagesWhileUsersAreAdded(t *testing.T) {
 			}
 
 			// The e-mail filter.
-			r := e.adminCall("GET", "/admin/users?email=U0&limit=200", admin.AccessToken, nil)
+			r := adminCall(e, "GET", "/admin/users?email=U0&limit=200", admin.AccessToken, nil)
 			var filtered struct {
 				Users []struct {
 					Email string `json:"email"`
 				} `json:"users"`
 			}
-			json.Unmarshal(r.body, &filtered)
+			json.Unmarshal(r.Body, &filtered)
 			if len(filtered.Users) != 10 {
 				t.Errorf("email=U0 matched %d users, want u00..u09", len(filtered.Users))
 			}
@@ -433,11 +434,11 @@ func TestAdminListPagesWhileUsersAreAdded(t *testing.T) {
 }
 
 func TestAdminActionsAreAudited(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range apitest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
 			e := newAdminEnv(t, b)
-			adminID, admin := e.makeAdmin("root@example.com")
-			id := e.signup("kim@example.com", pw)
+			adminID, admin := makeAdmin(e, "root@example.com")
+			id := e.Signup("kim@example.com", apitest.Password)
 			calls := []struct{ method, path, action string }{
 				{"PUT", "/admin/users/" + id + "/roles", accounts.ActionUserRolesSet},
 				{"POST", "/admin/users/" + id + "/disable", accounts.ActionUserDisable},
@@ -450,13 +451,13 @@ func TestAdminActionsAreAudited(t *testing.T) {
 				if c.method == "PUT" {
 					body = map[string]any{"roles": []string{"admin", "member"}}
 				}
-				if r := e.adminCall(c.method, c.path, admin.AccessToken, body); r.status >= 300 {
-					t.Fatalf("%s %s: %d %s", c.method, c.path, r.status, r.body)
+				if r := adminCall(e, c.method, c.path, admin.AccessToken, body); r.Status >= 300 {
+					t.Fatalf("%s %s: %d %s", c.method, c.path, r.Status, r.Body)
 				}
 			}
 			// Reads are not audited; a failed action is not either.
-			e.adminCall("GET", "/admin/users", admin.AccessToken, nil)
-			e.adminCall("POST", "/admin/users/"+id+"/disable", admin.AccessToken, nil)
+			adminCall(e, "GET", "/admin/users", admin.AccessToken, nil)
+			adminCall(e, "POST", "/admin/users/"+id+"/disable", admin.AccessToken, nil)
 
 			type event struct {
 				ID      string            `json:"id"`
@@ -474,13 +475,13 @@ func TestAdminActionsAreAudited(t *testing.T) {
 				if cursor != "" {
 					path += "&cursor=" + url.QueryEscape(cursor)
 				}
-				r := e.adminCall("GET", path, admin.AccessToken, nil)
+				r := adminCall(e, "GET", path, admin.AccessToken, nil)
 				var page struct {
 					Events     []event `json:"events"`
 					NextCursor string  `json:"next_cursor"`
 				}
-				if r.status != 200 || json.Unmarshal(r.body, &page) != nil {
-					t.Fatalf("audit: %d %s", r.status, r.body)
+				if r.Status != 200 || json.Unmarshal(r.Body, &page) != nil {
+					t.Fatalf("audit: %d %s", r.Status, r.Body)
 				}
 				for _, ev := range page.Events {
 					if !strings.HasPrefix(ev.Action, "auth.") { // sign-ins are security events, not admin actions
@@ -511,66 +512,66 @@ func TestAdminActionsAreAudited(t *testing.T) {
 }
 
 // jwtRolesAndScope reads the roles and scope claims of an access token.
-func (e *env) jwtRolesAndScope(tk tokens) ([]string, string) {
-	e.t.Helper()
-	c, err := e.sessions.ParseAccess(context.Background(), tk.AccessToken)
+func jwtRolesAndScope(e *apitest.Env, tk apitest.Tokens) ([]string, string) {
+	e.T.Helper()
+	c, err := e.Sessions.ParseAccess(context.Background(), tk.AccessToken)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return c.Roles, c.Scope
 }
 
 func TestAdminRoleChangesTakeEffectAtRefresh(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range apitest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
 			e := newAdminEnv(t, b)
-			_, root := e.makeAdmin("root@example.com")
-			id := e.signup("max@example.com", pw)
-			old := e.login("max@example.com", pw)
-			if roles, scope := e.jwtRolesAndScope(old); !slices.Equal(roles, []string{"member"}) || scope != "profile:read" {
+			_, root := makeAdmin(e, "root@example.com")
+			id := e.Signup("max@example.com", apitest.Password)
+			old := e.Login("max@example.com", apitest.Password)
+			if roles, scope := jwtRolesAndScope(e, old); !slices.Equal(roles, []string{"member"}) || scope != "profile:read" {
 				t.Fatalf("member token: roles %q scope %q", roles, scope)
 			}
 
 			// Promote.
-			if r := e.adminCall("PUT", "/admin/users/"+id+"/roles", root.AccessToken, map[string]any{"roles": []string{"member", "admin"}}); r.status != 200 {
-				t.Fatalf("set roles: %d %s", r.status, r.body)
+			if r := adminCall(e, "PUT", "/admin/users/"+id+"/roles", root.AccessToken, map[string]any{"roles": []string{"member", "admin"}}); r.Status != 200 {
+				t.Fatalf("set roles: %d %s", r.Status, r.Body)
 			}
 			// The token issued before keeps its roles and scope until it expires.
-			if r := e.adminCall("GET", "/admin/users", old.AccessToken, nil); r.status != http.StatusForbidden {
-				t.Errorf("admin route with the pre-promotion token: %d, want 403 until refresh", r.status)
+			if r := adminCall(e, "GET", "/admin/users", old.AccessToken, nil); r.Status != http.StatusForbidden {
+				t.Errorf("admin route with the pre-promotion token: %d, want 403 until refresh", r.Status)
 			}
-			next := e.mustTokens(e.refresh(old.RefreshToken))
-			roles, scope := e.jwtRolesAndScope(next)
+			next := e.MustTokens(e.Refresh(old.RefreshToken))
+			roles, scope := jwtRolesAndScope(e, next)
 			if !slices.Equal(roles, []string{"member", "admin"}) || !slices.Contains(strings.Fields(scope), "users:admin") {
 				t.Fatalf("refreshed token: roles %q scope %q, want the admin role and users:admin", roles, scope)
 			}
 			if next.Scope != scope {
 				t.Errorf("token response scope %q, token scope %q", next.Scope, scope)
 			}
-			if r := e.adminCall("GET", "/admin/users", next.AccessToken, nil); r.status != 200 {
-				t.Errorf("admin route after refresh: %d %s", r.status, r.body)
+			if r := adminCall(e, "GET", "/admin/users", next.AccessToken, nil); r.Status != 200 {
+				t.Errorf("admin route after refresh: %d %s", r.Status, r.Body)
 			}
 
 			// Demote: unilogin's own admin routes refuse at once, even the
 			// token that still says admin; the next refresh drops the role.
-			if r := e.adminCall("PUT", "/admin/users/"+id+"/roles", root.AccessToken, map[string]any{"roles": []string{"member"}}); r.status != 200 {
-				t.Fatalf("set roles: %d %s", r.status, r.body)
+			if r := adminCall(e, "PUT", "/admin/users/"+id+"/roles", root.AccessToken, map[string]any{"roles": []string{"member"}}); r.Status != 200 {
+				t.Fatalf("set roles: %d %s", r.Status, r.Body)
 			}
-			if roles, _ := e.jwtRolesAndScope(next); !slices.Contains(roles, "admin") {
+			if roles, _ := jwtRolesAndScope(e, next); !slices.Contains(roles, "admin") {
 				t.Fatal("test premise: the token still claims admin")
 			}
-			if r := e.adminCall("GET", "/admin/users", next.AccessToken, nil); r.status != http.StatusForbidden || r.errCode(t) != "insufficient_scope" {
-				t.Errorf("admin route after demotion: %d %s, want 403 at once", r.status, r.body)
+			if r := adminCall(e, "GET", "/admin/users", next.AccessToken, nil); r.Status != http.StatusForbidden || r.ErrCode(t) != "insufficient_scope" {
+				t.Errorf("admin route after demotion: %d %s, want 403 at once", r.Status, r.Body)
 			}
-			last := e.mustTokens(e.refresh(next.RefreshToken))
-			if roles, scope := e.jwtRolesAndScope(last); !slices.Equal(roles, []string{"member"}) || strings.Contains(scope, "users:admin") {
+			last := e.MustTokens(e.Refresh(next.RefreshToken))
+			if roles, scope := jwtRolesAndScope(e, last); !slices.Equal(roles, []string{"member"}) || strings.Contains(scope, "users:admin") {
 				t.Errorf("token after demotion and refresh: roles %q scope %q", roles, scope)
 			}
 			var me struct {
 				Roles       []string `json:"roles"`
 				Permissions []string `json:"permissions"`
 			}
-			json.Unmarshal(e.get("/users/me", bearer(last.AccessToken)...).body, &me)
+			json.Unmarshal(e.Get("/users/me", apitest.Bearer(last.AccessToken)...).Body, &me)
 			if !slices.Equal(me.Roles, []string{"member"}) || !slices.Equal(me.Permissions, []string{"profile:read"}) {
 				t.Errorf("/users/me = %+v", me)
 			}
@@ -581,10 +582,10 @@ func TestAdminRoleChangesTakeEffectAtRefresh(t *testing.T) {
 // TestAdminNarrowedTokenIsRefused: a token whose scope was narrowed at
 // sign-in (scope=profile:read) has no users:admin, whatever the roles.
 func TestAdminNarrowedTokenIsRefused(t *testing.T) {
-	e := newAdminEnv(t, sqliteBackend())
-	e.makeAdmin("root@example.com")
-	narrow := e.mustTokens(e.postForm("/token", url.Values{"grant_type": {"password"}, "username": {"root@example.com"}, "password": {pw}, "scope": {"profile:read"}}))
-	if r := e.adminCall("GET", "/admin/users", narrow.AccessToken, nil); r.status != http.StatusForbidden {
-		t.Errorf("narrowed token: %d", r.status)
+	e := newAdminEnv(t, apitest.SQLiteBackend())
+	makeAdmin(e, "root@example.com")
+	narrow := e.MustTokens(e.PostForm("/token", url.Values{"grant_type": {"password"}, "username": {"root@example.com"}, "password": {apitest.Password}, "scope": {"profile:read"}}))
+	if r := adminCall(e, "GET", "/admin/users", narrow.AccessToken, nil); r.Status != http.StatusForbidden {
+		t.Errorf("narrowed token: %d", r.Status)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/apitest"
 )
 
 // TestSecurityEventsAreAudited drives sign-ins, failures, a link, an unlink,
@@ -15,36 +16,36 @@ import (
 // then reads the audit log: each left one event with its actor, target and
 // client address, and no secret.
 func TestSecurityEventsAreAudited(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			fe := newFlowEnv(t, flowEnvOptions{backend: b})
-			id := fe.signup("audit@example.com", pw)
-			fe.postForm("/token", url.Values{"grant_type": {"password"}, "username": {"audit@example.com"}, "password": {"wrong password!"}})
-			tk := fe.login("audit@example.com", pw)
+	for _, b := range apitest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			fe := apitest.NewFlowEnv(t, apitest.FlowEnvOptions{Backend: b})
+			id := fe.Signup("audit@example.com", apitest.Password)
+			fe.PostForm("/token", url.Values{"grant_type": {"password"}, "username": {"audit@example.com"}, "password": {"wrong password!"}})
+			tk := fe.Login("audit@example.com", apitest.Password)
 
 			// Link GitHub through the browser flow, then unlink it.
-			a := publicApp()
-			code := fe.appCode(fe.runFlow(browserClient(t), fe.startLink(tk.AccessToken, "github", a)), a)
-			fe.mustTokens(fe.redeem(a, code))
-			if r := fe.do("DELETE", "/users/me/identities/github", "", nil, bearer(tk.AccessToken)...); r.status != http.StatusNoContent {
-				t.Fatalf("unlink: %d %s", r.status, r.body)
+			a := apitest.PublicApp()
+			code := fe.AppCode(fe.RunFlow(apitest.BrowserClient(t), fe.StartLink(tk.AccessToken, "github", a)), a)
+			fe.MustTokens(fe.Redeem(a, code))
+			if r := fe.Do("DELETE", "/users/me/identities/github", "", nil, apitest.Bearer(tk.AccessToken)...); r.Status != http.StatusNoContent {
+				t.Fatalf("unlink: %d %s", r.Status, r.Body)
 			}
 			// Password change, revocation of another session, logout.
-			other := fe.login("audit@example.com", pw)
+			other := fe.Login("audit@example.com", apitest.Password)
 			const next = "another long passphrase"
-			if r := fe.postJSON("/users/me/password", map[string]string{"current_password": pw, "new_password": next}, bearer(tk.AccessToken)...); r.status != http.StatusNoContent {
-				t.Fatalf("password change: %d %s", r.status, r.body)
+			if r := fe.PostJSON("/users/me/password", map[string]string{"current_password": apitest.Password, "new_password": next}, apitest.Bearer(tk.AccessToken)...); r.Status != http.StatusNoContent {
+				t.Fatalf("password change: %d %s", r.Status, r.Body)
 			}
-			third := fe.login("audit@example.com", next)
-			fe.postForm("/revoke", url.Values{"token": {third.RefreshToken}})
+			third := fe.Login("audit@example.com", next)
+			fe.PostForm("/revoke", url.Values{"token": {third.RefreshToken}})
 			// Refresh reuse after the grace window.
-			t1 := fe.mustTokens(fe.refresh(tk.RefreshToken))
-			fe.clock.Advance(11 * time.Second)
-			fe.refresh(tk.RefreshToken)
+			t1 := fe.MustTokens(fe.Refresh(tk.RefreshToken))
+			fe.Clock.Advance(11 * time.Second)
+			fe.Refresh(tk.RefreshToken)
 			_ = t1
 			_ = other
 
-			events, err := fe.store.ListAudit(context.Background(), "", 100)
+			events, err := fe.Store.ListAudit(context.Background(), "", 100)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +59,7 @@ func TestSecurityEventsAreAudited(t *testing.T) {
 					t.Errorf("%s: no client address", e.Action)
 				}
 				for k, v := range e.Details {
-					for _, secret := range []string{pw, next, tk.AccessToken, tk.RefreshToken, code, third.RefreshToken} {
+					for _, secret := range []string{apitest.Password, next, tk.AccessToken, tk.RefreshToken, code, third.RefreshToken} {
 						if v == secret {
 							t.Errorf("%s: detail %s holds a secret", e.Action, k)
 						}

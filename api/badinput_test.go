@@ -14,18 +14,20 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/unilogin/unilogin/api/apitest"
 )
 
 func TestBadInputGetsAClear4xx(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	e.signup("kim@example.com", pw)
+	e := apitest.NewEnv(t, apitest.EnvOptions{})
+	e.Signup("kim@example.com", apitest.Password)
 	form := "application/x-www-form-urlencoded"
 	big := strings.Repeat("a", 70<<10)
 	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
 	cases := []struct {
-		name, method, path, ctype, body string
-		header                          []string
-		status                          int
+		Name, method, path, ctype, Body string
+		Header                          []string
+		Status                          int
 		code                            string
 	}{
 		{"signup malformed JSON", "POST", "/signup", "application/json", `{"email":`, nil, 400, "invalid_request"},
@@ -57,12 +59,12 @@ func TestBadInputGetsAClear4xx(t *testing.T) {
 		{"token wrong password", "POST", "/token", form, `grant_type=password&username=kim@example.com&password=nope+nope+nope`, nil, 400, "invalid_grant"},
 		{"token unknown user", "POST", "/token", form, `grant_type=password&username=nobody@example.com&password=nope+nope+nope`, nil, 400, "invalid_grant"},
 		{"token unknown client", "POST", "/token", form, `grant_type=password&username=kim@example.com&password=x&client_id=nope`, nil, 401, "invalid_client"},
-		{"token wrong client secret", "POST", "/token", form, `grant_type=password&username=kim@example.com&password=x`, []string{"Authorization", basicAuthHeader(testClientID, "wrong")}, 401, "invalid_client"},
-		{"token two client auth methods", "POST", "/token", form, `grant_type=password&client_secret=x`, []string{"Authorization", basicAuthHeader(testClientID, testClientSecret)}, 400, "invalid_request"},
+		{"token wrong client secret", "POST", "/token", form, `grant_type=password&username=kim@example.com&password=x`, []string{"Authorization", apitest.BasicAuthHeader(apitest.TestClientID, "wrong")}, 401, "invalid_client"},
+		{"token two client auth methods", "POST", "/token", form, `grant_type=password&client_secret=x`, []string{"Authorization", apitest.BasicAuthHeader(apitest.TestClientID, apitest.TestClientSecret)}, 400, "invalid_request"},
 		{"token missing refresh_token", "POST", "/token", form, `grant_type=refresh_token`, nil, 400, "invalid_request"},
 		{"token unknown refresh_token", "POST", "/token", form, `grant_type=refresh_token&refresh_token=abc`, nil, 400, "invalid_grant"},
 		{"token huge refresh_token", "POST", "/token", form, `grant_type=refresh_token&refresh_token=` + strings.Repeat("x", 4000), nil, 400, "invalid_grant"},
-		{"token unknown code", "POST", "/token", form, `grant_type=authorization_code&code=abc&redirect_uri=` + url.QueryEscape(appRedirect) + `&client_id=` + publicClientID, nil, 400, "invalid_grant"},
+		{"token unknown code", "POST", "/token", form, `grant_type=authorization_code&code=abc&redirect_uri=` + url.QueryEscape(apitest.AppRedirect) + `&client_id=` + apitest.PublicClientID, nil, 400, "invalid_grant"},
 		{"token code without client", "POST", "/token", form, `grant_type=authorization_code&code=abc&redirect_uri=x`, nil, 400, "invalid_request"},
 		{"revoke without token", "POST", "/revoke", form, ``, nil, 400, "invalid_request"},
 		{"revoke wrong content type", "POST", "/revoke", "application/json", `{}`, nil, 400, "invalid_request"},
@@ -76,27 +78,27 @@ func TestBadInputGetsAClear4xx(t *testing.T) {
 		{"unknown provider", "GET", "/auth/nope/login", "", ``, nil, 404, "not_found"},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			r := e.do(tc.method, tc.path, tc.ctype, strings.NewReader(tc.body), tc.header...)
-			if r.status != tc.status {
-				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+		t.Run(tc.Name, func(t *testing.T) {
+			r := e.Do(tc.method, tc.path, tc.ctype, strings.NewReader(tc.Body), tc.Header...)
+			if r.Status != tc.Status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.Status, r.Body)
 			}
-			if code := r.errCode(t); code != tc.code {
+			if code := r.ErrCode(t); code != tc.code {
 				t.Fatalf("error %q, want %q", code, tc.code)
 			}
-			if tc.status == 401 && tc.code == "invalid_token" && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+			if tc.Status == 401 && tc.code == "invalid_token" && !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
 				t.Fatalf("no WWW-Authenticate: Bearer header")
 			}
-			if tc.path == "/token" && r.header.Get("Cache-Control") != "no-store" {
+			if tc.path == "/token" && r.Header.Get("Cache-Control") != "no-store" {
 				t.Fatalf("token error without Cache-Control: no-store")
 			}
 		})
 	}
 	// RFC 6750 §3.1: no token at all -> no error attribute in the challenge.
-	if h := e.get("/users/me").header.Get("WWW-Authenticate"); strings.Contains(h, "error=") {
+	if h := e.Get("/users/me").Header.Get("WWW-Authenticate"); strings.Contains(h, "error=") {
 		t.Fatalf("challenge without a token carries an error: %s", h)
 	}
-	if h := e.get("/users/me", "Authorization", "Bearer x").header.Get("WWW-Authenticate"); !strings.Contains(h, `error="invalid_token"`) {
+	if h := e.Get("/users/me", "Authorization", "Bearer x").Header.Get("WWW-Authenticate"); !strings.Contains(h, `error="invalid_token"`) {
 		t.Fatalf("challenge for a bad token: %s", h)
 	}
 }
@@ -104,9 +106,9 @@ func TestBadInputGetsAClear4xx(t *testing.T) {
 // TestForgedAccessTokensAreRefused covers the classic JWT attacks against
 // our own bearer check.
 func TestForgedAccessTokensAreRefused(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	e.signup("lou@example.com", pw)
-	good := e.login("lou@example.com", pw).AccessToken
+	e := apitest.NewEnv(t, apitest.EnvOptions{})
+	e.Signup("lou@example.com", apitest.Password)
+	good := e.Login("lou@example.com", apitest.Password).AccessToken
 	parts := strings.Split(good, ".")
 	var header map[string]any
 	hb, _ := base64.RawURLEncoding.DecodeString(parts[0])
@@ -117,7 +119,7 @@ func TestForgedAccessTokensAreRefused(t *testing.T) {
 	kid := header["kid"].(string)
 
 	var set jose.JSONWebKeySet
-	_ = json.Unmarshal(e.get("/.well-known/jwks.json").body, &set)
+	_ = json.Unmarshal(e.Get("/.well-known/jwks.json").Body, &set)
 	pub := set.Key(kid)[0].Key.(*ecdsa.PublicKey)
 	der, _ := x509.MarshalPKIXPublicKey(pub)
 	pemKey := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
@@ -159,15 +161,15 @@ func TestForgedAccessTokensAreRefused(t *testing.T) {
 	}
 	for name, tok := range cases {
 		t.Run(name, func(t *testing.T) {
-			r := e.get("/users/me", bearer(tok)...)
-			if r.status != http.StatusUnauthorized || r.errCode(t) != "invalid_token" {
-				t.Fatalf("%d %s", r.status, r.body)
+			r := e.Get("/users/me", apitest.Bearer(tok)...)
+			if r.Status != http.StatusUnauthorized || r.ErrCode(t) != "invalid_token" {
+				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 		})
 	}
 	// Expired: the clock moves past exp (15 min) and the leeway.
-	e.clock.Advance(16 * time.Minute)
-	if r := e.get("/users/me", bearer(good)...); r.status != http.StatusUnauthorized {
-		t.Fatalf("expired token: %d", r.status)
+	e.Clock.Advance(16 * time.Minute)
+	if r := e.Get("/users/me", apitest.Bearer(good)...); r.Status != http.StatusUnauthorized {
+		t.Fatalf("expired token: %d", r.Status)
 	}
 }

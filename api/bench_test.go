@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/unilogin/unilogin/api/apitest"
 )
 
 // benchCost is the bcrypt cost of the login benchmark (the default 12 is
@@ -28,14 +30,14 @@ func BenchmarkPasswordGrantVsBcrypt(b *testing.B) {
 		_ = bcrypt.CompareHashAndPassword(hash, []byte("0123456789012345678901234567890123456789abcd"))
 	})
 
-	e := newEnv(b, envOptions{cost: benchCost})
+	e := apitest.NewEnv(b, apitest.EnvOptions{Cost: benchCost})
 	for i := range workers {
-		e.signup(fmt.Sprintf("bench%d@example.com", i), pw)
+		e.Signup(fmt.Sprintf("bench%d@example.com", i), apitest.Password)
 	}
 	grants := throughputIdx(workers, 3*time.Second, func(i int) {
-		r := e.postForm("/token", url.Values{"grant_type": {"password"}, "username": {fmt.Sprintf("bench%d@example.com", i)}, "password": {pw}})
-		if r.status != http.StatusOK {
-			b.Errorf("password grant: %d %s", r.status, r.body)
+		r := e.PostForm("/token", url.Values{"grant_type": {"password"}, "username": {fmt.Sprintf("bench%d@example.com", i)}, "password": {apitest.Password}})
+		if r.Status != http.StatusOK {
+			b.Errorf("password grant: %d %s", r.Status, r.Body)
 		}
 	})
 	b.ReportMetric(raw, "bcrypt/s")
@@ -46,19 +48,19 @@ func BenchmarkPasswordGrantVsBcrypt(b *testing.B) {
 // BenchmarkRefreshGrant measures refresh-grant throughput over HTTP on the
 // embedded store: one refresh chain per worker (aim: >= 3,000/s on 2 cores).
 func BenchmarkRefreshGrant(b *testing.B) {
-	e := newEnv(b, envOptions{})
+	e := apitest.NewEnv(b, apitest.EnvOptions{})
 	workers := 4 * runtime.GOMAXPROCS(0)
 	chains := make([]string, workers)
-	e.signup("refresh@example.com", pw)
+	e.Signup("refresh@example.com", apitest.Password)
 	for i := range chains {
-		chains[i] = e.login("refresh@example.com", pw).RefreshToken
+		chains[i] = e.Login("refresh@example.com", apitest.Password).RefreshToken
 	}
 	rate := throughputIdx(workers, 5*time.Second, func(i int) {
-		r := e.refresh(chains[i])
-		if r.status != http.StatusOK {
-			b.Fatalf("refresh: %d %s", r.status, r.body)
+		r := e.Refresh(chains[i])
+		if r.Status != http.StatusOK {
+			b.Fatalf("refresh: %d %s", r.Status, r.Body)
 		}
-		chains[i] = e.mustTokens(r).RefreshToken
+		chains[i] = e.MustTokens(r).RefreshToken
 	})
 	b.ReportMetric(rate, "refresh/s")
 }

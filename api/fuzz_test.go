@@ -16,15 +16,17 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/unilogin/unilogin/api/apitest"
 )
 
 // serve runs one request through the router and checks what every answer
 // must satisfy: no 5xx (a panic would be a 500 from the recoverer), and an
 // error body in the contract's shape.
-func serve(t *testing.T, e *env, req *http.Request) *httptest.ResponseRecorder {
+func serve(t *testing.T, e *apitest.Env, req *http.Request) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	e.handler.ServeHTTP(rec, req)
+	e.Handler.ServeHTTP(rec, req)
 	if rec.Code >= 500 {
 		t.Fatalf("%s %s: %d %s", req.Method, req.URL.Path, rec.Code, rec.Body.Bytes())
 	}
@@ -40,8 +42,8 @@ func serve(t *testing.T, e *env, req *http.Request) *httptest.ResponseRecorder {
 // FuzzSignupBody: any body and content type at POST /signup is 201, 400,
 // 409 or 413, never a 5xx; a 201 stored exactly the email it was sent.
 func FuzzSignupBody(f *testing.F) {
-	e := newEnv(f, envOptions{})
-	for _, s := range []struct{ ctype, body string }{
+	e := apitest.NewEnv(f, apitest.EnvOptions{})
+	for _, s := range []struct{ ctype, Body string }{
 		{"application/json", `{"email":"a@example.com","password":"correct horse battery"}`},
 		{"application/json", `{"email":"a@example.com","password":"correct horse battery","name":"Ann"}`},
 		{"application/json", `{"email":"a@example.com"}`},
@@ -56,7 +58,7 @@ func FuzzSignupBody(f *testing.F) {
 		{"text/plain", ""},
 		{"", "{}"},
 	} {
-		f.Add(s.ctype, []byte(s.body))
+		f.Add(s.ctype, []byte(s.Body))
 	}
 	f.Fuzz(func(t *testing.T, ctype string, body []byte) {
 		req := httptest.NewRequest("POST", "/signup", bytes.NewReader(body))
@@ -83,9 +85,9 @@ func FuzzSignupBody(f *testing.F) {
 // correct password grant (or a valid refresh token, which the fuzzer cannot
 // guess) is a 200.
 func FuzzTokenForm(f *testing.F) {
-	e := newEnv(f, envOptions{})
-	e.signup("kim@example.com", pw)
-	good := url.Values{"grant_type": {"password"}, "username": {"kim@example.com"}, "password": {pw}}.Encode()
+	e := apitest.NewEnv(f, apitest.EnvOptions{})
+	e.Signup("kim@example.com", apitest.Password)
+	good := url.Values{"grant_type": {"password"}, "username": {"kim@example.com"}, "password": {apitest.Password}}.Encode()
 	for _, s := range []string{
 		good,
 		"grant_type=password&username=kim%40example.com&password=wrong",
@@ -105,7 +107,7 @@ func FuzzTokenForm(f *testing.F) {
 		rec := serve(t, e, req)
 		if rec.Code == http.StatusOK {
 			form, err := url.ParseQuery(body)
-			if err != nil || form.Get("grant_type") != "password" || form.Get("password") != pw ||
+			if err != nil || form.Get("grant_type") != "password" || form.Get("password") != apitest.Password ||
 				!strings.EqualFold(strings.TrimSpace(form.Get("username")), "kim@example.com") {
 				t.Fatalf("200 for %q", body)
 			}
@@ -120,9 +122,9 @@ func FuzzTokenForm(f *testing.F) {
 // 401, never a 5xx; a 200 needs a three-part JWS whose signed content is
 // the genuine token's (base64 may have non-canonical spellings of it).
 func FuzzBearerToken(f *testing.F) {
-	e := newEnv(f, envOptions{})
-	e.signup("kim@example.com", pw)
-	good := e.login("kim@example.com", pw).AccessToken
+	e := apitest.NewEnv(f, apitest.EnvOptions{})
+	e.Signup("kim@example.com", apitest.Password)
+	good := e.Login("kim@example.com", apitest.Password).AccessToken
 	parts := strings.Split(good, ".")
 	for _, s := range []string{
 		"Bearer " + good,
@@ -172,7 +174,7 @@ func FuzzBearerToken(f *testing.F) {
 			t.Fatalf("unexpected status %d", rec.Code)
 		}
 		// The session layer's parser, directly.
-		if _, err := e.sessions.ParseAccess(t.Context(), authz); err == nil {
+		if _, err := e.Sessions.ParseAccess(t.Context(), authz); err == nil {
 			if got := decoded(authz); len(got) != 3 || !slices.EqualFunc(got, want, bytes.Equal) {
 				t.Fatalf("ParseAccess accepted %q", authz)
 			}
@@ -190,28 +192,28 @@ func authzToken(h string) string {
 // registered string of the registered client (checkRedirect itself:
 // FuzzCheckRedirect).
 func FuzzRedirectURI(f *testing.F) {
-	e := newFlowEnv(f, flowEnvOptions{}).env
+	e := apitest.NewFlowEnv(f, apitest.FlowEnvOptions{}).Env
 	for _, s := range [][2]string{
-		{publicClientID, appRedirect},
-		{publicClientID, "http://127.0.0.1:9999/cb"},
-		{publicClientID, appRedirect + "/"},
-		{publicClientID, appRedirect + "?x=1"},
-		{publicClientID, appRedirect + "#f"},
-		{publicClientID, "HTTPS://app.example.com/callback"},
-		{publicClientID, "https://app.example.com/callback/../callback"},
-		{publicClientID, "https://app.example.com%2fcallback"},
-		{publicClientID, "https://app.example.com.evil.example/callback"},
-		{publicClientID, "https://evil.example@app.example.com/callback"},
-		{publicClientID, " " + appRedirect},
-		{publicClientID, "http://127.0.0.1:9998/cb"},
-		{testClientID, appRedirect},
-		{"", appRedirect},
-		{"nope", appRedirect},
+		{apitest.PublicClientID, apitest.AppRedirect},
+		{apitest.PublicClientID, "http://127.0.0.1:9999/cb"},
+		{apitest.PublicClientID, apitest.AppRedirect + "/"},
+		{apitest.PublicClientID, apitest.AppRedirect + "?x=1"},
+		{apitest.PublicClientID, apitest.AppRedirect + "#f"},
+		{apitest.PublicClientID, "HTTPS://app.example.com/callback"},
+		{apitest.PublicClientID, "https://app.example.com/callback/../callback"},
+		{apitest.PublicClientID, "https://app.example.com%2fcallback"},
+		{apitest.PublicClientID, "https://app.example.com.evil.example/callback"},
+		{apitest.PublicClientID, "https://evil.example@app.example.com/callback"},
+		{apitest.PublicClientID, " " + apitest.AppRedirect},
+		{apitest.PublicClientID, "http://127.0.0.1:9998/cb"},
+		{apitest.TestClientID, apitest.AppRedirect},
+		{"", apitest.AppRedirect},
+		{"nope", apitest.AppRedirect},
 	} {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, clientID, redirectURI string) {
-		cl, known := e.cfg.Client(clientID)
+		cl, known := e.Cfg.Client(clientID)
 		exact := known && clientID != "" && slices.Contains(cl.RedirectURIs, redirectURI)
 		// Through the router, an unregistered redirect is shown, never followed.
 		if !exact {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unilogin/unilogin/api/apitest"
 	"github.com/unilogin/unilogin/config"
 )
 
@@ -12,27 +13,27 @@ import (
 // control characters, numbers and shapes a JSON or form parser may choke on.
 // None may be a 5xx, and each is the contract's error object.
 func TestHostileBodiesGet4xx(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	e := apitest.NewEnv(t, apitest.EnvOptions{})
 	const js, form = "application/json", "application/x-www-form-urlencoded"
 	cases := []struct {
-		name, method, path, ctype, body string
-		status                          int
+		Name, method, path, ctype, Body string
+		Status                          int
 		code                            string
 	}{
-		{"invalid UTF-8 in the email", "POST", "/signup", js, "{\"email\":\"a\xff@example.com\",\"password\":\"" + pw + "\"}", 400, "invalid_request"},
+		{"invalid UTF-8 in the email", "POST", "/signup", js, "{\"email\":\"a\xff@example.com\",\"password\":\"" + apitest.Password + "\"}", 400, "invalid_request"},
 		{"invalid UTF-8 in the password", "POST", "/signup", js, "{\"email\":\"u1@example.com\",\"password\":\"correct \xc3\x28 horse battery\"}", 400, "invalid_request"},
 		{"invalid UTF-8 outside strings", "POST", "/signup", js, "{\xff\"email\":1}", 400, "invalid_request"},
 		{"UTF-16 body", "POST", "/signup", "application/json; charset=utf-16", "\xff\xfe{\x00\"\x00e\x00\"\x00:\x001\x00}\x00", 400, "invalid_request"},
-		{"raw NUL in a string", "POST", "/signup", js, "{\"email\":\"a\x00@example.com\",\"password\":\"" + pw + "\"}", 400, "invalid_request"},
-		{"escaped NUL in the email", "POST", "/signup", js, `{"email":"a\u0000@example.com","password":"` + pw + `"}`, 400, "invalid_request"},
-		{"lone surrogate in the email", "POST", "/signup", js, `{"email":"a\ud800@example.com","password":"` + pw + `"}`, 400, "invalid_request"},
+		{"raw NUL in a string", "POST", "/signup", js, "{\"email\":\"a\x00@example.com\",\"password\":\"" + apitest.Password + "\"}", 400, "invalid_request"},
+		{"escaped NUL in the email", "POST", "/signup", js, `{"email":"a\u0000@example.com","password":"` + apitest.Password + `"}`, 400, "invalid_request"},
+		{"lone surrogate in the email", "POST", "/signup", js, `{"email":"a\ud800@example.com","password":"` + apitest.Password + `"}`, 400, "invalid_request"},
 		{"huge number", "POST", "/signup", js, `{"email":1e999999,"password":"x"}`, 400, "invalid_request"},
-		{"huge integer name", "POST", "/signup", js, `{"email":"u2@example.com","password":"` + pw + `","name":123456789012345678901234567890}`, 400, "invalid_request"},
+		{"huge integer name", "POST", "/signup", js, `{"email":"u2@example.com","password":"` + apitest.Password + `","name":123456789012345678901234567890}`, 400, "invalid_request"},
 		{"null body", "POST", "/signup", js, `null`, 400, "invalid_request"},
 		{"string body", "POST", "/signup", js, `"hello"`, 400, "invalid_request"},
 		{"nested objects", "POST", "/signup", js, `{"email":{"a":{"b":{"c":[1,2,{"d":null}]}}}}`, 400, "invalid_request"},
 		{"deep nesting, objects", "POST", "/signup", js, strings.Repeat(`{"a":`, 10001) + strings.Repeat("}", 10001), 400, "invalid_request"},
-		{"duplicate keys", "POST", "/signup", js, `{"email":"u3@example.com","email":"x","password":"` + pw + `"}`, 400, "invalid_request"},
+		{"duplicate keys", "POST", "/signup", js, `{"email":"u3@example.com","email":"x","password":"` + apitest.Password + `"}`, 400, "invalid_request"},
 		{"empty body", "POST", "/signup", js, ``, 400, "invalid_request"},
 		{"whitespace only", "POST", "/signup", js, "  \n\t ", 400, "invalid_request"},
 		{"truncated escape", "POST", "/signup", js, `{"email":"\u12`, 400, "invalid_request"},
@@ -46,13 +47,13 @@ func TestHostileBodiesGet4xx(t *testing.T) {
 		{"revoke: NUL token", "POST", "/revoke", form, "token=%00", 200, ""},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			r := e.do(tc.method, tc.path, tc.ctype, strings.NewReader(tc.body))
-			if r.status != tc.status {
-				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+		t.Run(tc.Name, func(t *testing.T) {
+			r := e.Do(tc.method, tc.path, tc.ctype, strings.NewReader(tc.Body))
+			if r.Status != tc.Status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.Status, r.Body)
 			}
 			if tc.code != "" {
-				if code := r.errCode(t); code != tc.code {
+				if code := r.ErrCode(t); code != tc.code {
 					t.Fatalf("error %q, want %q", code, tc.code)
 				}
 			}
@@ -64,17 +65,17 @@ func TestHostileBodiesGet4xx(t *testing.T) {
 // credentials; preflights are answered for the API routes.
 func TestCORS(t *testing.T) {
 	const app, evil = "https://app.example.com", "https://evil.example"
-	e := newEnv(t, envOptions{mutate: func(c *config.Config) { c.HTTP.CORSOrigins = []string{app, "http://localhost:3000"} }})
-	preflight := func(origin, path string) response {
-		return e.do("OPTIONS", path, "", nil, "Origin", origin, "Access-Control-Request-Method", "POST",
+	e := apitest.NewEnv(t, apitest.EnvOptions{Mutate: func(c *config.Config) { c.HTTP.CORSOrigins = []string{app, "http://localhost:3000"} }})
+	preflight := func(origin, path string) apitest.Response {
+		return e.Do("OPTIONS", path, "", nil, "Origin", origin, "Access-Control-Request-Method", "POST",
 			"Access-Control-Request-Headers", "authorization, content-type")
 	}
 	for _, path := range []string{"/token", "/signup", "/revoke", "/users/me", "/users/me/sessions/abc", "/logout"} {
 		r := preflight(app, path)
-		if r.status != http.StatusNoContent {
-			t.Fatalf("preflight %s: %d %s", path, r.status, r.body)
+		if r.Status != http.StatusNoContent {
+			t.Fatalf("preflight %s: %d %s", path, r.Status, r.Body)
 		}
-		h := r.header
+		h := r.Header
 		if h.Get("Access-Control-Allow-Origin") != app || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") ||
 			!strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "authorization") ||
 			!strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "content-type") {
@@ -90,62 +91,62 @@ func TestCORS(t *testing.T) {
 	// An unlisted origin: no CORS headers at all (the browser refuses).
 	for _, origin := range []string{evil, "null", "https://app.example.com.evil.example", "http://app.example.com", "https://APP.example.com:443"} {
 		r := preflight(origin, "/token")
-		if got := r.header.Get("Access-Control-Allow-Origin"); got != "" {
+		if got := r.Header.Get("Access-Control-Allow-Origin"); got != "" {
 			t.Fatalf("preflight from %s allowed: %q", origin, got)
 		}
-		r = e.get("/.well-known/jwks.json", "Origin", origin)
-		if got := r.header.Get("Access-Control-Allow-Origin"); got != "" || r.status != http.StatusOK {
-			t.Fatalf("GET from %s: %d, Access-Control-Allow-Origin %q", origin, r.status, got)
+		r = e.Get("/.well-known/jwks.json", "Origin", origin)
+		if got := r.Header.Get("Access-Control-Allow-Origin"); got != "" || r.Status != http.StatusOK {
+			t.Fatalf("GET from %s: %d, Access-Control-Allow-Origin %q", origin, r.Status, got)
 		}
 	}
 	// Actual requests from a listed origin: echoed, with the headers a
 	// client needs exposed; errors too (a 400 must be readable).
-	r := e.postForm("/token", nil, "Origin", app)
-	if r.status != http.StatusBadRequest || r.header.Get("Access-Control-Allow-Origin") != app ||
-		!strings.Contains(r.header.Get("Access-Control-Expose-Headers"), "Retry-After") {
-		t.Fatalf("POST /token from %s: %d %v", app, r.status, r.header)
+	r := e.PostForm("/token", nil, "Origin", app)
+	if r.Status != http.StatusBadRequest || r.Header.Get("Access-Control-Allow-Origin") != app ||
+		!strings.Contains(r.Header.Get("Access-Control-Expose-Headers"), "Retry-After") {
+		t.Fatalf("POST /token from %s: %d %v", app, r.Status, r.Header)
 	}
 	// Every response varies by Origin, with or without one, so a cache never
 	// serves one origin's answer to another.
-	if v := strings.Join(e.get("/.well-known/jwks.json").header.Values("Vary"), ","); !strings.Contains(v, "Origin") {
+	if v := strings.Join(e.Get("/.well-known/jwks.json").Header.Values("Vary"), ","); !strings.Contains(v, "Origin") {
 		t.Fatalf("JWKS without Vary: Origin (%q)", v)
 	}
 	// A plain OPTIONS (not a preflight) is not swallowed.
-	if r := e.do("OPTIONS", "/token", "", nil); r.status != http.StatusMethodNotAllowed {
-		t.Fatalf("plain OPTIONS: %d", r.status)
+	if r := e.Do("OPTIONS", "/token", "", nil); r.Status != http.StatusMethodNotAllowed {
+		t.Fatalf("plain OPTIONS: %d", r.Status)
 	}
 
 	// Without configured origins, nothing is ever allowed.
-	plain := newEnv(t, envOptions{})
-	if r := plain.do("OPTIONS", "/token", "", nil, "Origin", app, "Access-Control-Request-Method", "POST"); r.header.Get("Access-Control-Allow-Origin") != "" {
-		t.Fatalf("CORS without configuration: %v", r.header)
+	plain := apitest.NewEnv(t, apitest.EnvOptions{})
+	if r := plain.Do("OPTIONS", "/token", "", nil, "Origin", app, "Access-Control-Request-Method", "POST"); r.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("CORS without configuration: %v", r.Header)
 	}
 }
 
 // TestHSTS: Strict-Transport-Security when serving TLS (Options.HSTS) or
 // when the issuer is https; never on a plain-http development issuer.
 func TestHSTS(t *testing.T) {
-	on := newEnv(t, envOptions{mutate: func(c *config.Config) { c.HTTP.TLS.CertFile = "tls.crt" }})
+	on := apitest.NewEnv(t, apitest.EnvOptions{Mutate: func(c *config.Config) { c.HTTP.TLS.CertFile = "tls.crt" }})
 	for _, path := range []string{"/healthz", "/.well-known/jwks.json", "/nope"} {
-		if got := on.get(path).header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
+		if got := on.Get(path).Header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
 			t.Fatalf("%s: Strict-Transport-Security %q", path, got)
 		}
 	}
-	https := newEnv(t, envOptions{mutate: func(c *config.Config) { c.Issuer = "https://login.example.com" }})
-	if got := https.get("/healthz").header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
+	https := apitest.NewEnv(t, apitest.EnvOptions{Mutate: func(c *config.Config) { c.Issuer = "https://login.example.com" }})
+	if got := https.Get("/healthz").Header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
 		t.Fatalf("https issuer: Strict-Transport-Security %q", got)
 	}
-	off := newEnv(t, envOptions{})
-	if got := off.get("/healthz").header.Get("Strict-Transport-Security"); got != "" {
+	off := apitest.NewEnv(t, apitest.EnvOptions{})
+	if got := off.Get("/healthz").Header.Get("Strict-Transport-Security"); got != "" {
 		t.Fatalf("http issuer: Strict-Transport-Security %q", got)
 	}
 }
 
 // A password escaped as a surrogate pair is accepted unaltered.
 func TestEscapedSurrogatePair(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	if r := e.do("POST", "/signup", "application/json", strings.NewReader(`{"email":"emoji@example.com","password":"correct horse \ud83d\ude00"}`)); r.status != http.StatusCreated {
-		t.Fatalf("signup with an escaped pair: %d %s", r.status, r.body)
+	e := apitest.NewEnv(t, apitest.EnvOptions{})
+	if r := e.Do("POST", "/signup", "application/json", strings.NewReader(`{"email":"emoji@example.com","password":"correct horse \ud83d\ude00"}`)); r.Status != http.StatusCreated {
+		t.Fatalf("signup with an escaped pair: %d %s", r.Status, r.Body)
 	}
-	e.login("emoji@example.com", "correct horse 😀")
+	e.Login("emoji@example.com", "correct horse 😀")
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/unilogin/unilogin/api/apitest"
 )
 
 // secrets collects every secret a scripted run handles, by name.
@@ -34,106 +36,106 @@ func (s secrets) addToken(name, v string) {
 // JSON with a request id, and no password, token, code, state, verifier,
 // nonce, flow cookie or client secret appears in any of them.
 func TestLogsNeverHoldSecrets(t *testing.T) {
-	fe := newFlowEnv(t, flowEnvOptions{})
-	e := fe.env
+	fe := apitest.NewFlowEnv(t, apitest.FlowEnvOptions{})
+	e := fe.Env
 	sec := secrets{}
 
 	const email = "lena@example.com"
 	const wrongPassword = "Tr0ub4dor&3 but wrong"
 	const newPassword = "a new and entirely different passphrase"
-	sec.add("password", pw)
+	sec.add("password", apitest.Password)
 	sec.add("wrong password", wrongPassword)
 	sec.add("new password", newPassword)
-	sec.add("client secret", testClientSecret)
-	sec.add("google client secret", fe.google.ClientSecret)
-	sec.add("github client secret", fe.github.ClientSecret)
-	sec.add("corp client secret", fe.corp.ClientSecret)
+	sec.add("client secret", apitest.TestClientSecret)
+	sec.add("google client secret", fe.Google.ClientSecret)
+	sec.add("github client secret", fe.GitHub.ClientSecret)
+	sec.add("corp client secret", fe.Corp.ClientSecret)
 
 	// Local account: signup, password grant, refresh, /users/me.
-	e.signup(email, pw)
-	a := e.login(email, pw)
+	e.Signup(email, apitest.Password)
+	a := e.Login(email, apitest.Password)
 	sec.addToken("access token 1", a.AccessToken)
 	sec.addToken("refresh token 1", a.RefreshToken)
-	b := e.mustTokens(e.refresh(a.RefreshToken))
+	b := e.MustTokens(e.Refresh(a.RefreshToken))
 	sec.addToken("access token 2", b.AccessToken)
 	sec.addToken("refresh token 2", b.RefreshToken)
-	if r := e.get("/users/me", bearer(b.AccessToken)...); r.status != http.StatusOK {
-		t.Fatalf("/users/me: %d %s", r.status, r.body)
+	if r := e.Get("/users/me", apitest.Bearer(b.AccessToken)...); r.Status != http.StatusOK {
+		t.Fatalf("/users/me: %d %s", r.Status, r.Body)
 	}
 	// A second session, then a password change (ends the other sessions).
-	c := e.login(email, pw)
+	c := e.Login(email, apitest.Password)
 	sec.addToken("access token 3", c.AccessToken)
 	sec.addToken("refresh token 3", c.RefreshToken)
-	if r := e.postJSON("/users/me/password", map[string]string{"current_password": pw, "new_password": newPassword}, bearer(c.AccessToken)...); r.status != http.StatusNoContent {
-		t.Fatalf("change password: %d %s", r.status, r.body)
+	if r := e.PostJSON("/users/me/password", map[string]string{"current_password": apitest.Password, "new_password": newPassword}, apitest.Bearer(c.AccessToken)...); r.Status != http.StatusNoContent {
+		t.Fatalf("change password: %d %s", r.Status, r.Body)
 	}
 	// Failures: a wrong password, a wrong current password, a bad bearer
 	// token, refresh reuse after the grace window.
-	if r := e.postForm("/token", url.Values{"grant_type": {"password"}, "username": {email}, "password": {wrongPassword}}); r.status != http.StatusBadRequest {
-		t.Fatalf("wrong password: %d %s", r.status, r.body)
+	if r := e.PostForm("/token", url.Values{"grant_type": {"password"}, "username": {email}, "password": {wrongPassword}}); r.Status != http.StatusBadRequest {
+		t.Fatalf("wrong password: %d %s", r.Status, r.Body)
 	}
-	if r := e.postJSON("/users/me/password", map[string]string{"current_password": wrongPassword, "new_password": newPassword + "!"}, bearer(c.AccessToken)...); r.status != http.StatusBadRequest {
-		t.Fatalf("wrong current password: %d %s", r.status, r.body)
+	if r := e.PostJSON("/users/me/password", map[string]string{"current_password": wrongPassword, "new_password": newPassword + "!"}, apitest.Bearer(c.AccessToken)...); r.Status != http.StatusBadRequest {
+		t.Fatalf("wrong current password: %d %s", r.Status, r.Body)
 	}
-	if r := e.get("/users/me", bearer(b.AccessToken+"x")...); r.status != http.StatusUnauthorized {
-		t.Fatalf("tampered token: %d %s", r.status, r.body)
+	if r := e.Get("/users/me", apitest.Bearer(b.AccessToken+"x")...); r.Status != http.StatusUnauthorized {
+		t.Fatalf("tampered token: %d %s", r.Status, r.Body)
 	}
-	d := e.login(email, newPassword)
+	d := e.Login(email, newPassword)
 	sec.addToken("access token 4", d.AccessToken)
 	sec.addToken("refresh token 4", d.RefreshToken)
-	dn := e.mustTokens(e.refresh(d.RefreshToken))
+	dn := e.MustTokens(e.Refresh(d.RefreshToken))
 	sec.addToken("access token 5", dn.AccessToken)
 	sec.addToken("refresh token 5", dn.RefreshToken)
-	e.clock.Advance(11 * time.Second)
-	if r := e.refresh(d.RefreshToken); r.status != http.StatusBadRequest {
-		t.Fatalf("refresh reuse: %d %s", r.status, r.body)
+	e.Clock.Advance(11 * time.Second)
+	if r := e.Refresh(d.RefreshToken); r.Status != http.StatusBadRequest {
+		t.Fatalf("refresh reuse: %d %s", r.Status, r.Body)
 	}
 	// Revoke one session by its refresh token, log out of another.
-	f := e.login(email, newPassword)
+	f := e.Login(email, newPassword)
 	sec.addToken("access token 6", f.AccessToken)
 	sec.addToken("refresh token 6", f.RefreshToken)
-	if r := e.postForm("/revoke", url.Values{"token": {f.RefreshToken}}); r.status != http.StatusOK {
-		t.Fatalf("revoke: %d %s", r.status, r.body)
+	if r := e.PostForm("/revoke", url.Values{"token": {f.RefreshToken}}); r.Status != http.StatusOK {
+		t.Fatalf("revoke: %d %s", r.Status, r.Body)
 	}
-	if r := e.do("POST", "/logout", "", nil, bearer(c.AccessToken)...); r.status != http.StatusNoContent {
-		t.Fatalf("logout: %d %s", r.status, r.body)
+	if r := e.Do("POST", "/logout", "", nil, apitest.Bearer(c.AccessToken)...); r.Status != http.StatusNoContent {
+		t.Fatalf("logout: %d %s", r.Status, r.Body)
 	}
 
 	// A provider sign-in of the confidential client (client secret at
 	// /token), step by step to see every state, code and cookie.
-	app := confidentialApp()
-	sec.add("app state", app.state)
-	browser := browserClient(t)
-	auth, cookie := fe.begin(browser, fe.loginURL("corp", app))
+	app := apitest.ConfidentialApp()
+	sec.add("app state", app.State)
+	bc := apitest.BrowserClient(t)
+	auth, cookie := fe.Begin(bc, fe.LoginURL("corp", app))
 	sec.add("flow cookie", cookie.Value)
 	sec.add("upstream state", auth.Query().Get("state"))
 	sec.add("upstream nonce", auth.Query().Get("nonce"))
-	cb := fe.authorize(auth)
+	cb := fe.Authorize(auth)
 	sec.add("upstream code", cb.Query().Get("code"))
-	code := fe.appCode(fe.location(fe.fetch(browser, cb.String())), app)
+	code := fe.AppCode(fe.Location(fe.Fetch(bc, cb.String())), app)
 	sec.add("authorization code", code)
-	g := fe.mustTokens(fe.redeem(app, code))
+	g := fe.MustTokens(fe.Redeem(app, code))
 	sec.addToken("access token 7", g.AccessToken)
 	sec.addToken("refresh token 7", g.RefreshToken)
 	// The code again (single use) and a public client with PKCE.
-	if r := fe.redeem(app, code); r.status != http.StatusBadRequest {
-		t.Fatalf("code reuse: %d %s", r.status, r.body)
+	if r := fe.Redeem(app, code); r.Status != http.StatusBadRequest {
+		t.Fatalf("code reuse: %d %s", r.Status, r.Body)
 	}
-	papp := publicApp()
-	sec.add("public app state", papp.state)
-	sec.add("PKCE verifier", papp.verifier)
-	pu := fe.runFlow(browserClient(t), fe.loginURL("github", papp))
-	pcode := fe.appCode(pu, papp)
+	papp := apitest.PublicApp()
+	sec.add("public app state", papp.State)
+	sec.add("PKCE verifier", papp.Verifier)
+	pu := fe.RunFlow(apitest.BrowserClient(t), fe.LoginURL("github", papp))
+	pcode := fe.AppCode(pu, papp)
 	sec.add("public authorization code", pcode)
-	if r := fe.redeem(flowApp{clientID: papp.clientID, redirectURI: papp.redirectURI, verifier: otherVerifier(papp.verifier)}, pcode); r.status != http.StatusBadRequest {
-		t.Fatalf("wrong verifier: %d %s", r.status, r.body)
+	if r := fe.Redeem(apitest.FlowApp{ClientID: papp.ClientID, RedirectURI: papp.RedirectURI, Verifier: otherVerifier(papp.Verifier)}, pcode); r.Status != http.StatusBadRequest {
+		t.Fatalf("wrong verifier: %d %s", r.Status, r.Body)
 	}
 	// A callback with a forged state and an upstream error.
-	fe.fetch(browserClient(t), fe.callbackURL("corp")+"?code=forged-code-0123456789&state=forged-state-0123456789")
+	fe.Fetch(apitest.BrowserClient(t), fe.CallbackURL("corp")+"?code=forged-code-0123456789&state=forged-state-0123456789")
 	sec.add("forged code", "forged-code-0123456789")
 	sec.add("forged state", "forged-state-0123456789")
 
-	logs := e.logs.String()
+	logs := e.Logs.String()
 	lines := strings.Split(strings.TrimRight(logs, "\n"), "\n")
 	if len(lines) < 20 {
 		t.Fatalf("only %d log lines; the test did not observe the server:\n%s", len(lines), logs)

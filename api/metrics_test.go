@@ -10,23 +10,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unilogin/unilogin/api/apitest"
 	"github.com/unilogin/unilogin/config"
 )
 
 // scrape GETs /metrics and returns every sample by its printed series
 // ("name{label="value",...}", labels sorted by name as the client library
 // prints them).
-func (e *env) scrape() map[string]float64 {
-	e.t.Helper()
-	r := e.get("/metrics")
-	if r.status != http.StatusOK {
-		e.t.Fatalf("/metrics: %d %s", r.status, r.body)
+func scrape(e *apitest.Env) map[string]float64 {
+	e.T.Helper()
+	r := e.Get("/metrics")
+	if r.Status != http.StatusOK {
+		e.T.Fatalf("/metrics: %d %s", r.Status, r.Body)
 	}
-	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
-		e.t.Fatalf("/metrics Content-Type = %q, want the Prometheus text format", ct)
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		e.T.Fatalf("/metrics Content-Type = %q, want the Prometheus text format", ct)
 	}
 	out := map[string]float64{}
-	sc := bufio.NewScanner(strings.NewReader(string(r.body)))
+	sc := bufio.NewScanner(strings.NewReader(string(r.Body)))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
@@ -36,7 +37,7 @@ func (e *env) scrape() map[string]float64 {
 		i := strings.LastIndexByte(line, ' ')
 		v, err := strconv.ParseFloat(line[i+1:], 64)
 		if i < 0 || err != nil {
-			e.t.Fatalf("/metrics: unparsable line %q", line)
+			e.T.Fatalf("/metrics: unparsable line %q", line)
 		}
 		out[line[:i]] = v
 	}
@@ -44,30 +45,30 @@ func (e *env) scrape() map[string]float64 {
 }
 
 func TestMetricsAfterScriptedFlow(t *testing.T) {
-	fe := newFlowEnv(t, flowEnvOptions{})
-	e := fe.env
+	fe := apitest.NewFlowEnv(t, apitest.FlowEnvOptions{})
+	e := fe.Env
 
-	e.signup("mia@example.com", pw)
-	tk := e.login("mia@example.com", pw)
-	if r := e.postForm("/token", url.Values{"grant_type": {"password"}, "username": {"mia@example.com"}, "password": {"not the password at all"}}); r.status != http.StatusBadRequest {
-		t.Fatalf("wrong password: %d %s", r.status, r.body)
+	e.Signup("mia@example.com", apitest.Password)
+	tk := e.Login("mia@example.com", apitest.Password)
+	if r := e.PostForm("/token", url.Values{"grant_type": {"password"}, "username": {"mia@example.com"}, "password": {"not the password at all"}}); r.Status != http.StatusBadRequest {
+		t.Fatalf("wrong password: %d %s", r.Status, r.Body)
 	}
-	next := e.mustTokens(e.refresh(tk.RefreshToken))
-	if r := e.get("/users/me", bearer(next.AccessToken)...); r.status != http.StatusOK {
-		t.Fatalf("/users/me: %d %s", r.status, r.body)
+	next := e.MustTokens(e.Refresh(tk.RefreshToken))
+	if r := e.Get("/users/me", apitest.Bearer(next.AccessToken)...); r.Status != http.StatusOK {
+		t.Fatalf("/users/me: %d %s", r.Status, r.Body)
 	}
 	// Reuse of the spent token after the grace window revokes the session.
-	e.clock.Advance(11 * time.Second)
-	if r := e.refresh(tk.RefreshToken); r.status != http.StatusBadRequest {
-		t.Fatalf("reuse: %d %s", r.status, r.body)
+	e.Clock.Advance(11 * time.Second)
+	if r := e.Refresh(tk.RefreshToken); r.Status != http.StatusBadRequest {
+		t.Fatalf("reuse: %d %s", r.Status, r.Body)
 	}
 	// A provider sign-in, redeemed with the authorization_code grant.
-	fe.signIn("google", publicApp())
+	fe.SignIn("google", apitest.PublicApp())
 	// An unknown path and an odd method: neither may become a label value.
-	e.get("/no/such/path/4711")
-	e.do("FROB", "/token", "", nil)
+	e.Get("/no/such/path/4711")
+	e.Do("FROB", "/token", "", nil)
 
-	m := e.scrape()
+	m := scrape(e)
 	want := map[string]float64{
 		`unilogin_logins_total{method="password",outcome="success"}`:                                             1,
 		`unilogin_logins_total{method="password",outcome="failure"}`:                                             1,
@@ -118,14 +119,14 @@ func TestMetricsAfterScriptedFlow(t *testing.T) {
 // Each Server has its own registry: two in one process do not collide and
 // do not share counts.
 func TestMetricsRegistryPerServer(t *testing.T) {
-	a := newEnv(t, envOptions{})
-	b := newEnv(t, envOptions{version: "v9.9.9"})
-	a.signup("ann@example.com", pw)
-	a.login("ann@example.com", pw)
-	if got := a.scrape()[`unilogin_tokens_issued_total{grant="password"}`]; got != 1 {
+	a := apitest.NewEnv(t, apitest.EnvOptions{})
+	b := apitest.NewEnv(t, apitest.EnvOptions{Version: "v9.9.9"})
+	a.Signup("ann@example.com", apitest.Password)
+	a.Login("ann@example.com", apitest.Password)
+	if got := scrape(a)[`unilogin_tokens_issued_total{grant="password"}`]; got != 1 {
 		t.Errorf("server a: tokens issued = %v, want 1", got)
 	}
-	mb := b.scrape()
+	mb := scrape(b)
 	if _, ok := mb[`unilogin_tokens_issued_total{grant="password"}`]; ok {
 		t.Error("server b counts server a's tokens")
 	}
@@ -137,15 +138,15 @@ func TestMetricsRegistryPerServer(t *testing.T) {
 // The rate limiter's refusals count in unilogin_rate_limited_total by limit
 // and, for the password grant, as a rate_limited login.
 func TestMetricsRateLimited(t *testing.T) {
-	e := newEnv(t, envOptions{mutate: withLimits(config.RateLimits{PasswordPerIP: config.Rate{Limit: 1, Window: time.Minute}})})
-	e.signup("rex@example.com", pw)
+	e := apitest.NewEnv(t, apitest.EnvOptions{Mutate: apitest.WithLimits(config.RateLimits{PasswordPerIP: config.Rate{Limit: 1, Window: time.Minute}})})
+	e.Signup("rex@example.com", apitest.Password)
 	for i, want := range []int{http.StatusBadRequest, http.StatusTooManyRequests} {
-		r := e.postForm("/token", url.Values{"grant_type": {"password"}, "username": {"rex@example.com"}, "password": {"not the password at all"}})
-		if r.status != want {
-			t.Fatalf("attempt %d: %d %s, want %d", i+1, r.status, r.body, want)
+		r := e.PostForm("/token", url.Values{"grant_type": {"password"}, "username": {"rex@example.com"}, "password": {"not the password at all"}})
+		if r.Status != want {
+			t.Fatalf("attempt %d: %d %s, want %d", i+1, r.Status, r.Body, want)
 		}
 	}
-	m := e.scrape()
+	m := scrape(e)
 	for series, v := range map[string]float64{
 		`unilogin_logins_total{method="password",outcome="failure"}`:      1,
 		`unilogin_logins_total{method="password",outcome="rate_limited"}`: 1,
@@ -161,22 +162,22 @@ func TestMetricsRateLimited(t *testing.T) {
 // "password" (never "pwd"), and a refusal by the rate limiter as
 // outcome "rate_limited", so one alert query covers both.
 func TestMetricsHostedSigninSameLabels(t *testing.T) {
-	e := newEnv(t, envOptions{mutate: withLimits(config.RateLimits{PasswordPerIP: config.Rate{Limit: 2, Window: time.Minute}})})
-	e.signup("hal@example.com", pw)
-	b := newBrowser(t, e)
-	b.get("/signin")
+	e := apitest.NewEnv(t, apitest.EnvOptions{Mutate: apitest.WithLimits(config.RateLimits{PasswordPerIP: config.Rate{Limit: 2, Window: time.Minute}})})
+	e.Signup("hal@example.com", apitest.Password)
+	b := apitest.NewBrowser(t, e)
+	b.Get("/signin")
 	form := func(password string) url.Values {
 		return url.Values{"email": {"hal@example.com"}, "password": {password}}
 	}
-	isPage(t, b.post("/signin", form("not the password at all")), 400, genericSignin)
-	if r := b.post("/signin", form(pw)); r.status != http.StatusSeeOther {
-		t.Fatalf("correct password: %d %s", r.status, r.body)
+	apitest.IsPage(t, b.Post("/signin", form("not the password at all")), 400, apitest.GenericSignin)
+	if r := b.Post("/signin", form(apitest.Password)); r.Status != http.StatusSeeOther {
+		t.Fatalf("correct password: %d %s", r.Status, r.Body)
 	}
-	b.get("/signin")
-	isPage(t, b.post("/signin", form("not the password either")), 400, genericSignin)
-	isPage(t, b.post("/signin", form("and not this one")), 429)
+	b.Get("/signin")
+	apitest.IsPage(t, b.Post("/signin", form("not the password either")), 400, apitest.GenericSignin)
+	apitest.IsPage(t, b.Post("/signin", form("and not this one")), 429)
 
-	m := e.scrape()
+	m := scrape(e)
 	for series, v := range map[string]float64{
 		`unilogin_logins_total{method="password",outcome="failure"}`:      2,
 		`unilogin_logins_total{method="password",outcome="success"}`:      1,
@@ -198,29 +199,29 @@ func TestMetricsHostedSigninSameLabels(t *testing.T) {
 // it is not on this handler at all (cmd serves it on its own listener).
 func TestMetricsBearerTokenAndRouteOff(t *testing.T) {
 	const token = "metrics-token-0123456789abcdef"
-	e := newEnv(t, envOptions{mutate: func(c *config.Config) { c.Metrics.Token = token }})
+	e := apitest.NewEnv(t, apitest.EnvOptions{Mutate: func(c *config.Config) { c.Metrics.Token = token }})
 	for name, hdr := range map[string][]string{
 		"none":      nil,
-		"wrong":     bearer("metrics-token-0123456789abcdeX"),
+		"wrong":     apitest.Bearer("metrics-token-0123456789abcdeX"),
 		"basic":     {"Authorization", "Basic " + token},
-		"truncated": bearer(token[:10]),
+		"truncated": apitest.Bearer(token[:10]),
 	} {
-		r := e.get("/metrics", hdr...)
-		if r.status != http.StatusUnauthorized || !strings.Contains(r.header.Get("WWW-Authenticate"), "Bearer") ||
-			!strings.Contains(string(r.body), `"error":"invalid_token"`) {
-			t.Errorf("%s: %d %q %s", name, r.status, r.header.Get("WWW-Authenticate"), r.body)
+		r := e.Get("/metrics", hdr...)
+		if r.Status != http.StatusUnauthorized || !strings.Contains(r.Header.Get("WWW-Authenticate"), "Bearer") ||
+			!strings.Contains(string(r.Body), `"error":"invalid_token"`) {
+			t.Errorf("%s: %d %q %s", name, r.Status, r.Header.Get("WWW-Authenticate"), r.Body)
 		}
-		if strings.Contains(string(r.body), token) || strings.Contains(string(r.body), "go_goroutines") {
-			t.Errorf("%s: the 401 leaks: %s", name, r.body)
+		if strings.Contains(string(r.Body), token) || strings.Contains(string(r.Body), "go_goroutines") {
+			t.Errorf("%s: the 401 leaks: %s", name, r.Body)
 		}
 	}
-	r := e.get("/metrics", bearer(token)...)
-	if r.status != http.StatusOK || !strings.Contains(string(r.body), "unilogin_build_info") {
-		t.Fatalf("right token: %d %.200s", r.status, r.body)
+	r := e.Get("/metrics", apitest.Bearer(token)...)
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "unilogin_build_info") {
+		t.Fatalf("right token: %d %.200s", r.Status, r.Body)
 	}
 
-	off := newEnv(t, envOptions{mutate: func(c *config.Config) { c.Metrics.Addr = "127.0.0.1:0" }})
-	if r := off.get("/metrics"); r.status != http.StatusNotFound || !strings.Contains(string(r.body), `"error":"not_found"`) {
-		t.Errorf("NoMetricsRoute: %d %s", r.status, r.body)
+	off := apitest.NewEnv(t, apitest.EnvOptions{Mutate: func(c *config.Config) { c.Metrics.Addr = "127.0.0.1:0" }})
+	if r := off.Get("/metrics"); r.Status != http.StatusNotFound || !strings.Contains(string(r.Body), `"error":"not_found"`) {
+		t.Errorf("NoMetricsRoute: %d %s", r.Status, r.Body)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unilogin/unilogin/api/apitest"
 	"golang.org/x/oauth2"
 )
 
@@ -16,13 +17,13 @@ import (
 // gets mfa_required, and one extra request (Exchange with the mfa grant's
 // fields) gets the token pair, which x/oauth2 then refreshes as usual.
 func TestMFAWithXOAuth2(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	u := e.enrolTOTP("oa@example.com")
+	e := apitest.NewEnv(t, apitest.EnvOptions{})
+	u := enrolTOTP(e, "oa@example.com")
 	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, &http.Client{})
-	conf := &oauth2.Config{ClientID: publicClientID, Scopes: []string{"openid"},
-		Endpoint: oauth2.Endpoint{TokenURL: e.url + "/token", AuthStyle: oauth2.AuthStyleInParams}}
+	conf := &oauth2.Config{ClientID: apitest.PublicClientID, Scopes: []string{"openid"},
+		Endpoint: oauth2.Endpoint{TokenURL: e.URL + "/token", AuthStyle: oauth2.AuthStyleInParams}}
 
-	_, err := conf.PasswordCredentialsToken(ctx, u.email, pw)
+	_, err := conf.PasswordCredentialsToken(ctx, u.email, apitest.Password)
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.ErrorCode != "mfa_required" {
 		t.Fatalf("password grant: %v, want mfa_required", err)
@@ -36,12 +37,12 @@ func TestMFAWithXOAuth2(t *testing.T) {
 	tok, err := conf.Exchange(ctx, "",
 		oauth2.SetAuthURLParam("grant_type", "urn:unilogin:params:oauth:grant-type:mfa"),
 		oauth2.SetAuthURLParam("mfa_token", body.MFAToken),
-		oauth2.SetAuthURLParam("otp", totpCode(t, u.secret, e.clock.Now())))
+		oauth2.SetAuthURLParam("otp", totpCode(t, u.Secret, e.Clock.Now())))
 	if err != nil {
 		t.Fatalf("mfa step: %v", err)
 	}
-	c, err := e.sessions.ParseAccess(ctx, tok.AccessToken)
-	if err != nil || c.ClientID != publicClientID || !slices.Equal(c.AMR, []string{"pwd", "otp", "mfa"}) {
+	c, err := e.Sessions.ParseAccess(ctx, tok.AccessToken)
+	if err != nil || c.ClientID != apitest.PublicClientID || !slices.Equal(c.AMR, []string{"pwd", "otp", "mfa"}) {
 		t.Fatalf("access token: %+v %v", c, err)
 	}
 	if tok.RefreshToken == "" || tok.Expiry.IsZero() || tok.Extra("id_token") == nil {

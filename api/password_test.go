@@ -15,24 +15,23 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/apitest"
 )
 
-const pw = "correct horse battery staple"
-
 func TestPasswordSignInRefreshAndMe(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			e := newEnv(t, envOptions{backend: b})
-			id := e.signup("Alice@Example.com", pw)
+	for _, b := range apitest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			e := apitest.NewEnv(t, apitest.EnvOptions{Backend: b})
+			id := e.Signup("Alice@Example.com", apitest.Password)
 
-			tk := e.login("alice@example.COM", pw) // emails compare case-insensitively
-			me := e.get("/users/me", bearer(tk.AccessToken)...)
-			if me.status != http.StatusOK {
-				t.Fatalf("/users/me: %d %s", me.status, me.body)
+			tk := e.Login("alice@example.COM", apitest.Password) // emails compare case-insensitively
+			me := e.Get("/users/me", apitest.Bearer(tk.AccessToken)...)
+			if me.Status != http.StatusOK {
+				t.Fatalf("/users/me: %d %s", me.Status, me.Body)
 			}
-			m := me.json(t)
+			m := me.JSON(t)
 			if m["id"] != id || m["email"] != "Alice@Example.com" || m["email_verified"] != false || m["has_password"] != true {
-				t.Fatalf("/users/me = %s", me.body)
+				t.Fatalf("/users/me = %s", me.Body)
 			}
 			if fmt.Sprint(m["roles"]) != "[member]" || fmt.Sprint(m["permissions"]) != "[profile:read]" {
 				t.Fatalf("roles/permissions = %v %v", m["roles"], m["permissions"])
@@ -46,20 +45,20 @@ func TestPasswordSignInRefreshAndMe(t *testing.T) {
 				t.Errorf("scope = %q", tk.Scope)
 			}
 
-			next := e.mustTokens(e.refresh(tk.RefreshToken))
+			next := e.MustTokens(e.Refresh(tk.RefreshToken))
 			if next.RefreshToken == tk.RefreshToken {
 				t.Fatal("refresh token was not rotated")
 			}
-			if r := e.get("/users/me", bearer(next.AccessToken)...); r.status != http.StatusOK {
-				t.Fatalf("/users/me with the refreshed token: %d", r.status)
+			if r := e.Get("/users/me", apitest.Bearer(next.AccessToken)...); r.Status != http.StatusOK {
+				t.Fatalf("/users/me with the refreshed token: %d", r.Status)
 			}
-			r := e.refresh(tk.RefreshToken)
+			r := e.Refresh(tk.RefreshToken)
 			// Within the grace window the spent token yields the same successor.
-			if again := e.mustTokens(r); again.RefreshToken != next.RefreshToken {
+			if again := e.MustTokens(r); again.RefreshToken != next.RefreshToken {
 				t.Fatal("grace-window retry returned another successor")
 			}
 			for _, h := range []string{"Cache-Control", "Pragma"} {
-				if r.header.Get(h) == "" {
+				if r.Header.Get(h) == "" {
 					t.Errorf("token response lacks %s", h)
 				}
 			}
@@ -68,68 +67,68 @@ func TestPasswordSignInRefreshAndMe(t *testing.T) {
 }
 
 func TestRefreshReuseAfterGraceRevokesTheSession(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			e := newEnv(t, envOptions{backend: b})
-			e.signup("bob@example.com", pw)
-			t0 := e.login("bob@example.com", pw)
-			t1 := e.mustTokens(e.refresh(t0.RefreshToken))
+	for _, b := range apitest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			e := apitest.NewEnv(t, apitest.EnvOptions{Backend: b})
+			e.Signup("bob@example.com", apitest.Password)
+			t0 := e.Login("bob@example.com", apitest.Password)
+			t1 := e.MustTokens(e.Refresh(t0.RefreshToken))
 
-			e.clock.Advance(11 * time.Second) // past the 10 s grace window
-			r := e.refresh(t0.RefreshToken)
-			if r.status != http.StatusBadRequest || r.errCode(t) != "invalid_grant" {
-				t.Fatalf("reuse after grace: %d %s", r.status, r.body)
+			e.Clock.Advance(11 * time.Second) // past the 10 s grace window
+			r := e.Refresh(t0.RefreshToken)
+			if r.Status != http.StatusBadRequest || r.ErrCode(t) != "invalid_grant" {
+				t.Fatalf("reuse after grace: %d %s", r.Status, r.Body)
 			}
 			// The whole family is gone: the legitimate successor too.
-			if r := e.refresh(t1.RefreshToken); r.status != http.StatusBadRequest || r.errCode(t) != "invalid_grant" {
-				t.Fatalf("successor after reuse: %d %s", r.status, r.body)
+			if r := e.Refresh(t1.RefreshToken); r.Status != http.StatusBadRequest || r.ErrCode(t) != "invalid_grant" {
+				t.Fatalf("successor after reuse: %d %s", r.Status, r.Body)
 			}
 			// Our own endpoints refuse the session's access token at once.
-			if r := e.get("/users/me", bearer(t1.AccessToken)...); r.status != http.StatusUnauthorized {
-				t.Fatalf("/users/me after revocation: %d", r.status)
+			if r := e.Get("/users/me", apitest.Bearer(t1.AccessToken)...); r.Status != http.StatusUnauthorized {
+				t.Fatalf("/users/me after revocation: %d", r.Status)
 			}
 		})
 	}
 }
 
 func TestReuseOfATokenWhoseSuccessorWasSpentRevokes(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	e.signup("carol@example.com", pw)
-	t0 := e.login("carol@example.com", pw)
-	t1 := e.mustTokens(e.refresh(t0.RefreshToken))
-	t2 := e.mustTokens(e.refresh(t1.RefreshToken))
+	e := apitest.NewEnv(t, apitest.EnvOptions{})
+	e.Signup("carol@example.com", apitest.Password)
+	t0 := e.Login("carol@example.com", apitest.Password)
+	t1 := e.MustTokens(e.Refresh(t0.RefreshToken))
+	t2 := e.MustTokens(e.Refresh(t1.RefreshToken))
 	// t0 is within the grace window, but its successor t1 is spent.
-	if r := e.refresh(t0.RefreshToken); r.status != http.StatusBadRequest {
-		t.Fatalf("reuse with spent successor: %d %s", r.status, r.body)
+	if r := e.Refresh(t0.RefreshToken); r.Status != http.StatusBadRequest {
+		t.Fatalf("reuse with spent successor: %d %s", r.Status, r.Body)
 	}
-	if r := e.refresh(t2.RefreshToken); r.status != http.StatusBadRequest {
-		t.Fatalf("family member after revocation: %d %s", r.status, r.body)
+	if r := e.Refresh(t2.RefreshToken); r.Status != http.StatusBadRequest {
+		t.Fatalf("family member after revocation: %d %s", r.Status, r.Body)
 	}
 }
 
 func TestConcurrentRefreshYieldsOneSuccessor(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			e := newEnv(t, envOptions{backend: b})
-			e.signup("dave@example.com", pw)
-			t0 := e.login("dave@example.com", pw)
+	for _, b := range apitest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			e := apitest.NewEnv(t, apitest.EnvOptions{Backend: b})
+			e.Signup("dave@example.com", apitest.Password)
+			t0 := e.Login("dave@example.com", apitest.Password)
 			const n = 50
 			var wg sync.WaitGroup
-			results := make([]response, n)
+			results := make([]apitest.Response, n)
 			for i := range n {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					results[i] = e.refresh(t0.RefreshToken)
+					results[i] = e.Refresh(t0.RefreshToken)
 				}()
 			}
 			wg.Wait()
 			successors := map[string]bool{}
 			for _, r := range results {
-				if r.status != http.StatusOK {
-					t.Fatalf("concurrent refresh within grace: %d %s", r.status, r.body)
+				if r.Status != http.StatusOK {
+					t.Fatalf("concurrent refresh within grace: %d %s", r.Status, r.Body)
 				}
-				successors[e.mustTokens(r).RefreshToken] = true
+				successors[e.MustTokens(r).RefreshToken] = true
 			}
 			if len(successors) != 1 {
 				t.Fatalf("%d distinct successors, want 1", len(successors))
@@ -139,15 +138,15 @@ func TestConcurrentRefreshYieldsOneSuccessor(t *testing.T) {
 }
 
 func TestStockOAuth2ClientPasswordAndRefresh(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	e.signup("erin@example.com", pw)
+	e := apitest.NewEnv(t, apitest.EnvOptions{})
+	e.Signup("erin@example.com", apitest.Password)
 	cfg := &oauth2.Config{
-		ClientID:     testClientID,
-		ClientSecret: testClientSecret,
-		Endpoint:     oauth2.Endpoint{TokenURL: e.url + "/token"},
+		ClientID:     apitest.TestClientID,
+		ClientSecret: apitest.TestClientSecret,
+		Endpoint:     oauth2.Endpoint{TokenURL: e.URL + "/token"},
 	}
 	ctx := context.Background()
-	tok, err := cfg.PasswordCredentialsToken(ctx, "erin@example.com", pw)
+	tok, err := cfg.PasswordCredentialsToken(ctx, "erin@example.com", apitest.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +164,7 @@ func TestStockOAuth2ClientPasswordAndRefresh(t *testing.T) {
 		t.Fatal("the token source did not refresh")
 	}
 	client := oauth2.NewClient(ctx, oauth2.StaticTokenSource(fresh))
-	res, err := client.Get(e.url + "/users/me")
+	res, err := client.Get(e.URL + "/users/me")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,8 +173,8 @@ func TestStockOAuth2ClientPasswordAndRefresh(t *testing.T) {
 		t.Fatalf("/users/me with the stock client: %d", res.StatusCode)
 	}
 	// The refresh token is bound to the client that got it.
-	if r := e.refresh(fresh.RefreshToken); r.status != http.StatusBadRequest || r.errCode(t) != "invalid_grant" {
-		t.Fatalf("refresh without the client: %d %s", r.status, r.body)
+	if r := e.Refresh(fresh.RefreshToken); r.Status != http.StatusBadRequest || r.ErrCode(t) != "invalid_grant" {
+		t.Fatalf("refresh without the client: %d %s", r.Status, r.Body)
 	}
 	// Wrong password through the stock client is an oauth2.RetrieveError.
 	_, err = cfg.PasswordCredentialsToken(ctx, "erin@example.com", "wrong password!")
@@ -196,16 +195,16 @@ func asRetrieve(err error, re **oauth2.RetrieveError) bool {
 // TestAccessTokenVerifiesWithGoJose checks our JWT with an independent
 // JOSE implementation (go-jose, not golang-jwt) and our published JWKS.
 func TestAccessTokenVerifiesWithGoJose(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	id := e.signup("frank@example.com", pw)
-	tk := e.login("frank@example.com", pw)
+	e := apitest.NewEnv(t, apitest.EnvOptions{})
+	id := e.Signup("frank@example.com", apitest.Password)
+	tk := e.Login("frank@example.com", apitest.Password)
 
-	r := e.get("/.well-known/jwks.json")
-	if r.status != http.StatusOK || !strings.Contains(r.header.Get("Cache-Control"), "max-age=") {
-		t.Fatalf("jwks: %d %v", r.status, r.header)
+	r := e.Get("/.well-known/jwks.json")
+	if r.Status != http.StatusOK || !strings.Contains(r.Header.Get("Cache-Control"), "max-age=") {
+		t.Fatalf("jwks: %d %v", r.Status, r.Header)
 	}
 	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(r.body, &set); err != nil {
+	if err := json.Unmarshal(r.Body, &set); err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range set.Keys {
@@ -233,7 +232,7 @@ func TestAccessTokenVerifiesWithGoJose(t *testing.T) {
 	if err := json.Unmarshal(payload, &c); err != nil {
 		t.Fatal(err)
 	}
-	if c["iss"] != e.url || c["sub"] != id || fmt.Sprint(c["aud"]) != "["+e.url+"]" || fmt.Sprint(c["amr"]) != "[pwd]" {
+	if c["iss"] != e.URL || c["sub"] != id || fmt.Sprint(c["aud"]) != "["+e.URL+"]" || fmt.Sprint(c["amr"]) != "[pwd]" {
 		t.Fatalf("claims = %v", c)
 	}
 	for _, k := range []string{"exp", "iat", "jti", "sid", "email", "email_verified", "roles", "scope"} {
@@ -245,27 +244,27 @@ func TestAccessTokenVerifiesWithGoJose(t *testing.T) {
 		t.Errorf("lifetime = %v s, want 900", exp-iat)
 	}
 
-	md := e.get("/.well-known/openid-configuration").json(t)
-	if md["issuer"] != e.url || md["jwks_uri"] != e.url+"/.well-known/jwks.json" || md["token_endpoint"] != e.url+"/token" {
+	md := e.Get("/.well-known/openid-configuration").JSON(t)
+	if md["issuer"] != e.URL || md["jwks_uri"] != e.URL+"/.well-known/jwks.json" || md["token_endpoint"] != e.URL+"/token" {
 		t.Fatalf("metadata = %v", md)
 	}
-	as := e.get("/.well-known/oauth-authorization-server").json(t)
-	if as["revocation_endpoint"] != e.url+"/revoke" {
+	as := e.Get("/.well-known/oauth-authorization-server").JSON(t)
+	if as["revocation_endpoint"] != e.URL+"/revoke" {
 		t.Fatalf("metadata = %v", as)
 	}
 }
 
 func TestRevokeLogoutSessionsAndPasswordChange(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			e := newEnv(t, envOptions{backend: b})
-			e.signup("gina@example.com", pw)
-			a := e.login("gina@example.com", pw)
-			b2 := e.login("gina@example.com", pw)
-			c := e.login("gina@example.com", pw)
+	for _, b := range apitest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			e := apitest.NewEnv(t, apitest.EnvOptions{Backend: b})
+			e.Signup("gina@example.com", apitest.Password)
+			a := e.Login("gina@example.com", apitest.Password)
+			b2 := e.Login("gina@example.com", apitest.Password)
+			c := e.Login("gina@example.com", apitest.Password)
 
 			// Sessions list marks the current one.
-			r := e.get("/users/me/sessions", bearer(a.AccessToken)...)
+			r := e.Get("/users/me/sessions", apitest.Bearer(a.AccessToken)...)
 			var list struct {
 				Sessions []struct {
 					ID      string   `json:"id"`
@@ -273,8 +272,8 @@ func TestRevokeLogoutSessionsAndPasswordChange(t *testing.T) {
 					AMR     []string `json:"amr"`
 				} `json:"sessions"`
 			}
-			if err := json.Unmarshal(r.body, &list); err != nil || len(list.Sessions) != 3 {
-				t.Fatalf("sessions: %d %s", r.status, r.body)
+			if err := json.Unmarshal(r.Body, &list); err != nil || len(list.Sessions) != 3 {
+				t.Fatalf("sessions: %d %s", r.Status, r.Body)
 			}
 			current := 0
 			for _, s := range list.Sessions {
@@ -287,114 +286,114 @@ func TestRevokeLogoutSessionsAndPasswordChange(t *testing.T) {
 			}
 
 			// RFC 7009: revoke b's refresh token; 200 even for junk.
-			if r := e.postForm("/revoke", url.Values{"token": {b2.RefreshToken}}); r.status != http.StatusOK {
-				t.Fatalf("revoke: %d %s", r.status, r.body)
+			if r := e.PostForm("/revoke", url.Values{"token": {b2.RefreshToken}}); r.Status != http.StatusOK {
+				t.Fatalf("revoke: %d %s", r.Status, r.Body)
 			}
-			if r := e.postForm("/revoke", url.Values{"token": {"junk"}}); r.status != http.StatusOK || r.header.Get("Cache-Control") != "no-store" {
-				t.Fatalf("revoke junk: %d", r.status)
+			if r := e.PostForm("/revoke", url.Values{"token": {"junk"}}); r.Status != http.StatusOK || r.Header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("revoke junk: %d", r.Status)
 			}
-			if r := e.refresh(b2.RefreshToken); r.status != http.StatusBadRequest {
-				t.Fatalf("refresh after revoke: %d", r.status)
+			if r := e.Refresh(b2.RefreshToken); r.Status != http.StatusBadRequest {
+				t.Fatalf("refresh after revoke: %d", r.Status)
 			}
 
 			// Logout ends c's session.
-			if r := e.do("POST", "/logout", "", nil, bearer(c.AccessToken)...); r.status != http.StatusNoContent {
-				t.Fatalf("logout: %d %s", r.status, r.body)
+			if r := e.Do("POST", "/logout", "", nil, apitest.Bearer(c.AccessToken)...); r.Status != http.StatusNoContent {
+				t.Fatalf("logout: %d %s", r.Status, r.Body)
 			}
-			if r := e.refresh(c.RefreshToken); r.status != http.StatusBadRequest {
-				t.Fatalf("refresh after logout: %d", r.status)
+			if r := e.Refresh(c.RefreshToken); r.Status != http.StatusBadRequest {
+				t.Fatalf("refresh after logout: %d", r.Status)
 			}
-			if r := e.get("/users/me", bearer(c.AccessToken)...); r.status != http.StatusUnauthorized {
-				t.Fatalf("/users/me after logout: %d", r.status)
+			if r := e.Get("/users/me", apitest.Bearer(c.AccessToken)...); r.Status != http.StatusUnauthorized {
+				t.Fatalf("/users/me after logout: %d", r.Status)
 			}
 
 			// Password change needs the current password and ends the others.
-			d := e.login("gina@example.com", pw)
+			d := e.Login("gina@example.com", apitest.Password)
 			const next = "a new and different passphrase"
-			if r := e.postJSON("/users/me/password", map[string]string{"new_password": next}, bearer(a.AccessToken)...); r.status != http.StatusForbidden || r.errCode(t) != "reauthentication_required" {
-				t.Fatalf("without current_password: %d %s", r.status, r.body)
+			if r := e.PostJSON("/users/me/password", map[string]string{"new_password": next}, apitest.Bearer(a.AccessToken)...); r.Status != http.StatusForbidden || r.ErrCode(t) != "reauthentication_required" {
+				t.Fatalf("without current_password: %d %s", r.Status, r.Body)
 			}
-			if r := e.postJSON("/users/me/password", map[string]string{"current_password": "not it at all", "new_password": next}, bearer(a.AccessToken)...); r.status != http.StatusBadRequest {
-				t.Fatalf("wrong current_password: %d", r.status)
+			if r := e.PostJSON("/users/me/password", map[string]string{"current_password": "not it at all", "new_password": next}, apitest.Bearer(a.AccessToken)...); r.Status != http.StatusBadRequest {
+				t.Fatalf("wrong current_password: %d", r.Status)
 			}
-			if r := e.postJSON("/users/me/password", map[string]string{"current_password": pw, "new_password": next}, bearer(a.AccessToken)...); r.status != http.StatusNoContent {
-				t.Fatalf("change password: %d %s", r.status, r.body)
+			if r := e.PostJSON("/users/me/password", map[string]string{"current_password": apitest.Password, "new_password": next}, apitest.Bearer(a.AccessToken)...); r.Status != http.StatusNoContent {
+				t.Fatalf("change password: %d %s", r.Status, r.Body)
 			}
-			if r := e.refresh(d.RefreshToken); r.status != http.StatusBadRequest {
-				t.Fatalf("other session after password change: %d", r.status)
+			if r := e.Refresh(d.RefreshToken); r.Status != http.StatusBadRequest {
+				t.Fatalf("other session after password change: %d", r.Status)
 			}
-			if r := e.refresh(a.RefreshToken); r.status != http.StatusOK {
-				t.Fatalf("current session after password change: %d %s", r.status, r.body)
+			if r := e.Refresh(a.RefreshToken); r.Status != http.StatusOK {
+				t.Fatalf("current session after password change: %d %s", r.Status, r.Body)
 			}
-			if r := e.postForm("/token", url.Values{"grant_type": {"password"}, "username": {"gina@example.com"}, "password": {pw}}); r.status != http.StatusBadRequest {
-				t.Fatalf("old password still works: %d", r.status)
+			if r := e.PostForm("/token", url.Values{"grant_type": {"password"}, "username": {"gina@example.com"}, "password": {apitest.Password}}); r.Status != http.StatusBadRequest {
+				t.Fatalf("old password still works: %d", r.Status)
 			}
-			e.login("gina@example.com", next)
+			e.Login("gina@example.com", next)
 
 			// DELETE /users/me/sessions/{id}.
-			f := e.login("gina@example.com", next)
-			claims, err := e.sessions.ParseAccess(context.Background(), f.AccessToken)
+			f := e.Login("gina@example.com", next)
+			claims, err := e.Sessions.ParseAccess(context.Background(), f.AccessToken)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r := e.do("DELETE", "/users/me/sessions/"+claims.SessionID, "", nil, bearer(a.AccessToken)...); r.status != http.StatusNoContent {
-				t.Fatalf("end session: %d %s", r.status, r.body)
+			if r := e.Do("DELETE", "/users/me/sessions/"+claims.SessionID, "", nil, apitest.Bearer(a.AccessToken)...); r.Status != http.StatusNoContent {
+				t.Fatalf("end session: %d %s", r.Status, r.Body)
 			}
-			if r := e.do("DELETE", "/users/me/sessions/"+claims.SessionID, "", nil, bearer(a.AccessToken)...); r.status != http.StatusNotFound {
-				t.Fatalf("end it again: %d", r.status)
+			if r := e.Do("DELETE", "/users/me/sessions/"+claims.SessionID, "", nil, apitest.Bearer(a.AccessToken)...); r.Status != http.StatusNotFound {
+				t.Fatalf("end it again: %d", r.Status)
 			}
 		})
 	}
 }
 
 func TestPasswordsSharingTheirFirst72BytesDiffer(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	e := apitest.NewEnv(t, apitest.EnvOptions{})
 	prefix := strings.Repeat("é", 36) // 72 bytes
-	e.signup("hank@example.com", prefix+"one")
-	if r := e.postForm("/token", url.Values{"grant_type": {"password"}, "username": {"hank@example.com"}, "password": {prefix + "two"}}); r.status != http.StatusBadRequest {
-		t.Fatalf("a password sharing the first 72 bytes signed in: %d", r.status)
+	e.Signup("hank@example.com", prefix+"one")
+	if r := e.PostForm("/token", url.Values{"grant_type": {"password"}, "username": {"hank@example.com"}, "password": {prefix + "two"}}); r.Status != http.StatusBadRequest {
+		t.Fatalf("a password sharing the first 72 bytes signed in: %d", r.Status)
 	}
-	e.login("hank@example.com", prefix+"one")
+	e.Login("hank@example.com", prefix+"one")
 }
 
 func TestDisabledUserIsRefused(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	id := e.signup("ivy@example.com", pw)
-	tk := e.login("ivy@example.com", pw)
-	if err := e.store.SetDisabled(context.Background(), id, true); err != nil {
+	e := apitest.NewEnv(t, apitest.EnvOptions{})
+	id := e.Signup("ivy@example.com", apitest.Password)
+	tk := e.Login("ivy@example.com", apitest.Password)
+	if err := e.Store.SetDisabled(context.Background(), id, true); err != nil {
 		t.Fatal(err)
 	}
-	r := e.postForm("/token", url.Values{"grant_type": {"password"}, "username": {"ivy@example.com"}, "password": {pw}})
-	if r.status != http.StatusBadRequest || r.errCode(t) != "invalid_grant" {
-		t.Fatalf("disabled login: %d %s", r.status, r.body)
+	r := e.PostForm("/token", url.Values{"grant_type": {"password"}, "username": {"ivy@example.com"}, "password": {apitest.Password}})
+	if r.Status != http.StatusBadRequest || r.ErrCode(t) != "invalid_grant" {
+		t.Fatalf("disabled login: %d %s", r.Status, r.Body)
 	}
-	if r := e.refresh(tk.RefreshToken); r.status != http.StatusBadRequest || r.errCode(t) != "invalid_grant" {
-		t.Fatalf("disabled refresh: %d %s", r.status, r.body)
+	if r := e.Refresh(tk.RefreshToken); r.Status != http.StatusBadRequest || r.ErrCode(t) != "invalid_grant" {
+		t.Fatalf("disabled refresh: %d %s", r.Status, r.Body)
 	}
-	if r := e.get("/users/me", bearer(tk.AccessToken)...); r.status != http.StatusUnauthorized {
-		t.Fatalf("disabled /users/me: %d", r.status)
+	if r := e.Get("/users/me", apitest.Bearer(tk.AccessToken)...); r.Status != http.StatusUnauthorized {
+		t.Fatalf("disabled /users/me: %d", r.Status)
 	}
 }
 
 func TestLoginRehashesAtTheConfiguredCost(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	id := e.signup("jack@example.com", pw)
+	e := apitest.NewEnv(t, apitest.EnvOptions{})
+	id := e.Signup("jack@example.com", apitest.Password)
 	// Store a hash made at another cost, as after a config change.
 	old, err := accounts.NewHasher(5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _ := old.Hash(pw)
+	h, _ := old.Hash(apitest.Password)
 	ctx := context.Background()
-	if err := e.store.SetPasswordHash(ctx, id, h); err != nil {
+	if err := e.Store.SetPasswordHash(ctx, id, h); err != nil {
 		t.Fatal(err)
 	}
-	e.login("jack@example.com", pw)
-	u, _ := e.accounts.Get(ctx, id)
+	e.Login("jack@example.com", apitest.Password)
+	u, _ := e.Accounts.Get(ctx, id)
 	if u.PasswordHash == h {
 		t.Fatal("the hash was not replaced")
 	}
-	if ok, rehash := e.accounts.Hasher().Verify(u.PasswordHash, pw); !ok || rehash {
+	if ok, rehash := e.Accounts.Hasher().Verify(u.PasswordHash, apitest.Password); !ok || rehash {
 		t.Fatalf("new hash: ok=%v rehash=%v", ok, rehash)
 	}
 }

@@ -13,11 +13,9 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
-	accountsmongo "github.com/unilogin/unilogin/accounts/mongostore"
+	"github.com/unilogin/unilogin/api/apitest"
 	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/session"
-	sessionmongo "github.com/unilogin/unilogin/session/mongostore"
-	"github.com/unilogin/unilogin/session/mongostore/mongotest"
 )
 
 // behindProxy: the test's own connections (loopback) are the trusted
@@ -26,24 +24,24 @@ func behindProxy(c *config.Config) { c.HTTP.TrustedProxies = []string{"127.0.0.1
 
 func from(ip string) []string { return []string{"X-Forwarded-For", ip} }
 
-func (e *env) passwordGrant(user, password string, header ...string) response {
-	e.t.Helper()
-	return e.postForm("/token", url.Values{"grant_type": {"password"}, "username": {user}, "password": {password}}, header...)
+func passwordGrant(e *apitest.Env, user, password string, header ...string) apitest.Response {
+	e.T.Helper()
+	return e.PostForm("/token", url.Values{"grant_type": {"password"}, "username": {user}, "password": {password}}, header...)
 }
 
 // want429 checks the contract's 429: rate_limited, Retry-After in seconds
 // within the window, and the RateLimit header fields agreeing with it.
-func want429(t *testing.T, r response, limit int64, window time.Duration) {
+func want429(t *testing.T, r apitest.Response, limit int64, window time.Duration) {
 	t.Helper()
-	if r.status != http.StatusTooManyRequests {
-		t.Fatalf("status %d, want 429: %s", r.status, r.body)
+	if r.Status != http.StatusTooManyRequests {
+		t.Fatalf("status %d, want 429: %s", r.Status, r.Body)
 	}
-	if code := r.errCode(t); code != "rate_limited" {
+	if code := r.ErrCode(t); code != "rate_limited" {
 		t.Fatalf("error %q, want rate_limited", code)
 	}
-	ra, err := strconv.Atoi(r.header.Get("Retry-After"))
+	ra, err := strconv.Atoi(r.Header.Get("Retry-After"))
 	if err != nil || ra < 1 || ra > int(window/time.Second) {
-		t.Fatalf("Retry-After %q, want 1..%d seconds", r.header.Get("Retry-After"), int(window/time.Second))
+		t.Fatalf("Retry-After %q, want 1..%d seconds", r.Header.Get("Retry-After"), int(window/time.Second))
 	}
 	for h, want := range map[string]string{
 		"RateLimit-Limit":     strconv.FormatInt(limit, 10),
@@ -52,7 +50,7 @@ func want429(t *testing.T, r response, limit int64, window time.Duration) {
 		"RateLimit-Policy":    fmt.Sprintf("%d;w=%d", limit, int(window/time.Second)),
 		"Cache-Control":       "no-store",
 	} {
-		if got := r.header.Get(h); got != want {
+		if got := r.Header.Get(h); got != want {
 			t.Errorf("%s = %q, want %q", h, got, want)
 		}
 	}
@@ -60,58 +58,58 @@ func want429(t *testing.T, r response, limit int64, window time.Duration) {
 
 // TestFailedPasswordGrantLimits: the contract's defaults, on both stores.
 func TestFailedPasswordGrantLimits(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range apitest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
 			rl := config.Default().RateLimits
-			e := newEnv(t, envOptions{backend: b, mutate: withLimits(rl, behindProxy)})
-			e.signup("kim@example.com", pw)
+			e := apitest.NewEnv(t, apitest.EnvOptions{Backend: b, Mutate: apitest.WithLimits(rl, behindProxy)})
+			e.Signup("kim@example.com", apitest.Password)
 			attacker, victim := "203.0.113.7", "198.51.100.20"
 
 			// 10 failures per account and address, each counted in the headers.
 			for i := 1; i <= 10; i++ {
-				r := e.passwordGrant("kim@example.com", "wrong password", from(attacker)...)
-				if r.status != http.StatusBadRequest || r.errCode(t) != "invalid_grant" {
-					t.Fatalf("failure %d: %d %s", i, r.status, r.body)
+				r := passwordGrant(e, "kim@example.com", "wrong password", from(attacker)...)
+				if r.Status != http.StatusBadRequest || r.ErrCode(t) != "invalid_grant" {
+					t.Fatalf("failure %d: %d %s", i, r.Status, r.Body)
 				}
-				if got, want := r.header.Get("RateLimit-Remaining"), strconv.Itoa(10-i); got != want {
+				if got, want := r.Header.Get("RateLimit-Remaining"), strconv.Itoa(10-i); got != want {
 					t.Fatalf("failure %d: RateLimit-Remaining %q, want %q", i, got, want)
 				}
 			}
 			// The 11th is refused before the password is looked at: even
 			// the right one, and whatever the case of the user name.
-			want429(t, e.passwordGrant("KIM@example.com ", pw, from(attacker)...), 10, 15*time.Minute)
+			want429(t, passwordGrant(e, "KIM@example.com ", apitest.Password, from(attacker)...), 10, 15*time.Minute)
 			// Another address still signs in to the same account.
-			e.mustTokens(e.passwordGrant("kim@example.com", pw, from(victim)...))
+			e.MustTokens(passwordGrant(e, "kim@example.com", apitest.Password, from(victim)...))
 
 			// Unknown accounts are limited exactly alike: a 429 reveals nothing.
 			for i := 1; i <= 10; i++ {
-				if r := e.passwordGrant("nobody@example.com", "wrong password", from("203.0.113.8")...); r.status != http.StatusBadRequest {
-					t.Fatalf("unknown user, failure %d: %d %s", i, r.status, r.body)
+				if r := passwordGrant(e, "nobody@example.com", "wrong password", from("203.0.113.8")...); r.Status != http.StatusBadRequest {
+					t.Fatalf("unknown user, failure %d: %d %s", i, r.Status, r.Body)
 				}
 			}
-			want429(t, e.passwordGrant("nobody@example.com", "wrong password", from("203.0.113.8")...), 10, 15*time.Minute)
+			want429(t, passwordGrant(e, "nobody@example.com", "wrong password", from("203.0.113.8")...), 10, 15*time.Minute)
 
 			// 20 failures from one address, whatever the names: every name
 			// is refused there now.
 			for i := range 10 {
-				if r := e.passwordGrant(fmt.Sprintf("guess%d@example.com", i), "wrong password", from(attacker)...); r.status != http.StatusBadRequest {
-					t.Fatalf("failure %d from the address: %d %s", 11+i, r.status, r.body)
+				if r := passwordGrant(e, fmt.Sprintf("guess%d@example.com", i), "wrong password", from(attacker)...); r.Status != http.StatusBadRequest {
+					t.Fatalf("failure %d from the address: %d %s", 11+i, r.Status, r.Body)
 				}
 			}
-			want429(t, e.passwordGrant("zed@example.com", "wrong password", from(attacker)...), 20, 5*time.Minute)
+			want429(t, passwordGrant(e, "zed@example.com", "wrong password", from(attacker)...), 20, 5*time.Minute)
 
 			// Successful sign-ins count nothing toward the failure limits
 			// (they have their own, TestAllPasswordChecksLimited).
-			e.signup("lee@example.com", pw)
+			e.Signup("lee@example.com", apitest.Password)
 			for i := range 15 {
-				if r := e.passwordGrant("lee@example.com", pw, from("192.0.2.50")...); r.status != http.StatusOK {
-					t.Fatalf("successful sign-in %d: %d %s", i+1, r.status, r.body)
+				if r := passwordGrant(e, "lee@example.com", apitest.Password, from("192.0.2.50")...); r.Status != http.StatusOK {
+					t.Fatalf("successful sign-in %d: %d %s", i+1, r.Status, r.Body)
 				}
 			}
 
 			// Once the windows have passed, the attacker's address may try again.
-			e.clock.Advance(15 * time.Minute)
-			e.mustTokens(e.passwordGrant("kim@example.com", pw, from(attacker)...))
+			e.Clock.Advance(15 * time.Minute)
+			e.MustTokens(passwordGrant(e, "kim@example.com", apitest.Password, from(attacker)...))
 		})
 	}
 }
@@ -122,30 +120,30 @@ func TestFailedPasswordGrantLimits(t *testing.T) {
 func TestSpoofedForwardedForDoesNotChangeTheKey(t *testing.T) {
 	rl := config.RateLimits{PasswordPerAccountIP: config.Rate{Limit: 3, Window: 15 * time.Minute}}
 	t.Run("untrusted peer", func(t *testing.T) {
-		e := newEnv(t, envOptions{mutate: withLimits(rl)})
+		e := apitest.NewEnv(t, apitest.EnvOptions{Mutate: apitest.WithLimits(rl)})
 		for i := range 3 {
-			e.passwordGrant("kim@example.com", "wrong password", "X-Forwarded-For", fmt.Sprintf("10.0.0.%d", i), "X-Real-IP", fmt.Sprintf("10.1.0.%d", i))
+			passwordGrant(e, "kim@example.com", "wrong password", "X-Forwarded-For", fmt.Sprintf("10.0.0.%d", i), "X-Real-IP", fmt.Sprintf("10.1.0.%d", i))
 		}
-		want429(t, e.passwordGrant("kim@example.com", "wrong password", "X-Forwarded-For", "10.9.9.9", "X-Real-IP", "10.8.8.8"), 3, 15*time.Minute)
+		want429(t, passwordGrant(e, "kim@example.com", "wrong password", "X-Forwarded-For", "10.9.9.9", "X-Real-IP", "10.8.8.8"), 3, 15*time.Minute)
 	})
 	t.Run("untrusted peer, other proxy trusted", func(t *testing.T) {
-		e := newEnv(t, envOptions{mutate: withLimits(rl, func(c *config.Config) { c.HTTP.TrustedProxies = []string{"10.0.0.0/8"} })})
+		e := apitest.NewEnv(t, apitest.EnvOptions{Mutate: apitest.WithLimits(rl, func(c *config.Config) { c.HTTP.TrustedProxies = []string{"10.0.0.0/8"} })})
 		for i := range 3 {
-			e.passwordGrant("kim@example.com", "wrong password", from(fmt.Sprintf("192.0.2.%d", i))...)
+			passwordGrant(e, "kim@example.com", "wrong password", from(fmt.Sprintf("192.0.2.%d", i))...)
 		}
-		want429(t, e.passwordGrant("kim@example.com", "wrong password", from("192.0.2.99")...), 3, 15*time.Minute)
+		want429(t, passwordGrant(e, "kim@example.com", "wrong password", from("192.0.2.99")...), 3, 15*time.Minute)
 	})
 	t.Run("trusted proxy, spoofed prefix", func(t *testing.T) {
-		e := newEnv(t, envOptions{mutate: withLimits(rl, behindProxy)})
+		e := apitest.NewEnv(t, apitest.EnvOptions{Mutate: apitest.WithLimits(rl, behindProxy)})
 		// The client sent "X-Forwarded-For: <anything>"; the proxy appended
 		// the real address. Only the rightmost untrusted address counts.
 		for i := range 3 {
-			e.passwordGrant("kim@example.com", "wrong password", from(fmt.Sprintf("192.0.2.%d, 203.0.113.7", i))...)
+			passwordGrant(e, "kim@example.com", "wrong password", from(fmt.Sprintf("192.0.2.%d, 203.0.113.7", i))...)
 		}
-		want429(t, e.passwordGrant("kim@example.com", "wrong password", from("192.0.2.99, 203.0.113.7")...), 3, 15*time.Minute)
+		want429(t, passwordGrant(e, "kim@example.com", "wrong password", from("192.0.2.99, 203.0.113.7")...), 3, 15*time.Minute)
 		// And a different real address is a different key.
-		if r := e.passwordGrant("kim@example.com", "wrong password", from("192.0.2.1, 203.0.113.8")...); r.status != http.StatusBadRequest {
-			t.Fatalf("another client behind the proxy: %d %s", r.status, r.body)
+		if r := passwordGrant(e, "kim@example.com", "wrong password", from("192.0.2.1, 203.0.113.8")...); r.Status != http.StatusBadRequest {
+			t.Fatalf("another client behind the proxy: %d %s", r.Status, r.Body)
 		}
 	})
 }
@@ -153,7 +151,7 @@ func TestSpoofedForwardedForDoesNotChangeTheKey(t *testing.T) {
 // TestClientAddressKey drives the handler with RemoteAddr set directly:
 // IPv4-mapped IPv6 is IPv4, and IPv6 addresses share a key per /64.
 func TestClientAddressKey(t *testing.T) {
-	e := newEnv(t, envOptions{mutate: withLimits(config.RateLimits{PasswordPerIP: config.Rate{Limit: 2, Window: 5 * time.Minute}})})
+	e := apitest.NewEnv(t, apitest.EnvOptions{Mutate: apitest.WithLimits(config.RateLimits{PasswordPerIP: config.Rate{Limit: 2, Window: 5 * time.Minute}})})
 	grant := func(remote string) int {
 		form := url.Values{"grant_type": {"password"}, "username": {"x@example.com"}, "password": {"wrong password"}}
 		req := httptest.NewRequest("POST", "/token", strings.NewReader(form.Encode()))
@@ -161,7 +159,7 @@ func TestClientAddressKey(t *testing.T) {
 		req.Header.Set("X-Forwarded-For", "192.0.2.1") // untrusted: ignored
 		req.RemoteAddr = remote
 		rec := httptest.NewRecorder()
-		e.handler.ServeHTTP(rec, req)
+		e.Handler.ServeHTTP(rec, req)
 		return rec.Code
 	}
 	for _, tc := range []struct {
@@ -189,101 +187,92 @@ func TestClientAddressKey(t *testing.T) {
 // a clean one through (docs/security.md, "No lockout").
 func TestAccountCeilingAcrossAddresses(t *testing.T) {
 	rl := config.RateLimits{PasswordPerAccountIP: config.Rate{Limit: 3, Window: 15 * time.Minute}, PasswordPerAccount: config.Rate{Limit: 7, Window: 15 * time.Minute}}
-	e := newEnv(t, envOptions{mutate: withLimits(rl, behindProxy)})
-	e.signup("kim@example.com", pw)
+	e := apitest.NewEnv(t, apitest.EnvOptions{Mutate: apitest.WithLimits(rl, behindProxy)})
+	e.Signup("kim@example.com", apitest.Password)
 	for _, ip := range []string{"192.0.2.1", "192.0.2.2"} {
 		for range 3 {
-			e.passwordGrant("kim@example.com", "wrong password", from(ip)...)
+			passwordGrant(e, "kim@example.com", "wrong password", from(ip)...)
 		}
-		want429(t, e.passwordGrant("kim@example.com", "wrong password", from(ip)...), 3, 15*time.Minute)
+		want429(t, passwordGrant(e, "kim@example.com", "wrong password", from(ip)...), 3, 15*time.Minute)
 	}
 	// Six failures: the owner still gets in from elsewhere...
-	e.mustTokens(e.passwordGrant("kim@example.com", pw, from("198.51.100.1")...))
+	e.MustTokens(passwordGrant(e, "kim@example.com", apitest.Password, from("198.51.100.1")...))
 	// The seventh failure reaches the ceiling: addresses that failed are
 	// refused, even with the right password...
-	e.passwordGrant("kim@example.com", "wrong password", from("192.0.2.3")...)
-	want429(t, e.passwordGrant("kim@example.com", pw, from("192.0.2.3")...), 7, 15*time.Minute)
+	passwordGrant(e, "kim@example.com", "wrong password", from("192.0.2.3")...)
+	want429(t, passwordGrant(e, "kim@example.com", apitest.Password, from("192.0.2.3")...), 7, 15*time.Minute)
 	// ...while the owner's clean address still signs in.
-	e.mustTokens(e.passwordGrant("kim@example.com", pw, from("198.51.100.1")...))
+	e.MustTokens(passwordGrant(e, "kim@example.com", apitest.Password, from("198.51.100.1")...))
 	// Other accounts are not affected.
-	e.signup("lee@example.com", pw)
-	e.mustTokens(e.passwordGrant("lee@example.com", pw, from("192.0.2.3")...))
+	e.Signup("lee@example.com", apitest.Password)
+	e.MustTokens(passwordGrant(e, "lee@example.com", apitest.Password, from("192.0.2.3")...))
 }
 
 // TestRateLimitSharedAcrossInstances: two API servers on one MongoDB
 // database enforce one limit.
 func TestRateLimitSharedAcrossInstances(t *testing.T) {
-	servers := mongotest.Servers(t)
-	db := mongotest.FreshDB(t, servers[len(servers)-1].Client)
-	shared := backend{"mongodb-shared", func(t testing.TB) (accounts.Store, session.Store) {
-		as, err := accountsmongo.New(context.Background(), db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ss, err := sessionmongo.New(context.Background(), db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return as, ss
+	db := apitest.MongoDB(t)
+	shared := apitest.Backend{Name: "mongodb-shared", Open: func(t testing.TB) (accounts.Store, session.Store) {
+		return apitest.MongoStores(t, db)
 	}}
 	rl := config.Default().RateLimits
-	a := newEnv(t, envOptions{backend: shared, mutate: withLimits(rl)})
-	b := newEnv(t, envOptions{backend: shared, mutate: withLimits(rl)})
-	a.signup("kim@example.com", pw)
+	a := apitest.NewEnv(t, apitest.EnvOptions{Backend: shared, Mutate: apitest.WithLimits(rl)})
+	b := apitest.NewEnv(t, apitest.EnvOptions{Backend: shared, Mutate: apitest.WithLimits(rl)})
+	a.Signup("kim@example.com", apitest.Password)
 	for i := range 10 {
-		e := []*env{a, b}[i%2]
-		if r := e.passwordGrant("kim@example.com", "wrong password"); r.status != http.StatusBadRequest {
-			t.Fatalf("failure %d: %d %s", i+1, r.status, r.body)
+		e := []*apitest.Env{a, b}[i%2]
+		if r := passwordGrant(e, "kim@example.com", "wrong password"); r.Status != http.StatusBadRequest {
+			t.Fatalf("failure %d: %d %s", i+1, r.Status, r.Body)
 		}
 	}
-	want429(t, a.passwordGrant("kim@example.com", pw), 10, 15*time.Minute)
-	want429(t, b.passwordGrant("kim@example.com", pw), 10, 15*time.Minute)
+	want429(t, passwordGrant(a, "kim@example.com", apitest.Password), 10, 15*time.Minute)
+	want429(t, passwordGrant(b, "kim@example.com", apitest.Password), 10, 15*time.Minute)
 }
 
 func TestSignupLimit(t *testing.T) {
 	rl := config.RateLimits{SignupPerIP: config.Rate{Limit: 3, Window: 10 * time.Minute}}
-	e := newEnv(t, envOptions{mutate: withLimits(rl, behindProxy)})
+	e := apitest.NewEnv(t, apitest.EnvOptions{Mutate: apitest.WithLimits(rl, behindProxy)})
 	ip := "203.0.113.9"
 	// Every attempt counts, whatever its outcome.
 	for i, body := range []map[string]string{
-		{"email": "a@example.com", "password": pw},
-		{"email": "a@example.com", "password": pw}, // 409
-		{"email": "not an email", "password": pw},  // 400
+		{"email": "a@example.com", "password": apitest.Password},
+		{"email": "a@example.com", "password": apitest.Password}, // 409
+		{"email": "not an email", "password": apitest.Password},  // 400
 	} {
-		r := e.postJSON("/signup", body, from(ip)...)
-		if r.status == http.StatusTooManyRequests {
+		r := e.PostJSON("/signup", body, from(ip)...)
+		if r.Status == http.StatusTooManyRequests {
 			t.Fatalf("signup %d refused too early", i+1)
 		}
-		if got := r.header.Get("RateLimit-Remaining"); got != strconv.Itoa(2-i) {
+		if got := r.Header.Get("RateLimit-Remaining"); got != strconv.Itoa(2-i) {
 			t.Fatalf("signup %d: RateLimit-Remaining %q", i+1, got)
 		}
 	}
-	want429(t, e.postJSON("/signup", map[string]string{"email": "b@example.com", "password": pw}, from(ip)...), 3, 10*time.Minute)
+	want429(t, e.PostJSON("/signup", map[string]string{"email": "b@example.com", "password": apitest.Password}, from(ip)...), 3, 10*time.Minute)
 	// Other addresses are unaffected; the window's end frees this one.
-	if r := e.postJSON("/signup", map[string]string{"email": "b@example.com", "password": pw}, from("203.0.113.10")...); r.status != http.StatusCreated {
-		t.Fatalf("signup from another address: %d %s", r.status, r.body)
+	if r := e.PostJSON("/signup", map[string]string{"email": "b@example.com", "password": apitest.Password}, from("203.0.113.10")...); r.Status != http.StatusCreated {
+		t.Fatalf("signup from another address: %d %s", r.Status, r.Body)
 	}
-	e.clock.Advance(10 * time.Minute)
-	if r := e.postJSON("/signup", map[string]string{"email": "c@example.com", "password": pw}, from(ip)...); r.status != http.StatusCreated {
-		t.Fatalf("signup after the window: %d %s", r.status, r.body)
+	e.Clock.Advance(10 * time.Minute)
+	if r := e.PostJSON("/signup", map[string]string{"email": "c@example.com", "password": apitest.Password}, from(ip)...); r.Status != http.StatusCreated {
+		t.Fatalf("signup after the window: %d %s", r.Status, r.Body)
 	}
 }
 
 func TestBrowserLoginLimit(t *testing.T) {
 	rl := config.RateLimits{BrowserLoginPerIP: config.Rate{Limit: 3, Window: 10 * time.Minute}}
-	fe := newFlowEnv(t, flowEnvOptions{mutate: withLimits(rl)})
-	app := publicApp()
+	fe := apitest.NewFlowEnv(t, apitest.FlowEnvOptions{Mutate: apitest.WithLimits(rl)})
+	app := apitest.PublicApp()
 	for range 3 {
-		fe.signIn("corp", app) // one login and one callback each
+		fe.SignIn("corp", app) // one login and one callback each
 	}
-	r := fe.fetch(browserClient(t), fe.loginURL("corp", app))
+	r := fe.Fetch(apitest.BrowserClient(t), fe.LoginURL("corp", app))
 	want429(t, r, 3, 10*time.Minute)
 	// The callbacks have their own counter, also at 3 now.
-	r = fe.fetch(browserClient(t), fe.callbackURL("corp")+"?state=x&code=y")
+	r = fe.Fetch(apitest.BrowserClient(t), fe.CallbackURL("corp")+"?state=x&code=y")
 	want429(t, r, 3, 10*time.Minute)
 	// Unlimited routes are not affected.
-	if r := fe.get("/auth/providers"); r.status != http.StatusOK {
-		t.Fatalf("/auth/providers: %d", r.status)
+	if r := fe.Get("/auth/providers"); r.Status != http.StatusOK {
+		t.Fatalf("/auth/providers: %d", r.Status)
 	}
 }
 
@@ -304,35 +293,35 @@ func (failingRates) Peek(context.Context, string, time.Duration, time.Time) (int
 // fail closed with 503 (no unlimited guessing while the database is sick);
 // other routes are unaffected.
 func TestRateStoreDown(t *testing.T) {
-	sqlite := sqliteBackend()
-	down := backend{"sqlite, counters down", func(t testing.TB) (accounts.Store, session.Store) {
-		as, ss := sqlite.open(t)
+	sqlite := apitest.SQLiteBackend()
+	down := apitest.Backend{Name: "sqlite, counters down", Open: func(t testing.TB) (accounts.Store, session.Store) {
+		as, ss := sqlite.Open(t)
 		return as, failingRates{ss}
 	}}
-	e := newEnv(t, envOptions{backend: down, mutate: withLimits(config.Default().RateLimits)})
-	for _, r := range []response{
-		e.passwordGrant("kim@example.com", pw),
-		e.postJSON("/signup", map[string]string{"email": "a@example.com", "password": pw}),
+	e := apitest.NewEnv(t, apitest.EnvOptions{Backend: down, Mutate: apitest.WithLimits(config.Default().RateLimits)})
+	for _, r := range []apitest.Response{
+		passwordGrant(e, "kim@example.com", apitest.Password),
+		e.PostJSON("/signup", map[string]string{"email": "a@example.com", "password": apitest.Password}),
 	} {
-		if r.status != http.StatusServiceUnavailable || r.errCode(t) != "temporarily_unavailable" || r.header.Get("Retry-After") == "" {
-			t.Fatalf("%d %s (Retry-After %q)", r.status, r.body, r.header.Get("Retry-After"))
+		if r.Status != http.StatusServiceUnavailable || r.ErrCode(t) != "temporarily_unavailable" || r.Header.Get("Retry-After") == "" {
+			t.Fatalf("%d %s (Retry-After %q)", r.Status, r.Body, r.Header.Get("Retry-After"))
 		}
-		if strings.Contains(string(r.body), errRatesDown.Error()) {
-			t.Fatalf("the cause leaked: %s", r.body)
+		if strings.Contains(string(r.Body), errRatesDown.Error()) {
+			t.Fatalf("the cause leaked: %s", r.Body)
 		}
 	}
-	if r := e.get("/.well-known/jwks.json"); r.status != http.StatusOK {
-		t.Fatalf("jwks: %d", r.status)
+	if r := e.Get("/.well-known/jwks.json"); r.Status != http.StatusOK {
+		t.Fatalf("jwks: %d", r.Status)
 	}
 }
 
 // TestNoLimitsByDefault: with rate_limits.enabled false (every env's
 // default) nothing is limited.
 func TestNoLimitsByDefault(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	e := apitest.NewEnv(t, apitest.EnvOptions{})
 	for range 12 {
-		if r := e.passwordGrant("kim@example.com", "wrong password"); r.status != http.StatusBadRequest || r.header.Get("RateLimit-Limit") != "" {
-			t.Fatalf("%d %v", r.status, r.header)
+		if r := passwordGrant(e, "kim@example.com", "wrong password"); r.Status != http.StatusBadRequest || r.Header.Get("RateLimit-Limit") != "" {
+			t.Fatalf("%d %v", r.Status, r.Header)
 		}
 	}
 }
@@ -342,29 +331,29 @@ func TestNoLimitsByDefault(t *testing.T) {
 // never hash) keep working.
 func TestOverloadedGate(t *testing.T) {
 	g := accounts.NewGate(1, accounts.NoQueue)
-	e := newEnv(t, envOptions{gate: g})
-	e.signup("kim@example.com", pw)
-	tk := e.login("kim@example.com", pw)
+	e := apitest.NewEnv(t, apitest.EnvOptions{Gate: g})
+	e.Signup("kim@example.com", apitest.Password)
+	tk := e.Login("kim@example.com", apitest.Password)
 	release, err := g.Acquire(t.Context()) // the storm holds the only slot
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer release()
 
-	r := e.passwordGrant("kim@example.com", pw)
-	if r.status != http.StatusServiceUnavailable || r.errCode(t) != "temporarily_unavailable" || r.header.Get("Retry-After") == "" {
-		t.Fatalf("sign-in while overloaded: %d %s", r.status, r.body)
+	r := passwordGrant(e, "kim@example.com", apitest.Password)
+	if r.Status != http.StatusServiceUnavailable || r.ErrCode(t) != "temporarily_unavailable" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("sign-in while overloaded: %d %s", r.Status, r.Body)
 	}
-	if r := e.postJSON("/signup", map[string]string{"email": "new@example.com", "password": pw}); r.status != http.StatusServiceUnavailable {
-		t.Fatalf("signup while overloaded: %d %s", r.status, r.body)
+	if r := e.PostJSON("/signup", map[string]string{"email": "new@example.com", "password": apitest.Password}); r.Status != http.StatusServiceUnavailable {
+		t.Fatalf("signup while overloaded: %d %s", r.Status, r.Body)
 	}
-	next := e.mustTokens(e.refresh(tk.RefreshToken))
-	if r := e.get("/users/me", bearer(next.AccessToken)...); r.status != http.StatusOK {
-		t.Fatalf("/users/me while overloaded: %d %s", r.status, r.body)
+	next := e.MustTokens(e.Refresh(tk.RefreshToken))
+	if r := e.Get("/users/me", apitest.Bearer(next.AccessToken)...); r.Status != http.StatusOK {
+		t.Fatalf("/users/me while overloaded: %d %s", r.Status, r.Body)
 	}
-	if r := e.get("/.well-known/jwks.json"); r.status != http.StatusOK {
-		t.Fatalf("jwks while overloaded: %d", r.status)
+	if r := e.Get("/.well-known/jwks.json"); r.Status != http.StatusOK {
+		t.Fatalf("jwks while overloaded: %d", r.Status)
 	}
 	release()
-	e.login("kim@example.com", pw)
+	e.Login("kim@example.com", apitest.Password)
 }

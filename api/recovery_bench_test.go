@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"github.com/unilogin/unilogin/api/apitest"
 	"net/http"
 	"slices"
 	"testing"
@@ -15,17 +16,17 @@ import (
 // accounts.RecoveryOptions.AnswerFloor). Run it with a fixed count:
 // go test ./api/ -run '^$' -bench ForgotKnownVsUnknown -benchtime 300x
 func BenchmarkForgotKnownVsUnknown(b *testing.B) {
-	e := newEnv(b, envOptions{cost: 4})
+	e := apitest.NewEnv(b, apitest.EnvOptions{Cost: 4})
 	const accounts = 50
 	for i := range accounts {
-		e.signup(fmt.Sprintf("known%d@example.com", i), pw)
+		e.Signup(fmt.Sprintf("known%d@example.com", i), apitest.Password)
 	}
 	forgot := func(addr string) time.Duration {
 		start := time.Now()
-		r := e.postJSON("/password/forgot", map[string]string{"email": addr})
+		r := e.PostJSON("/password/forgot", map[string]string{"email": addr})
 		d := time.Since(start)
-		if r.status != http.StatusAccepted {
-			b.Fatalf("forgot %s: %d %s", addr, r.status, r.body)
+		if r.Status != http.StatusAccepted {
+			b.Fatalf("forgot %s: %d %s", addr, r.Status, r.Body)
 		}
 		return d
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/apitest"
 )
 
 // benchClient keeps enough idle connections for every worker of a
@@ -64,21 +65,21 @@ func BenchmarkLoginStormRefreshLatency(b *testing.B) {
 
 func benchStorm(b *testing.B, workers int) {
 	gate := accounts.NewGate(workers, 0)
-	e := newEnv(b, envOptions{cost: benchCost, gate: gate})
-	e.signup("victim@example.com", pw)
-	e.signup("refresher@example.com", pw)
+	e := apitest.NewEnv(b, apitest.EnvOptions{Cost: benchCost, Gate: gate})
+	e.Signup("victim@example.com", apitest.Password)
+	e.Signup("refresher@example.com", apitest.Password)
 	client := benchClient()
-	rt := e.login("refresher@example.com", pw).RefreshToken
+	rt := e.Login("refresher@example.com", apitest.Password).RefreshToken
 
 	refreshFor := func(d time.Duration) []time.Duration {
 		var lat []time.Duration
 		for deadline := time.Now().Add(d); time.Now().Before(deadline); {
-			status, body, took, err := postFormTimed(client, e.url+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
+			status, body, took, err := postFormTimed(client, e.URL+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
 			if err != nil || status != http.StatusOK {
 				b.Fatalf("refresh: %v %d %s", err, status, body)
 			}
 			lat = append(lat, took)
-			rt = e.mustTokens(response{status: status, body: body}).RefreshToken
+			rt = e.MustTokens(apitest.Response{Status: status, Body: body}).RefreshToken
 		}
 		slices.Sort(lat)
 		return lat
@@ -99,7 +100,7 @@ func benchStorm(b *testing.B, workers int) {
 					return
 				default:
 				}
-				status, _, _, err := postFormTimed(client, e.url+"/token", form)
+				status, _, _, err := postFormTimed(client, e.URL+"/token", form)
 				switch {
 				case err != nil:
 					other.Add(1)
@@ -143,8 +144,8 @@ func benchStorm(b *testing.B, workers int) {
 // existing user and of grants for an unknown user, interleaved so that
 // drift hits both alike, and their relative difference (aim: within 5%).
 func BenchmarkLoginTimingUnknownVsWrong(b *testing.B) {
-	e := newEnv(b, envOptions{cost: benchCost})
-	e.signup("kim@example.com", pw)
+	e := apitest.NewEnv(b, apitest.EnvOptions{Cost: benchCost})
+	e.Signup("kim@example.com", apitest.Password)
 	client := benchClient()
 	const tries = 80
 	var wrong, unknown []time.Duration
@@ -153,7 +154,7 @@ func BenchmarkLoginTimingUnknownVsWrong(b *testing.B) {
 		if i%2 == 1 {
 			user = fmt.Sprintf("nobody%d@example.com", i)
 		}
-		status, body, took, err := postFormTimed(client, e.url+"/token", url.Values{"grant_type": {"password"}, "username": {user}, "password": {"not the password"}})
+		status, body, took, err := postFormTimed(client, e.URL+"/token", url.Values{"grant_type": {"password"}, "username": {user}, "password": {"not the password"}})
 		if err != nil || status != http.StatusBadRequest {
 			b.Fatalf("%v %d %s", err, status, body)
 		}
