@@ -347,27 +347,40 @@ func usersSetRoles(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return exitOK
 }
 
-// usersChange is disable, enable, delete and reset-mfa.
-func usersChange(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) int {
+// targetUser parses a subcommand that names one user (--id or --email),
+// opens the stores and finds the user. A nil env means it has answered:
+// code is the exit code. The caller closes env.
+func targetUser(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) (*usersEnv, *accounts.User, int) {
 	var id, email string
 	path, code, ok := usersFlags(sub, "(--id ID | --email E)", args, stdout, stderr, func(fs *flag.FlagSet) {
 		target(fs, &id, &email)
 	})
 	if !ok {
-		return code
+		return nil, nil, code
 	}
 	if !oneTarget(sub, id, email, stderr) {
-		return exitUsage
+		return nil, nil, exitUsage
 	}
 	env, code := openUsers(ctx, sub, path, stderr)
+	if env == nil {
+		return nil, nil, code
+	}
+	u, err := env.findUser(ctx, id, email)
+	if err != nil {
+		env.Close()
+		return nil, nil, fail(stderr, sub, err)
+	}
+	return env, u, exitOK
+}
+
+// usersChange is disable, enable, delete and reset-mfa.
+func usersChange(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) int {
+	env, u, code := targetUser(ctx, sub, args, stdout, stderr)
 	if env == nil {
 		return code
 	}
 	defer env.Close()
-	u, err := env.findUser(ctx, id, email)
-	if err != nil {
-		return fail(stderr, sub, err)
-	}
+	var err error
 	switch sub {
 	case "disable":
 		var n int

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
+	//REMOVE
 	"fmt"
 	"io"
 
@@ -22,25 +22,12 @@ const usersRecoveryUsage = `  resend-verification (--id ID | --email E)
 // The messages go into the server's mail queue (in the database); the
 // running server delivers them (SMTP or the outbox).
 func usersRecovery(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) int {
-	var id, email string
-	path, code, ok := usersFlags(sub, "(--id ID | --email E)", args, stdout, stderr, func(fs *flag.FlagSet) {
-		target(fs, &id, &email)
-	})
-	if !ok {
-		return code
-	}
-	if !oneTarget(sub, id, email, stderr) {
-		return exitUsage
-	}
-	env, code := openUsers(ctx, sub, path, stderr)
+	env, u, code := targetUser(ctx, sub, args, stdout, stderr)
 	if env == nil {
 		return code
 	}
 	defer env.Close()
-	u, err := env.findUser(ctx, id, email)
-	if err != nil {
-		return fail(stderr, sub, err)
-	}
+	var err error
 	switch sub {
 	case "resend-verification":
 		var sent bool
