@@ -264,7 +264,7 @@ func TestOIDCDiscoveryDocuments(t *testing.T) {
 			t.Errorf("%s id_token_signing_alg_values_supported %q", p, got)
 		}
 		for k, want := range map[string]string{"response_modes_supported": "query", "subject_types_supported": "public",
-			"prompt_values_supported": "none login consent select_account", "grant_types_supported": "authorization_code refresh_token client_credentials password",
+			"prompt_values_supported": "none login consent select_account", "grant_types_supported": "authorization_code refresh_token client_credentials password urn:unilogin:params:oauth:grant-type:mfa",
 			"token_endpoint_auth_methods_supported": "client_secret_basic client_secret_post none",
 			"claims_supported":                      "sub iss aud exp iat auth_time nonce at_hash sid amr email email_verified name"} {
 			if got := str(k); got != want {

@@ -33,7 +33,8 @@ func (s *Server) metadata(c *gin.Context) {
 	iss := s.opts.Issuer
 	grants := []string{grantCode, grantRefresh, grantClientCredentials}
 	if s.opts.PasswordGrant {
-		grants = append(grants, "password")
+		// The second step of a password grant that answered mfa_required.
+		grants = append(grants, "password", mfaGrantType)
 	}
 	perms := s.allPermissions()
 	middleware.Cacheable(c, time.Hour)
