@@ -52,6 +52,25 @@ func rpSignIn(t *testing.T, e *apitest.Env, conf *oauth2.Config, state, verifier
 	return u
 }
 
+// rpOpenIDTokens signs email in through a stock relying party with scope
+// openid alone and returns the token response of the code exchange.
+func rpOpenIDTokens(t *testing.T, e *apitest.Env, email string) *oauth2.Token {
+	t.Helper()
+	ctx := oidc.ClientContext(context.Background(), http.DefaultClient)
+	provider, err := oidc.NewProvider(ctx, e.URL)
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	conf := &oauth2.Config{ClientID: apitest.PublicClientID, RedirectURL: apitest.AppRedirect, Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
+	verifier := oauth2.GenerateVerifier()
+	cb := rpSignIn(t, e, conf, "s", verifier, "n-"+verifier[:8], email, "correct horse battery")
+	tok, err := conf.Exchange(ctx, cb.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	return tok
+}
+
 func TestOIDCStockRelyingParty(t *testing.T) {
 	e := apitest.NewEnv(t, apitest.EnvOptions{})
 	uid := e.Signup("rp@example.com", "correct horse battery")
@@ -206,18 +225,7 @@ func TestOIDCAuthorizeUnknownScope(t *testing.T) {
 func TestUserInfoScopeAndChecks(t *testing.T) {
 	e := apitest.NewEnv(t, apitest.EnvOptions{})
 	uid := e.Signup("ui@example.com", "correct horse battery")
-	ctx := oidc.ClientContext(context.Background(), http.DefaultClient)
-	provider, err := oidc.NewProvider(ctx, e.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf := &oauth2.Config{ClientID: apitest.PublicClientID, RedirectURL: apitest.AppRedirect, Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
-	verifier := oauth2.GenerateVerifier()
-	cb := rpSignIn(t, e, conf, "s", verifier, "nonce-1", "ui@example.com", "correct horse battery")
-	tok, err := conf.Exchange(ctx, cb.Query().Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := rpOpenIDTokens(t, e, "ui@example.com")
 	authz := []string{"Authorization", "Bearer " + tok.AccessToken}
 	// openid alone: sub and nothing else, by GET and by POST.
 	for _, method := range []string{"GET", "POST"} {
@@ -331,18 +339,7 @@ func TestOIDCPromptAndMaxAge(t *testing.T) {
 func TestIntrospect(t *testing.T) {
 	e := apitest.NewEnv(t, apitest.EnvOptions{})
 	uid := e.Signup("in@example.com", "correct horse battery")
-	ctx := oidc.ClientContext(context.Background(), http.DefaultClient)
-	provider, err := oidc.NewProvider(ctx, e.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf := &oauth2.Config{ClientID: apitest.PublicClientID, RedirectURL: apitest.AppRedirect, Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
-	verifier := oauth2.GenerateVerifier()
-	cb := rpSignIn(t, e, conf, "s", verifier, "n", "in@example.com", "correct horse battery")
-	tok, err := conf.Exchange(ctx, cb.Query().Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := rpOpenIDTokens(t, e, "in@example.com")
 	basic := []string{"Authorization", apitest.BasicAuthHeader(apitest.TestClientID, apitest.TestClientSecret)}
 	ask := func(token string, hdr ...string) apitest.Response {
 		return e.PostForm("/introspect", url.Values{"token": {token}}, hdr...)
