@@ -17,6 +17,18 @@ func newAuthenticator(t *testing.T) *authenticator {
 	return mfatest.New(t, "https://login.example.com", "login.example.com")
 }
 
+// passkeyLogin runs one discoverable sign-in ceremony with credential
+// cred of authenticator a and returns FinishPasskeyLogin's error.
+func passkeyLogin(t *testing.T, e *env, a *authenticator, cred []byte) error {
+	t.Helper()
+	opts, handle, err := e.svc.BeginPasskeyLogin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = e.svc.FinishPasskeyLogin(t.Context(), handle, a.Get(opts, cred, nil))
+	return err
+}
+
 func register(t *testing.T, e *env, a *authenticator, u *accounts.User) []byte {
 	t.Helper()
 	opts, handle, err := e.svc.BeginPasskeyRegistration(t.Context(), u.ID)
@@ -76,12 +88,10 @@ func TestPasskeyRegisterAndLogin(t *testing.T) {
 		t.Errorf("remove a malformed id: %v, want ErrNotFound", err)
 	}
 	// A removed passkey no longer signs in.
-	opts, handle, _ = e.svc.BeginPasskeyLogin(ctx)
-	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.Get(opts, id, nil)); !errors.Is(err, mfa.ErrInvalidPasskey) {
+	if err := passkeyLogin(t, e, a, id); !errors.Is(err, mfa.ErrInvalidPasskey) {
 		t.Errorf("sign in with a removed passkey: %v, want ErrInvalidPasskey", err)
 	}
-	opts, handle, _ = e.svc.BeginPasskeyLogin(ctx)
-	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.Get(opts, second, nil)); err != nil {
+	if err := passkeyLogin(t, e, a, second); err != nil {
 		t.Errorf("sign in with the remaining passkey: %v", err)
 	}
 }
@@ -192,22 +202,19 @@ func TestPasskeyClonedOrDisabled(t *testing.T) {
 	a := newAuthenticator(t)
 	u := e.user(t, "cloe@example.com", true)
 	id := register(t, e, a, u)
-	opts, handle, _ := e.svc.BeginPasskeyLogin(ctx)
-	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.Get(opts, id, nil)); err != nil {
+	if err := passkeyLogin(t, e, a, id); err != nil {
 		t.Fatal(err)
 	}
 	// A copy of the key that signs with an older counter value.
 	a.Count = 0
-	opts, handle, _ = e.svc.BeginPasskeyLogin(ctx)
-	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.Get(opts, id, nil)); !errors.Is(err, mfa.ErrInvalidPasskey) {
+	if err := passkeyLogin(t, e, a, id); !errors.Is(err, mfa.ErrInvalidPasskey) {
 		t.Errorf("signature counter going backwards: %v, want ErrInvalidPasskey", err)
 	}
 	if err := e.store.SetDisabled(ctx, u.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	a.Count = 100
-	opts, handle, _ = e.svc.BeginPasskeyLogin(ctx)
-	if _, _, err := e.svc.FinishPasskeyLogin(ctx, handle, a.Get(opts, id, nil)); !errors.Is(err, accounts.ErrDisabled) {
+	if err := passkeyLogin(t, e, a, id); !errors.Is(err, accounts.ErrDisabled) {
 		t.Errorf("disabled user: %v, want ErrDisabled", err)
 	}
 	if _, _, err := e.svc.BeginPasskeyRegistration(ctx, u.ID); !errors.Is(err, accounts.ErrDisabled) {
