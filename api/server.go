@@ -30,8 +30,9 @@ type Client struct {
 	Name string
 	// PostLogoutRedirectURIs are where RP-initiated logout may return to.
 	PostLogoutRedirectURIs []string
-	// GrantTypes are the grants the client may use at /token; nil:
-	// authorization_code and refresh_token (token_client.go).
+	// GrantTypes are all the grants the client may use at /token, the
+	// password grant's default and third-party rule already applied
+	// (config.Client.AllowedGrants).
 	GrantTypes []string
 	// Scopes are the permissions of its client_credentials tokens.
 	Scopes []string

@@ -18,18 +18,10 @@ const (
 	grantClientCredentials = "client_credentials"
 )
 
-// defaultGrants are the grants of a client that configures none.
-var defaultGrants = []string{grantCode, grantRefresh}
-
-// allows reports whether the client may use grant. A client without a
-// configured list has defaultGrants and, as a first-party app, the
-// password grant; a client that lists its grants must list password too,
-// and a third-party (Consent) client never has it (RFC 9700 §2.4).
+// allows reports whether the client may use grant: its GrantTypes are
+// the effective list the assembly derived from configuration.
 func (cl *Client) allows(grant string) bool {
-	if len(cl.GrantTypes) == 0 {
-		return slices.Contains(defaultGrants, grant) || (grant == grantPassword && !cl.Consent)
-	}
-	return slices.Contains(cl.GrantTypes, grant) && (grant != grantPassword || !cl.Consent)
+	return slices.Contains(cl.GrantTypes, grant)
 }
 
 // errUnauthorizedClient is RFC 6749 §5.2 unauthorized_client.

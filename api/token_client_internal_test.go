@@ -6,30 +6,10 @@ import (
 	"github.com/unilogin/unilogin/session"
 )
 
-func TestClientAllows(t *testing.T) {
-	first := &Client{ID: "a"}
-	third := &Client{ID: "b", Consent: true}
-	listed := &Client{ID: "c", GrantTypes: []string{"authorization_code", "password"}}
-	thirdListed := &Client{ID: "d", Consent: true, GrantTypes: []string{"authorization_code", "password"}}
-	for _, tc := range []struct {
-		cl    *Client
-		grant string
-		want  bool
-	}{
-		{first, "authorization_code", true}, {first, "refresh_token", true}, {first, "password", true}, {first, "client_credentials", false},
-		{third, "authorization_code", true}, {third, "refresh_token", true}, {third, "password", false},
-		{listed, "password", true}, {listed, "refresh_token", false}, {listed, "client_credentials", false},
-		{thirdListed, "password", false}, {thirdListed, "authorization_code", true},
-	} {
-		if got := tc.cl.allows(tc.grant); got != tc.want {
-			t.Errorf("%s allows %s = %v, want %v", tc.cl.ID, tc.grant, got, tc.want)
-		}
-	}
-}
-
 func TestWithholdRefresh(t *testing.T) {
-	first := &Client{ID: "a"}
-	third := &Client{ID: "b", Consent: true}
+	// GrantTypes as the assembly derives them (config.Client.AllowedGrants).
+	first := &Client{ID: "a", GrantTypes: []string{"authorization_code", "refresh_token", "password"}}
+	third := &Client{ID: "b", Consent: true, GrantTypes: []string{"authorization_code", "refresh_token"}}
 	noRefresh := &Client{ID: "c", GrantTypes: []string{"authorization_code"}}
 	for _, tc := range []struct {
 		name  string

@@ -30,6 +30,21 @@ func (cl *Client) Grants() []string {
 	return slices.Clone(cl.GrantTypes)
 }
 
+// AllowedGrants is every grant the client may use at /token: Grants(),
+// plus the password grant for a first-party client that lists none; a
+// third-party (consent) client never has the password grant, listed or
+// not, because it would see the person's password.
+func (cl *Client) AllowedGrants() []string {
+	g := cl.Grants()
+	if cl.Consent {
+		return slices.DeleteFunc(g, func(s string) bool { return s == GrantPassword })
+	}
+	if len(cl.GrantTypes) == 0 {
+		g = append(g, GrantPassword)
+	}
+	return g
+}
+
 // oidcScopeNames are the OpenID Connect scopes: a client-credentials token
 // has no user, so they are not among the permissions it may carry.
 var oidcScopeNames = []string{"openid", "profile", "email", "offline_access", "address", "phone"}

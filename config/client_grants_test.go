@@ -6,6 +6,27 @@ import (
 	"testing"
 )
 
+func TestClientAllowedGrants(t *testing.T) {
+	first := Client{ID: "a"}
+	third := Client{ID: "b", Consent: true}
+	listed := Client{ID: "c", GrantTypes: []string{"authorization_code", "password"}}
+	thirdListed := Client{ID: "d", Consent: true, GrantTypes: []string{"authorization_code", "password"}}
+	for _, tc := range []struct {
+		cl    Client
+		grant string
+		want  bool
+	}{
+		{first, "authorization_code", true}, {first, "refresh_token", true}, {first, "password", true}, {first, "client_credentials", false},
+		{third, "authorization_code", true}, {third, "refresh_token", true}, {third, "password", false},
+		{listed, "password", true}, {listed, "refresh_token", false}, {listed, "client_credentials", false},
+		{thirdListed, "password", false}, {thirdListed, "authorization_code", true},
+	} {
+		if got := slices.Contains(tc.cl.AllowedGrants(), tc.grant); got != tc.want {
+			t.Errorf("%s allows %s = %v, want %v", tc.cl.ID, tc.grant, got, tc.want)
+		}
+	}
+}
+
 func TestValidateClientGrants(t *testing.T) {
 	const cb = "https://app.example.com/cb"
 	with := func(cl Client) func(*Config) { return func(c *Config) { c.Clients = []Client{cl} } }

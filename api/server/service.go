@@ -92,10 +92,11 @@ func apiOptions(cfg *config.Config, log *slog.Logger) api.Options {
 	clients := make([]api.Client, 0, len(cfg.Clients)+1)
 	for _, cl := range cfg.Clients {
 		clients = append(clients, api.Client{ID: cl.ID, Secret: cl.Secret, RedirectURIs: cl.RedirectURIs,
-			Name: cl.Name, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes, Consent: cl.Consent})
+			Name: cl.Name, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, GrantTypes: cl.AllowedGrants(), Scopes: cl.Scopes, Consent: cl.Consent})
 	}
 	// The hosted account pages' built-in client (api/hosted).
-	clients = append(clients, api.Client{ID: hosted.AccountClientID, RedirectURIs: []string{hosted.AccountCallbackURL(cfg.Issuer)}})
+	clients = append(clients, api.Client{ID: hosted.AccountClientID, RedirectURIs: []string{hosted.AccountCallbackURL(cfg.Issuer)},
+		GrantTypes: (&config.Client{}).AllowedGrants()})
 	return api.Options{
 		Issuer:         cfg.Issuer,
 		Clients:        clients,
