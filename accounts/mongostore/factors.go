@@ -239,13 +239,7 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes 
 // UseRecoveryCode is a deleteOne by _id.
 func (s *Store) UseRecoveryCode(ctx context.Context, userID string, hash []byte) error {
 	res, err := s.recoveryCodes.DeleteOne(ctx, byID(codeKey(userID, hash)))
-	if err != nil {
-		return fmt.Errorf("mongostore: use recovery code: %w", err)
-	}
-	if res.DeletedCount != 1 {
-		return accounts.ErrNotFound
-	}
-	return nil
+	return deleted(res, err, "use recovery code")
 }
 
 // CountRecoveryCodes counts the unused codes.
@@ -371,13 +365,7 @@ func (s *Store) DeletePasskeyIfNotLast(ctx context.Context, userID string, id []
 		}
 	}
 	res, err := s.passkeys.DeleteOne(ctx, bson.D{{Key: "_id", Value: doc.ID}, {Key: "user_id", Value: userID}})
-	if err != nil {
-		return fmt.Errorf("mongostore: delete passkey: %w", err)
-	}
-	if res.DeletedCount == 0 {
-		return accounts.ErrNotFound
-	}
-	return nil
+	return deleted(res, err, "delete passkey")
 }
 
 // DeletePasskeys removes every passkey of the user.

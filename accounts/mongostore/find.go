@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/session/mongostore/mongodb"
 )
 
@@ -36,6 +37,18 @@ func exists(ctx context.Context, coll *mongo.Collection, filter any) (bool, erro
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// deleted is the answer of a store method to the outcome of its delete: a
+// wrapped error, accounts.ErrNotFound when nothing was deleted, or nil.
+func deleted(res *mongo.DeleteResult, err error, op string) error {
+	if err != nil {
+		return fmt.Errorf("mongostore: %s: %w", op, err)
+	}
+	if res.DeletedCount == 0 {
+		return accounts.ErrNotFound
+	}
+	return nil
 }
 
 // page returns the first limit documents of coll that filter matches, by

@@ -186,13 +186,7 @@ func (s *Store) findIdentities(ctx context.Context, userID string) ([]*accounts.
 // UnlinkIdentity removes the user's identities at provider.
 func (s *Store) UnlinkIdentity(ctx context.Context, userID, provider string) error {
 	res, err := s.identities.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}, {Key: "provider", Value: provider}})
-	if err != nil {
-		return fmt.Errorf("mongostore: unlink identity: %w", err)
-	}
-	if res.DeletedCount == 0 {
-		return accounts.ErrNotFound
-	}
-	return nil
+	return deleted(res, err, "unlink identity")
 }
 
 // identityKey is the _id of an identity. Provider ids ("google", "github",

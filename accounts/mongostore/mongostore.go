@@ -322,12 +322,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 			return fmt.Errorf("mongostore: delete user: e-mail: %w", err)
 		}
 	}
-	res, err := s.users.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
-	if err != nil {
-		return fmt.Errorf("mongostore: delete user: %w", err)
-	}
-	if res.DeletedCount == 0 {
-		return accounts.ErrNotFound // a concurrent DeleteUser won
+	res, err := s.users.DeleteOne(ctx, byID(id))
+	if err := deleted(res, err, "delete user"); err != nil {
+		return err // ErrNotFound: a concurrent DeleteUser won
 	}
 	if _, err := s.identities.DeleteMany(ctx, byUser); err != nil {
 		return fmt.Errorf("mongostore: delete user: identities: %w", err)
