@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -236,7 +235,7 @@ func TestMFAScopeAndIDToken(t *testing.T) {
 	var claims struct {
 		AMR []string `json:"amr"`
 	}
-	if err := json.Unmarshal(jwtPayload(t, pair.IDToken), &claims); err != nil || !slices.Equal(claims.AMR, []string{"pwd", "otp", "mfa"}) {
+	if err := json.Unmarshal(apitest.JWTPayload(t, pair.IDToken), &claims); err != nil || !slices.Equal(claims.AMR, []string{"pwd", "otp", "mfa"}) {
 		t.Errorf("ID token amr: %v (%v)", claims.AMR, err)
 	}
 }
@@ -448,20 +447,6 @@ func TestMFABadRequests(t *testing.T) {
 	if r := e.PostJSON("/users/me/mfa/totp/confirm", map[string]string{"code": strings.Repeat("9", 70000)}, apitest.Bearer(tk)...); r.Status != 413 {
 		t.Errorf("huge code: %d %s", r.Status, r.Body)
 	}
-}
-
-// jwtPayload decodes a JWT's claims without checking it.
-func jwtPayload(t testing.TB, jwt string) []byte {
-	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", jwt)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func mustSignup(e *apitest.Env, email string) string {

@@ -2,7 +2,9 @@ package apitest
 
 import (
 	"context"
+	"encoding/base64"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,6 +40,20 @@ func (e *Env) EnableTOTP(id string) (secret string, recovery []string) {
 		e.T.Fatal(err)
 	}
 	return enr.Secret, codes
+}
+
+// JWTPayload decodes a JWT's claims without checking it.
+func JWTPayload(t testing.TB, jwt string) []byte {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", jwt)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // Authenticator is a software passkey device for the env's origin (use
