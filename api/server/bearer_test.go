@@ -9,6 +9,7 @@ import (
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/mfa"
+	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/session"
 )
 
