@@ -12,6 +12,7 @@
 // Run); the steps cases share, storing records and checking what the store
 // holds afterwards, are in records.go.
 //
-// It imports only the session package and the standard library, so backends
-// can use it from their tests without pulling in each other's drivers.
+// It imports only the session package, its testkit and the standard
+// library, so backends can use it from their tests without pulling in each
+// other's drivers.
 package sessiontest
