@@ -104,6 +104,10 @@ type Deps struct {
 	// Bearer, when set, reads a bearer check's session and user in one
 	// query (users.go); nil: two reads.
 	Bearer BearerReader
+	// Refresh, when set, does the common step of a refresh grant with the
+	// read of the user in one statement (token.go); nil: the session
+	// store's step, then a read of the user.
+	Refresh RefreshAdvancer
 }
 
 // Server is the HTTP API.
@@ -126,6 +130,8 @@ type Server struct {
 
 	// bearerReader is Deps.Bearer.
 	bearerReader BearerReader
+	// refreshAdvancer is Deps.Refresh.
+	refreshAdvancer RefreshAdvancer
 }
 
 // New builds the router.
@@ -155,6 +161,7 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	s.recovery = deps.Recovery
 	s.mfa = deps.MFA
 	s.bearerReader = deps.Bearer
+	s.refreshAdvancer = deps.Refresh
 	for i := range opts.Clients {
 		c := opts.Clients[i]
 		if _, taken := s.clients[c.ID]; taken {

@@ -53,7 +53,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	o.Metrics = core.Metrics
 	o.RateLimits.Store = core.rates
 	srv, err := api.New(ctx, api.Deps{Accounts: core.Accounts, Sessions: core.Sessions, Admin: core.Admin,
-		Providers: reg, Sealer: core.Sealer, Recovery: core.Recovery, MFA: core.MFA, Bearer: core.bearer}, o)
+		Providers: reg, Sealer: core.Sealer, Recovery: core.Recovery, MFA: core.MFA, Bearer: core.bearer,
+		Refresh: core.refresh}, o)
 	if err != nil {
 		return fail(err)
 	}
