@@ -14,6 +14,7 @@ import (
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/mfa"
+	"github.com/unilogin/unilogin/api/authcode"
 	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/api/openapi"
@@ -108,6 +109,9 @@ type Deps struct {
 	// read of the user in one statement (token.go); nil: the session
 	// store's step, then a read of the user.
 	Refresh RefreshAdvancer
+	// Codes redeems the authorization codes of the browser flow at POST
+	// /token (the same Service the hosted pages issue them with).
+	Codes *authcode.Service
 }
 
 // Server is the HTTP API.
@@ -122,6 +126,7 @@ type Server struct {
 	flow     *FlowCodec
 	metrics  *Metrics
 	admin    *accounts.Admin
+	codes    *authcode.Service
 	limiter  *middleware.Limiter        // nil: no rate limits
 	recovery *accounts.Recovery         // nil: no e-mail flows
 	rpLogout gin.HandlerFunc            // POST /logout without Authorization (endsession.go)
@@ -162,6 +167,7 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	s.mfa = deps.MFA
 	s.bearerReader = deps.Bearer
 	s.refreshAdvancer = deps.Refresh
+	s.codes = deps.Codes
 	for i := range opts.Clients {
 		c := opts.Clients[i]
 		if _, taken := s.clients[c.ID]; taken {

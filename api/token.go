@@ -54,7 +54,7 @@ func (s *Server) token(c *gin.Context) {
 	case "refresh_token":
 		pair, err = s.refreshGrant(c, client, form.Get("refresh_token"), form.Get("scope"))
 	case "authorization_code":
-		pair, err = s.codeGrant(c, client, form.Get("client_id"), form.Get("code"), form.Get("redirect_uri"), form.Get("code_verifier"))
+		pair, err = s.codeGrant(c, client, form.Get("code"), form.Get("redirect_uri"), form.Get("code_verifier"))
 	case mfaGrantType: // token_mfa.go
 		pair, err = s.mfaGrant(c, client, form)
 	case "client_credentials":
@@ -147,7 +147,7 @@ func (s *Server) refreshGrant(c *gin.Context, client *Client, token, scope strin
 	if s.refreshAdvancer != nil {
 		advance = s.advanceJoined
 	}
-	pair, err := s.sessions.RefreshWith(c.Request.Context(), token, clientID(client), scope, s.loadSubject, advance)
+	pair, err := s.sessions.RefreshWith(c.Request.Context(), token, clientID(client), scope, s.LoadSubject, advance)
 	var reuse *session.ReuseError
 	if errors.As(err, &reuse) {
 		s.log(c).Warn("refresh token reuse detected; session revoked", "session_id", reuse.SessionID)
@@ -157,9 +157,9 @@ func (s *Server) refreshGrant(c *gin.Context, client *Client, token, scope strin
 	return pair, err
 }
 
-// loadSubject is the session.SubjectLoader: a deleted or disabled user can
-// no longer refresh (invalid_grant).
-func (s *Server) loadSubject(ctx context.Context, userID string) (session.Subject, error) {
+// LoadSubject is the session.SubjectLoader: a deleted or disabled user can
+// no longer refresh or redeem a code (invalid_grant).
+func (s *Server) LoadSubject(ctx context.Context, userID string) (session.Subject, error) {
 	u, err := s.accounts.GetActive(ctx, userID)
 	if errors.Is(err, accounts.ErrNotFound) || errors.Is(err, accounts.ErrDisabled) {
 		return session.Subject{}, fmt.Errorf("%w: user not found or disabled", session.ErrInvalidToken)
@@ -172,7 +172,7 @@ func (s *Server) loadSubject(ctx context.Context, userID string) (session.Subjec
 // RefreshAdvancer does the common step of a refresh grant in one
 // statement where the stores share a database: the store's
 // AdvanceRefresh on the condition that the session's user is active (as
-// loadSubject requires), returning the session and that user (at least
+// LoadSubject requires), returning the session and that user (at least
 // what Subject reads: ID, Email, EmailVerified, Name, Roles). It returns
 // session.ErrNotFound when nothing matched (the user's state included);
 // the grant then takes the read path, which tells the cases apart.

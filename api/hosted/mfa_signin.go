@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/accounts/mfa"
 	"github.com/unilogin/unilogin/api/middleware"
+	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/session"
 )
 
@@ -45,7 +45,6 @@ type mfaPending struct {
 var (
 	msgMFAStartAgain = i18n.M("Your sign-in took too long or was already completed. Sign in again.")
 	msgMFADead       = i18n.M("Too many wrong codes. Sign in again.")
-	msgMFAEmpty      = i18n.M("Enter the 6-digit code from your authenticator app.")
 	msgMFAWrongCode  = i18n.M("That code is not right or was already used. Enter the current code.")
 	msgRecoveryEmpty = i18n.M("Enter one of your recovery codes.")
 	msgRecoveryWrong = i18n.M("That recovery code is not right or was already used.")
@@ -137,7 +136,7 @@ func (s *Server) mfaSubmit(c *gin.Context) {
 		field, proof.RecoveryCode = "recovery_code", strings.TrimSpace(form.Get("recovery_code"))
 	}
 	if proof.Code == "" && proof.RecoveryCode == "" {
-		msg := msgMFAEmpty
+		msg := msgTOTPEnterCode
 		if form.Has("recovery_code") {
 			msg = msgRecoveryEmpty
 		}
@@ -198,10 +197,9 @@ func (s *Server) mfaErr(c *gin.Context, err error) error {
 }
 
 // codesLimited is the page of an account whose failed codes reached the
-// limit (429 with Retry-After).
+// limit (rl: 429 with Retry-After).
 func (s *Server) codesLimited(c *gin.Context, rl *mfa.RateLimitError) {
-	c.Header("Retry-After", strconv.Itoa(int(max(rl.RetryAfter, 0)/time.Second)+1))
-	s.pageError(c, http.StatusTooManyRequests, i18n.M("Too many attempts"),
+	s.errorPage(c, oauth.Classify(rl), i18n.M("Too many attempts"),
 		i18n.M("Too many wrong codes for this account. Wait a little, then try again."))
 }
 
