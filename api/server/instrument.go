@@ -4,9 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/prom"
 	"github.com/unilogin/unilogin/session"
 )
 
@@ -20,7 +19,7 @@ import (
 // the timing decorators before any service is built over them; with a
 // guard g every call also passes it (the deadline, the in-flight bound and
 // the fail-fast window; guard.go).
-func guardStores(h *prometheus.HistogramVec, g *dbGuard) func(*stores) {
+func guardStores(h *prom.HistogramVec, g *dbGuard) func(*stores) {
 	return func(st *stores) {
 		st.accounts = timeAccounts(st.accounts, h, g)
 		st.sessions = timeSessions(st.sessions, h, g)
@@ -31,19 +30,19 @@ func guardStores(h *prometheus.HistogramVec, g *dbGuard) func(*stores) {
 }
 
 // timer starts timing one operation; call the result when it is done.
-func timer(h *prometheus.HistogramVec, store, op string) func() {
+func timer(h *prom.HistogramVec, store, op string) func() {
 	start := time.Now()
 	return func() { h.WithLabelValues(store, op).Observe(time.Since(start).Seconds()) }
 }
 
 // timeAccounts wraps an accounts.Store.
-func timeAccounts(s accounts.Store, h *prometheus.HistogramVec, g *dbGuard) accounts.Store {
+func timeAccounts(s accounts.Store, h *prom.HistogramVec, g *dbGuard) accounts.Store {
 	return &timedAccounts{s: s, h: h, g: g}
 }
 
 type timedAccounts struct {
 	s accounts.Store
-	h *prometheus.HistogramVec
+	h *prom.HistogramVec
 	g *dbGuard // nil: no deadline
 }
 
@@ -168,13 +167,13 @@ func (t *timedAccounts) ListAudit(ctx context.Context, before string, limit int)
 }
 
 // timeSessions wraps a session.Store.
-func timeSessions(s session.Store, h *prometheus.HistogramVec, g *dbGuard) session.Store {
+func timeSessions(s session.Store, h *prom.HistogramVec, g *dbGuard) session.Store {
 	return &timedSessions{s: s, h: h, g: g}
 }
 
 type timedSessions struct {
 	s session.Store
-	h *prometheus.HistogramVec
+	h *prom.HistogramVec
 	g *dbGuard // nil: no deadline
 }
 
