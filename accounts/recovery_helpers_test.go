@@ -137,6 +137,16 @@ func (f *recFixture) noMail(t *testing.T, what string) {
 	}
 }
 
+// forgot asks for a password reset of email and returns the token of the
+// one link it sends there.
+func (f *recFixture) forgot(t *testing.T, email string) string {
+	t.Helper()
+	if err := f.rec.ForgotPassword(t.Context(), email); err != nil {
+		t.Fatalf("ForgotPassword(%s): %v", email, err)
+	}
+	return f.oneMail(t, email, "/reset-password")
+}
+
 // signup creates a password user.
 func (f *recFixture) signup(t *testing.T, email, password string) *accounts.User {
 	t.Helper()
@@ -154,15 +164,4 @@ func (f *recFixture) user(t *testing.T, id string) *accounts.User {
 		t.Fatalf("GetUser(%s): %v", id, err)
 	}
 	return u
-}
-
-// tamper changes one character of a token (still well-formed).
-func tamper(tok string) string {
-	b := []byte(tok)
-	if b[5] == 'A' {
-		b[5] = 'B'
-	} else {
-		b[5] = 'A'
-	}
-	return string(b)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/session/sessiontest/testkit"
 )
 
 const (
@@ -70,7 +71,7 @@ func TestVerifyEmailBadTokens(t *testing.T) {
 		return f.oneMail(t, "bob@example.com", "/verify-email")
 	}
 	good := request()
-	for _, bad := range []string{"", "abc", tamper(good), good + "A", strings.ToUpper(good), good[:42] + "=", "!" + good[1:]} {
+	for _, bad := range []string{"", "abc", testkit.Tamper(good, 5), good + "A", strings.ToUpper(good), good[:42] + "=", "!" + good[1:]} {
 		_, err := f.rec.VerifyEmail(ctx, bad)
 		wantErrIs(t, "VerifyEmail(malformed or tampered "+bad+")", err, accounts.ErrInvalidEmailToken)
 	}
@@ -152,14 +153,7 @@ func TestResetPassword(t *testing.T) {
 	f := newRecFixture(t, accounts.SignupPolicy{})
 	ctx := t.Context()
 	u := f.signup(t, "carol@example.com", pw1)
-	forgot := func() string {
-		t.Helper()
-		if err := f.rec.ForgotPassword(ctx, "carol@example.com"); err != nil {
-			t.Fatal(err)
-		}
-		return f.oneMail(t, "carol@example.com", "/reset-password")
-	}
-	first, second, third := forgot(), forgot(), forgot() // a new request does not end older links
+	first, second, third := f.forgot(t, "carol@example.com"), f.forgot(t, "carol@example.com"), f.forgot(t, "carol@example.com") // a new request does not end older links
 
 	// A weak password is refused after the token check, and the token
 	// stays usable.
@@ -167,7 +161,7 @@ func TestResetPassword(t *testing.T) {
 	if _, err := f.rec.ResetPassword(ctx, second, "password"); !errors.As(err, &ve) || ve.Field != "new_password" {
 		t.Fatalf("ResetPassword(weak) = %v, want a new_password ValidationError", err)
 	}
-	_, err := f.rec.ResetPassword(ctx, tamper(second), "password")
+	_, err := f.rec.ResetPassword(ctx, testkit.Tamper(second, 5), "password")
 	wantErrIs(t, "ResetPassword(bad token, weak password): the token is checked first", err, accounts.ErrInvalidEmailToken)
 
 	res, err := f.rec.ResetPassword(ctx, second, pw2)
@@ -197,14 +191,7 @@ func TestResetPasswordBadTokens(t *testing.T) {
 	f := newRecFixture(t, accounts.SignupPolicy{})
 	ctx := t.Context()
 	u := f.signup(t, "dave@example.com", pw1)
-	forgot := func() string {
-		t.Helper()
-		if err := f.rec.ForgotPassword(ctx, "dave@example.com"); err != nil {
-			t.Fatal(err)
-		}
-		return f.oneMail(t, "dave@example.com", "/reset-password")
-	}
-	expiring := forgot()
+	expiring := f.forgot(t, "dave@example.com")
 	f.clock.Advance(30*time.Minute + time.Millisecond)
 	_, err := f.rec.ResetPassword(ctx, expiring, pw2)
 	wantErrIs(t, "ResetPassword(expired)", err, accounts.ErrInvalidEmailToken)
@@ -216,7 +203,7 @@ func TestResetPasswordBadTokens(t *testing.T) {
 	_, err = f.rec.ResetPassword(ctx, verify, pw2)
 	wantErrIs(t, "ResetPassword(verify token)", err, accounts.ErrInvalidEmailToken)
 
-	moved := forgot()
+	moved := f.forgot(t, "dave@example.com")
 	if err := f.store.SetEmail(ctx, u.ID, "dave@example.com", "dave@example.org", false); err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +267,7 @@ func TestEmailChange(t *testing.T) {
 	}
 	_, err := f.rec.VerifyEmail(ctx, change)
 	wantErrIs(t, "VerifyEmail(change token)", err, accounts.ErrInvalidEmailToken)
-	_, err = f.rec.ConfirmEmailChange(ctx, tamper(change))
+	_, err = f.rec.ConfirmEmailChange(ctx, testkit.Tamper(change, 5))
 	wantErrIs(t, "ConfirmEmailChange(tampered)", err, accounts.ErrInvalidEmailToken)
 	got, err := f.rec.ConfirmEmailChange(ctx, change)
 	if err != nil || got.Email != "Frank@Example.org" || !got.EmailVerified {

@@ -37,7 +37,7 @@ func TestMFAWithXOAuth2(t *testing.T) {
 	tok, err := conf.Exchange(ctx, "",
 		oauth2.SetAuthURLParam("grant_type", "urn:unilogin:params:oauth:grant-type:mfa"),
 		oauth2.SetAuthURLParam("mfa_token", body.MFAToken),
-		oauth2.SetAuthURLParam("otp", totpCode(t, u.Secret, e.Clock.Now())))
+		oauth2.SetAuthURLParam("otp", apitest.TOTPCode(t, u.Secret, e.Clock.Now())))
 	if err != nil {
 		t.Fatalf("mfa step: %v", err)
 	}

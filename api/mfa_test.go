@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -10,9 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/api/apitest"
@@ -26,16 +22,6 @@ type mfaUser struct {
 	email, id, Secret string
 	recovery          []string
 	token             string // an access token of the sign-in before TOTP
-}
-
-// totpCode is the RFC 6238 code of secret at t.
-func totpCode(t testing.TB, secret string, at time.Time) string {
-	t.Helper()
-	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // nextStep moves the clock to the next 30-second step, so that a new code
@@ -52,7 +38,7 @@ func enrolTOTP(e *apitest.Env, email string) mfaUser {
 		e.T.Fatalf("enrol: %d %s", r.Status, r.Body)
 	}
 	u.Secret = r.JSON(e.T)["secret"].(string)
-	r = e.PostJSON("/users/me/mfa/totp/confirm", map[string]string{"code": totpCode(e.T, u.Secret, e.Clock.Now())}, apitest.Bearer(u.token)...)
+	r = e.PostJSON("/users/me/mfa/totp/confirm", map[string]string{"code": apitest.TOTPCode(e.T, u.Secret, e.Clock.Now())}, apitest.Bearer(u.token)...)
 	if r.Status != http.StatusOK {
 		e.T.Fatalf("confirm: %d %s", r.Status, r.Body)
 	}
@@ -155,15 +141,15 @@ func TestMFAEnrolAndSignIn(t *testing.T) {
 				t.Errorf("TOTP on while pending: %+v", st)
 			}
 			// The replaced secret's code and a wrong code do not confirm.
-			for _, c := range []string{totpCode(t, old, e.Clock.Now()), "000000", "abc"} {
-				if c == totpCode(t, secret, e.Clock.Now()) {
+			for _, c := range []string{apitest.TOTPCode(t, old, e.Clock.Now()), "000000", "abc"} {
+				if c == apitest.TOTPCode(t, secret, e.Clock.Now()) {
 					continue
 				}
 				if r := e.PostJSON("/users/me/mfa/totp/confirm", map[string]string{"code": c}, apitest.Bearer(tk)...); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
 					t.Errorf("confirm with %q: %d %s", c, r.Status, r.Body)
 				}
 			}
-			r := e.PostJSON("/users/me/mfa/totp/confirm", map[string]string{"code": totpCode(t, secret, e.Clock.Now())}, apitest.Bearer(tk)...)
+			r := e.PostJSON("/users/me/mfa/totp/confirm", map[string]string{"code": apitest.TOTPCode(t, secret, e.Clock.Now())}, apitest.Bearer(tk)...)
 			if r.Status != 200 {
 				t.Fatalf("confirm: %d %s", r.Status, r.Body)
 			}
@@ -184,30 +170,30 @@ func TestMFAEnrolAndSignIn(t *testing.T) {
 			// Sign-in: the password alone is not enough any more.
 			mt := mfaToken(e, "tia@example.com", nil)
 			// The confirming code's step is spent: its code is a replay.
-			if r := mfaStep(e, mt, "otp", totpCode(t, secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
+			if r := mfaStep(e, mt, "otp", apitest.TOTPCode(t, secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
 				t.Fatalf("replayed confirm code: %d %s", r.Status, r.Body)
 			}
 			nextStep(e)
-			pair := e.MustTokens(mfaStep(e, mt, "otp", totpCode(t, secret, e.Clock.Now())))
+			pair := e.MustTokens(mfaStep(e, mt, "otp", apitest.TOTPCode(t, secret, e.Clock.Now())))
 			c, err := e.Sessions.ParseAccess(context.Background(), pair.AccessToken)
 			if err != nil || c.Subject != id || !slices.Equal(c.AMR, []string{"pwd", "otp", "mfa"}) {
 				t.Fatalf("access token after otp: %+v %v", c, err)
 			}
 			// Spent by its success.
 			nextStep(e)
-			if r := mfaStep(e, mt, "otp", totpCode(t, secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
+			if r := mfaStep(e, mt, "otp", apitest.TOTPCode(t, secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
 				t.Errorf("mfa_token after success: %d %s", r.Status, r.Body)
 			}
 			// The same step's code again (a new mfa_token): a replay.
 			nextStep(e)
-			now := totpCode(t, secret, e.Clock.Now())
+			now := apitest.TOTPCode(t, secret, e.Clock.Now())
 			e.MustTokens(mfaStep(e, mfaToken(e, "tia@example.com", nil), "otp", now))
 			if r := mfaStep(e, mfaToken(e, "tia@example.com", nil), "otp", now); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
 				t.Errorf("replayed code: %d %s", r.Status, r.Body)
 			}
 			// A code two steps old has expired.
 			nextStep(e)
-			if r := mfaStep(e, mfaToken(e, "tia@example.com", nil), "otp", totpCode(t, secret, e.Clock.Now().Add(-60*time.Second))); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
+			if r := mfaStep(e, mfaToken(e, "tia@example.com", nil), "otp", apitest.TOTPCode(t, secret, e.Clock.Now().Add(-60*time.Second))); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
 				t.Errorf("expired code: %d %s", r.Status, r.Body)
 			}
 
@@ -238,7 +224,7 @@ func TestMFAScopeAndIDToken(t *testing.T) {
 	e := apitest.NewEnv(t, apitest.EnvOptions{})
 	u := enrolTOTP(e, "sia@example.com")
 	mt := mfaToken(e, u.email, url.Values{"scope": {"openid profile:read"}, "client_id": {apitest.PublicClientID}})
-	r := e.PostForm("/token", url.Values{"grant_type": {mfaGrant}, "mfa_token": {mt}, "otp": {totpCode(t, u.Secret, e.Clock.Now())}, "client_id": {apitest.PublicClientID}})
+	r := e.PostForm("/token", url.Values{"grant_type": {mfaGrant}, "mfa_token": {mt}, "otp": {apitest.TOTPCode(t, u.Secret, e.Clock.Now())}, "client_id": {apitest.PublicClientID}})
 	var pair struct {
 		apitest.Tokens
 		IDToken string `json:"id_token"`
@@ -249,7 +235,7 @@ func TestMFAScopeAndIDToken(t *testing.T) {
 	var claims struct {
 		AMR []string `json:"amr"`
 	}
-	if err := json.Unmarshal(jwtPayload(t, pair.IDToken), &claims); err != nil || !slices.Equal(claims.AMR, []string{"pwd", "otp", "mfa"}) {
+	if err := json.Unmarshal(apitest.JWTPayload(t, pair.IDToken), &claims); err != nil || !slices.Equal(claims.AMR, []string{"pwd", "otp", "mfa"}) {
 		t.Errorf("ID token amr: %v (%v)", claims.AMR, err)
 	}
 }
@@ -262,9 +248,9 @@ func TestMFATokenDiesOnFifthFailure(t *testing.T) {
 			e := apitest.NewEnv(t, apitest.EnvOptions{Backend: b})
 			u := enrolTOTP(e, "fia@example.com")
 			mt := mfaToken(e, u.email, nil)
-			e.MustTokens(mfaStep(e, mfaToken(e, u.email, nil), "otp", totpCode(t, u.Secret, e.Clock.Now())))
+			e.MustTokens(mfaStep(e, mfaToken(e, u.email, nil), "otp", apitest.TOTPCode(t, u.Secret, e.Clock.Now())))
 			wrong := []struct{ field, code string }{
-				{"otp", "123456"}, {"otp", totpCode(t, u.Secret, e.Clock.Now())}, // a replay
+				{"otp", "123456"}, {"otp", apitest.TOTPCode(t, u.Secret, e.Clock.Now())}, // a replay
 				{"recovery_code", "aaaa-bbbb-cccc"}, {"otp", "12345"}, {"otp", "654321"},
 			}
 			for i, w := range wrong {
@@ -277,7 +263,7 @@ func TestMFATokenDiesOnFifthFailure(t *testing.T) {
 				}
 			}
 			nextStep(e)
-			if r := mfaStep(e, mt, "otp", totpCode(t, u.Secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
+			if r := mfaStep(e, mt, "otp", apitest.TOTPCode(t, u.Secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
 				t.Errorf("right code on a dead mfa_token: %d %s", r.Status, r.Body)
 			}
 			if r := mfaStep(e, mt, "recovery_code", u.recovery[0]); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
@@ -293,7 +279,7 @@ func TestMFATokenExpires(t *testing.T) {
 	u := enrolTOTP(e, "xia@example.com")
 	mt := mfaToken(e, u.email, nil)
 	e.Clock.Advance(5*time.Minute + time.Second)
-	if r := mfaStep(e, mt, "otp", totpCode(t, u.Secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
+	if r := mfaStep(e, mt, "otp", apitest.TOTPCode(t, u.Secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
 		t.Errorf("expired mfa_token: %d %s", r.Status, r.Body)
 	}
 }
@@ -306,7 +292,7 @@ func TestMFATokenBoundToClient(t *testing.T) {
 	u := enrolTOTP(e, "bia@example.com")
 	web := []string{"Authorization", apitest.BasicAuthHeader(apitest.TestClientID, apitest.TestClientSecret)}
 	mt := mfaToken(e, u.email, nil, web...)
-	code := totpCode(t, u.Secret, e.Clock.Now())
+	code := apitest.TOTPCode(t, u.Secret, e.Clock.Now())
 	for name, client := range map[string]string{"no client": "", "another client": apitest.PublicClientID} {
 		form := url.Values{"grant_type": {mfaGrant}, "mfa_token": {mt}, "otp": {code}}
 		if client != "" {
@@ -322,7 +308,7 @@ func TestMFATokenBoundToClient(t *testing.T) {
 	}
 	nextStep(e)
 	none := mfaToken(e, u.email, nil)
-	form := url.Values{"grant_type": {mfaGrant}, "mfa_token": {none}, "otp": {totpCode(t, u.Secret, e.Clock.Now())}, "client_id": {apitest.PublicClientID}}
+	form := url.Values{"grant_type": {mfaGrant}, "mfa_token": {none}, "otp": {apitest.TOTPCode(t, u.Secret, e.Clock.Now())}, "client_id": {apitest.PublicClientID}}
 	if r := e.PostForm("/token", form); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
 		t.Errorf("no-client mfa_token used by a client: %d %s", r.Status, r.Body)
 	}
@@ -344,16 +330,16 @@ func TestMFABruteForceLimited(t *testing.T) {
 		}
 	}
 	mt = mfaToken(e, u.email, nil)
-	r := mfaStep(e, mt, "otp", totpCode(t, u.Secret, e.Clock.Now()))
+	r := mfaStep(e, mt, "otp", apitest.TOTPCode(t, u.Secret, e.Clock.Now()))
 	if r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "rate_limited" || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("right code after 10 failures: %d %v %s", r.Status, r.Header, r.Body)
 	}
 	// The account's own changes are limited the same way.
-	if r := e.PostJSON("/users/me/mfa/recovery-codes", map[string]string{"code": totpCode(t, u.Secret, e.Clock.Now())}, apitest.Bearer(u.token)...); r.Status != 429 {
+	if r := e.PostJSON("/users/me/mfa/recovery-codes", map[string]string{"code": apitest.TOTPCode(t, u.Secret, e.Clock.Now())}, apitest.Bearer(u.token)...); r.Status != 429 {
 		t.Errorf("regenerate while limited: %d %s", r.Status, r.Body)
 	}
 	e.Clock.Advance(15 * time.Minute)
-	e.MustTokens(mfaStep(e, mfaToken(e, u.email, nil), "otp", totpCode(t, u.Secret, e.Clock.Now())))
+	e.MustTokens(mfaStep(e, mfaToken(e, u.email, nil), "otp", apitest.TOTPCode(t, u.Secret, e.Clock.Now())))
 }
 
 // TestMFARemoveAndRegenerate: removal and new recovery codes need the
@@ -379,7 +365,7 @@ func TestMFARemoveAndRegenerate(t *testing.T) {
 	if r := deleteJSON(e, "/users/me/mfa/totp", map[string]string{"code": "1", "recovery_code": "2"}, apitest.Bearer(u.token)...); r.Status != 400 || r.ErrCode(t) != "invalid_request" {
 		t.Errorf("remove with both: %d %s", r.Status, r.Body)
 	}
-	r := e.PostJSON("/users/me/mfa/recovery-codes", map[string]string{"code": totpCode(t, u.Secret, e.Clock.Now())}, apitest.Bearer(u.token)...)
+	r := e.PostJSON("/users/me/mfa/recovery-codes", map[string]string{"code": apitest.TOTPCode(t, u.Secret, e.Clock.Now())}, apitest.Bearer(u.token)...)
 	var fresh struct {
 		RecoveryCodes []string `json:"recovery_codes"`
 	}
@@ -415,7 +401,7 @@ func TestMFAConfirmNeedsFreshProof(t *testing.T) {
 	e.Clock.Advance(6 * time.Minute)
 	r := e.Do("POST", "/users/me/mfa/totp", "", nil, apitest.Bearer(tk)...)
 	secret := r.JSON(t)["secret"].(string)
-	code := totpCode(t, secret, e.Clock.Now())
+	code := apitest.TOTPCode(t, secret, e.Clock.Now())
 	if r := e.PostJSON("/users/me/mfa/totp/confirm", map[string]string{"code": code}, apitest.Bearer(tk)...); r.Status != 403 || r.ErrCode(t) != "reauthentication_required" {
 		t.Errorf("confirm 6 minutes after sign-in: %d %s", r.Status, r.Body)
 	}
@@ -461,20 +447,6 @@ func TestMFABadRequests(t *testing.T) {
 	if r := e.PostJSON("/users/me/mfa/totp/confirm", map[string]string{"code": strings.Repeat("9", 70000)}, apitest.Bearer(tk)...); r.Status != 413 {
 		t.Errorf("huge code: %d %s", r.Status, r.Body)
 	}
-}
-
-// jwtPayload decodes a JWT's claims without checking it.
-func jwtPayload(t testing.TB, jwt string) []byte {
-	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", jwt)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func mustSignup(e *apitest.Env, email string) string {
@@ -543,7 +515,7 @@ func TestMFAConcurrentSteps(t *testing.T) {
 				return rs
 			}
 			one := mfaToken(e, u.email, nil)
-			if n := count(race(func(int) string { return one }, totpCode(t, u.Secret, e.Clock.Now()))); n != 1 {
+			if n := count(race(func(int) string { return one }, apitest.TOTPCode(t, u.Secret, e.Clock.Now()))); n != 1 {
 				t.Errorf("one mfa_token, %d racers: %d pairs, want 1", racers, n)
 			}
 			nextStep(e)
@@ -551,7 +523,7 @@ func TestMFAConcurrentSteps(t *testing.T) {
 			for i := range toks {
 				toks[i] = mfaToken(e, u.email, nil)
 			}
-			if n := count(race(func(i int) string { return toks[i] }, totpCode(t, u.Secret, e.Clock.Now()))); n != 1 {
+			if n := count(race(func(i int) string { return toks[i] }, apitest.TOTPCode(t, u.Secret, e.Clock.Now()))); n != 1 {
 				t.Errorf("one code, %d mfa_tokens: %d pairs, want 1", racers, n)
 			}
 		})
@@ -567,7 +539,7 @@ func TestMFAStepAfterChanges(t *testing.T) {
 	if err := e.Store.SetDisabled(context.Background(), u.id, true); err != nil {
 		t.Fatal(err)
 	}
-	if r := mfaStep(e, mt, "otp", totpCode(t, u.Secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
+	if r := mfaStep(e, mt, "otp", apitest.TOTPCode(t, u.Secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
 		t.Errorf("disabled meanwhile: %d %s", r.Status, r.Body)
 	}
 	if err := e.Store.SetDisabled(context.Background(), u.id, false); err != nil {
@@ -577,10 +549,10 @@ func TestMFAStepAfterChanges(t *testing.T) {
 	if err := e.Store.DeleteTOTP(context.Background(), u.id); err != nil {
 		t.Fatal(err)
 	}
-	if r := mfaStep(e, mt, "otp", totpCode(t, u.Secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
+	if r := mfaStep(e, mt, "otp", apitest.TOTPCode(t, u.Secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
 		t.Errorf("TOTP removed meanwhile: %d %s", r.Status, r.Body)
 	}
-	if r := mfaStep(e, mt, "otp", totpCode(t, u.Secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
+	if r := mfaStep(e, mt, "otp", apitest.TOTPCode(t, u.Secret, e.Clock.Now())); r.Status != 400 || r.ErrCode(t) != "invalid_grant" {
 		t.Errorf("spent token: %d %s", r.Status, r.Body)
 	}
 }

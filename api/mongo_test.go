@@ -1,14 +1,9 @@
 package api_test
 
 import (
-	"os"
 	"testing"
 
-	"github.com/unilogin/unilogin/session/mongostore/mongotest"
+	"github.com/unilogin/unilogin/api/apitest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	mongotest.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { apitest.Main(m) }

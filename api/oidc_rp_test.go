@@ -2,10 +2,8 @@ package api_test
 
 import (
 	"context"
-	"html"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,17 +14,6 @@ import (
 	"github.com/unilogin/unilogin/api/apitest"
 )
 
-var hiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
-
-// formFields are the hidden fields of a page's form, as a browser submits them.
-func formFields(body []byte) url.Values {
-	v := url.Values{}
-	for _, m := range hiddenRE.FindAllSubmatch(body, -1) {
-		v.Set(string(m[1]), html.UnescapeString(string(m[2])))
-	}
-	return v
-}
-
 // rpSignIn drives a stock relying party (go-oidc discovery from the
 // issuer alone, x/oauth2 with PKCE and a nonce) through the hosted
 // sign-in page, and returns the callback URL the browser was sent to.
@@ -35,7 +22,7 @@ func rpSignIn(t *testing.T, e *apitest.Env, conf *oauth2.Config, state, verifier
 	b := apitest.NewBrowser(t, e)
 	r := b.Get(conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)))
 	apitest.IsPage(t, r, http.StatusOK, `id="password"`)
-	form := formFields(r.Body)
+	form := apitest.FormFields(r.Body)
 	if form.Get("nonce") != nonce || !strings.Contains(form.Get("scope"), "openid") {
 		t.Fatalf("the sign-in form does not carry the request's nonce and scope: %v", form)
 	}
@@ -160,13 +147,13 @@ func TestOIDCStockRelyingParty(t *testing.T) {
 	if err := provider.Claims(&meta); err != nil || meta.EndSession != e.URL+"/logout" {
 		t.Fatalf("end_session_endpoint %q, %v", meta.EndSession, err)
 	}
-	end := meta.EndSession + "?" + url.Values{"id_token_hint": {rawID2}, "post_logout_redirect_uri": {postLogoutURI}, "state": {"st-bye"}}.Encode()
+	end := meta.EndSession + "?" + url.Values{"id_token_hint": {rawID2}, "post_logout_redirect_uri": {apitest.PostLogoutURI}, "state": {"st-bye"}}.Encode()
 	res, err := apitest.NoRedirectClient().Get(end)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if res.StatusCode != http.StatusFound || res.Header.Get("Location") != postLogoutURI+"?state=st-bye" {
+	if res.StatusCode != http.StatusFound || res.Header.Get("Location") != apitest.PostLogoutURI+"?state=st-bye" {
 		t.Fatalf("end session: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
 	if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(nt)); err == nil {
@@ -184,7 +171,7 @@ func TestOIDCAuthorizeWithoutOpenID(t *testing.T) {
 	b := apitest.NewBrowser(t, e)
 	q := apitest.AuthorizeQuery(a)
 	r := b.Get("/authorize?" + q.Encode())
-	form := formFields(r.Body)
+	form := apitest.FormFields(r.Body)
 	form.Set("email", "plain@example.com")
 	form.Set("password", "correct horse battery")
 	cb, err := url.Parse(b.Post("/signin", form).Header.Get("Location"))
@@ -314,7 +301,7 @@ func TestOIDCPromptAndMaxAge(t *testing.T) {
 			t.Fatalf("%v: %v", bad, q)
 		}
 	}
-	form := formFields(get(nil).Body)
+	form := apitest.FormFields(get(nil).Body)
 	form.Set("email", "pr@example.com")
 	form.Set("password", "correct horse battery")
 	if q := redirected(b.Post("/signin", form)); q.Get("code") == "" {

@@ -359,20 +359,3 @@ func (m *Manager) EndAll(ctx context.Context, userID, exceptID string) (int, err
 func (m *Manager) Sweep(ctx context.Context) (int, error) {
 	return m.store.DeleteExpired(ctx, m.opts.Now())
 }
-
-// RunSweeper calls Sweep every interval until ctx ends, reporting errors.
-func (m *Manager) RunSweeper(ctx context.Context, interval time.Duration, report func(n int, err error)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := m.Sweep(ctx)
-			if report != nil {
-				report(n, err)
-			}
-		}
-	}
-}

@@ -228,20 +228,7 @@ func testConcurrentCreateSameEmail(t *testing.T, s accounts.Store) {
 	}
 	errs := testkit.Race(racers, func(i int) error { return s.CreateUser(ctx, users[i]) })
 
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && winner >= 0:
-			t.Errorf("racers %d and %d both created a user with the same e-mail", winner, i)
-		case err == nil:
-			winner = i
-		case !errors.Is(err, accounts.ErrEmailTaken):
-			t.Errorf("racer %d: err = %v, want nil or ErrEmailTaken", i, err)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no racer created the user")
-	}
+	winner := testkit.OneWinner(t, "CreateUser(same e-mail)", errs, accounts.ErrEmailTaken)
 	got, err := s.GetUserByEmail(ctx, "race@example.com")
 	if err != nil {
 		t.Fatalf("GetUserByEmail: %v", err)
@@ -505,20 +492,7 @@ func testConcurrentLinkIdentity(t *testing.T, s accounts.Store) {
 		return s.LinkIdentity(ctx, &accounts.Identity{Provider: "google", Subject: "contested", UserID: users[i].ID})
 	})
 
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && winner >= 0:
-			t.Errorf("racers %d and %d both linked the same identity", winner, i)
-		case err == nil:
-			winner = i
-		case !errors.Is(err, accounts.ErrIdentityLinked):
-			t.Errorf("racer %d: err = %v, want nil or ErrIdentityLinked", i, err)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no racer linked the identity")
-	}
+	winner := testkit.OneWinner(t, "LinkIdentity(same identity)", errs, accounts.ErrIdentityLinked)
 	got, err := s.GetIdentity(ctx, "google", "contested")
 	if err != nil {
 		t.Fatalf("GetIdentity: %v", err)

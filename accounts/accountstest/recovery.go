@@ -2,7 +2,6 @@ package accountstest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -63,20 +62,7 @@ func testRecoveryConcurrentReset(t *testing.T, s accounts.Store) {
 		_, err := rec.ResetPassword(ctx, tok, fmt.Sprint("new pass phrase ", i))
 		return err
 	})
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && winner >= 0:
-			t.Errorf("racers %d and %d both reset the password", winner, i)
-		case err == nil:
-			winner = i
-		case !errors.Is(err, accounts.ErrInvalidEmailToken):
-			t.Errorf("racer %d: err = %v, want nil or ErrInvalidEmailToken", i, err)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no racer reset the password")
-	}
+	winner := testkit.OneWinner(t, "ResetPassword(one link)", errs, accounts.ErrInvalidEmailToken)
 	if _, err := svc.Authenticate(ctx, "race@example.com", fmt.Sprint("new pass phrase ", winner)); err != nil {
 		t.Errorf("the winner's password does not work: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/accounts/mail"
 	"github.com/unilogin/unilogin/session/sessiontest/testkit"
@@ -23,9 +24,9 @@ var brand = mail.Branding{ProductName: "Acme ID", AccentColor: "#c0ffee"}
 
 func verifyMessage(t *testing.T, to string) mail.Message {
 	t.Helper()
-	m, err := mail.VerifyEmail(i18n.Default(), brand, to, link, 24*time.Hour, time.Now())
+	m, err := mail.AccountMessage(i18n.Default(), brand, to, accounts.MailVerifyEmail, link, 24*time.Hour, time.Now())
 	if err != nil {
-		t.Fatalf("VerifyEmail: %v", err)
+		t.Fatalf("AccountMessage: %v", err)
 	}
 	return m
 }

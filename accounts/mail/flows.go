@@ -3,7 +3,6 @@ package mail
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -38,27 +37,13 @@ func NewFlows(q *Queue, issuer string) (*Flows, error) {
 
 // Send composes m and queues it.
 func (f *Flows) Send(ctx context.Context, m accounts.AccountMail) error {
-	link := func(path string) string { return f.issuer + path + "?token=" + url.QueryEscape(m.Token) }
 	b := f.q.Branding()
 	l := i18n.FromContext(ctx) // the language of the request that asked for the mail
-	var (
-		msg Message
-		err error
-	)
-	switch m.Kind {
-	case accounts.MailVerifyEmail:
-		msg, err = VerifyEmail(l, b, m.To, link("/verify-email"), m.TTL, f.now())
-	case accounts.MailResetPassword:
-		msg, err = ResetPassword(l, b, m.To, link("/reset-password"), m.TTL, f.now())
-	case accounts.MailConfirmEmailChange:
-		msg, err = ConfirmEmailChange(l, b, m.To, link("/confirm-email"), m.TTL, f.now())
-	case accounts.MailEmailChangeNotice:
-		msg, err = EmailChangeNotice(l, b, m.To)
-	case accounts.MailPasswordChanged:
-		msg, err = PasswordChangedNotice(l, b, m.To)
-	default:
-		return fmt.Errorf("mail: unknown account message kind %d", m.Kind)
+	link := ""
+	if w, ok := accountMessages[m.Kind]; ok && w.path != "" {
+		link = f.issuer + w.path + "?token=" + url.QueryEscape(m.Token)
 	}
+	msg, err := AccountMessage(l, b, m.To, m.Kind, link, m.TTL, f.now())
 	if err != nil {
 		return err
 	}

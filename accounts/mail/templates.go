@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/i18n"
 )
 
@@ -178,78 +179,70 @@ func humanDuration(l *i18n.Locale, d time.Duration) string {
 	return l.T("1 second")
 }
 
-// linkMessage composes a message whose link expires after ttl from now.
-func linkMessage(b Branding, to string, c Content, ttl time.Duration, now time.Time) (Message, error) {
+// wording is what one kind of account message says, as catalog keys:
+// subject and intro take the product name, expiry the lifetime of the
+// link.
+type wording struct {
+	path           string // of the link under the issuer; "" in a notice without link
+	subject, intro string
+	label, expiry  string // the link's button and how long it works
+	outro          string
+}
+
+// accountMessages are the messages of the account flows.
+var accountMessages = map[accounts.MailKind]wording{
+	accounts.MailVerifyEmail: {path: "/verify-email",
+		subject: i18n.M("Verify your e-mail address for %s"),
+		intro:   i18n.M("Please confirm that this address belongs to your %s account."),
+		label:   i18n.M("Verify e-mail address"),
+		expiry:  i18n.M("The link works once and expires in %s."),
+		outro:   i18n.M("If you did not create an account, you can ignore this message.")},
+	accounts.MailResetPassword: {path: "/reset-password",
+		subject: i18n.M("Reset your %s password"),
+		intro:   i18n.M("Someone asked to reset the password of the %s account with this address."),
+		label:   i18n.M("Choose a new password"),
+		expiry:  i18n.M("The link works once and expires in %s."),
+		outro:   i18n.M("If you did not ask for this, ignore this message: your password stays as it is.")},
+	accounts.MailConfirmEmailChange: {path: "/confirm-email",
+		subject: i18n.M("Confirm your new e-mail address for %s"),
+		intro:   i18n.M("Please confirm that your %s account should use this address from now on."),
+		label:   i18n.M("Confirm new address"),
+		expiry:  i18n.M("The link works once and expires in %s. Until then the account keeps its old address."),
+		outro:   i18n.M("If you did not ask for this, you can ignore this message.")},
+	// Goes to the old address when a change is requested; it does not name
+	// the new address.
+	accounts.MailEmailChangeNotice: {
+		subject: i18n.M("Your %s e-mail address is being changed"),
+		intro:   i18n.M("Someone signed in to your %s account asked to move it to another e-mail address. The change happens only when the link sent to the new address is opened."),
+		outro:   i18n.M("If this was not you, sign in and change your password.")},
+	// Tells the user that the password was reset or changed.
+	accounts.MailPasswordChanged: {
+		subject: i18n.M("Your %s password was changed"),
+		intro:   i18n.M("The password of your %s account was just changed."),
+		outro:   i18n.M("If this was not you, reset your password at once and check the account's sign-in methods.")},
+}
+
+// AccountMessage composes the message of kind for to in l's language.
+// A kind with a link carries link as its button and expires ttl after now;
+// a notice ignores link and ttl.
+func AccountMessage(l *i18n.Locale, b Branding, to string, kind accounts.MailKind, link string, ttl time.Duration, now time.Time) (Message, error) {
+	w, ok := accountMessages[kind]
+	if !ok {
+		return Message{}, fmt.Errorf("mail: unknown account message kind %d", kind)
+	}
+	name := b.withDefaults().ProductName
+	c := Content{Locale: l, Subject: l.T(w.subject, name), Intro: []string{l.T(w.intro, name)}}
+	if w.path != "" {
+		c.Action = &Action{Label: l.Text(w.label), URL: link}
+		c.Outro = append(c.Outro, l.T(w.expiry, humanDuration(l, ttl)))
+	}
+	c.Outro = append(c.Outro, l.Text(w.outro))
 	m, err := Compose(b, to, c)
 	if err != nil {
 		return Message{}, err
 	}
-	m.Expires = now.Add(ttl)
+	if w.path != "" {
+		m.Expires = now.Add(ttl)
+	}
 	return m, nil
-}
-
-// VerifyEmail is the message, in l's language, that confirms an address
-// belongs to its user.
-func VerifyEmail(l *i18n.Locale, b Branding, to, link string, ttl time.Duration, now time.Time) (Message, error) {
-	name := b.withDefaults().ProductName
-	return linkMessage(b, to, Content{
-		Locale:  l,
-		Subject: l.T("Verify your e-mail address for %s", name),
-		Intro:   []string{l.T("Please confirm that this address belongs to your %s account.", name)},
-		Action:  &Action{Label: l.T("Verify e-mail address"), URL: link},
-		Outro: []string{l.T("The link works once and expires in %s.", humanDuration(l, ttl)),
-			l.T("If you did not create an account, you can ignore this message.")},
-	}, ttl, now)
-}
-
-// ResetPassword is the message, in l's language, with a link that sets a
-// new password.
-func ResetPassword(l *i18n.Locale, b Branding, to, link string, ttl time.Duration, now time.Time) (Message, error) {
-	name := b.withDefaults().ProductName
-	return linkMessage(b, to, Content{
-		Locale:  l,
-		Subject: l.T("Reset your %s password", name),
-		Intro:   []string{l.T("Someone asked to reset the password of the %s account with this address.", name)},
-		Action:  &Action{Label: l.T("Choose a new password"), URL: link},
-		Outro: []string{l.T("The link works once and expires in %s.", humanDuration(l, ttl)),
-			l.T("If you did not ask for this, ignore this message: your password stays as it is.")},
-	}, ttl, now)
-}
-
-// ConfirmEmailChange goes to the new address of an address change, in l's
-// language.
-func ConfirmEmailChange(l *i18n.Locale, b Branding, to, link string, ttl time.Duration, now time.Time) (Message, error) {
-	name := b.withDefaults().ProductName
-	return linkMessage(b, to, Content{
-		Locale:  l,
-		Subject: l.T("Confirm your new e-mail address for %s", name),
-		Intro:   []string{l.T("Please confirm that your %s account should use this address from now on.", name)},
-		Action:  &Action{Label: l.T("Confirm new address"), URL: link},
-		Outro: []string{l.T("The link works once and expires in %s. Until then the account keeps its old address.", humanDuration(l, ttl)),
-			l.T("If you did not ask for this, you can ignore this message.")},
-	}, ttl, now)
-}
-
-// EmailChangeNotice goes to the old address when a change is requested,
-// in l's language. It does not name the new address.
-func EmailChangeNotice(l *i18n.Locale, b Branding, to string) (Message, error) {
-	name := b.withDefaults().ProductName
-	return Compose(b, to, Content{
-		Locale:  l,
-		Subject: l.T("Your %s e-mail address is being changed", name),
-		Intro:   []string{l.T("Someone signed in to your %s account asked to move it to another e-mail address. The change happens only when the link sent to the new address is opened.", name)},
-		Outro:   []string{l.T("If this was not you, sign in and change your password.")},
-	})
-}
-
-// PasswordChangedNotice tells the user, in l's language, that the password
-// was reset or changed.
-func PasswordChangedNotice(l *i18n.Locale, b Branding, to string) (Message, error) {
-	name := b.withDefaults().ProductName
-	return Compose(b, to, Content{
-		Locale:  l,
-		Subject: l.T("Your %s password was changed", name),
-		Intro:   []string{l.T("The password of your %s account was just changed.", name)},
-		Outro:   []string{l.T("If this was not you, reset your password at once and check the account's sign-in methods.")},
-	})
 }

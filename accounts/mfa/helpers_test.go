@@ -113,6 +113,21 @@ func (e *env) user(t *testing.T, email string, password bool) *accounts.User {
 	return u
 }
 
+// totpUser creates a password user with email and turns on TOTP for it;
+// it returns the user and the TOTP secret.
+func (e *env) totpUser(t *testing.T, email string) (*accounts.User, string) {
+	t.Helper()
+	u := e.user(t, email, true)
+	enr, err := e.svc.EnrollTOTP(t.Context(), u.ID)
+	if err != nil {
+		t.Fatalf("EnrollTOTP: %v", err)
+	}
+	if _, err := e.svc.ConfirmTOTP(t.Context(), u.ID, code(t, enr.Secret, e.clock.Now())); err != nil {
+		t.Fatalf("ConfirmTOTP: %v", err)
+	}
+	return u, enr.Secret
+}
+
 func code(t *testing.T, secret string, at time.Time) string {
 	t.Helper()
 	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})

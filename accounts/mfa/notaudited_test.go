@@ -30,21 +30,14 @@ func (f *flakyAudit) AppendAudit(ctx context.Context, e *accounts.AuditEvent) er
 func TestNotAudited(t *testing.T) {
 	audit := &flakyAudit{}
 	e := newEnv(t, func(o *mfa.Options) { audit.AuditStore = o.Audit; o.Audit = audit })
-	u := e.user(t, "na@example.com", true)
-	enr, err := e.svc.EnrollTOTP(t.Context(), u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.svc.ConfirmTOTP(t.Context(), u.ID, code(t, enr.Secret, e.clock.Now())); err != nil {
-		t.Fatal(err)
-	}
+	u, secret := e.totpUser(t, "na@example.com")
 	audit.down.Store(true)
-	_, err = e.svc.Verify(t.Context(), u.ID, mfa.Proof{Code: "000000"})
+	_, err := e.svc.Verify(t.Context(), u.ID, mfa.Proof{Code: "000000"})
 	if !errors.Is(err, mfa.ErrInvalidCode) || errors.Is(err, mfa.ErrNotAudited) {
 		t.Fatalf("wrong code, audit down: %v", err)
 	}
 	e.clock.Advance(30 * time.Second)
-	err = e.svc.RemoveTOTP(t.Context(), u.ID, mfa.Proof{Code: code(t, enr.Secret, e.clock.Now())})
+	err = e.svc.RemoveTOTP(t.Context(), u.ID, mfa.Proof{Code: code(t, secret, e.clock.Now())})
 	if !errors.Is(err, mfa.ErrNotAudited) {
 		t.Fatalf("removal, audit down: %v, want ErrNotAudited", err)
 	}

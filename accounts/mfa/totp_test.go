@@ -127,16 +127,12 @@ func TestTOTPLifecycle(t *testing.T) {
 func TestTOTPRemovalWithCode(t *testing.T) {
 	ctx := t.Context()
 	e := newEnv(t, nil)
-	u := e.user(t, "bob@example.com", true)
-	enr, _ := e.svc.EnrollTOTP(ctx, u.ID)
-	if _, err := e.svc.ConfirmTOTP(ctx, u.ID, code(t, enr.Secret, e.clock.Now())); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.svc.RemoveTOTP(ctx, u.ID, mfa.Proof{Code: code(t, enr.Secret, e.clock.Now())}); !errors.Is(err, mfa.ErrInvalidCode) {
+	u, secret := e.totpUser(t, "bob@example.com")
+	if err := e.svc.RemoveTOTP(ctx, u.ID, mfa.Proof{Code: code(t, secret, e.clock.Now())}); !errors.Is(err, mfa.ErrInvalidCode) {
 		t.Errorf("remove with a spent code: %v, want ErrInvalidCode", err)
 	}
 	e.clock.Advance(30 * time.Second)
-	if err := e.svc.RemoveTOTP(ctx, u.ID, mfa.Proof{Code: code(t, enr.Secret, e.clock.Now())}); err != nil {
+	if err := e.svc.RemoveTOTP(ctx, u.ID, mfa.Proof{Code: code(t, secret, e.clock.Now())}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.ConfirmTOTP(ctx, u.ID, "000000"); !errors.Is(err, accounts.ErrTOTPNotEnabled) {
@@ -149,13 +145,9 @@ func TestTOTPRemovalWithCode(t *testing.T) {
 func TestTOTPRateLimit(t *testing.T) {
 	ctx := t.Context()
 	e := newEnv(t, func(o *mfa.Options) { o.MaxFailures = 3; o.FailureWindow = 10 * time.Minute })
-	u := e.user(t, "eve@example.com", true)
-	enr, _ := e.svc.EnrollTOTP(ctx, u.ID)
-	if _, err := e.svc.ConfirmTOTP(ctx, u.ID, code(t, enr.Secret, e.clock.Now())); err != nil {
-		t.Fatal(err)
-	}
+	u, secret := e.totpUser(t, "eve@example.com")
 	e.clock.Advance(30 * time.Second)
-	good := code(t, enr.Secret, e.clock.Now())
+	good := code(t, secret, e.clock.Now())
 	bad := "000000"
 	if bad == good {
 		bad = "111111"
@@ -179,7 +171,7 @@ func TestTOTPRateLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clock.Advance(10 * time.Minute)
-	if _, err := e.svc.Verify(ctx, u.ID, mfa.Proof{Code: code(t, enr.Secret, e.clock.Now())}); err != nil {
+	if _, err := e.svc.Verify(ctx, u.ID, mfa.Proof{Code: code(t, secret, e.clock.Now())}); err != nil {
 		t.Errorf("after the window: %v", err)
 	}
 }
@@ -210,11 +202,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 func TestResetFactors(t *testing.T) {
 	ctx := t.Context()
 	e := newEnv(t, nil)
-	u := e.user(t, "rex@example.com", true)
-	enr, _ := e.svc.EnrollTOTP(ctx, u.ID)
-	if _, err := e.svc.ConfirmTOTP(ctx, u.ID, code(t, enr.Secret, e.clock.Now())); err != nil {
-		t.Fatal(err)
-	}
+	u, _ := e.totpUser(t, "rex@example.com")
 	if err := e.store.CreatePasskey(ctx, &accounts.Passkey{ID: []byte("k1"), UserID: u.ID, UserHandle: []byte(u.ID),
 		PublicKey: []byte("pk"), Data: []byte("{}"), CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)

@@ -9,10 +9,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/unilogin/unilogin/accounts"
-	"github.com/unilogin/unilogin/session/mongostore/mongodb"
 )
 
 var _ accounts.AuditStore = (*Store)(nil)
@@ -59,17 +57,13 @@ func (s *Store) AppendAudit(ctx context.Context, e *accounts.AuditEvent) error {
 // ListAudit returns up to limit events with _id < before (all when before
 // is empty), by descending _id: newest first.
 func (s *Store) ListAudit(ctx context.Context, before string, limit int) ([]*accounts.AuditEvent, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
 	filter := bson.D{}
 	if before != "" {
 		filter = bson.D{{Key: "_id", Value: bson.D{{Key: "$lt", Value: before}}}}
 	}
-	docs, err := mongodb.FindAll[auditDoc](ctx, s.db.Collection(auditCollection), filter,
-		options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(int64(limit)))
+	docs, err := page[auditDoc](ctx, s.db.Collection(auditCollection), "list audit events", filter, -1, limit)
 	if err != nil {
-		return nil, fmt.Errorf("mongostore: list audit events: %w", err)
+		return nil, err
 	}
 	events := make([]*accounts.AuditEvent, len(docs))
 	for i, d := range docs {

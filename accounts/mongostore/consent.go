@@ -101,13 +101,7 @@ func (s *Store) readConsents(ctx context.Context, filter bson.D) ([]*accounts.Co
 // RevokeConsent deletes the user's consent for clientID.
 func (s *Store) RevokeConsent(ctx context.Context, userID, clientID string) error {
 	res, err := s.consents().DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}, {Key: "client_id", Value: clientID}})
-	if err != nil {
-		return fmt.Errorf("mongostore: revoke consent: %w", err)
-	}
-	if res.DeletedCount == 0 {
-		return accounts.ErrNotFound
-	}
-	return nil
+	return deleted(res, err, "revoke consent")
 }
 
 // deleteConsents removes a user's consents (DeleteUser).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
@@ -85,8 +84,6 @@ func (s *Store) initFactors(ctx context.Context) error {
 	return nil
 }
 
-func byID(id any) bson.D          { return bson.D{{Key: "_id", Value: id}} }
-func byUser(userID string) bson.D { return bson.D{{Key: "user_id", Value: userID}} }
 func stepKey(userID string, step int64) string {
 	return fmt.Sprintf("%s|%020d", userID, step)
 }
@@ -132,9 +129,8 @@ func (s *Store) GetTOTP(ctx context.Context, userID string) (*accounts.TOTPSecre
 		return nil, notFound("get totp", err)
 	}
 	t := &accounts.TOTPSecret{UserID: userID, ID: doc.ID, Sealed: doc.Sealed, CreatedAt: doc.CreatedAt}
-	var last stepDoc
-	err := s.totpSteps.FindOne(ctx, byUser(userID), options.FindOne().SetSort(bson.D{{Key: "step", Value: -1}})).Decode(&last)
-	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+	last, _, err := findOne[stepDoc](ctx, s.totpSteps, byUser(userID), options.FindOne().SetSort(bson.D{{Key: "step", Value: -1}}))
+	if err != nil {
 		return nil, fmt.Errorf("mongostore: get totp: %w", err)
 	}
 	t.LastStep = last.Step
@@ -243,13 +239,7 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes 
 // UseRecoveryCode is a deleteOne by _id.
 func (s *Store) UseRecoveryCode(ctx context.Context, userID string, hash []byte) error {
 	res, err := s.recoveryCodes.DeleteOne(ctx, byID(codeKey(userID, hash)))
-	if err != nil {
-		return fmt.Errorf("mongostore: use recovery code: %w", err)
-	}
-	if res.DeletedCount != 1 {
-		return accounts.ErrNotFound
-	}
-	return nil
+	return deleted(res, err, "use recovery code")
 }
 
 // CountRecoveryCodes counts the unused codes.
@@ -375,13 +365,7 @@ func (s *Store) DeletePasskeyIfNotLast(ctx context.Context, userID string, id []
 		}
 	}
 	res, err := s.passkeys.DeleteOne(ctx, bson.D{{Key: "_id", Value: doc.ID}, {Key: "user_id", Value: userID}})
-	if err != nil {
-		return fmt.Errorf("mongostore: delete passkey: %w", err)
-	}
-	if res.DeletedCount == 0 {
-		return accounts.ErrNotFound
-	}
-	return nil
+	return deleted(res, err, "delete passkey")
 }
 
 // DeletePasskeys removes every passkey of the user.

@@ -91,16 +91,15 @@ func (s *Store) LinkIdentity(ctx context.Context, id *accounts.Identity) error {
 // always garbage: LinkIdentity inserts only for a user that exists, and
 // takes the identity back itself if the user was deleted meanwhile.
 func (s *Store) dropOrphanIdentity(ctx context.Context, key string) (bool, error) {
-	var doc identityDoc
-	err := s.identities.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return true, nil
-	}
+	doc, found, err := findOne[identityDoc](ctx, s.identities, byID(key))
 	if err != nil {
 		return false, err
 	}
-	exists, err := s.userExists(ctx, doc.UserID)
-	if err != nil || exists {
+	if !found {
+		return true, nil // gone already
+	}
+	live, err := s.userExists(ctx, doc.UserID)
+	if err != nil || live {
 		return false, err
 	}
 	if _, err := s.identities.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "user_id", Value: doc.UserID}}); err != nil {
@@ -112,13 +111,8 @@ func (s *Store) dropOrphanIdentity(ctx context.Context, key string) (bool, error
 // hasIdentityAt reports whether the user has an identity at provider other
 // than the one under key.
 func (s *Store) hasIdentityAt(ctx context.Context, userID, provider, key string) (bool, error) {
-	err := s.identities.FindOne(ctx,
-		bson.D{{Key: "user_id", Value: userID}, {Key: "provider", Value: provider}, {Key: "_id", Value: bson.D{{Key: "$ne", Value: key}}}},
-		options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return false, nil
-	}
-	return err == nil, err
+	return exists(ctx, s.identities,
+		bson.D{{Key: "user_id", Value: userID}, {Key: "provider", Value: provider}, {Key: "_id", Value: bson.D{{Key: "$ne", Value: key}}}})
 }
 
 // GetIdentity returns the identity for (provider, subject): one _id lookup.
@@ -192,13 +186,7 @@ func (s *Store) findIdentities(ctx context.Context, userID string) ([]*accounts.
 // UnlinkIdentity removes the user's identities at provider.
 func (s *Store) UnlinkIdentity(ctx context.Context, userID, provider string) error {
 	res, err := s.identities.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}, {Key: "provider", Value: provider}})
-	if err != nil {
-		return fmt.Errorf("mongostore: unlink identity: %w", err)
-	}
-	if res.DeletedCount == 0 {
-		return accounts.ErrNotFound
-	}
-	return nil
+	return deleted(res, err, "unlink identity")
 }
 
 // identityKey is the _id of an identity. Provider ids ("google", "github",

@@ -149,35 +149,26 @@ func (s *Store) ClaimMail(ctx context.Context, m *mail.QueuedMessage, owner stri
 	if err == nil {
 		// The lease may be a stale claimant's arriving after the generation
 		// moved on (its lease was deleted after its document): check.
-		var d mailDoc
-		if err := s.db.Collection(mailQueueCollection).FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&d); err != nil {
+		d, err := claimable[mailDoc](ctx, s.db.Collection(mailQueueCollection), key)
+		if err != nil {
 			s.deleteLease(ctx, key)
-			if errors.Is(err, mongo.ErrNoDocuments) {
-				return nil, mail.ErrNotClaimed
-			}
-			return nil, fmt.Errorf("mongostore: claim mail: %w", err)
+			return nil, err
 		}
 		return d.message(), nil
 	}
 	if !mongo.IsDuplicateKeyError(err) {
 		return nil, fmt.Errorf("mongostore: claim mail: %w", err)
 	}
-	var l leaseDoc
-	if err := leases.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&l); err != nil {
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			return nil, mail.ErrNotClaimed
-		}
-		return nil, fmt.Errorf("mongostore: claim mail: %w", err)
+	l, err := claimable[leaseDoc](ctx, leases, key)
+	if err != nil {
+		return nil, err
 	}
 	if l.Until.After(now) {
 		return nil, mail.ErrNotClaimed
 	}
-	var d mailDoc
-	if err := s.db.Collection(mailQueueCollection).FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&d); err != nil {
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			return nil, mail.ErrNotClaimed
-		}
-		return nil, fmt.Errorf("mongostore: claim mail: %w", err)
+	d, err := claimable[mailDoc](ctx, s.db.Collection(mailQueueCollection), key)
+	if err != nil {
+		return nil, err
 	}
 	next := d.message()
 	next.Generation++
@@ -188,6 +179,19 @@ func (s *Store) ClaimMail(ctx context.Context, m *mail.QueuedMessage, owner stri
 		return nil, err
 	}
 	return s.ClaimMail(ctx, next, owner, now, leaseUntil)
+}
+
+// claimable reads the document of coll under key for ClaimMail; none is
+// mail.ErrNotClaimed (another claimant moved the message on).
+func claimable[T any](ctx context.Context, coll *mongo.Collection, key string) (T, error) {
+	doc, found, err := findOne[T](ctx, coll, byID(key))
+	if err != nil {
+		return doc, fmt.Errorf("mongostore: claim mail: %w", err)
+	}
+	if !found {
+		return doc, mail.ErrNotClaimed
+	}
+	return doc, nil
 }
 
 // advance replaces generation old by next: insert, then delete old and its

@@ -206,13 +206,12 @@ func (s *Store) reserveEmail(ctx context.Context, key, userID string) error {
 // CreateUser took over meanwhile is left alone; and deleteOne on _id is
 // atomic on FerretDB too, so of several callers at most one deletes it.
 func (s *Store) dropStaleReservation(ctx context.Context, key string) (bool, error) {
-	var claim emailDoc
-	err := s.emails.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&claim)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return true, nil
-	}
+	claim, found, err := findOne[emailDoc](ctx, s.emails, byID(key))
 	if err != nil {
 		return false, err
+	}
+	if !found {
+		return true, nil // gone already
 	}
 	if time.Since(claim.CreatedAt) < staleAfter {
 		return false, nil // possibly a CreateUser between its two inserts
@@ -235,10 +234,7 @@ func (s *Store) dropStaleReservation(ctx context.Context, key string) (bool, err
 func (s *Store) releaseEmail(ctx context.Context, key, userID string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	err := s.users.FindOne(ctx,
-		bson.D{{Key: "_id", Value: userID}, {Key: "email_key", Value: key}},
-		options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
-	if !errors.Is(err, mongo.ErrNoDocuments) {
+	if found, err := exists(ctx, s.users, bson.D{{Key: "_id", Value: userID}, {Key: "email_key", Value: key}}); found || err != nil {
 		return // the user exists with this e-mail, or we cannot tell
 	}
 	_, _ = s.emails.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "user_id", Value: userID}})
@@ -326,12 +322,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 			return fmt.Errorf("mongostore: delete user: e-mail: %w", err)
 		}
 	}
-	res, err := s.users.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
-	if err != nil {
-		return fmt.Errorf("mongostore: delete user: %w", err)
-	}
-	if res.DeletedCount == 0 {
-		return accounts.ErrNotFound // a concurrent DeleteUser won
+	res, err := s.users.DeleteOne(ctx, byID(id))
+	if err := deleted(res, err, "delete user"); err != nil {
+		return err // ErrNotFound: a concurrent DeleteUser won
 	}
 	if _, err := s.identities.DeleteMany(ctx, byUser); err != nil {
 		return fmt.Errorf("mongostore: delete user: identities: %w", err)
@@ -348,17 +341,13 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // email_key; users without e-mail never match it. A limit of zero or less
 // returns nothing.
 func (s *Store) ListUsers(ctx context.Context, after string, limit int, emailContains string) ([]*accounts.User, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
 	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}}
 	if needle := accounts.NormalizeEmail(emailContains); needle != "" {
 		filter = append(filter, bson.E{Key: "email_key", Value: bson.D{{Key: "$regex", Value: regexp.QuoteMeta(needle)}}})
 	}
-	docs, err := mongodb.FindAll[userDoc](ctx, s.users, filter,
-		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	docs, err := page[userDoc](ctx, s.users, "list users", filter, 1, limit)
 	if err != nil {
-		return nil, fmt.Errorf("mongostore: list users: %w", err)
+		return nil, err
 	}
 	return mongodb.Convert(docs, (*userDoc).user), nil
 }
@@ -372,12 +361,7 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 func (s *Store) userExists(ctx context.Context, id string) (bool, error) {
-	err := s.users.FindOne(ctx, bson.D{{Key: "_id", Value: id}},
-		options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return false, nil
-	}
-	return err == nil, err
+	return exists(ctx, s.users, byID(id))
 }
 
 // notFound maps mongo.ErrNoDocuments to ErrNotFound and wraps other errors.

@@ -1,13 +1,10 @@
 package mongostore_test
 
 import (
-	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,11 +21,9 @@ import (
 // FerretDB embedded in this test binary, and a real MongoDB as well when
 // UNILOGIN_TEST_MONGODB_URI is set.
 type server struct {
-	name    string // subtest name
-	client  *mongo.Client
-	ferret  bool   // answers buildInfo with ferretdbVersion
-	dbNames string // prefix of the databases the tests create
-	n       atomic.Int64
+	name   string // subtest name
+	client *mongo.Client
+	ferret bool // answers buildInfo with ferretdbVersion
 }
 
 var servers []*server
@@ -43,25 +38,14 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	for _, s := range started {
-		// Random database names, so that runs sharing a server never meet.
-		servers = append(servers, &server{name: s.Name, client: s.Client, ferret: s.FerretDB,
-			dbNames: "unilogin_test_" + strings.ToLower(rand.Text()[:10]) + "_"})
+		servers = append(servers, &server{name: s.Name, client: s.Client, ferret: s.FerretDB})
 	}
 	return m.Run()
 }
 
-// newDB returns a database of its own for one test, dropped at its end.
-func (srv *server) newDB(t *testing.T) *mongo.Database {
-	db := srv.client.Database(fmt.Sprintf("%s%d", srv.dbNames, srv.n.Add(1)))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := db.Drop(ctx); err != nil {
-			t.Logf("drop database %s: %v", db.Name(), err)
-		}
-	})
-	return db
-}
+// newDB returns a database of its own for one test (a random name, so that
+// runs sharing a server never meet), dropped at its end.
+func (srv *server) newDB(t *testing.T) *mongo.Database { return mongotest.FreshDB(t, srv.client) }
 
 func (srv *server) newStore(t *testing.T) (*mongostore.Store, *mongo.Database) {
 	t.Helper()

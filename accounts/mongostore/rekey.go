@@ -2,7 +2,6 @@ package mongostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -32,11 +31,7 @@ const (
 // is merged into another).
 func (s *Store) rekeyEmails(ctx context.Context) error {
 	marks := s.db.Collection(migrationsCollection)
-	err := marks.FindOne(ctx, bson.D{{Key: "_id", Value: emailKeyMigration}}).Err()
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, mongo.ErrNoDocuments) {
+	if done, err := exists(ctx, marks, byID(emailKeyMigration)); done || err != nil {
 		return err
 	}
 	docs, err := mongodb.FindAll[userDoc](ctx, s.users, bson.D{{Key: "email_key", Value: bson.D{{Key: "$exists", Value: true}}}},

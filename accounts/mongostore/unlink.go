@@ -146,12 +146,8 @@ func (s *Store) lockUser(ctx context.Context, userID string) (release func(), er
 // delete names the holder's token, so a lock claimed afresh meanwhile is
 // left alone.
 func (s *Store) breakStaleLock(ctx context.Context, userID string) error {
-	var held lockDoc
-	err := s.locks.FindOne(ctx, bson.D{{Key: "_id", Value: userID}}).Decode(&held)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil
-	}
-	if err != nil {
+	held, found, err := findOne[lockDoc](ctx, s.locks, byID(userID))
+	if err != nil || !found {
 		return err
 	}
 	if time.Since(held.CreatedAt) < lockStale {

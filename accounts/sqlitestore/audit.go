@@ -10,7 +10,6 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/unilogin/unilogin/accounts"
-	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 var _ accounts.AuditStore = (*Store)(nil)
@@ -48,23 +47,13 @@ func (s *Store) AppendAudit(ctx context.Context, e *accounts.AuditEvent) error {
 // ListAudit returns up to limit events with id < before (all when before
 // is empty), by descending id: newest first.
 func (s *Store) ListAudit(ctx context.Context, before string, limit int) ([]*accounts.AuditEvent, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
 	query := `SELECT id, time, actor, action, target, details, ip FROM audit_events`
 	var args []any
 	if before != "" {
 		query += ` WHERE id < ?`
 		args = append(args, before)
 	}
-	query += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit)
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	events, err := sqlitedb.Collect(rows, err, scanAuditEvent)
-	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: list audit events: %w", err)
-	}
-	return events, nil
+	return page(ctx, s, "list audit events", query+` ORDER BY id DESC`, args, limit, scanAuditEvent)
 }
 
 func scanAuditEvent(sc scanner) (*accounts.AuditEvent, error) {

@@ -52,14 +52,11 @@ func (s *Store) GrantConsent(ctx context.Context, userID, clientID string, scope
 		return nil
 	}
 	// Nothing new: every scope was granted before, or there is no user.
-	var exists bool
-	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, userID).Scan(&exists); err != nil {
-		return fmt.Errorf("sqlitestore: grant consent: %w", err)
-	}
-	if !exists {
+	found, err := s.exists(ctx, "grant consent", "users", "id = ?", userID)
+	if err == nil && !found {
 		return accounts.ErrNotFound
 	}
-	return nil
+	return err
 }
 
 // GetConsent returns the user's consent for clientID.

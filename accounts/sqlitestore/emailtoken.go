@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -118,12 +119,8 @@ func (s *Store) conditional(ctx context.Context, res sql.Result, err error, op, 
 	if err != nil || n > 0 {
 		return err
 	}
-	var exists bool
-	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, id).Scan(&exists); err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	if !exists {
-		return accounts.ErrNotFound
+	if found, err := s.exists(ctx, op, "users", "id = ?", id); err != nil || !found {
+		return cmp.Or(err, accounts.ErrNotFound)
 	}
 	return fmt.Errorf("sqlitestore: %s: the address changed: %w", op, accounts.ErrConflict)
 }

@@ -294,11 +294,11 @@ func (s *Store) DeletePasskeyIfNotLast(ctx context.Context, userID string, id []
 	if n, err := affected(res, err, "delete passkey"); err != nil || n > 0 {
 		return err
 	}
-	var exists bool
-	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM passkeys WHERE id = ? AND user_id = ?)`, id, userID).Scan(&exists); err != nil {
-		return fmt.Errorf("sqlitestore: delete passkey: %w", err)
-	}
-	if exists {
+	found, err := s.exists(ctx, "delete passkey", "passkeys", "id = ? AND user_id = ?", id, userID)
+	switch {
+	case err != nil:
+		return err
+	case found:
 		return accounts.ErrLastLoginMethod
 	}
 	return accounts.ErrNotFound

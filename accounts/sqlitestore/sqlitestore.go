@@ -210,9 +210,6 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // the normalized e-mail; users without e-mail never match it. A limit of
 // zero or less returns nothing.
 func (s *Store) ListUsers(ctx context.Context, after string, limit int, emailContains string) ([]*accounts.User, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
 	query := `SELECT ` + userColumns + ` FROM users WHERE id > ?`
 	args := []any{after}
 	if needle := accounts.NormalizeEmail(emailContains); needle != "" {
@@ -220,15 +217,7 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int, emailCon
 		query += ` AND instr(email_key, ?) > 0`
 		args = append(args, needle)
 	}
-	query += ` ORDER BY id LIMIT ?`
-	args = append(args, limit)
-
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	users, err := sqlitedb.Collect(rows, err, scanUser)
-	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: list users: %w", err)
-	}
-	return users, nil
+	return page(ctx, s, "list users", query+` ORDER BY id`, args, limit, scanUser)
 }
 
 // LinkIdentity inserts the identity if its user exists, in one statement, so
@@ -253,10 +242,9 @@ func (s *Store) LinkIdentity(ctx context.Context, id *accounts.Identity) error {
 	case code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || code == sqlite3.SQLITE_CONSTRAINT_UNIQUE:
 		// SQLite names only one violated key; which one it picks when both
 		// are is unspecified, so ask whether (provider, subject) exists.
-		var linked bool
-		if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM identities WHERE provider = ? AND subject = ?)`,
-			id.Provider, id.Subject).Scan(&linked); err != nil {
-			return fmt.Errorf("sqlitestore: link identity: %w", err)
+		linked, err := s.exists(ctx, "link identity", "identities", "provider = ? AND subject = ?", id.Provider, id.Subject)
+		if err != nil {
+			return err
 		}
 		if linked {
 			return accounts.ErrIdentityLinked

@@ -1,6 +1,7 @@
 package apitest
 
 import (
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -29,6 +30,18 @@ func NewBrowser(t *testing.T, e *Env) *Browser {
 }
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+var hiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+
+// FormFields are the hidden fields of a page (or of one form's HTML), as
+// a browser submits them.
+func FormFields(page []byte) url.Values {
+	v := url.Values{}
+	for _, m := range hiddenRE.FindAllSubmatch(page, -1) {
+		v.Set(string(m[1]), html.UnescapeString(string(m[2])))
+	}
+	return v
+}
 
 // CSRFToken is the CSRF token of a page's form; "" when it has none.
 func CSRFToken(page []byte) string {

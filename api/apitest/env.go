@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/accounts/mfa"
 	accountsmongo "github.com/unilogin/unilogin/accounts/mongostore"
 	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
 	"github.com/unilogin/unilogin/api/server"
@@ -74,6 +76,7 @@ type Env struct {
 	Cfg      *config.Config
 	Accounts *accounts.Service
 	Sessions *session.Manager
+	MFA      *mfa.Service
 	Store    accounts.Store // the raw store, for what the CLI does directly
 	Handler  http.Handler
 	Logs     *testkit.SyncBuffer
@@ -88,6 +91,9 @@ type EnvOptions struct {
 	Cost      int // bcrypt cost; default 4
 	Version   string
 	Gate      accounts.Gate // default: sized from the configuration
+	// Localhost names the issuer (and URL) localhost rather than
+	// 127.0.0.1: WebAuthn's RP ID must be a domain.
+	Localhost bool
 }
 
 const TestClientID, TestClientSecret = "web", "web-secret-0123456789"
@@ -143,6 +149,9 @@ func NewEnv(t testing.TB, o EnvOptions) *Env {
 	var cfg *config.Config
 	s := servertest.Start(t, func(c *config.Config) {
 		testConfig(c, o)
+		if o.Localhost {
+			c.Issuer = strings.Replace(c.Issuer, "://127.0.0.1:", "://localhost:", 1)
+		}
 		if o.Mutate != nil {
 			o.Mutate(c)
 		}
@@ -155,7 +164,11 @@ func NewEnv(t testing.TB, o EnvOptions) *Env {
 		Version:   o.Version,
 		Gate:      o.Gate,
 	})
-	return &Env{T: t, URL: s.URL, Clock: clk, Cfg: cfg, Accounts: s.Accounts, Sessions: s.Sessions,
+	url := s.URL
+	if o.Localhost {
+		url = strings.Replace(url, "://127.0.0.1:", "://localhost:", 1)
+	}
+	return &Env{T: t, URL: url, Clock: clk, Cfg: cfg, Accounts: s.Accounts, Sessions: s.Sessions, MFA: s.MFA,
 		Store: as, Handler: s.Handler(), Logs: logs}
 }
 
@@ -316,3 +329,12 @@ func MongoStores(t testing.TB, db *mongo.Database) (accounts.Store, session.Stor
 // Password is the tests' password of choice: long enough for every
 // password rule.
 const Password = "correct horse battery staple"
+
+// Main runs a test package's tests, then stops the embedded
+// MongoDB-compatible server they share: the TestMain of every package
+// that uses MongoBackend.
+func Main(m *testing.M) {
+	code := m.Run()
+	mongotest.Stop()
+	os.Exit(code)
+}

@@ -228,43 +228,43 @@ func (fe *FlowEnv) RunFlow(c *http.Client, loginURL string) *url.URL {
 
 // appQuery checks that u is a's redirect URI carrying a's state and returns
 // its query.
-func (fe *FlowEnv) AppQuery(u *url.URL, a FlowApp) url.Values {
-	fe.T.Helper()
+func (e *Env) AppQuery(u *url.URL, a FlowApp) url.Values {
+	e.T.Helper()
 	base := *u
 	base.RawQuery = ""
 	if base.String() != a.RedirectURI {
-		fe.T.Fatalf("redirected to %s, want the app's %s", u, a.RedirectURI)
+		e.T.Fatalf("redirected to %s, want the app's %s", u, a.RedirectURI)
 	}
 	q := u.Query()
 	if q.Get("state") != a.State {
-		fe.T.Fatalf("app state = %q, want %q (%s)", q.Get("state"), a.State, u)
+		e.T.Fatalf("app state = %q, want %q (%s)", q.Get("state"), a.State, u)
 	}
 	return q
 }
 
 // appCode returns the code of a successful redirect to the app.
-func (fe *FlowEnv) AppCode(u *url.URL, a FlowApp) string {
-	fe.T.Helper()
-	q := fe.AppQuery(u, a)
+func (e *Env) AppCode(u *url.URL, a FlowApp) string {
+	e.T.Helper()
+	q := e.AppQuery(u, a)
 	if q.Get("error") != "" || q.Get("code") == "" {
-		fe.T.Fatalf("want a code, got %s", u)
+		e.T.Fatalf("want a code, got %s", u)
 	}
 	return q.Get("code")
 }
 
 // appError returns the error of a failed redirect to the app.
-func (fe *FlowEnv) AppError(u *url.URL, a FlowApp) string {
-	fe.T.Helper()
-	q := fe.AppQuery(u, a)
+func (e *Env) AppError(u *url.URL, a FlowApp) string {
+	e.T.Helper()
+	q := e.AppQuery(u, a)
 	if q.Get("code") != "" {
-		fe.T.Fatalf("want an error, got a code: %s", u)
+		e.T.Fatalf("want an error, got a code: %s", u)
 	}
 	return q.Get("error")
 }
 
 // redeem is POST /token grant_type=authorization_code as a sends it.
-func (fe *FlowEnv) Redeem(a FlowApp, code string) Response {
-	fe.T.Helper()
+func (e *Env) Redeem(a FlowApp, code string) Response {
+	e.T.Helper()
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "client_id": {a.ClientID}}
 	if a.RedirectURI != "" {
 		form.Set("redirect_uri", a.RedirectURI)
@@ -276,7 +276,7 @@ func (fe *FlowEnv) Redeem(a FlowApp, code string) Response {
 	if a.Secret != "" {
 		hdr = []string{"Authorization", BasicAuthHeader(a.ClientID, a.Secret)}
 	}
-	return fe.PostForm("/token", form, hdr...)
+	return e.PostForm("/token", form, hdr...)
 }
 
 // signIn runs a whole sign-in with provider for a and returns the pair.

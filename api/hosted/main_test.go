@@ -1,15 +1,9 @@
 package hosted_test
 
 import (
-	"os"
 	"testing"
 
-	"github.com/unilogin/unilogin/session/mongostore/mongotest"
+	"github.com/unilogin/unilogin/api/apitest"
 )
 
-// TestMain stops the embedded MongoDB-compatible server the tests share.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	mongotest.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { apitest.Main(m) }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unilogin/unilogin/api/apitest"
 	"github.com/unilogin/unilogin/api/server"
 	"github.com/unilogin/unilogin/api/server/servertest"
 	"github.com/unilogin/unilogin/config"
@@ -152,10 +153,7 @@ func signupUser(t *testing.T, issuer string) {
 	}
 }
 
-var (
-	hostedFormRE = regexp.MustCompile(`<form[^>]*\saction="([^"]+)"`)
-	hiddenRE     = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
-)
+var hostedFormRE = regexp.MustCompile(`<form[^>]*\saction="([^"]+)"`)
 
 // hostedForm is a hosted page's form around the field named field: where
 // it posts and its hidden fields (the CSRF token among them), as a
@@ -180,11 +178,7 @@ func hostedForm(t *testing.T, page hop, field string) (*url.URL, url.Values) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := url.Values{}
-	for _, h := range hiddenRE.FindAllSubmatch(form, -1) {
-		v.Set(string(h[1]), html.UnescapeString(string(h[2])))
-	}
-	return action, v
+	return action, apitest.FormFields(form)
 }
 
 // signInAt opens the authorization URL, signs in on the hosted form

@@ -8,21 +8,14 @@ import (
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/mfa"
-	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/session"
 )
 
 // The joined bearer read answers what the two stores answer apart, and
 // nothing (ok false) once the session ended or expired or its user is gone.
 func TestSQLiteBearerRead(t *testing.T) {
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
 	ctx := context.Background()
-	st, err := openStores(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.close(ctx)
+	st := embeddedStores(t) // instrument_test.go
 	if st.bearer == nil {
 		t.Fatal("the embedded store has no joined bearer read")
 	}

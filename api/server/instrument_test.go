@@ -15,13 +15,7 @@ import (
 // The decorators time every Store method, audit log and rate counters
 // included, and pass errors through untouched.
 func TestTimedStores(t *testing.T) {
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	st, err := openStores(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.close(context.Background())
+	st := embeddedStores(t)
 	m := api.NewMetrics(prom.NewRegistry())
 	guardStores(m.DBDuration, nil)(st)
 	ctx := context.Background()
@@ -53,4 +47,18 @@ func TestTimedStores(t *testing.T) {
 			t.Errorf("%s observed %v times, want 1 (all: %v)", op, got[op], got)
 		}
 	}
+}
+
+// embeddedStores opens the embedded (SQLite) stores in a temporary data
+// directory, closed when the test ends.
+func embeddedStores(t *testing.T) *stores {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	st, err := openStores(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.close(context.Background()) })
+	return st
 }

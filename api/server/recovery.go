@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
-	"time"
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/mail"
@@ -74,28 +73,5 @@ func (s *Server) RunMail(ctx context.Context) {
 	}
 	if err := s.mail.Run(ctx); err != nil && ctx.Err() == nil {
 		s.log.Error("mail delivery stopped", "error", err.Error())
-	}
-}
-
-// sweepEmailTokens deletes expired e-mail link tokens every
-// sweep_interval until ctx ends.
-func (s *Server) sweepEmailTokens(ctx context.Context) {
-	every := s.Config.SweepInterval
-	if every <= 0 {
-		return
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := s.store.SweepEmailTokens(ctx, s.now()); err != nil {
-				s.log.Warn("sweeping expired e-mail links", "error", err.Error())
-			} else if n > 0 {
-				s.log.Debug("swept expired e-mail links", "count", n)
-			}
-		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/api/hosted"
@@ -76,16 +77,35 @@ func (s *Server) Drain() { s.api.Drain() }
 // expired sessions, tokens, codes, claims, counters and keys every
 // sweep_interval. (Signing keys rotate as they are used, in the keyring.)
 func (s *Server) Run(ctx context.Context) {
-	log := s.log
-	go s.RunMail(ctx)          // recovery.go
-	go s.sweepEmailTokens(ctx) // recovery.go
-	s.Sessions.RunSweeper(ctx, s.Config.SweepInterval, func(n int, err error) {
-		if err != nil {
-			log.Warn("sweeping expired records", "error", err.Error())
-		} else if n > 0 {
-			log.Debug("swept expired records", "count", n)
-		}
+	go s.RunMail(ctx) // recovery.go
+	go s.sweep(ctx, "expired e-mail links", func(ctx context.Context) (int, error) {
+		return s.store.SweepEmailTokens(ctx, s.now())
 	})
+	s.sweep(ctx, "expired records", s.Sessions.Sweep)
+}
+
+// sweep calls f every sweep_interval until ctx ends and logs what it
+// deleted (what names it).
+func (s *Server) sweep(ctx context.Context, what string, f func(context.Context) (int, error)) {
+	every := s.Config.SweepInterval
+	if every <= 0 {
+		<-ctx.Done()
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := f(ctx); err != nil {
+				s.log.Warn("sweeping "+what, "error", err.Error())
+			} else if n > 0 {
+				s.log.Debug("swept "+what, "count", n)
+			}
+		}
+	}
 }
 
 func apiOptions(cfg *config.Config, log *slog.Logger) api.Options {

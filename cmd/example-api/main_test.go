@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -40,20 +39,6 @@ func token(t *testing.T, base, email string) string {
 	return tk.AccessToken
 }
 
-func call(t *testing.T, u, tok string) (int, string) {
-	req, _ := http.NewRequest("GET", u, nil)
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
-}
-
 // TestExampleAPIAcceptsUniloginTokens runs the example app against a real
 // unilogin: tokens verify offline, roles gate /admin.
 func TestExampleAPIAcceptsUniloginTokens(t *testing.T) {
@@ -76,19 +61,19 @@ func TestExampleAPIAcceptsUniloginTokens(t *testing.T) {
 	defer app.Close()
 
 	mt, bt := token(t, ul.URL, "member@example.com"), token(t, ul.URL, "boss@example.com")
-	if code, body := call(t, app.URL+"/hello", mt); code != 200 || !strings.Contains(body, member.ID) {
+	if code, body := servertest.Get(t, app.URL+"/hello", mt); code != 200 || !strings.Contains(body, member.ID) {
 		t.Fatalf("/hello as member: %d %s", code, body)
 	}
-	if code, _ := call(t, app.URL+"/hello", ""); code != 401 {
+	if code, _ := servertest.Get(t, app.URL+"/hello", ""); code != 401 {
 		t.Fatalf("/hello without a token: %d", code)
 	}
-	if code, _ := call(t, app.URL+"/hello", mt+"x"); code != 401 {
+	if code, _ := servertest.Get(t, app.URL+"/hello", mt+"x"); code != 401 {
 		t.Fatalf("/hello with a tampered token: %d", code)
 	}
-	if code, body := call(t, app.URL+"/admin", mt); code != 403 || !strings.Contains(body, "insufficient_scope") {
+	if code, body := servertest.Get(t, app.URL+"/admin", mt); code != 403 || !strings.Contains(body, "insufficient_scope") {
 		t.Fatalf("/admin as member: %d %s", code, body)
 	}
-	if code, _ := call(t, app.URL+"/admin", bt); code != 200 {
+	if code, _ := servertest.Get(t, app.URL+"/admin", bt); code != 200 {
 		t.Fatalf("/admin as admin: %d", code)
 	}
 }

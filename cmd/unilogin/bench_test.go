@@ -144,13 +144,9 @@ func TestBenchUsage(t *testing.T) {
 func TestServeInstrumentsStores(t *testing.T) {
 	base, stop := startServer(t, testConfig(t))
 	defer stop()
-	res, err := http.Post(base+"/signup", "application/json", strings.NewReader(`{"email":"ops@example.com","password":"correct horse battery"}`))
-	if err != nil || res.StatusCode != http.StatusCreated {
-		t.Fatalf("signup: %v %v", err, res)
-	}
-	res.Body.Close()
+	mustSignup(t, base, "ops@example.com")
 	postForm(t, base+"/token", url.Values{"grant_type": {"password"}, "username": {"ops@example.com"}, "password": {"correct horse battery"}})
-	res, err = http.Get(base + "/metrics")
+	res, err := http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

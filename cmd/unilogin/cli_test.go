@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -56,11 +58,7 @@ func countLines(out, s string) int {
 
 // TestListJSON: users list and keys list print JSON arrays with --json.
 func TestListJSON(t *testing.T) {
-	cfg := testConfig(t)
-	t.Setenv("UNILOGIN_DATA_DIR", cfg.DataDir)
-	t.Setenv("UNILOGIN_BCRYPT_COST", "4")
-	t.Setenv("UNILOGIN_CONFIG", "")
-	t.Setenv("USER", "tester")
+	cfg := cliConfig(t)
 
 	var users []map[string]any
 	if err := json.Unmarshal([]byte(mustCLI(t, "", "users", "list", "--json")), &users); err != nil || len(users) != 0 {
@@ -107,5 +105,40 @@ func TestListJSON(t *testing.T) {
 	}
 	if strings.Contains(out, "PRIVATE") || strings.Contains(out, "\"d\"") {
 		t.Errorf("keys list --json shows private material:\n%s", out)
+	}
+}
+
+// TestDispatch: the command and users dispatchers print usage to stdout for
+// their help words, to stderr without a command, and name an unknown one.
+func TestDispatch(t *testing.T) {
+	for _, tc := range []struct {
+		args           []string
+		code           int
+		stdout, stderr string
+		usageOn        string // "stdout", "stderr"
+		usage          string
+	}{
+		{[]string{"help"}, exitOK, "", "", "stdout", usage},
+		{[]string{"--help"}, exitOK, "", "", "stdout", usage},
+		{nil, exitUsage, "", "", "stderr", usage},
+		{[]string{"-help"}, exitUsage, "", "unilogin: unknown command \"-help\"\n\n", "stderr", usage},
+		{[]string{"frob"}, exitUsage, "", "unilogin: unknown command \"frob\"\n\n", "stderr", usage},
+		{[]string{"users", "-help"}, exitOK, "", "", "stdout", usersUsage},
+		{[]string{"users"}, exitUsage, "", "", "stderr", usersUsage},
+		{[]string{"users", "frob"}, exitUsage, "", "unilogin users: unknown command \"frob\"\n\n", "stderr", usersUsage},
+		{[]string{"config"}, exitUsage, "", "usage: unilogin config check [--config FILE]\n", "", ""},
+	} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), tc.args, &out, &errb)
+		wantOut, wantErr := tc.stdout, tc.stderr
+		switch tc.usageOn {
+		case "stdout":
+			wantOut += tc.usage
+		case "stderr":
+			wantErr += tc.usage
+		}
+		if code != tc.code || out.String() != wantOut || errb.String() != wantErr {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %d, %q, %q", tc.args, code, out.String(), errb.String(), tc.code, wantOut, wantErr)
+		}
 	}
 }

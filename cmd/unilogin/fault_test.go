@@ -195,6 +195,18 @@ func hostedForm(t *testing.T, base string) (*http.Client, url.Values) {
 
 // appQuery is the app's side of a browser sign-in: client, redirect, state
 // and PKCE challenge.
+// startWithCorp starts a server on cfg with the client "app" and the
+// required OIDC provider "corp" at idp.
+func startWithCorp(t *testing.T, cfg *config.Config, idp *providertest.OIDCServer) (base string, stop func()) {
+	t.Helper()
+	cfg.Clients = []config.Client{{ID: "app", RedirectURIs: []string{"https://app.example/cb"}}}
+	cfg.Providers.OIDC = []config.Provider{{ID: "corp", Name: "Corp", Issuer: idp.URL, ClientID: idp.ClientID, ClientSecret: idp.ClientSecret}}
+	if p := cfg.Validate(); len(p) > 0 {
+		t.Fatal(p)
+	}
+	return startServer(t, cfg)
+}
+
 func appQuery() url.Values {
 	sum := sha256.Sum256([]byte("fault-test-verifier-0123456789-0123456789-abcdef"))
 	return url.Values{"client_id": {"app"}, "redirect_uri": {"https://app.example/cb"},
@@ -213,13 +225,7 @@ func htmlUnescape(s string) string {
 func TestDatabaseDownAnswers503(t *testing.T) {
 	db := newFerret(t)
 	idp := providertest.NewOIDC(t)
-	cfg := mongoConfig(t, db.uri, "unilogin", newKEK(t))
-	cfg.Clients = []config.Client{{ID: "app", RedirectURIs: []string{"https://app.example/cb"}}}
-	cfg.Providers.OIDC = []config.Provider{{ID: "corp", Name: "Corp", Issuer: idp.URL, ClientID: idp.ClientID, ClientSecret: idp.ClientSecret}}
-	if p := cfg.Validate(); len(p) > 0 {
-		t.Fatal(p)
-	}
-	base, stop := startServer(t, cfg)
+	base, stop := startWithCorp(t, mongoConfig(t, db.uri, "unilogin", newKEK(t)), idp)
 	defer stop()
 
 	signup := func(email string) *http.Request {
@@ -616,14 +622,8 @@ func TestInstancesStartTogetherShareOneKey(t *testing.T) {
 func TestProviderComingUpLaterIsUsable(t *testing.T) {
 	idp := providertest.NewOIDC(t)
 	idp.SetBehavior(providertest.OIDCBehavior{DiscoveryStatus: http.StatusServiceUnavailable})
-	cfg := testConfig(t)
-	cfg.Clients = []config.Client{{ID: "app", RedirectURIs: []string{"https://app.example/cb"}}}
 	// Not optional: even a required provider no longer decides start-up.
-	cfg.Providers.OIDC = []config.Provider{{ID: "corp", Name: "Corp", Issuer: idp.URL, ClientID: idp.ClientID, ClientSecret: idp.ClientSecret}}
-	if p := cfg.Validate(); len(p) > 0 {
-		t.Fatal(p)
-	}
-	base, stop := startServer(t, cfg)
+	base, stop := startWithCorp(t, testConfig(t), idp)
 	defer stop()
 
 	listed := func() bool { return strings.Contains(get(t, base+"/auth/providers"), `"corp"`) }

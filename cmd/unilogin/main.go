@@ -60,35 +60,45 @@ func main() {
 
 // run dispatches a command line and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	help := helpCommand(usage)
+	printVersion := func(_ context.Context, _ []string, stdout, _ io.Writer) int { return cmdVersion(stdout) }
+	return dispatch(ctx, "unilogin", usage, map[string]command{
+		"serve":       cmdServe,
+		"config":      cmdConfig,
+		"keys":        cmdKeys,
+		"users":       cmdUsers,
+		"bench":       cmdBench,
+		"healthcheck": cmdHealthcheck,
+		"version":     printVersion, "--version": printVersion, "-v": printVersion,
+		"help": help, "-h": help, "--help": help,
+	}, args, stdout, stderr)
+}
+
+// command is one (sub)command: it gets the arguments after its name and
+// returns the exit code.
+type command func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
+// dispatch runs the command of cmds that args[0] names. Without arguments
+// it prints usage to stderr; an unknown name is an error naming it, then
+// usage. Both exit with exitUsage. name prefixes the error.
+func dispatch(ctx context.Context, name, usage string, cmds map[string]command, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		io.WriteString(stderr, usage)
 		return exitUsage
 	}
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "serve":
-		return cmdServe(ctx, rest, stdout, stderr)
-	case "config":
-		if len(rest) == 0 || rest[0] != "check" {
-			fmt.Fprintln(stderr, "usage: unilogin config check [--config FILE]")
-			return exitUsage
-		}
-		return cmdConfigCheck(rest[1:], stdout, stderr)
-	case "keys":
-		return cmdKeys(ctx, rest, stdout, stderr)
-	case "users":
-		return cmdUsers(ctx, rest, stdout, stderr)
-	case "bench":
-		return cmdBench(ctx, rest, stdout, stderr)
-	case "healthcheck":
-		return cmdHealthcheck(ctx, rest, stdout, stderr)
-	case "version", "--version", "-v":
-		return cmdVersion(stdout)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return exitOK
-	default:
-		fmt.Fprintf(stderr, "unilogin: unknown command %q\n\n%s", cmd, usage)
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "%s: unknown command %q\n\n%s", name, args[0], usage)
 		return exitUsage
+	}
+	return cmd(ctx, args[1:], stdout, stderr)
+}
+
+// helpCommand is a command that prints usage to stdout.
+func helpCommand(usage string) command {
+	return func(_ context.Context, _ []string, stdout, _ io.Writer) int {
+		io.WriteString(stdout, usage)
+		return exitOK
 	}
 }
 
@@ -153,6 +163,15 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
 		return nil, false
 	}
 	return cfg, true
+}
+
+// cmdConfig dispatches "unilogin config check".
+func cmdConfig(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "check" {
+		fmt.Fprintln(stderr, "usage: unilogin config check [--config FILE]")
+		return exitUsage
+	}
+	return cmdConfigCheck(args[1:], stdout, stderr)
 }
 
 func cmdConfigCheck(args []string, stdout, stderr io.Writer) int {

@@ -3,10 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -100,33 +97,13 @@ func testConfig(t *testing.T) *config.Config {
 	return cfg
 }
 
-func postForm(t *testing.T, u string, form url.Values) map[string]any {
-	t.Helper()
-	res, err := http.PostForm(u, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 200 {
-		t.Fatalf("%s: %d %s", u, res.StatusCode, b)
-	}
-	var m map[string]any
-	json.Unmarshal(b, &m)
-	return m
-}
-
 // TestRestartKeepsUsersAndRefreshTokens is the embedded store's promise:
 // stop the server, start it again on the same data directory, and the
 // user, the refresh token and the signing key are all still there.
 func TestRestartKeepsUsersAndRefreshTokens(t *testing.T) {
 	cfg := testConfig(t)
 	base, stop := startServer(t, cfg)
-	res, err := http.Post(base+"/signup", "application/json", strings.NewReader(`{"email":"zoe@example.com","password":"correct horse battery"}`))
-	if err != nil || res.StatusCode != 201 {
-		t.Fatalf("signup: %v %v", err, res)
-	}
-	res.Body.Close()
+	mustSignup(t, base, "zoe@example.com")
 	tok := postForm(t, base+"/token", url.Values{"grant_type": {"password"}, "username": {"zoe@example.com"}, "password": {"correct horse battery"}})
 	jwks1 := get(t, base+"/.well-known/jwks.json")
 	stop()
@@ -134,29 +111,13 @@ func TestRestartKeepsUsersAndRefreshTokens(t *testing.T) {
 	base, stop = startServer(t, cfg)
 	defer stop()
 	next := postForm(t, base+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}})
-	req, _ := http.NewRequest("GET", base+"/users/me", nil)
-	req.Header.Set("Authorization", "Bearer "+tok["access_token"].(string))
-	res, err = http.DefaultClient.Do(req)
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("/users/me with a token from before the restart: %v %v", err, res)
-	}
-	res.Body.Close()
+	getJSON(t, base+"/users/me", tok["access_token"].(string)) // a token from before the restart
 	if next["access_token"] == "" || get(t, base+"/.well-known/jwks.json") != jwks1 {
 		t.Fatal("the signing keys changed across the restart")
 	}
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "master.key")); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func get(t *testing.T, u string) string {
-	res, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return string(b)
 }
 
 func TestKeysRotateAndList(t *testing.T) {

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/unilogin/unilogin/api/server/servertest"
 )
 
 func freeAddr(t *testing.T) string {
@@ -16,21 +17,6 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-func httpGet(t *testing.T, url, token string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
 }
 
 // TestMetricsListener: with metrics.addr, /metrics moves to its own
@@ -47,22 +33,22 @@ func TestMetricsListener(t *testing.T) {
 	defer stop()
 	metricsBase := "http://" + cfg.Metrics.Addr
 
-	if code, body := httpGet(t, base+"/metrics", token); code != http.StatusNotFound || strings.Contains(body, "go_goroutines") {
+	if code, body := servertest.Get(t, base+"/metrics", token); code != http.StatusNotFound || strings.Contains(body, "go_goroutines") {
 		t.Errorf("public /metrics: %d %.100s", code, body)
 	}
-	if code, _ := httpGet(t, base+"/debug/pprof/", token); code != http.StatusNotFound {
+	if code, _ := servertest.Get(t, base+"/debug/pprof/", token); code != http.StatusNotFound {
 		t.Errorf("public /debug/pprof/: %d", code)
 	}
-	if code, body := httpGet(t, metricsBase+"/metrics", ""); code != http.StatusUnauthorized || strings.Contains(body, "go_goroutines") {
+	if code, body := servertest.Get(t, metricsBase+"/metrics", ""); code != http.StatusUnauthorized || strings.Contains(body, "go_goroutines") {
 		t.Errorf("metrics without token: %d %.100s", code, body)
 	}
-	if code, body := httpGet(t, metricsBase+"/metrics", token); code != http.StatusOK || !strings.Contains(body, "unilogin_build_info") {
+	if code, body := servertest.Get(t, metricsBase+"/metrics", token); code != http.StatusOK || !strings.Contains(body, "unilogin_build_info") {
 		t.Errorf("metrics with token: %d %.100s", code, body)
 	}
-	if code, _ := httpGet(t, metricsBase+"/debug/pprof/", ""); code != http.StatusUnauthorized {
+	if code, _ := servertest.Get(t, metricsBase+"/debug/pprof/", ""); code != http.StatusUnauthorized {
 		t.Errorf("pprof without token: %d", code)
 	}
-	if code, body := httpGet(t, metricsBase+"/debug/pprof/goroutine?debug=1", token); code != http.StatusOK || !strings.Contains(body, "goroutine") {
+	if code, body := servertest.Get(t, metricsBase+"/debug/pprof/goroutine?debug=1", token); code != http.StatusOK || !strings.Contains(body, "goroutine") {
 		t.Errorf("pprof with token: %d %.100s", code, body)
 	}
 }
@@ -74,13 +60,13 @@ func TestMetricsListenerWithoutPprof(t *testing.T) {
 	cfg.Metrics.Addr = freeAddr(t)
 	base, stop := startServer(t, cfg)
 	defer stop()
-	if code, _ := httpGet(t, "http://"+cfg.Metrics.Addr+"/debug/pprof/", ""); code != http.StatusNotFound {
+	if code, _ := servertest.Get(t, "http://"+cfg.Metrics.Addr+"/debug/pprof/", ""); code != http.StatusNotFound {
 		t.Errorf("pprof without metrics.pprof: %d", code)
 	}
-	if code, body := httpGet(t, "http://"+cfg.Metrics.Addr+"/metrics", ""); code != http.StatusOK || !strings.Contains(body, "unilogin_build_info") {
+	if code, body := servertest.Get(t, "http://"+cfg.Metrics.Addr+"/metrics", ""); code != http.StatusOK || !strings.Contains(body, "unilogin_build_info") {
 		t.Errorf("metrics listener without token: %d", code)
 	}
-	if code, _ := httpGet(t, base+"/debug/pprof/", ""); code != http.StatusNotFound {
+	if code, _ := servertest.Get(t, base+"/debug/pprof/", ""); code != http.StatusNotFound {
 		t.Errorf("public pprof: %d", code)
 	}
 
@@ -89,10 +75,10 @@ func TestMetricsListenerWithoutPprof(t *testing.T) {
 	cfg2.Metrics.Token = token
 	base2, stop2 := startServer(t, cfg2)
 	defer stop2()
-	if code, _ := httpGet(t, base2+"/metrics", ""); code != http.StatusUnauthorized {
+	if code, _ := servertest.Get(t, base2+"/metrics", ""); code != http.StatusUnauthorized {
 		t.Errorf("public /metrics without token: %d", code)
 	}
-	if code, _ := httpGet(t, base2+"/metrics", token); code != http.StatusOK {
+	if code, _ := servertest.Get(t, base2+"/metrics", token); code != http.StatusOK {
 		t.Errorf("public /metrics with token: %d", code)
 	}
 }

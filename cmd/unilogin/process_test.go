@@ -82,41 +82,22 @@ func startProcess(t *testing.T, dataDir string, env ...string) *process {
 	}
 }
 
-func mustPost(t *testing.T, u string, form url.Values) map[string]any {
-	t.Helper()
-	res, err := http.PostForm(u, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	_ = json.NewDecoder(res.Body).Decode(&m)
-	if res.StatusCode != 200 {
-		t.Fatalf("POST %s: %d %v", u, res.StatusCode, m)
-	}
-	return m
-}
-
 // TestCommittedWritesSurviveKill9: a user and a refresh rotation committed
 // before SIGKILL are there after a restart on the same data directory.
 func TestCommittedWritesSurviveKill9(t *testing.T) {
 	dir := t.TempDir()
 	p := startProcess(t, dir, "UNILOGIN_BCRYPT_COST=4")
-	res, err := http.Post(p.base+"/signup", "application/json", strings.NewReader(`{"email":"kill@example.com","password":"correct horse battery"}`))
-	if err != nil || res.StatusCode != 201 {
-		t.Fatalf("signup: %v %v", err, res)
-	}
-	res.Body.Close()
-	tok := mustPost(t, p.base+"/token", url.Values{"grant_type": {"password"}, "username": {"kill@example.com"}, "password": {"correct horse battery"}})
-	next := mustPost(t, p.base+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}})
+	mustSignup(t, p.base, "kill@example.com")
+	tok := postForm(t, p.base+"/token", url.Values{"grant_type": {"password"}, "username": {"kill@example.com"}, "password": {"correct horse battery"}})
+	next := postForm(t, p.base+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}})
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = p.cmd.Wait()
 
 	p = startProcess(t, dir, "UNILOGIN_BCRYPT_COST=4")
-	mustPost(t, p.base+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {next["refresh_token"].(string)}})
-	mustPost(t, p.base+"/token", url.Values{"grant_type": {"password"}, "username": {"kill@example.com"}, "password": {"correct horse battery"}})
+	postForm(t, p.base+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {next["refresh_token"].(string)}})
+	postForm(t, p.base+"/token", url.Values{"grant_type": {"password"}, "username": {"kill@example.com"}, "password": {"correct horse battery"}})
 }
 
 // TestSIGTERMDrainsInFlightRequests: a slow request (a password grant at a
@@ -126,11 +107,7 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	dir := t.TempDir()
 	// Create the user quickly, then restart with a slow bcrypt cost.
 	p := startProcess(t, dir, "UNILOGIN_BCRYPT_COST=4")
-	res, err := http.Post(p.base+"/signup", "application/json", strings.NewReader(`{"email":"slow@example.com","password":"correct horse battery"}`))
-	if err != nil || res.StatusCode != 201 {
-		t.Fatalf("signup: %v %v", err, res)
-	}
-	res.Body.Close()
+	mustSignup(t, p.base, "slow@example.com")
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	_ = p.cmd.Wait()
 
@@ -205,13 +182,9 @@ func TestKill9DuringKeyRotation(t *testing.T) {
 	}
 	a := startProcess(t, dir, env[1:]...)
 	b := startProcess(t, dir, env[1:]...)
-	res, err := http.Post(a.base+"/signup", "application/json", strings.NewReader(`{"email":"rot@example.com","password":"correct horse battery"}`))
-	if err != nil || res.StatusCode != 201 {
-		t.Fatalf("signup: %v %v", err, res)
-	}
-	res.Body.Close()
+	mustSignup(t, a.base, "rot@example.com")
 	for _, signer := range []*process{a, b} {
-		tok := mustPost(t, signer.base+"/token", url.Values{"grant_type": {"password"}, "username": {"rot@example.com"}, "password": {"correct horse battery"}})
+		tok := postForm(t, signer.base+"/token", url.Values{"grant_type": {"password"}, "username": {"rot@example.com"}, "password": {"correct horse battery"}})
 		access := tok["access_token"].(string)
 		header, _ := base64.RawURLEncoding.DecodeString(strings.Split(access, ".")[0])
 		var h struct {

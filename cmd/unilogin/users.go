@@ -47,29 +47,19 @@ Bootstrap the first administrator:
 
 // cmdUsers dispatches "unilogin users ...".
 func cmdUsers(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		io.WriteString(stderr, usersUsage)
-		return exitUsage
+	help := helpCommand(usersUsage)
+	cmds := map[string]command{
+		"create":    usersCreate,
+		"list":      usersList,
+		"set-roles": usersSetRoles,
+		"help":      help, "-h": help, "--help": help, "-help": help,
 	}
-	sub, rest := args[0], args[1:]
-	switch sub {
-	case "create":
-		return usersCreate(ctx, rest, stdout, stderr)
-	case "list":
-		return usersList(ctx, rest, stdout, stderr)
-	case "set-roles":
-		return usersSetRoles(ctx, rest, stdout, stderr)
-	case "disable", "enable", "delete", "reset-mfa":
-		return usersChange(ctx, sub, rest, stdout, stderr)
-	case "resend-verification", "mark-verified", "send-reset":
-		return usersRecovery(ctx, sub, rest, stdout, stderr) // users_recovery.go
-	case "help", "-h", "--help", "-help":
-		io.WriteString(stdout, usersUsage)
-		return exitOK
-	default:
-		fmt.Fprintf(stderr, "unilogin users: unknown command %q\n\n%s", sub, usersUsage)
-		return exitUsage
+	for sub, act := range userActions {
+		cmds[sub] = func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			return usersChange(ctx, sub, act, args, stdout, stderr)
+		}
 	}
+	return dispatch(ctx, "unilogin users", usersUsage, cmds, args, stdout, stderr)
 }
 
 // stringList is a repeatable string flag.
@@ -128,6 +118,8 @@ func describe(err error) string {
 		return "a user with this e-mail already exists"
 	case errors.Is(err, accounts.ErrNotFound):
 		return "no such user"
+	case errors.Is(err, accounts.ErrDisabled): // the e-mail verbs
+		return "the user is disabled: enable it first"
 	}
 	return err.Error()
 }
@@ -312,35 +304,25 @@ func oneTarget(name, id, email string, stderr io.Writer) bool {
 
 func usersSetRoles(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var (
-		id, email string
-		roles     stringList
-		none      bool
+		roles stringList
+		none  bool
 	)
-	path, code, ok := usersFlags("set-roles", "(--id ID | --email E) (--role R... | --no-roles)", args, stdout, stderr, func(fs *flag.FlagSet) {
-		target(fs, &id, &email)
+	env, u, code := targetUser(ctx, "set-roles", args, stdout, stderr, "(--role R... | --no-roles)", func(fs *flag.FlagSet) {
 		fs.Var(&roles, "role", "a `ROLE` (repeatable); the user's roles become exactly these")
 		fs.BoolVar(&none, "no-roles", false, "remove every role")
+	}, func() bool {
+		if (len(roles) == 0) == !none {
+			fmt.Fprintln(stderr, "unilogin users set-roles: give --role (one or more) or --no-roles")
+			return false
+		}
+		return true
 	})
-	if !ok {
-		return code
-	}
-	if !oneTarget("set-roles", id, email, stderr) {
-		return exitUsage
-	}
-	if (len(roles) == 0) == !none {
-		fmt.Fprintln(stderr, "unilogin users set-roles: give --role (one or more) or --no-roles")
-		return exitUsage
-	}
-	env, code := openUsers(ctx, "set-roles", path, stderr)
 	if env == nil {
 		return code
 	}
 	defer env.Close()
-	u, err := env.findUser(ctx, id, email)
+	u, err := env.admin.SetRoles(ctx, env.actor, u.ID, []string(roles))
 	if err != nil {
-		return fail(stderr, "set-roles", err)
-	}
-	if u, err = env.admin.SetRoles(ctx, env.actor, u.ID, []string(roles)); err != nil {
 		return fail(stderr, "set-roles", err)
 	}
 	fmt.Fprintf(stdout, "user %s (%s) now has roles: %s (tokens carry them from their next refresh)\n", u.ID, dash(u.Email), rolesText(u.Roles))
@@ -349,16 +331,22 @@ func usersSetRoles(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 // targetUser parses a subcommand that names one user (--id or --email),
 // opens the stores and finds the user. A nil env means it has answered:
-// code is the exit code. The caller closes env.
-func targetUser(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) (*usersEnv, *accounts.User, int) {
+// code is the exit code. The caller closes env. A subcommand with more
+// flags passes their synopsis and define, and check (after the flags are
+// parsed: false means it has printed why they are wrong); both may be nil.
+func targetUser(ctx context.Context, sub string, args []string, stdout, stderr io.Writer,
+	synopsis string, define func(*flag.FlagSet), check func() bool) (*usersEnv, *accounts.User, int) {
 	var id, email string
-	path, code, ok := usersFlags(sub, "(--id ID | --email E)", args, stdout, stderr, func(fs *flag.FlagSet) {
+	path, code, ok := usersFlags(sub, strings.TrimSpace("(--id ID | --email E) "+synopsis), args, stdout, stderr, func(fs *flag.FlagSet) {
 		target(fs, &id, &email)
+		if define != nil {
+			define(fs)
+		}
 	})
 	if !ok {
 		return nil, nil, code
 	}
-	if !oneTarget(sub, id, email, stderr) {
+	if !oneTarget(sub, id, email, stderr) || (check != nil && !check()) {
 		return nil, nil, exitUsage
 	}
 	env, code := openUsers(ctx, sub, path, stderr)
@@ -373,34 +361,51 @@ func targetUser(ctx context.Context, sub string, args []string, stdout, stderr i
 	return env, u, exitOK
 }
 
-// usersChange is disable, enable, delete and reset-mfa.
-func usersChange(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) int {
-	env, u, code := targetUser(ctx, sub, args, stdout, stderr)
+// userAction changes the user a subcommand names and says on stdout what
+// it did.
+type userAction func(ctx context.Context, env *usersEnv, u *accounts.User, stdout io.Writer) error
+
+// userActions are the subcommands that change one user (--id or --email);
+// the e-mail verbs are in users_recovery.go.
+var userActions = map[string]userAction{
+	"disable": func(ctx context.Context, env *usersEnv, u *accounts.User, stdout io.Writer) error {
+		_, n, err := env.admin.Disable(ctx, env.actor, u.ID)
+		return report(stdout, err, "disabled user %s (%s); ended %d session(s)\n", u.ID, dash(u.Email), n)
+	},
+	"enable": func(ctx context.Context, env *usersEnv, u *accounts.User, stdout io.Writer) error {
+		_, err := env.admin.Enable(ctx, env.actor, u.ID)
+		return report(stdout, err, "enabled user %s (%s)\n", u.ID, dash(u.Email))
+	},
+	"delete": func(ctx context.Context, env *usersEnv, u *accounts.User, stdout io.Writer) error {
+		err := env.admin.Delete(ctx, env.actor, u.ID)
+		return report(stdout, err, "deleted user %s (%s) with its identities and sessions\n", u.ID, dash(u.Email))
+	},
+	"reset-mfa": func(ctx context.Context, env *usersEnv, u *accounts.User, stdout io.Writer) error {
+		err := env.core.MFA.Reset(ctx, env.actor, u.ID)
+		return report(stdout, err, "removed the second factors of user %s (%s); it signs in with its password or provider alone\n", u.ID, dash(u.Email))
+	},
+	"resend-verification": resendVerification,
+	"mark-verified":       markVerified,
+	"send-reset":          sendReset,
+}
+
+// report prints what an action did unless it failed, and returns err.
+func report(stdout io.Writer, err error, format string, args ...any) error {
+	if err == nil {
+		fmt.Fprintf(stdout, format, args...)
+	}
+	return err
+}
+
+// usersChange runs act, the userActions entry of sub, on the user args
+// name.
+func usersChange(ctx context.Context, sub string, act userAction, args []string, stdout, stderr io.Writer) int {
+	env, u, code := targetUser(ctx, sub, args, stdout, stderr, "", nil, nil)
 	if env == nil {
 		return code
 	}
 	defer env.Close()
-	var err error
-	switch sub {
-	case "disable":
-		var n int
-		if _, n, err = env.admin.Disable(ctx, env.actor, u.ID); err == nil {
-			fmt.Fprintf(stdout, "disabled user %s (%s); ended %d session(s)\n", u.ID, dash(u.Email), n)
-		}
-	case "enable":
-		if _, err = env.admin.Enable(ctx, env.actor, u.ID); err == nil {
-			fmt.Fprintf(stdout, "enabled user %s (%s)\n", u.ID, dash(u.Email))
-		}
-	case "delete":
-		if err = env.admin.Delete(ctx, env.actor, u.ID); err == nil {
-			fmt.Fprintf(stdout, "deleted user %s (%s) with its identities and sessions\n", u.ID, dash(u.Email))
-		}
-	case "reset-mfa":
-		if err = env.core.MFA.Reset(ctx, env.actor, u.ID); err == nil {
-			fmt.Fprintf(stdout, "removed the second factors of user %s (%s); it signs in with its password or provider alone\n", u.ID, dash(u.Email))
-		}
-	}
-	if err != nil {
+	if err := act(ctx, env, u, stdout); err != nil {
 		return fail(stderr, sub, err)
 	}
 	return exitOK

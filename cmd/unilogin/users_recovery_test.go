@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -10,16 +9,13 @@ import (
 	"testing"
 
 	"github.com/unilogin/unilogin/accounts/mail/mailtest"
+	"github.com/unilogin/unilogin/api/server/servertest"
 )
 
 // The e-mail verbs queue their messages while the server runs; the
 // server delivers them to the outbox, and the links work.
 func TestUsersRecoveryCLI(t *testing.T) {
-	cfg := testConfig(t)
-	t.Setenv("UNILOGIN_DATA_DIR", cfg.DataDir)
-	t.Setenv("UNILOGIN_BCRYPT_COST", "4")
-	t.Setenv("UNILOGIN_CONFIG", "")
-	t.Setenv("USER", "tester")
+	cfg := cliConfig(t)
 	base, stop := startServer(t, cfg)
 	defer stop()
 	box := mailtest.NewOutbox(filepath.Join(cfg.DataDir, "outbox"))
@@ -45,13 +41,8 @@ func TestUsersRecoveryCLI(t *testing.T) {
 	}
 	token := box.Link(t, addr, cfg.Issuer+"/reset-password")
 	body, _ := json.Marshal(map[string]string{"token": token, "new_password": "a brand new passphrase"})
-	res, err := http.Post(base+"/password/reset", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusNoContent {
-		t.Fatalf("reset with the CLI's link: %d", res.StatusCode)
+	if status, answer := servertest.Do(t, jsonPost(base+"/password/reset", string(body))); status != http.StatusNoContent {
+		t.Fatalf("reset with the CLI's link: %d %s", status, answer)
 	}
 	postForm(t, base+"/token", url.Values{"grant_type": {"password"}, "username": {addr}, "password": {"a brand new passphrase"}})
 

@@ -3,13 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/unilogin/unilogin/config"
 )
 
 const cliPassword = "correct horse battery staple"
@@ -183,36 +182,22 @@ func TestUsersCLI(t *testing.T) {
 	}
 }
 
-// startCLIServer starts a server whose store the users commands reach
-// through the environment (the data directory), with user "tester".
+// startCLIServer starts a server on cliConfig.
 func startCLIServer(t *testing.T) (base string, stop func()) {
+	t.Helper()
+	return startServer(t, cliConfig(t))
+}
+
+// cliConfig is testConfig with the environment set so that the CLI
+// commands reach its store (the data directory), as user "tester".
+func cliConfig(t *testing.T) *config.Config {
 	t.Helper()
 	cfg := testConfig(t)
 	t.Setenv("UNILOGIN_DATA_DIR", cfg.DataDir)
 	t.Setenv("UNILOGIN_BCRYPT_COST", "4")
 	t.Setenv("UNILOGIN_CONFIG", "")
 	t.Setenv("USER", "tester")
-	return startServer(t, cfg)
-}
-
-func getJSON(t *testing.T, u, token string) map[string]any {
-	t.Helper()
-	req, _ := http.NewRequest("GET", u, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 200 {
-		t.Fatalf("GET %s: %d %s", u, res.StatusCode, b)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return cfg
 }
 
 func TestReadPasswordTrimsOneNewline(t *testing.T) {

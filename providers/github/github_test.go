@@ -1,7 +1,7 @@
 package github_test
 
 import (
-	"errors"
+	"context"
 	"net/url"
 	"strconv"
 	"strings"
@@ -15,18 +15,13 @@ import (
 
 const callback = "http://localhost:8080/auth/github/callback"
 
-func newProvider(t *testing.T, fake *providertest.GitHubServer, mutate ...func(*github.Config)) *github.Provider {
-	t.Helper()
-	p, err := github.New(providertest.Configure(github.Config{
-		ClientID:     fake.ClientID,
-		ClientSecret: fake.ClientSecret,
-		BaseURL:      fake.URL,
-		APIURL:       fake.APIURL,
-	}, mutate...))
-	if err != nil {
-		t.Fatalf("github.New: %v", err)
-	}
-	return p
+var harness = providertest.Harness[github.Config, providertest.GitHubBehavior, *providertest.GitHubServer, *github.Provider]{
+	Callback: callback,
+	NewFake:  providertest.NewGitHub,
+	Config: func(f *providertest.GitHubServer) github.Config {
+		return github.Config{ClientID: f.ClientID, ClientSecret: f.ClientSecret, BaseURL: f.URL, APIURL: f.APIURL}
+	},
+	Build: func(_ context.Context, c github.Config) (*github.Provider, error) { return github.New(c) },
 }
 
 func TestFullFlow(t *testing.T) {
@@ -40,25 +35,11 @@ func TestFullFlow(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := providertest.NewGitHub(t, providertest.WithRedirectURIs(callback))
-			var mut []func(*github.Config)
-			if tc.cfg != nil {
-				mut = append(mut, tc.cfg)
-			}
-			p := newProvider(t, fake, mut...)
+			p := harness.Provider(t, fake, tc.cfg)
 			if p.ID() != "github" || p.Name() != "GitHub" || p.AMR() != "github" {
 				t.Fatalf("ID/Name/AMR = %q %q %q", p.ID(), p.Name(), p.AMR())
 			}
-			req, code := providertest.Login(t, p, callback)
-			ar := fake.LastAuthorizeRequest()
-			if ar.Scope != "read:user user:email" || ar.CodeChallengeMethod != "S256" ||
-				ar.CodeChallenge != providertest.S256(req.PKCEVerifier) || ar.RedirectURI != callback || ar.Nonce != "" {
-				t.Errorf("authorize request = %+v", ar)
-			}
-
-			id, err := p.Exchange(t.Context(), req, code)
-			if err != nil {
-				t.Fatalf("Exchange: %v", err)
-			}
+			id := harness.FullFlow(t, fake, p, providertest.Sent{Scope: "read:user user:email", AuthMethod: "client_secret_post"})
 			want := providers.Identity{
 				Provider:      "github",
 				Subject:       "583231",
@@ -69,11 +50,6 @@ func TestFullFlow(t *testing.T) {
 			}
 			if id != want {
 				t.Errorf("identity = %+v, want %+v", id, want)
-			}
-			tr := fake.LastTokenRequest()
-			if tr.ClientID != fake.ClientID || tr.ClientSecret != fake.ClientSecret || tr.AuthMethod != "client_secret_post" ||
-				tr.CodeVerifier != req.PKCEVerifier || tr.RedirectURI != callback || tr.Code != code {
-				t.Errorf("token request = %+v", tr)
 			}
 		})
 	}
@@ -111,9 +87,7 @@ func TestIdentityFromUser(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := providertest.NewGitHub(t)
 			fake.SetUser(tc.user)
-			p := newProvider(t, fake)
-			req, code := providertest.Login(t, p, callback)
-			id, err := p.Exchange(t.Context(), req, code)
+			id, err := harness.SignIn(t, harness.Provider(t, fake))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,36 +120,17 @@ func TestExchangeErrors(t *testing.T) {
 		{Name: "API unreachable", Config: func(c *github.Config) { c.APIURL = "http://127.0.0.1:1" }, Check: is(providers.ErrUnavailable)},
 		{Name: "empty code", Tamper: func(_ *providers.AuthRequest, c *string) { *c = "" }, Check: upstream("invalid_request")},
 	}
-	providertest.RunExchangeCases(t, callback, func(t *testing.T) *providertest.GitHubServer { return providertest.NewGitHub(t) },
-		func(t *testing.T, fake *providertest.GitHubServer, cfg func(*github.Config)) providers.Provider {
-			return newProvider(t, fake, cfg)
-		}, cases)
+	harness.ExchangeErrors(t, cases)
 }
 
-func TestCodeIsSingleUse(t *testing.T) {
-	providertest.CodeIsSingleUse(t, newProvider(t, providertest.NewGitHub(t)), callback, "bad_verification_code")
-}
+func TestCodeIsSingleUse(t *testing.T) { harness.CodeIsSingleUse(t, "bad_verification_code") }
 
 func TestAccessDenied(t *testing.T) {
-	fake := providertest.NewGitHub(t)
-	fake.SetBehavior(providertest.GitHubBehavior{DenyAccess: true})
-	p := newProvider(t, fake)
-	req := providers.NewAuthRequest(callback)
-	q := providertest.Authorize(t, p.AuthCodeURL(req)).Query()
-	if q.Get("state") != req.State || q.Get("code") != "" {
-		t.Fatalf("redirect query = %v", q)
-	}
-	if err := providers.FromCallbackError(q.Get("error"), q.Get("error_description")); !errors.Is(err, providers.ErrAccessDenied) {
-		t.Fatalf("FromCallbackError = %v, want ErrAccessDenied", err)
-	}
+	harness.AccessDenied(t, providertest.GitHubBehavior{DenyAccess: true})
 }
 
 func TestSlowUpstreamRespectsDeadline(t *testing.T) {
-	fake := providertest.NewGitHub(t)
-	p := newProvider(t, fake)
-	req, code := providertest.Login(t, p, callback)
-	fake.SetBehavior(providertest.GitHubBehavior{Delay: time.Minute})
-	providertest.ExchangeMeetsDeadline(t, p, req, code, 100*time.Millisecond)
+	harness.SlowExchange(t, providertest.GitHubBehavior{Delay: time.Minute}, 100*time.Millisecond)
 }
 
 func TestNew(t *testing.T) {

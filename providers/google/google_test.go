@@ -3,7 +3,6 @@ package google_test
 import (
 	"cmp"
 	"errors"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -14,18 +13,13 @@ import (
 
 const callback = "http://localhost:8080/auth/google/callback"
 
-func newProvider(t *testing.T, fake *providertest.OIDCServer, domains ...string) *google.Provider {
-	t.Helper()
-	p, err := google.New(t.Context(), google.Config{
-		Issuer:        fake.URL,
-		ClientID:      fake.ClientID,
-		ClientSecret:  fake.ClientSecret,
-		HostedDomains: domains,
-	})
-	if err != nil {
-		t.Fatalf("google.New: %v", err)
-	}
-	return p
+var harness = providertest.Harness[google.Config, providertest.OIDCBehavior, *providertest.OIDCServer, *google.Provider]{
+	Callback: callback,
+	NewFake:  providertest.NewOIDC,
+	Config: func(f *providertest.OIDCServer) google.Config {
+		return google.Config{Issuer: f.URL, ClientID: f.ClientID, ClientSecret: f.ClientSecret}
+	},
+	Build: google.New,
 }
 
 func TestFullFlow(t *testing.T) {
@@ -33,29 +27,17 @@ func TestFullFlow(t *testing.T) {
 	fake.SetUser(providertest.OIDCUser{
 		Subject: "1089", Email: "bob@gmail.com", EmailVerified: new(true), Name: "Bob", Picture: "https://lh3.example/bob",
 	})
-	p := newProvider(t, fake)
+	p := harness.Provider(t, fake)
 	if p.ID() != "google" || p.AMR() != "google" || p.Name() != "Google" {
 		t.Fatalf("ID/AMR/Name = %q %q %q", p.ID(), p.AMR(), p.Name())
 	}
-	req := providers.NewAuthRequest(callback)
-	authURL := p.AuthCodeURL(req)
-	if u, _ := url.Parse(authURL); u.Query().Has("hd") {
-		t.Errorf("auth URL without hosted domains carries hd: %s", authURL)
-	}
-	code, state := providertest.AuthorizeCode(t, authURL)
-	if state != req.State {
-		t.Fatalf("state = %q", state)
-	}
-	id, err := p.Exchange(t.Context(), req, code)
-	if err != nil {
-		t.Fatal(err)
+	id := harness.FullFlow(t, fake, p, providertest.Sent{Scope: "openid email profile", Nonce: true, AuthMethod: "client_secret_basic"})
+	if fake.LastAuthorizeRequest().Query.Has("hd") {
+		t.Errorf("auth URL without hosted domains carries hd: %v", fake.LastAuthorizeRequest().Query)
 	}
 	want := providers.Identity{Provider: "google", Subject: "1089", Email: "bob@gmail.com", EmailVerified: true, Name: "Bob", AvatarURL: "https://lh3.example/bob"}
 	if id != want {
 		t.Errorf("identity = %+v, want %+v", id, want)
-	}
-	if tr := fake.LastTokenRequest(); tr.CodeVerifier != req.PKCEVerifier || tr.RedirectURI != callback {
-		t.Errorf("token request = %+v", tr)
 	}
 }
 
@@ -79,13 +61,10 @@ func TestHostedDomains(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := providertest.NewOIDC(t)
 			fake.SetUser(providertest.OIDCUser{Subject: "s", Email: "u@" + cmp.Or(tc.hd, "gmail.com"), EmailVerified: new(true), HD: tc.hd})
-			p := newProvider(t, fake, tc.domains...)
-			req := providers.NewAuthRequest(callback)
-			code, _ := providertest.AuthorizeCode(t, p.AuthCodeURL(req))
+			id, err := harness.SignIn(t, harness.Provider(t, fake, func(c *google.Config) { c.HostedDomains = tc.domains }))
 			if got := fake.LastAuthorizeRequest().Query.Get("hd"); got != tc.wantHD {
 				t.Errorf("auth URL hd = %q, want %q", got, tc.wantHD)
 			}
-			id, err := p.Exchange(t.Context(), req, code)
 			if tc.allowed {
 				if err != nil || id.Subject != "s" {
 					t.Fatalf("Exchange = %+v, %v", id, err)
@@ -100,28 +79,14 @@ func TestHostedDomains(t *testing.T) {
 }
 
 func TestTokenErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		behavior providertest.OIDCBehavior
-		want     error
-	}{
-		{"nonce mismatch", providertest.OIDCBehavior{WrongNonce: true}, providers.ErrInvalidIDToken},
-		{"wrong audience", providertest.OIDCBehavior{WrongAudience: true}, providers.ErrInvalidIDToken},
-		{"expired", providertest.OIDCBehavior{Expired: true}, providers.ErrInvalidIDToken},
-		{"bad signature", providertest.OIDCBehavior{BadSignature: true}, providers.ErrInvalidIDToken},
-		{"token 502", providertest.OIDCBehavior{TokenStatus: 502}, providers.ErrUnavailable},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			fake := providertest.NewOIDC(t)
-			p := newProvider(t, fake)
-			req := providers.NewAuthRequest(callback)
-			code, _ := providertest.AuthorizeCode(t, p.AuthCodeURL(req))
-			fake.SetBehavior(tc.behavior)
-			if _, err := p.Exchange(t.Context(), req, code); !errors.Is(err, tc.want) {
-				t.Fatalf("err = %v, want %v", err, tc.want)
-			}
-		})
-	}
+	is := providertest.Is
+	harness.ExchangeErrors(t, []providertest.ExchangeCase[google.Config, providertest.OIDCBehavior]{
+		{Name: "nonce mismatch", Behavior: providertest.OIDCBehavior{WrongNonce: true}, Check: is(providers.ErrInvalidIDToken)},
+		{Name: "wrong audience", Behavior: providertest.OIDCBehavior{WrongAudience: true}, Check: is(providers.ErrInvalidIDToken)},
+		{Name: "expired", Behavior: providertest.OIDCBehavior{Expired: true}, Check: is(providers.ErrInvalidIDToken)},
+		{Name: "bad signature", Behavior: providertest.OIDCBehavior{BadSignature: true}, Check: is(providers.ErrInvalidIDToken)},
+		{Name: "token 502", Behavior: providertest.OIDCBehavior{TokenStatus: 502}, Check: is(providers.ErrUnavailable)},
+	})
 }
 
 func TestDiscoveryFailureNamesProvider(t *testing.T) {

@@ -16,19 +16,13 @@ import (
 
 const callback = "http://localhost:8080/auth/corp/callback"
 
-func newProvider(t *testing.T, fake *providertest.OIDCServer, mutate ...func(*oidc.Config)) *oidc.Provider {
-	t.Helper()
-	p, err := oidc.New(t.Context(), providertest.Configure(oidc.Config{
-		ID:           "corp",
-		Name:         "Corp SSO",
-		Issuer:       fake.URL,
-		ClientID:     fake.ClientID,
-		ClientSecret: fake.ClientSecret,
-	}, mutate...))
-	if err != nil {
-		t.Fatalf("oidc.New: %v", err)
-	}
-	return p
+var harness = providertest.Harness[oidc.Config, providertest.OIDCBehavior, *providertest.OIDCServer, *oidc.Provider]{
+	Callback: callback,
+	NewFake:  providertest.NewOIDC,
+	Config: func(f *providertest.OIDCServer) oidc.Config {
+		return oidc.Config{ID: "corp", Name: "Corp SSO", Issuer: f.URL, ClientID: f.ClientID, ClientSecret: f.ClientSecret}
+	},
+	Build: oidc.New,
 }
 
 func TestFullFlow(t *testing.T) {
@@ -44,22 +38,11 @@ func TestFullFlow(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := providertest.NewOIDC(t, tc.opts...)
-			p := newProvider(t, fake)
+			p := harness.Provider(t, fake)
 			if p.ID() != "corp" || p.Name() != "Corp SSO" || p.AMR() != "oidc:corp" || p.Issuer() != fake.URL {
 				t.Fatalf("ID/Name/AMR/Issuer = %q %q %q %q", p.ID(), p.Name(), p.AMR(), p.Issuer())
 			}
-			req, code := providertest.Login(t, p, callback)
-
-			ar := fake.LastAuthorizeRequest()
-			if ar.Nonce != req.Nonce || ar.CodeChallenge != providertest.S256(req.PKCEVerifier) || ar.CodeChallengeMethod != "S256" ||
-				ar.RedirectURI != callback || ar.ResponseType != "code" || ar.Scope != "openid email profile" {
-				t.Errorf("authorize request = %+v", ar)
-			}
-
-			id, err := p.Exchange(t.Context(), req, code)
-			if err != nil {
-				t.Fatalf("Exchange: %v", err)
-			}
+			id := harness.FullFlow(t, fake, p, providertest.Sent{Scope: "openid email profile", Nonce: true, AuthMethod: "client_secret_basic"})
 			want := providers.Identity{
 				Provider:      "corp",
 				Subject:       providertest.DefaultOIDCUser.Subject,
@@ -70,14 +53,6 @@ func TestFullFlow(t *testing.T) {
 			}
 			if id != want {
 				t.Errorf("identity = %+v, want %+v", id, want)
-			}
-			tr := fake.LastTokenRequest()
-			if tr.ClientID != fake.ClientID || tr.ClientSecret != fake.ClientSecret || tr.AuthMethod != "client_secret_basic" ||
-				tr.RedirectURI != callback || tr.CodeVerifier != req.PKCEVerifier || tr.Code != code || tr.GrantType != "authorization_code" {
-				t.Errorf("token request = %+v", tr)
-			}
-			if n := fake.TokenRequests(); n != 1 {
-				t.Errorf("token requests = %d, want 1", n)
 			}
 		})
 	}
@@ -106,30 +81,18 @@ func TestExchangeErrors(t *testing.T) {
 			c.CheckClaims = func(map[string]any) error { return fmt.Errorf("not allowed: %w", providers.ErrAccessDenied) }
 		}, Check: is(providers.ErrAccessDenied)},
 	}
-	providertest.RunExchangeCases(t, callback, func(t *testing.T) *providertest.OIDCServer { return providertest.NewOIDC(t) },
-		func(t *testing.T, fake *providertest.OIDCServer, cfg func(*oidc.Config)) providers.Provider {
-			return newProvider(t, fake, cfg)
-		}, cases)
+	harness.ExchangeErrors(t, cases)
 }
 
-func TestCodeIsSingleUse(t *testing.T) {
-	providertest.CodeIsSingleUse(t, newProvider(t, providertest.NewOIDC(t)), callback, "invalid_grant")
-}
+func TestCodeIsSingleUse(t *testing.T) { harness.CodeIsSingleUse(t, "invalid_grant") }
 
 func TestSlowTokenEndpointRespectsDeadline(t *testing.T) {
-	fake := providertest.NewOIDC(t)
-	p := newProvider(t, fake)
-	req, code := providertest.Login(t, p, callback)
-	fake.SetBehavior(providertest.OIDCBehavior{Delay: time.Minute})
-	providertest.ExchangeMeetsDeadline(t, p, req, code, 100*time.Millisecond)
+	harness.SlowExchange(t, providertest.OIDCBehavior{Delay: time.Minute}, 100*time.Millisecond)
 }
 
 func TestSlowJWKSRespectsDeadline(t *testing.T) {
-	fake := providertest.NewOIDC(t)
-	p := newProvider(t, fake)
-	req, code := providertest.Login(t, p, callback)
-	fake.SetBehavior(providertest.OIDCBehavior{JWKSDelay: time.Minute})
-	if err := providertest.ExchangeMeetsDeadline(t, p, req, code, 200*time.Millisecond); errors.Is(err, providers.ErrInvalidIDToken) {
+	fake, err := harness.SlowExchange(t, providertest.OIDCBehavior{JWKSDelay: time.Minute}, 200*time.Millisecond)
+	if errors.Is(err, providers.ErrInvalidIDToken) {
 		t.Fatalf("err = %v: a slow JWKS is not an invalid token", err)
 	}
 	if fake.TokenRequests() != 1 {
@@ -157,9 +120,7 @@ func TestEmailVerified(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := providertest.NewOIDC(t)
 			fake.SetUser(tc.user)
-			p := newProvider(t, fake, func(c *oidc.Config) { c.InsecureSkipEmailVerified = tc.insecure })
-			req, code := providertest.Login(t, p, callback)
-			id, err := p.Exchange(t.Context(), req, code)
+			id, err := harness.SignIn(t, harness.Provider(t, fake, func(c *oidc.Config) { c.InsecureSkipEmailVerified = tc.insecure }))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,9 +134,7 @@ func TestEmailVerified(t *testing.T) {
 func TestNameFallsBackToPreferredUsername(t *testing.T) {
 	fake := providertest.NewOIDC(t)
 	fake.SetUser(providertest.OIDCUser{Subject: "s", Extra: map[string]any{"preferred_username": "alice"}})
-	p := newProvider(t, fake)
-	req, code := providertest.Login(t, p, callback)
-	id, err := p.Exchange(t.Context(), req, code)
+	id, err := harness.SignIn(t, harness.Provider(t, fake))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,23 +144,12 @@ func TestNameFallsBackToPreferredUsername(t *testing.T) {
 }
 
 func TestAccessDenied(t *testing.T) {
-	fake := providertest.NewOIDC(t)
-	p := newProvider(t, fake)
-	fake.SetBehavior(providertest.OIDCBehavior{DenyAccess: true})
-	req := providers.NewAuthRequest(callback)
-	q := providertest.Authorize(t, p.AuthCodeURL(req)).Query()
-	if q.Get("state") != req.State || q.Get("code") != "" {
-		t.Fatalf("redirect query = %v", q)
-	}
-	err := providers.FromCallbackError(q.Get("error"), q.Get("error_description"))
-	if !errors.Is(err, providers.ErrAccessDenied) {
-		t.Fatalf("FromCallbackError = %v, want ErrAccessDenied", err)
-	}
+	harness.AccessDenied(t, providertest.OIDCBehavior{DenyAccess: true})
 }
 
 func TestAuthCodeURL(t *testing.T) {
 	fake := providertest.NewOIDC(t)
-	p := newProvider(t, fake, func(c *oidc.Config) {
+	p := harness.Provider(t, fake, func(c *oidc.Config) {
 		c.Scopes = []string{"email", "groups"}
 		c.AuthParams = map[string]string{"prompt": "select_account"}
 		c.RedirectURL = "http://localhost:8080/default/callback"
@@ -290,7 +238,7 @@ func TestNewErrors(t *testing.T) {
 
 func TestExchangeRequiresNonceAndVerifier(t *testing.T) {
 	fake := providertest.NewOIDC(t)
-	p := newProvider(t, fake)
+	p := harness.Provider(t, fake)
 	req, code := providertest.Login(t, p, callback)
 	for _, r := range []providers.AuthRequest{
 		{State: req.State, Nonce: "", PKCEVerifier: req.PKCEVerifier, RedirectURL: callback},

@@ -82,28 +82,6 @@ type ExchangeCase[C, B any] struct {
 	Check func(*testing.T, error)
 }
 
-// Fake is what RunExchangeCases needs of a fake provider.
-type Fake[B any] interface{ SetBehavior(B) }
-
-// RunExchangeCases runs every case as a subtest: a fresh fake from newFake,
-// a provider on it from newProvider with the case's Config, a sign-in at
-// callback, then an exchange that must fail (see ExchangeFails).
-func RunExchangeCases[C, B any, F Fake[B]](t *testing.T, callback string, newFake func(t *testing.T) F,
-	newProvider func(t *testing.T, fake F, config func(*C)) providers.Provider, cases []ExchangeCase[C, B]) {
-	for _, tc := range cases {
-		t.Run(tc.Name, func(t *testing.T) {
-			fake := newFake(t)
-			p := newProvider(t, fake, tc.Config)
-			req, code := Login(t, p, callback)
-			if tc.Tamper != nil {
-				tc.Tamper(&req, &code)
-			}
-			fake.SetBehavior(tc.Behavior)
-			ExchangeFails(t, p, req, code, tc.Check)
-		})
-	}
-}
-
 // Configure returns cfg changed by every non-nil mutator, in order: the
 // defaults of a provider test with a case's changes.
 func Configure[C any](cfg C, mutate ...func(*C)) C {

@@ -115,6 +115,9 @@ func (f *fake[U, B]) LastTokenRequest() TokenRequest { return locked(&f.mu, &f.l
 // TokenRequests returns how many requests the token endpoint has received.
 func (f *fake[U, B]) TokenRequests() int { return locked(&f.mu, &f.tokenCalls) }
 
+// Credentials returns the only client credentials the fake accepts.
+func (f *fake[U, B]) Credentials() (clientID, clientSecret string) { return f.ClientID, f.ClientSecret }
+
 // authorizeRules are what the authorization endpoints of the fakes do
 // differently.
 type authorizeRules[B any] struct {

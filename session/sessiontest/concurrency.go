@@ -24,7 +24,7 @@ func testConcurrentCreateRefresh(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	n := now()
 	sess := newSession(t, randomID(t), n)
-	must(t, "CreateSession", s.CreateSession(ctx, sess))
+	create(t, s, sess)
 	hash := hashOf(t)
 	tokens := make([]*session.RefreshToken, 50)
 	for i := range tokens {
@@ -42,7 +42,7 @@ func testConcurrentConsumeCode(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	n := now()
 	c := newCode(t, n)
-	must(t, "CreateCode", s.CreateCode(ctx, c))
+	create(t, s, c)
 	var mu sync.Mutex
 	var got []*session.AuthCode
 	errs := testkit.Race(50, func(int) error {

@@ -33,18 +33,7 @@ func testDeleteExpired(t *testing.T, s session.Store) {
 	oldKey := newKey(t, n.Add(-3*time.Hour))   // retired and expired
 	liveClaim, oldClaim := "flow:"+randomID(t), "flow:"+randomID(t)
 
-	for _, x := range []*session.Session{liveSess, oldSess} {
-		must(t, "CreateSession", s.CreateSession(ctx, x))
-	}
-	for _, x := range []*session.RefreshToken{liveTok, oldTok} {
-		must(t, "CreateRefresh", s.CreateRefresh(ctx, x))
-	}
-	for _, x := range []*session.AuthCode{liveCode, oldCode} {
-		must(t, "CreateCode", s.CreateCode(ctx, x))
-	}
-	for _, x := range []*session.SigningKey{activeKey, retiredKey, oldKey} {
-		must(t, "CreateKey", s.CreateKey(ctx, x))
-	}
+	create(t, s, liveSess, oldSess, liveTok, oldTok, liveCode, oldCode, activeKey, retiredKey, oldKey)
 	must(t, "RetireKey", s.RetireKey(ctx, retiredKey.ID, n.Add(-time.Minute), n.Add(time.Hour)))
 	must(t, "RetireKey", s.RetireKey(ctx, oldKey.ID, n.Add(-2*time.Hour), past))
 	must(t, "Claim", s.Claim(ctx, liveClaim, n.Add(10*time.Minute)))
@@ -61,15 +50,8 @@ func testDeleteExpired(t *testing.T, s session.Store) {
 		t.Errorf("DeleteExpired(again) = %d, want 0", count)
 	}
 
-	if _, err := s.GetSession(ctx, liveSess.ID); err != nil {
-		t.Errorf("GetSession(live): %v", err)
-	}
-	if _, err := s.GetRefresh(ctx, liveTok.Hash); err != nil {
-		t.Errorf("GetRefresh(live): %v", err)
-	}
-	if _, err := s.ConsumeCode(ctx, liveCode.Hash, n); err != nil {
-		t.Errorf("ConsumeCode(live): %v", err)
-	}
+	wantStored(t, s, liveSess, liveTok)
+	wantConsumed(t, s, liveCode, n)
 	wantErr(t, "Claim(live, again)", s.Claim(ctx, liveClaim, n.Add(10*time.Minute)), session.ErrAlreadyExists)
 	// The expired claim is gone, so its key can be claimed afresh.
 	must(t, "Claim(swept key)", s.Claim(ctx, oldClaim, n.Add(10*time.Minute)))
@@ -93,9 +75,7 @@ func testDeleteExpiredRetiredKey(t *testing.T, s session.Store) {
 	n := now()
 	active := newKey(t, n.Add(-time.Hour))
 	retired := newKey(t, n.Add(-2*time.Hour))
-	for _, k := range []*session.SigningKey{active, retired} {
-		must(t, "CreateKey", s.CreateKey(ctx, k))
-	}
+	create(t, s, active, retired)
 	must(t, "RetireKey", s.RetireKey(ctx, retired.ID, n, n.Add(time.Hour)))
 
 	count, err := s.DeleteExpired(ctx, n.Add(30*time.Minute))

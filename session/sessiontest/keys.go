@@ -38,60 +38,38 @@ func testKeyRoundTrip(t *testing.T, s session.Store) {
 		t.Fatalf("a fresh store lists %d keys", len(keys))
 	}
 	want := newKey(t, now())
-	must(t, "CreateKey", s.CreateKey(t.Context(), want))
-	keys := listKeys(t, s)
-	if len(keys) != 1 {
-		t.Fatalf("ListKeys returned %d keys, want 1", len(keys))
-	}
-	checkKey(t, keys[0], want) // RetiredAt and ExpiresAt stay zero
+	create(t, s, want)
+	wantKeys(t, s, want) // RetiredAt and ExpiresAt stay zero
 }
 
 func testKeyDuplicate(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	k := newKey(t, now())
-	must(t, "CreateKey", s.CreateKey(ctx, k))
+	create(t, s, k)
 	dup := newKey(t, now().Add(time.Second))
 	dup.ID = k.ID
 	wantErr(t, "CreateKey(duplicate)", s.CreateKey(ctx, dup), session.ErrAlreadyExists)
-	keys := listKeys(t, s)
-	if len(keys) != 1 {
-		t.Fatalf("ListKeys returned %d keys, want 1", len(keys))
-	}
-	checkKey(t, keys[0], k) // the loser changed nothing
+	wantKeys(t, s, k) // the loser changed nothing
 }
 
 func testListKeysOrder(t *testing.T, s session.Store) {
-	ctx := t.Context()
 	n := now()
 	newest := newKey(t, n)
 	oldest := newKey(t, n.Add(-48*time.Hour))
 	middle := newKey(t, n.Add(-24*time.Hour))
-	for _, k := range []*session.SigningKey{newest, oldest, middle} {
-		must(t, "CreateKey", s.CreateKey(ctx, k))
-	}
-	keys := listKeys(t, s)
-	want := []*session.SigningKey{oldest, middle, newest}
-	if len(keys) != len(want) {
-		t.Fatalf("ListKeys = %q, want %q", keyIDs(keys), keyIDs(want))
-	}
-	for i := range want {
-		checkKey(t, keys[i], want[i])
-	}
+	create(t, s, newest, oldest, middle)
+	wantKeys(t, s, oldest, middle, newest)
 }
 
 func testRetireKey(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	n := now()
 	k := newKey(t, n.Add(-time.Hour))
-	must(t, "CreateKey", s.CreateKey(ctx, k))
+	create(t, s, k)
 	k.RetiredAt = n
 	k.ExpiresAt = n.Add(time.Hour)
 	must(t, "RetireKey", s.RetireKey(ctx, k.ID, k.RetiredAt, k.ExpiresAt))
-	keys := listKeys(t, s)
-	if len(keys) != 1 {
-		t.Fatalf("ListKeys returned %d keys, want the retired one until it expires", len(keys))
-	}
-	checkKey(t, keys[0], k)
+	wantKeys(t, s, k) // listed until it expires
 
 	wantErr(t, "RetireKey(unknown)", s.RetireKey(ctx, randomID(t), n, n.Add(time.Hour)), session.ErrNotFound)
 }
@@ -103,9 +81,7 @@ func testListKeysOmitsExpired(t *testing.T, s session.Store) {
 	n := now()
 	live := newKey(t, n.Add(-time.Hour))
 	gone := newKey(t, n.Add(-2*time.Hour))
-	for _, k := range []*session.SigningKey{live, gone} {
-		must(t, "CreateKey", s.CreateKey(ctx, k))
-	}
+	create(t, s, live, gone)
 	must(t, "RetireKey", s.RetireKey(ctx, gone.ID, n.Add(-time.Hour), n.Add(-time.Second)))
 	keys := listKeys(t, s)
 	if len(keys) != 1 || keys[0].ID != live.ID {
@@ -117,8 +93,8 @@ func testDeleteKey(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	n := now()
 	a, b := newKey(t, n.Add(-time.Hour)), newKey(t, n)
-	must(t, "CreateKey", s.CreateKey(ctx, a))
-	must(t, "CreateKey", s.CreateKey(ctx, b))
+	create(t, s, a)
+	create(t, s, b)
 	must(t, "DeleteKey", s.DeleteKey(ctx, a.ID))
 	keys := listKeys(t, s)
 	if len(keys) != 1 || keys[0].ID != b.ID {

@@ -2,6 +2,7 @@ package sessiontest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -21,41 +22,55 @@ var mfaTokenCases = []testCase{
 	{"MFATokenConcurrentFailures", testMFATokenConcurrentFailures},
 }
 
-func testMFATokenSingleUse(t *testing.T, s session.Store) {
-	ctx := t.Context()
-	clk := testkit.NewClock(now())
-	m := newManager(t, s, clk, 0)
-	user := randomID(t)
-	tok, err := m.IssueMFAToken(ctx, user, "app", []string{"pwd"}, "")
+// mfaFixture is a manager on a fake clock and an mfa_token it issued to a
+// fresh user with AMR pwd.
+type mfaFixture struct {
+	m         *session.Manager
+	clk       *testkit.Clock
+	user, tok string
+}
+
+func newMFAFixture(t *testing.T, s session.Store, client, scope string) mfaFixture {
+	t.Helper()
+	f := mfaFixture{clk: testkit.NewClock(now()), user: randomID(t)}
+	f.m = newManager(t, s, f.clk, 0)
+	var err error
+	f.tok, err = f.m.IssueMFAToken(t.Context(), f.user, client, []string{"pwd"}, scope)
 	must(t, "IssueMFAToken", err)
-	a, err := m.BeginMFAAttempt(ctx, tok, "app")
+	return f
+}
+
+// refused checks that an attempt with tok for client is refused with
+// ErrInvalidToken; what says why it must be.
+func (f mfaFixture) refused(t *testing.T, tok, client, what string) {
+	t.Helper()
+	if _, err := f.m.BeginMFAAttempt(t.Context(), tok, client); !errors.Is(err, session.ErrInvalidToken) {
+		t.Errorf("%s: %v, want ErrInvalidToken", what, err)
+	}
+}
+
+func testMFATokenSingleUse(t *testing.T, s session.Store) {
+	f := newMFAFixture(t, s, "app", "")
+	a, err := f.m.BeginMFAAttempt(t.Context(), f.tok, "app")
 	must(t, "BeginMFAAttempt", err)
-	if a.Token.UserID != user || a.Token.ClientID != "app" || !slices.Equal(a.Token.AMR, []string{"pwd"}) ||
-		a.Token.Attempts != 0 || !a.Token.ExpiresAt.Equal(clk.Now().Add(session.MFATokenTTL)) {
+	if a.Token.UserID != f.user || a.Token.ClientID != "app" || !slices.Equal(a.Token.AMR, []string{"pwd"}) ||
+		a.Token.Attempts != 0 || !a.Token.ExpiresAt.Equal(f.clk.Now().Add(session.MFATokenTTL)) {
 		t.Errorf("token = %+v", a.Token)
 	}
 	// While one attempt holds the token, nobody else can use it.
-	if _, err := m.BeginMFAAttempt(ctx, tok, "app"); !errors.Is(err, session.ErrInvalidToken) {
-		t.Errorf("second attempt while the first is open: %v, want ErrInvalidToken", err)
-	}
+	f.refused(t, f.tok, "app", "second attempt while the first is open")
 	a.Succeed()
-	if _, err := m.BeginMFAAttempt(ctx, tok, "app"); !errors.Is(err, session.ErrInvalidToken) {
-		t.Errorf("after success: %v, want ErrInvalidToken", err)
-	}
+	f.refused(t, f.tok, "app", "after success")
 	for _, bad := range []string{"", "nope", string(make([]byte, 300))} {
-		if _, err := m.BeginMFAAttempt(ctx, bad, "app"); !errors.Is(err, session.ErrInvalidToken) {
-			t.Errorf("BeginMFAAttempt(%.10q): %v, want ErrInvalidToken", bad, err)
-		}
+		f.refused(t, bad, "app", fmt.Sprintf("BeginMFAAttempt(%.10q)", bad))
 	}
 }
 
 func testMFATokenFiveFailures(t *testing.T, s session.Store) {
 	ctx := t.Context()
-	m := newManager(t, s, testkit.NewClock(now()), 0)
-	tok, err := m.IssueMFAToken(ctx, randomID(t), "", []string{"pwd"}, "openid users:admin")
-	must(t, "IssueMFAToken", err)
+	f := newMFAFixture(t, s, "", "openid users:admin")
 	for i := 1; i <= session.MaxMFAAttempts; i++ {
-		a, err := m.BeginMFAAttempt(ctx, tok, "")
+		a, err := f.m.BeginMFAAttempt(ctx, f.tok, "")
 		must(t, "BeginMFAAttempt", err)
 		if a.Token.Attempts != i-1 {
 			t.Errorf("attempt %d: %d failures recorded, want %d", i, a.Token.Attempts, i-1)
@@ -69,20 +84,13 @@ func testMFATokenFiveFailures(t *testing.T, s session.Store) {
 			t.Errorf("failure %d: dead = %v", i, dead)
 		}
 	}
-	if _, err := m.BeginMFAAttempt(ctx, tok, ""); !errors.Is(err, session.ErrInvalidToken) {
-		t.Errorf("after five failures: %v, want ErrInvalidToken", err)
-	}
+	f.refused(t, f.tok, "", "after five failures")
 }
 
 func testMFATokenClient(t *testing.T, s session.Store) {
-	ctx := t.Context()
-	m := newManager(t, s, testkit.NewClock(now()), 0)
-	tok, err := m.IssueMFAToken(ctx, randomID(t), "", []string{"pwd"}, "")
-	must(t, "IssueMFAToken", err)
-	if _, err := m.BeginMFAAttempt(ctx, tok, "app"); !errors.Is(err, session.ErrInvalidToken) {
-		t.Errorf("a no-client token presented by a client: %v, want ErrInvalidToken", err)
-	}
-	a, err := m.BeginMFAAttempt(ctx, tok, "")
+	f := newMFAFixture(t, s, "", "")
+	f.refused(t, f.tok, "app", "a no-client token presented by a client")
+	a, err := f.m.BeginMFAAttempt(t.Context(), f.tok, "")
 	must(t, "BeginMFAAttempt(no client)", err)
 	if a.Token.Attempts != 1 {
 		t.Errorf("the wrong client counted %d failures, want 1", a.Token.Attempts)
@@ -90,35 +98,25 @@ func testMFATokenClient(t *testing.T, s session.Store) {
 }
 
 func testMFATokenExpires(t *testing.T, s session.Store) {
-	ctx := t.Context()
-	clk := testkit.NewClock(now())
-	m := newManager(t, s, clk, 0)
-	tok, err := m.IssueMFAToken(ctx, randomID(t), "app", []string{"pwd"}, "")
-	must(t, "IssueMFAToken", err)
-	clk.Advance(session.MFATokenTTL + time.Second)
-	if _, err := m.BeginMFAAttempt(ctx, tok, "app"); !errors.Is(err, session.ErrInvalidToken) {
-		t.Errorf("expired: %v, want ErrInvalidToken", err)
-	}
+	f := newMFAFixture(t, s, "app", "")
+	f.clk.Advance(session.MFATokenTTL + time.Second)
+	f.refused(t, f.tok, "app", "expired")
 }
 
 // An mfa_token redeemed as an authorization code yields nothing and
 // leaves the token usable.
 func testMFATokenIsNotACode(t *testing.T, s session.Store) {
 	ctx := t.Context()
-	m := newManager(t, s, testkit.NewClock(now()), 0)
-	tok, err := m.IssueMFAToken(ctx, randomID(t), "app", []string{"pwd"}, "")
-	must(t, "IssueMFAToken", err)
+	f := newMFAFixture(t, s, "app", "")
 	for _, redirect := range []string{"", "urn:unilogin:mfa-token"} {
-		if _, err := m.RedeemCode(ctx, tok, "app", redirect, "verifier"); !errors.Is(err, session.ErrInvalidToken) {
+		if _, err := f.m.RedeemCode(ctx, f.tok, "app", redirect, "verifier"); !errors.Is(err, session.ErrInvalidToken) {
 			t.Errorf("RedeemCode(mfa_token, %q): %v, want ErrInvalidToken", redirect, err)
 		}
 	}
-	code, err := m.IssueCode(ctx, session.CodeRequest{ClientID: "app", RedirectURI: "https://app.test/cb", UserID: randomID(t)})
+	code, err := f.m.IssueCode(ctx, session.CodeRequest{ClientID: "app", RedirectURI: "https://app.test/cb", UserID: randomID(t)})
 	must(t, "IssueCode", err)
-	if _, err := m.BeginMFAAttempt(ctx, code, "app"); !errors.Is(err, session.ErrInvalidToken) {
-		t.Errorf("an authorization code as mfa_token: %v, want ErrInvalidToken", err)
-	}
-	if _, err := m.BeginMFAAttempt(ctx, tok, "app"); err != nil {
+	f.refused(t, code, "app", "an authorization code as mfa_token")
+	if _, err := f.m.BeginMFAAttempt(ctx, f.tok, "app"); err != nil {
 		t.Errorf("the mfa_token after those attempts: %v", err)
 	}
 }
@@ -126,12 +124,10 @@ func testMFATokenIsNotACode(t *testing.T, s session.Store) {
 // Many requests complete one token at once: exactly one gets it.
 func testMFATokenConcurrentSuccess(t *testing.T, s session.Store) {
 	ctx := t.Context()
-	m := newManager(t, s, testkit.NewClock(now()), 0)
-	tok, err := m.IssueMFAToken(ctx, randomID(t), "app", []string{"pwd"}, "")
-	must(t, "IssueMFAToken", err)
+	f := newMFAFixture(t, s, "app", "")
 	var wins atomic.Int32
 	testkit.Race(20, func(int) error {
-		a, err := m.BeginMFAAttempt(ctx, tok, "app")
+		a, err := f.m.BeginMFAAttempt(ctx, f.tok, "app")
 		if err != nil {
 			return err
 		}
@@ -147,13 +143,11 @@ func testMFATokenConcurrentSuccess(t *testing.T, s session.Store) {
 // Many wrong codes at once: at most five attempts are ever made.
 func testMFATokenConcurrentFailures(t *testing.T, s session.Store) {
 	ctx := t.Context()
-	m := newManager(t, s, testkit.NewClock(now()), 0)
-	tok, err := m.IssueMFAToken(ctx, randomID(t), "app", []string{"pwd"}, "")
-	must(t, "IssueMFAToken", err)
+	f := newMFAFixture(t, s, "app", "")
 	var attempts atomic.Int32
 	testkit.Race(20, func(int) error {
 		for range 10 {
-			a, err := m.BeginMFAAttempt(ctx, tok, "app")
+			a, err := f.m.BeginMFAAttempt(ctx, f.tok, "app")
 			if err != nil {
 				continue
 			}
@@ -167,7 +161,7 @@ func testMFATokenConcurrentFailures(t *testing.T, s session.Store) {
 	if n := attempts.Load(); n > session.MaxMFAAttempts || n == 0 {
 		t.Errorf("%d attempts were made with one mfa_token, want 1 to %d", n, session.MaxMFAAttempts)
 	}
-	if _, err := m.BeginMFAAttempt(ctx, tok, "app"); !errors.Is(err, session.ErrInvalidToken) && attempts.Load() == session.MaxMFAAttempts {
-		t.Errorf("after %d failures: %v, want ErrInvalidToken", attempts.Load(), err)
+	if attempts.Load() == session.MaxMFAAttempts {
+		f.refused(t, f.tok, "app", fmt.Sprintf("after %d failures", attempts.Load()))
 	}
 }

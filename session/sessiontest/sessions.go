@@ -21,7 +21,6 @@ var sessionCases = []testCase{
 }
 
 func testSessionRoundTrip(t *testing.T, s session.Store) {
-	ctx := t.Context()
 	n := now()
 	want := &session.Session{
 		ID:         randomID(t),
@@ -34,15 +33,12 @@ func testSessionRoundTrip(t *testing.T, s session.Store) {
 		LastUsedAt: n.Add(-time.Second),
 		ExpiresAt:  n.Add(30 * 24 * time.Hour),
 	}
-	must(t, "CreateSession", s.CreateSession(ctx, want))
-	got, err := s.GetSession(ctx, want.ID)
-	must(t, "GetSession", err)
-	checkSession(t, got, want)
+	create(t, s, want)
+	wantStored(t, s, want)
 }
 
 // Optional fields left empty come back empty, and a zero time stays zero.
 func testSessionMinimalFields(t *testing.T, s session.Store) {
-	ctx := t.Context()
 	n := now()
 	want := &session.Session{
 		ID:        randomID(t),
@@ -50,10 +46,8 @@ func testSessionMinimalFields(t *testing.T, s session.Store) {
 		CreatedAt: n,
 		ExpiresAt: n.Add(time.Hour),
 	}
-	must(t, "CreateSession", s.CreateSession(ctx, want))
-	got, err := s.GetSession(ctx, want.ID)
-	must(t, "GetSession", err)
-	checkSession(t, got, want)
+	create(t, s, want)
+	wantStored(t, s, want)
 }
 
 func testSessionNotFound(t *testing.T, s session.Store) {
@@ -62,44 +56,36 @@ func testSessionNotFound(t *testing.T, s session.Store) {
 }
 
 func testSessionExpired(t *testing.T, s session.Store) {
-	ctx := t.Context()
 	n := now()
 	old := newSession(t, randomID(t), n.Add(-48*time.Hour))
 	old.ExpiresAt = n.Add(-time.Second)
-	must(t, "CreateSession", s.CreateSession(ctx, old))
-	_, err := s.GetSession(ctx, old.ID)
-	wantErr(t, "GetSession(expired)", err, session.ErrNotFound)
+	create(t, s, old)
+	wantGone(t, s, "GetSession(expired)", old)
 }
 
 func testSessionDuplicate(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	first := newSession(t, randomID(t), now())
-	must(t, "CreateSession", s.CreateSession(ctx, first))
+	create(t, s, first)
 	second := newSession(t, randomID(t), now())
 	second.ID = first.ID
 	wantErr(t, "CreateSession(duplicate)", s.CreateSession(ctx, second), session.ErrAlreadyExists)
-
-	got, err := s.GetSession(ctx, first.ID)
-	must(t, "GetSession", err)
-	checkSession(t, got, first) // the loser changed nothing
+	wantStored(t, s, first) // the loser changed nothing
 }
 
 func testTouchSession(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	n := now()
 	want := newSession(t, randomID(t), n.Add(-time.Hour))
-	must(t, "CreateSession", s.CreateSession(ctx, want))
+	create(t, s, want)
 	want.LastUsedAt = n
 	must(t, "TouchSession", s.TouchSession(ctx, want.ID, n))
-	got, err := s.GetSession(ctx, want.ID)
-	must(t, "GetSession", err)
-	checkSession(t, got, want)
+	wantStored(t, s, want)
 
 	wantErr(t, "TouchSession(unknown)", s.TouchSession(ctx, randomID(t), n), session.ErrNotFound)
 }
 
 func testListSessions(t *testing.T, s session.Store) {
-	ctx := t.Context()
 	n := now()
 	user := randomID(t)
 	oldest := newSession(t, user, n.Add(-3*time.Hour))
@@ -108,41 +94,21 @@ func testListSessions(t *testing.T, s session.Store) {
 	expired := newSession(t, user, n.Add(-30*time.Hour))
 	expired.ExpiresAt = n.Add(-time.Minute)
 	other := newSession(t, randomID(t), n)
-	for _, x := range []*session.Session{oldest, newest, middle, expired, other} {
-		must(t, "CreateSession", s.CreateSession(ctx, x))
-	}
+	create(t, s, oldest, newest, middle, expired, other)
 
-	got, err := s.ListSessions(ctx, user, n)
-	must(t, "ListSessions", err)
-	want := []*session.Session{newest, middle, oldest}
-	if len(got) != len(want) {
-		t.Fatalf("ListSessions returned %d sessions, want %d (newest, middle, oldest)", len(got), len(want))
-	}
-	for i := range want {
-		checkSession(t, got[i], want[i])
-	}
-
-	none, err := s.ListSessions(ctx, randomID(t), n)
-	must(t, "ListSessions(no sessions)", err)
-	if len(none) != 0 {
-		t.Errorf("ListSessions of a user without sessions returned %d", len(none))
-	}
+	wantSessions(t, s, user, n, newest, middle, oldest)
+	wantSessions(t, s, randomID(t), n) // a user without sessions
 }
 
 // ListSessions judges expiry by its now argument, not the clock.
 func testListSessionsUsesNow(t *testing.T, s session.Store) {
-	ctx := t.Context()
 	n := now()
 	user := randomID(t)
 	x := newSession(t, user, n)
 	x.ExpiresAt = n.Add(time.Hour)
-	must(t, "CreateSession", s.CreateSession(ctx, x))
+	create(t, s, x)
 
-	got, err := s.ListSessions(ctx, user, n.Add(2*time.Hour))
-	must(t, "ListSessions", err)
-	if len(got) != 0 {
-		t.Errorf("ListSessions two hours later returned %d sessions, want 0", len(got))
-	}
+	wantSessions(t, s, user, n.Add(2*time.Hour)) // none two hours later
 }
 
 func testDeleteSession(t *testing.T, s session.Store) {
@@ -151,29 +117,16 @@ func testDeleteSession(t *testing.T, s session.Store) {
 	user := randomID(t)
 	doomed := newSession(t, user, n)
 	kept := newSession(t, user, n)
-	must(t, "CreateSession", s.CreateSession(ctx, doomed))
-	must(t, "CreateSession", s.CreateSession(ctx, kept))
 	r1 := newRefresh(t, doomed, n)
 	r2 := newRefresh(t, doomed, n)
 	r2.ParentHash = r1.Hash
 	rk := newRefresh(t, kept, n)
-	for _, r := range []*session.RefreshToken{r1, r2, rk} {
-		must(t, "CreateRefresh", s.CreateRefresh(ctx, r))
-	}
+	create(t, s, doomed, kept, r1, r2, rk)
 
 	must(t, "DeleteSession", s.DeleteSession(ctx, doomed.ID))
-	_, err := s.GetSession(ctx, doomed.ID)
-	wantErr(t, "GetSession(deleted)", err, session.ErrNotFound)
-	for _, r := range []*session.RefreshToken{r1, r2} {
-		_, err := s.GetRefresh(ctx, r.Hash)
-		wantErr(t, "GetRefresh(token of deleted session)", err, session.ErrNotFound)
-	}
-	if _, err := s.GetSession(ctx, kept.ID); err != nil {
-		t.Errorf("GetSession(other session): %v", err)
-	}
-	if _, err := s.GetRefresh(ctx, rk.Hash); err != nil {
-		t.Errorf("GetRefresh(token of other session): %v", err)
-	}
+	wantGone(t, s, "GetSession(deleted)", doomed)
+	wantGone(t, s, "GetRefresh(token of deleted session)", r1, r2)
+	wantStored(t, s, kept, rk) // the other session and its token
 
 	wantErr(t, "DeleteSession(again)", s.DeleteSession(ctx, doomed.ID), session.ErrNotFound)
 	wantErr(t, "DeleteSession(unknown)", s.DeleteSession(ctx, randomID(t)), session.ErrNotFound)
@@ -187,16 +140,14 @@ func testDeleteUserSessions(t *testing.T, s session.Store) {
 	var tokens []*session.RefreshToken
 	for i := range 3 {
 		x := newSession(t, user, n.Add(time.Duration(i)*time.Second))
-		must(t, "CreateSession", s.CreateSession(ctx, x))
 		r := newRefresh(t, x, n)
-		must(t, "CreateRefresh", s.CreateRefresh(ctx, r))
+		create(t, s, x, r)
 		mine = append(mine, x)
 		tokens = append(tokens, r)
 	}
 	other := newSession(t, randomID(t), n)
-	must(t, "CreateSession", s.CreateSession(ctx, other))
 	otherToken := newRefresh(t, other, n)
-	must(t, "CreateRefresh", s.CreateRefresh(ctx, otherToken))
+	create(t, s, other, otherToken)
 
 	// Everything but the current session (as on a password change).
 	count, err := s.DeleteUserSessions(ctx, user, mine[1].ID)
@@ -204,18 +155,9 @@ func testDeleteUserSessions(t *testing.T, s session.Store) {
 	if count != 2 {
 		t.Errorf("DeleteUserSessions(except) = %d, want 2", count)
 	}
-	for i, x := range mine {
-		_, errS := s.GetSession(ctx, x.ID)
-		_, errR := s.GetRefresh(ctx, tokens[i].Hash)
-		if i == 1 {
-			if errS != nil || errR != nil {
-				t.Errorf("the excepted session or its token is gone: %v, %v", errS, errR)
-			}
-			continue
-		}
-		wantErr(t, "GetSession(ended)", errS, session.ErrNotFound)
-		wantErr(t, "GetRefresh(token of ended session)", errR, session.ErrNotFound)
-	}
+	wantStored(t, s, mine[1], tokens[1]) // the excepted session and its token
+	wantGone(t, s, "GetSession(ended)", mine[0], mine[2])
+	wantGone(t, s, "GetRefresh(token of ended session)", tokens[0], tokens[2])
 
 	// Everything (as on disabling the user).
 	count, err = s.DeleteUserSessions(ctx, user, "")
@@ -223,10 +165,8 @@ func testDeleteUserSessions(t *testing.T, s session.Store) {
 	if count != 1 {
 		t.Errorf("DeleteUserSessions(all) = %d, want 1", count)
 	}
-	_, err = s.GetSession(ctx, mine[1].ID)
-	wantErr(t, "GetSession(ended)", err, session.ErrNotFound)
-	_, err = s.GetRefresh(ctx, tokens[1].Hash)
-	wantErr(t, "GetRefresh(token of ended session)", err, session.ErrNotFound)
+	wantGone(t, s, "GetSession(ended)", mine[1])
+	wantGone(t, s, "GetRefresh(token of ended session)", tokens[1])
 
 	count, err = s.DeleteUserSessions(ctx, user, "")
 	must(t, "DeleteUserSessions(none left)", err)
@@ -234,11 +174,5 @@ func testDeleteUserSessions(t *testing.T, s session.Store) {
 		t.Errorf("DeleteUserSessions(none left) = %d, want 0", count)
 	}
 
-	// Other users are untouched.
-	if _, err := s.GetSession(ctx, other.ID); err != nil {
-		t.Errorf("GetSession(other user's session): %v", err)
-	}
-	if _, err := s.GetRefresh(ctx, otherToken.Hash); err != nil {
-		t.Errorf("GetRefresh(other user's token): %v", err)
-	}
+	wantStored(t, s, other, otherToken) // other users are untouched
 }

@@ -19,27 +19,18 @@ func testRefreshRoundTrip(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	n := now()
 	sess := newSession(t, randomID(t), n)
-	must(t, "CreateSession", s.CreateSession(ctx, sess))
-
-	first := newRefresh(t, sess, n.Add(-time.Minute))
-	must(t, "CreateRefresh(first)", s.CreateRefresh(ctx, first))
-	got, err := s.GetRefresh(ctx, first.Hash)
-	must(t, "GetRefresh(first)", err)
-	checkRefresh(t, got, first)
-	if len(got.ParentHash) != 0 {
-		t.Errorf("ParentHash of the first token = %x, want none", got.ParentHash)
-	}
+	first := newRefresh(t, sess, n.Add(-time.Minute)) // no parent: ParentHash stays empty
+	create(t, s, sess, first)
+	wantStored(t, s, first)
 
 	second := newRefresh(t, sess, n)
 	second.ParentHash = first.Hash
-	must(t, "CreateRefresh(successor)", s.CreateRefresh(ctx, second))
-	got, err = s.GetRefresh(ctx, second.Hash)
-	must(t, "GetRefresh(successor)", err)
-	checkRefresh(t, got, second)
+	create(t, s, second)
+	wantStored(t, s, second)
 
 	// The hash is the whole key: a different one finds nothing, even when it
 	// shares a prefix.
-	_, err = s.GetRefresh(ctx, first.Hash[:16])
+	_, err := s.GetRefresh(ctx, first.Hash[:16])
 	wantErr(t, "GetRefresh(prefix of a hash)", err, session.ErrNotFound)
 }
 
@@ -49,33 +40,26 @@ func testRefreshNotFound(t *testing.T, s session.Store) {
 }
 
 func testRefreshExpired(t *testing.T, s session.Store) {
-	ctx := t.Context()
 	n := now()
 	sess := newSession(t, randomID(t), n.Add(-2*time.Hour))
-	must(t, "CreateSession", s.CreateSession(ctx, sess))
 	r := newRefresh(t, sess, n.Add(-2*time.Hour))
 	r.ExpiresAt = n.Add(-time.Second)
-	must(t, "CreateRefresh", s.CreateRefresh(ctx, r))
-	_, err := s.GetRefresh(ctx, r.Hash)
-	wantErr(t, "GetRefresh(expired)", err, session.ErrNotFound)
+	create(t, s, sess, r)
+	wantGone(t, s, "GetRefresh(expired)", r)
 }
 
 func testRefreshDuplicate(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	n := now()
 	sess := newSession(t, randomID(t), n)
-	must(t, "CreateSession", s.CreateSession(ctx, sess))
 	r := newRefresh(t, sess, n)
-	must(t, "CreateRefresh", s.CreateRefresh(ctx, r))
+	create(t, s, sess, r)
 
 	dup := newRefresh(t, sess, n.Add(time.Second))
 	dup.Hash = bytes.Clone(r.Hash)
 	dup.ParentHash = hashOf(t)
 	wantErr(t, "CreateRefresh(duplicate)", s.CreateRefresh(ctx, dup), session.ErrAlreadyExists)
-
-	got, err := s.GetRefresh(ctx, r.Hash)
-	must(t, "GetRefresh", err)
-	checkRefresh(t, got, r) // the loser changed nothing
+	wantStored(t, s, r) // the loser changed nothing
 }
 
 var codeCases = []testCase{
@@ -87,17 +71,13 @@ var codeCases = []testCase{
 }
 
 func testCodeRoundTrip(t *testing.T, s session.Store) {
-	ctx := t.Context()
 	n := now()
 	want := newCode(t, n)
-	must(t, "CreateCode", s.CreateCode(ctx, want))
-	got, err := s.ConsumeCode(ctx, want.Hash, n)
-	must(t, "ConsumeCode", err)
-	checkCode(t, got, want)
+	create(t, s, want)
+	wantConsumed(t, s, want, n)
 }
 
 func testCodeMinimalFields(t *testing.T, s session.Store) {
-	ctx := t.Context()
 	n := now()
 	want := &session.AuthCode{
 		Hash:        hashOf(t),
@@ -107,17 +87,15 @@ func testCodeMinimalFields(t *testing.T, s session.Store) {
 		CreatedAt:   n,
 		ExpiresAt:   n.Add(time.Minute),
 	}
-	must(t, "CreateCode", s.CreateCode(ctx, want))
-	got, err := s.ConsumeCode(ctx, want.Hash, n)
-	must(t, "ConsumeCode", err)
-	checkCode(t, got, want)
+	create(t, s, want)
+	wantConsumed(t, s, want, n)
 }
 
 func testCodeSingleUse(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	n := now()
 	c := newCode(t, n)
-	must(t, "CreateCode", s.CreateCode(ctx, c))
+	create(t, s, c)
 	_, err := s.ConsumeCode(ctx, c.Hash, n)
 	must(t, "ConsumeCode(first)", err)
 	_, err = s.ConsumeCode(ctx, c.Hash, n)
@@ -133,7 +111,7 @@ func testCodeExpired(t *testing.T, s session.Store) {
 	n := now()
 	c := newCode(t, n)
 	c.ExpiresAt = n.Add(time.Minute)
-	must(t, "CreateCode", s.CreateCode(ctx, c))
+	create(t, s, c)
 	_, err := s.ConsumeCode(ctx, c.Hash, n.Add(2*time.Minute))
 	wantErr(t, "ConsumeCode(after expiry)", err, session.ErrNotFound)
 	_, err = s.ConsumeCode(ctx, c.Hash, n.Add(2*time.Minute))
@@ -150,13 +128,11 @@ func testCodeDuplicate(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	n := now()
 	c := newCode(t, n)
-	must(t, "CreateCode", s.CreateCode(ctx, c))
+	create(t, s, c)
 	dup := newCode(t, n)
 	dup.Hash = bytes.Clone(c.Hash)
 	wantErr(t, "CreateCode(duplicate)", s.CreateCode(ctx, dup), session.ErrAlreadyExists)
-	got, err := s.ConsumeCode(ctx, c.Hash, n)
-	must(t, "ConsumeCode", err)
-	checkCode(t, got, c) // the loser changed nothing
+	wantConsumed(t, s, c, n) // the loser changed nothing
 }
 
 var claimCases = []testCase{

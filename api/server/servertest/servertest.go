@@ -7,6 +7,7 @@ package servertest
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -81,4 +82,30 @@ func (l *lazyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := l.h
 	l.mu.RUnlock()
 	h.ServeHTTP(w, r)
+}
+
+// Do sends req with the default client and returns the answer's status and
+// body; a transport error fails the test.
+func Do(t testing.TB, req *http.Request) (int, string) {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// Get is Do of a GET of url, with the bearer token unless it is empty.
+func Get(t testing.TB, url, token string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return Do(t, req)
 }

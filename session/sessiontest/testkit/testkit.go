@@ -87,9 +87,23 @@ func Tally(t testing.TB, what string, errs []error, losers ...error) (wins int) 
 }
 
 // OneWinner is Tally, and stops the test unless exactly one call succeeded.
-func OneWinner(t testing.TB, what string, errs []error, losers ...error) {
+// It returns the index of that call.
+func OneWinner(t testing.TB, what string, errs []error, losers ...error) (winner int) {
 	t.Helper()
 	if wins := Tally(t, what, errs, losers...); wins != 1 {
 		t.Fatalf("%s: %d of %d calls succeeded, want exactly 1", what, wins, len(errs))
 	}
+	return slices.IndexFunc(errs, func(err error) bool { return err == nil })
+}
+
+// Tamper returns s with its byte at i changed to another letter ('A' or
+// 'B'): a token that keeps its form but is no longer the one issued.
+func Tamper(s string, i int) string {
+	b := []byte(s)
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	return string(b)
 }

@@ -78,10 +78,24 @@ func TestTallyAndOneWinner(t *testing.T) {
 				t.Errorf("Tally = %d, want %d", wins, tc.wins)
 			}
 			r = &recordingTB{TB: t}
-			OneWinner(r, "x", tc.errs, lost)
+			winner := OneWinner(r, "x", tc.errs, lost)
 			if r.errors != tc.errors || r.fatals != tc.fatals {
 				t.Errorf("OneWinner reported %d errors and %d fatals, want %d and %d", r.errors, r.fatals, tc.errors, tc.fatals)
 			}
+			if tc.wins == 1 && tc.errs[winner] != nil {
+				t.Errorf("OneWinner = %d, whose call failed: %v", winner, tc.errs[winner])
+			}
 		})
+	}
+}
+
+func TestTamper(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{{"AbC", "BbC"}, {"xyz", "Ayz"}} {
+		if got := Tamper(tc.in, 0); got != tc.want {
+			t.Errorf("Tamper(%q, 0) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if got := Tamper("tok.en", 5); got != "tok.eA" {
+		t.Errorf("Tamper at 5 = %q", got)
 	}
 }

@@ -1,4 +1,4 @@
-package api_test
+package hosted_test
 
 import (
 	"encoding/json"
@@ -89,7 +89,7 @@ func appAnswer(t *testing.T, e *apitest.Env, r apitest.Response, state string) u
 func signInOn(t *testing.T, b *apitest.Browser, r apitest.Response, email, password string) apitest.Response {
 	t.Helper()
 	apitest.IsPage(t, r, http.StatusOK, `id="password"`)
-	form := formFields(r.Body)
+	form := apitest.FormFields(r.Body)
 	form.Set("email", email)
 	form.Set("password", password)
 	return b.Post("/signin", form)
@@ -97,7 +97,7 @@ func signInOn(t *testing.T, b *apitest.Browser, r apitest.Response, email, passw
 
 // decide presses a button of the consent page r.
 func decide(b *apitest.Browser, r apitest.Response, decision string) apitest.Response {
-	form := formFields(r.Body)
+	form := apitest.FormFields(r.Body)
 	form.Set("decision", decision)
 	return b.Post("/consent", form)
 }
@@ -108,7 +108,7 @@ func idClaims(t *testing.T, raw any) map[string]any {
 	t.Helper()
 	s, _ := raw.(string)
 	var m map[string]any
-	if err := json.Unmarshal(jwtPayload(t, s), &m); err != nil {
+	if err := json.Unmarshal(apitest.JWTPayload(t, s), &m); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -137,7 +137,7 @@ func TestOIDCConsent(t *testing.T) {
 	consentPage := b.Get(app.authorizeURL())
 	apitest.IsPage(t, consentPage, http.StatusOK, `value="allow"`)
 	// A forged form and a missing decision are refused.
-	forged := formFields(consentPage.Body)
+	forged := apitest.FormFields(consentPage.Body)
 	forged.Set("decision", "allow")
 	forged.Set("csrf", "forged")
 	if r := b.Post("/consent", forged); r.Status != http.StatusForbidden {
@@ -279,7 +279,7 @@ func TestOIDCSelectAccountAndLoginHint(t *testing.T) {
 	// Signed in: "continue as" or "use another account".
 	r = b.Get(app.with("prompt", "select_account").authorizeURL())
 	apitest.IsPage(t, r, http.StatusOK, "Continue as Test User", "Use another account", `id="continue-as"`)
-	if q := appAnswer(t, e, b.Post("/select-account", formFields(r.Body)), "sa"); q.Get("code") == "" {
+	if q := appAnswer(t, e, b.Post("/select-account", apitest.FormFields(r.Body)), "sa"); q.Get("code") == "" {
 		t.Fatalf("continue as: %v", q)
 	}
 	another := anchorHref(t, r.Body, "use-another-account")
@@ -290,7 +290,7 @@ func TestOIDCSelectAccountAndLoginHint(t *testing.T) {
 	// Without a page session the account choice's form leads to the sign-in form.
 	other := apitest.NewBrowser(t, e)
 	other.Get("/signin")
-	apitest.IsPage(t, other.Post("/select-account", formFields(r.Body)), http.StatusOK, `id="password"`)
+	apitest.IsPage(t, other.Post("/select-account", apitest.FormFields(r.Body)), http.StatusOK, `id="password"`)
 	// prompt=none with select_account is invalid.
 	if q := appAnswer(t, e, b.Get(app.with("prompt", "none select_account").authorizeURL()), "sa"); q.Get("error") != "invalid_request" {
 		t.Fatalf("prompt=none select_account: %v", q)

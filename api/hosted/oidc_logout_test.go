@@ -1,4 +1,4 @@
-package api_test
+package hosted_test
 
 import (
 	"github.com/unilogin/unilogin/api/apitest"
