@@ -25,8 +25,8 @@ const (
 
 // initAdmin takes the administration use cases from deps.
 func (s *Server) initAdmin(deps Deps) error {
-	if deps.Accounts == nil || deps.Sessions == nil || deps.Admin == nil {
-		return errors.New("api: Deps.Accounts, Deps.Sessions and Deps.Admin are required")
+	if deps.Accounts == nil || deps.Sessions == nil || deps.Admin == nil || deps.Codes == nil {
+		return errors.New("api: Deps.Accounts, Deps.Sessions, Deps.Admin and Deps.Codes are required")
 	}
 	s.admin = deps.Admin
 	return nil

@@ -8,13 +8,12 @@ import (
 
 	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/api/oauth"
-	"github.com/unilogin/unilogin/session"
 )
 
 // What the hosted pages (api/hosted) use of this Server: its clock,
-// logger, limiter, metrics, flow codec and code redemption, so that a
-// browser sign-in is limited, counted, audited and redeemed exactly like
-// an API one.
+// logger, limiter, metrics, flow codec and subjects, so that a browser
+// sign-in is limited, counted and audited exactly like an API one (the
+// codes both redeem are api/authcode's).
 
 // Mount adds routes to the one gin engine behind the Server's middleware
 // (api/server mounts the hosted pages with it).
@@ -36,9 +35,3 @@ func (s *Server) Flow() *FlowCodec { return s.flow }
 // RespondError writes err in the JSON error format, as oauth.Classify
 // decides (respondError).
 func (s *Server) RespondError(c *gin.Context, err error) { oauth.Respond(c, s.log(c), err) }
-
-// RedeemCode redeems a one-time code for clientID as POST /token does
-// (codeGrant): a link flow's identity is linked, and a session starts.
-func (s *Server) RedeemCode(c *gin.Context, clientID, code, redirectURI, verifier string) (*session.Pair, error) {
-	return s.codeGrant(c, s.clients[clientID], clientID, code, redirectURI, verifier)
-}

@@ -41,7 +41,7 @@ func (s *Server) introspect(c *gin.Context) {
 		s.respondError(c, oauth.BadRequest("token is required"))
 		return
 	}
-	in, err := s.sessions.Introspect(c.Request.Context(), token, client.ID, s.loadSubject)
+	in, err := s.sessions.Introspect(c.Request.Context(), token, client.ID, s.LoadSubject)
 	if err != nil {
 		s.respondError(c, err)
 		return

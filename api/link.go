@@ -1,70 +1,32 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/authcode"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/session"
 )
 
-// codeGrant is RFC 6749 §4.1.3 with RFC 7636 §4.5.
-func (s *Server) codeGrant(c *gin.Context, client *Client, formClientID, code, redirectURI, verifier string) (*session.Pair, error) {
+// codeGrant is RFC 6749 §4.1.3 with RFC 7636 §4.5: the code's checks,
+// a link flow's commit and the session are authcode.Service.Redeem's.
+func (s *Server) codeGrant(c *gin.Context, client *Client, code, redirectURI, verifier string) (*session.Pair, error) {
 	if client == nil {
 		return nil, oauth.BadRequest("client_id is required")
 	}
 	if code == "" || redirectURI == "" {
 		return nil, oauth.BadRequest("code and redirect_uri are required")
 	}
-	ac, err := s.sessions.RedeemCode(c.Request.Context(), code, client.ID, redirectURI, verifier)
-	var replay *session.CodeReplayError
-	if errors.As(err, &replay) && replay.SessionID != "" {
-		s.log(c).Warn("authorization code replayed; its session revoked", "session_id", replay.SessionID)
-		s.SecurityEvent(c, "", accounts.ActionSessionRevoke, replay.UserID, map[string]string{"session_id": replay.SessionID, "via": "code_replay"})
-	}
-	if err != nil {
-		return nil, err
-	}
-	var payload CodePayload
-	if len(ac.Payload) > 0 {
-		if err := json.Unmarshal(ac.Payload, &payload); err != nil {
-			return nil, err
-		}
-	}
-	if payload.Link != nil {
-		if err := s.accounts.Link(c.Request.Context(), ac.UserID, *payload.Link); err != nil {
-			return nil, oauth.GrantError(err)
-		}
-		s.SecurityEvent(c, ac.UserID, accounts.ActionIdentityLink, ac.UserID, map[string]string{"provider": payload.Link.Provider, "subject": payload.Link.Subject})
-	}
-	sub, err := s.loadSubject(c.Request.Context(), ac.UserID)
-	if err != nil {
-		return nil, err
-	}
-	var authTime time.Time
-	if payload.AuthTime > 0 {
-		authTime = time.Unix(payload.AuthTime, 0)
-	}
-	ua := payload.UserAgent
-	if ua == "" {
-		ua = CoarseUserAgent(c.Request.UserAgent())
-	}
-	pair, err := s.sessions.Start(c.Request.Context(), session.Grant{
-		Subject: sub, ClientID: client.ID, AMR: ac.AMR, UserAgent: ua,
-		AuthTime: authTime, Code: code, Scope: payload.Scope, Nonce: payload.Nonce,
-	})
-	if err == nil {
-		s.SecurityEvent(c, ac.UserID, accounts.ActionSignIn, ac.UserID, map[string]string{"method": strings.Join(ac.AMR, " "), "client_id": client.ID, "session_id": pair.SessionID})
-	}
-	return pair, err
+	return s.codes.Redeem(c.Request.Context(), authcode.Redemption{
+		Code: code, ClientID: client.ID, RedirectURI: redirectURI, Verifier: verifier,
+		ClientIP: c.ClientIP(), UserAgent: CoarseUserAgent(c.Request.UserAgent()), Log: s.log(c),
+	}, s.LoadSubject)
 }
 
 // startLink is POST /users/me/identities/{provider}: returns a URL on

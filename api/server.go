@@ -13,6 +13,7 @@ import (
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/mfa"
+	"github.com/unilogin/unilogin/api/authcode"
 	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/api/openapi"
@@ -104,6 +105,9 @@ type Deps struct {
 	// Bearer, when set, reads a bearer check's session and user in one
 	// query (users.go); nil: two reads.
 	Bearer BearerReader
+	// Codes redeems the authorization codes of the browser flow at POST
+	// /token (the same Service the hosted pages issue them with).
+	Codes *authcode.Service
 }
 
 // Server is the HTTP API.
@@ -118,6 +122,7 @@ type Server struct {
 	flow     *FlowCodec
 	metrics  *Metrics
 	admin    *accounts.Admin
+	codes    *authcode.Service
 	limiter  *middleware.Limiter        // nil: no rate limits
 	recovery *accounts.Recovery         // nil: no e-mail flows
 	rpLogout gin.HandlerFunc            // POST /logout without Authorization (endsession.go)
@@ -155,6 +160,7 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	s.recovery = deps.Recovery
 	s.mfa = deps.MFA
 	s.bearerReader = deps.Bearer
+	s.codes = deps.Codes
 	for i := range opts.Clients {
 		c := opts.Clients[i]
 		if _, taken := s.clients[c.ID]; taken {

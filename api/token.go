@@ -54,7 +54,7 @@ func (s *Server) token(c *gin.Context) {
 	case "refresh_token":
 		pair, err = s.refreshGrant(c, client, form.Get("refresh_token"), form.Get("scope"))
 	case "authorization_code":
-		pair, err = s.codeGrant(c, client, form.Get("client_id"), form.Get("code"), form.Get("redirect_uri"), form.Get("code_verifier"))
+		pair, err = s.codeGrant(c, client, form.Get("code"), form.Get("redirect_uri"), form.Get("code_verifier"))
 	case mfaGrantType: // token_mfa.go
 		pair, err = s.mfaGrant(c, client, form)
 	case "client_credentials":
@@ -143,7 +143,7 @@ func (s *Server) refreshGrant(c *gin.Context, client *Client, token, scope strin
 	if token == "" {
 		return nil, oauth.BadRequest("refresh_token is required")
 	}
-	pair, err := s.sessions.Refresh(c.Request.Context(), token, clientID(client), scope, s.loadSubject)
+	pair, err := s.sessions.Refresh(c.Request.Context(), token, clientID(client), scope, s.LoadSubject)
 	var reuse *session.ReuseError
 	if errors.As(err, &reuse) {
 		s.log(c).Warn("refresh token reuse detected; session revoked", "session_id", reuse.SessionID)
@@ -153,9 +153,9 @@ func (s *Server) refreshGrant(c *gin.Context, client *Client, token, scope strin
 	return pair, err
 }
 
-// loadSubject is the session.SubjectLoader: a deleted or disabled user can
-// no longer refresh (invalid_grant).
-func (s *Server) loadSubject(ctx context.Context, userID string) (session.Subject, error) {
+// LoadSubject is the session.SubjectLoader: a deleted or disabled user can
+// no longer refresh or redeem a code (invalid_grant).
+func (s *Server) LoadSubject(ctx context.Context, userID string) (session.Subject, error) {
 	u, err := s.accounts.GetActive(ctx, userID)
 	if errors.Is(err, accounts.ErrNotFound) || errors.Is(err, accounts.ErrDisabled) {
 		return session.Subject{}, fmt.Errorf("%w: user not found or disabled", session.ErrInvalidToken)

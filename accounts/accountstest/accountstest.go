@@ -1,6 +1,7 @@
 package accountstest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -270,32 +271,18 @@ func testSetPasswordHash(t *testing.T, s accounts.Store) {
 }
 
 func testSetRoles(t *testing.T, s accounts.Store) {
-	ctx := t.Context()
 	u := newUser("grace@example.com")
 	u.Roles = []string{"member"}
 	mustCreate(t, s, u)
 
-	for _, roles := range [][]string{{"viewer", "admin", "member"}, nil, {}, {"admin"}} {
-		if err := s.SetRoles(ctx, u.ID, roles); err != nil {
-			t.Fatalf("SetRoles(%q): %v", roles, err)
-		}
-		want := *u
-		want.Roles = roles
-		checkUpdated(t, s, &want, u.UpdatedAt)
-	}
+	checkSets(t, s, u, "SetRoles", s.SetRoles, func(u *accounts.User, roles []string) { u.Roles = roles },
+		[]string{"viewer", "admin", "member"}, nil, []string{}, []string{"admin"})
 }
 
 func testSetDisabled(t *testing.T, s accounts.Store) {
-	ctx := t.Context()
 	u := createUser(t, s, "heidi@example.com")
-	for _, disabled := range []bool{true, true, false} {
-		if err := s.SetDisabled(ctx, u.ID, disabled); err != nil {
-			t.Fatalf("SetDisabled(%v): %v", disabled, err)
-		}
-		want := *u
-		want.Disabled = disabled
-		checkUpdated(t, s, &want, u.UpdatedAt)
-	}
+	checkSets(t, s, u, "SetDisabled", s.SetDisabled, func(u *accounts.User, disabled bool) { u.Disabled = disabled },
+		true, true, false)
 }
 
 func testSetUnknownUser(t *testing.T, s accounts.Store) {
@@ -837,6 +824,21 @@ func userIDs(users []*accounts.User) []string {
 		ids = append(ids, u.ID)
 	}
 	return ids
+}
+
+// checkSets sets each value in turn with set (a Store setter) and checks
+// that u reads back with apply's change and a later UpdatedAt.
+func checkSets[V any](t *testing.T, s accounts.Store, u *accounts.User, name string,
+	set func(ctx context.Context, id string, v V) error, apply func(*accounts.User, V), values ...V) {
+	t.Helper()
+	for _, v := range values {
+		if err := set(t.Context(), u.ID, v); err != nil {
+			t.Fatalf("%s(%v): %v", name, v, err)
+		}
+		want := *u
+		apply(&want, v)
+		checkUpdated(t, s, &want, u.UpdatedAt)
+	}
 }
 
 // checkUpdated reads the user back, compares it with want except for

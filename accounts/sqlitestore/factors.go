@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -74,11 +73,8 @@ func (s *Store) getTOTP(ctx context.Context, table, userID string) (*accounts.TO
 	}
 	t := &accounts.TOTPSecret{UserID: userID}
 	var created int64
-	err := s.db.QueryRowContext(ctx, q, userID).Scan(&t.ID, &t.Sealed, &created, &t.LastStep)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, accounts.ErrNotFound
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlitestore: get totp: %w", err)
+	if err := s.db.QueryRowContext(ctx, q, userID).Scan(&t.ID, &t.Sealed, &created, &t.LastStep); err != nil {
+		return nil, notFound("get totp", err)
 	}
 	t.CreatedAt = time.UnixMilli(created).UTC()
 	return t, nil
@@ -253,10 +249,8 @@ func scanPasskey(sc scanner) (*accounts.Passkey, error) {
 // GetPasskey returns the credential with this id.
 func (s *Store) GetPasskey(ctx context.Context, id []byte) (*accounts.Passkey, error) {
 	p, err := scanPasskey(s.db.QueryRowContext(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, accounts.ErrNotFound
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlitestore: get passkey: %w", err)
+	if err != nil {
+		return nil, notFound("get passkey", err)
 	}
 	return p, nil
 }
@@ -331,10 +325,8 @@ func (s *Store) TakeCeremony(ctx context.Context, id string, now time.Time) ([]b
 	var data []byte
 	var exp int64
 	err := s.db.QueryRowContext(ctx, `DELETE FROM webauthn_ceremonies WHERE id = ? RETURNING data, expires_at`, id).Scan(&data, &exp)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, accounts.ErrNotFound
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlitestore: take ceremony: %w", err)
+	if err != nil {
+		return nil, notFound("take ceremony", err)
 	}
 	if exp < now.UnixMilli() {
 		return nil, accounts.ErrNotFound

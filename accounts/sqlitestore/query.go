@@ -2,13 +2,26 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+
+	"github.com/unilogin/unilogin/accounts"
 
 	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
 )
 
 // The query shapes the store's files share. op names the operation in
 // errors ("sqlitestore: <op>: ...").
+
+// notFound is the answer to a failed read of one row: sql.ErrNoRows is
+// accounts.ErrNotFound, anything else a wrapped error.
+func notFound(op string, err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return accounts.ErrNotFound
+	}
+	return fmt.Errorf("sqlitestore: %s: %w", op, err)
+}
 
 // exists reports whether the row that cond (a WHERE clause over table)
 // selects with args exists.

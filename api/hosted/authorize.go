@@ -1,7 +1,6 @@
 package hosted
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/api/authcode"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/session"
 )
@@ -136,11 +136,10 @@ func loginHint(hint string) string {
 // the code redeemed at POST /token exactly like the provider flow's. The
 // session it starts keeps authTime, when the user signed in here.
 func (s *Server) finishAuthz(c *gin.Context, req authzRequest, userID string, amr []string, authTime time.Time) {
-	payload, _ := json.Marshal(api.CodePayload{AuthTime: authTime.Unix(), Scope: req.Scope, Nonce: req.Nonce,
-		UserAgent: api.CoarseUserAgent(c.Request.UserAgent())})
-	code, err := s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
-		ClientID: req.ClientID, RedirectURI: req.RedirectURI, CodeChallenge: req.Challenge, CodeChallengeMethod: req.Method,
-		UserID: userID, AMR: amr, Payload: payload,
+	code, err := s.codes.Issue(c.Request.Context(), authcode.Grant{
+		ClientID: req.ClientID, RedirectURI: req.RedirectURI, Challenge: req.Challenge, ChallengeMethod: req.Method,
+		UserID: userID, AMR: amr, AuthTime: authTime, Scope: req.Scope, Nonce: req.Nonce,
+		UserAgent: api.CoarseUserAgent(c.Request.UserAgent()),
 	})
 	if err != nil {
 		s.redirectError(c, req.RedirectURI, s.flowErrorCode(c, err), req.State)

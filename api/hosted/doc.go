@@ -6,9 +6,10 @@
 // flows, re-authentication on the account page, the page session and CSRF
 // cookies and the sealed flow cookies.
 //
-// The JSON API (package api) owns the clients, the code redemption at
-// POST /token, the limiter and the metrics; the pages use them through
-// the api.Server they are given, so a browser sign-in is limited, counted,
+// The JSON API (package api) owns the clients, the limiter and the
+// metrics; the pages use them through the api.Server they are given, and
+// issue and redeem authorization codes through the authcode.Service POST
+// /token redeems them with, so a browser sign-in is limited, counted,
 // audited and redeemed like an API one. api/server mounts both on one gin
 // engine behind the same middleware. Every user-visible text of a
 // template goes through the template function `t` (the English text is

@@ -3,7 +3,6 @@ package hosted
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/api/authcode"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
@@ -248,16 +248,17 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 		return "", "", err
 	}
 	ext := accounts.ExternalIdentity{Provider: ident.Provider, Subject: ident.Subject, Email: ident.Email, EmailVerified: ident.EmailVerified, Name: ident.Name}
-	var userID string
-	var payload []byte
+	g := authcode.Grant{
+		ClientID: fs.ClientID, RedirectURI: fs.RedirectURI, Challenge: fs.Challenge, ChallengeMethod: fs.ChallengeMeth,
+		AMR: []string{p.AMR()}, Scope: fs.AppScope, Nonce: fs.AppNonce,
+		UserAgent: api.CoarseUserAgent(c.Request.UserAgent()),
+	}
 	if fs.LinkUserID != "" {
 		// Link flow: check now, commit when the app redeems the code.
 		if err := s.accounts.CheckLink(c.Request.Context(), fs.LinkUserID, ext); err != nil {
 			return "", "", err
 		}
-		userID = fs.LinkUserID
-		payload, _ = json.Marshal(api.CodePayload{Link: &ext, AuthTime: s.now().Unix(), Scope: fs.AppScope, Nonce: fs.AppNonce,
-			UserAgent: api.CoarseUserAgent(c.Request.UserAgent())})
+		g.UserID, g.Link = fs.LinkUserID, &ext
 	} else {
 		u, d, err := s.accounts.SignInExternal(c.Request.Context(), ext, accounts.LinkPolicy{ByVerifiedEmail: s.opts.LinkByEmail})
 		if err != nil {
@@ -274,14 +275,10 @@ func (s *Server) completeFlow(c *gin.Context, p providers.Provider, fs *flowStat
 			_, err := s.startPageSession(c, u, []string{p.AMR()})
 			return "", "", err
 		}
-		userID = u.ID
-		payload, _ = json.Marshal(api.CodePayload{AuthTime: s.now().Unix(), Scope: fs.AppScope, Nonce: fs.AppNonce,
-			UserAgent: api.CoarseUserAgent(c.Request.UserAgent())})
+		g.UserID = u.ID
 	}
-	code, err = s.sessions.IssueCode(c.Request.Context(), session.CodeRequest{
-		ClientID: fs.ClientID, RedirectURI: fs.RedirectURI, CodeChallenge: fs.Challenge, CodeChallengeMethod: fs.ChallengeMeth,
-		UserID: userID, AMR: []string{p.AMR()}, Payload: payload,
-	})
+	g.AuthTime = s.now()
+	code, err = s.codes.Issue(c.Request.Context(), g)
 	if err != nil {
 		return "", "", err
 	}

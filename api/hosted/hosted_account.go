@@ -13,6 +13,7 @@ import (
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/api/authcode"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
@@ -332,8 +333,8 @@ func (s *Server) startAccountFlow(c *gin.Context, p providers.Provider, linkUser
 
 // accountCallback is GET /account/callback, the built-in client's redirect
 // URI: checks the state against the sealed cookie and redeems the code at
-// once with its verifier (codeGrant, as POST /token would; a link commits
-// here). A sign-in becomes the page session; a link's extra session ends.
+// once with its verifier (authcode.Service.Redeem, as POST /token does; a
+// link commits here). A sign-in becomes the page session; a link's extra session ends.
 func (s *Server) accountCallback(c *gin.Context) {
 	var af accountFlow
 	state := c.Query("state")
@@ -359,7 +360,10 @@ func (s *Server) accountCallback(c *gin.Context) {
 		s.showSignin(c, http.StatusBadRequest, authzRequest{}, "", msg)
 		return
 	}
-	pair, err := s.api.RedeemCode(c, AccountClientID, c.Query("code"), s.pages.callbackURL, af.Verifier)
+	pair, err := s.codes.Redeem(c.Request.Context(), authcode.Redemption{
+		Code: c.Query("code"), ClientID: AccountClientID, RedirectURI: s.pages.callbackURL, Verifier: af.Verifier,
+		ClientIP: c.ClientIP(), UserAgent: api.CoarseUserAgent(c.Request.UserAgent()), Log: s.log(c),
+	}, s.api.LoadSubject)
 	if err != nil {
 		if af.Link {
 			c.Redirect(http.StatusSeeOther, "/account?error="+oauth.CodeInvalidRequest)
@@ -369,7 +373,7 @@ func (s *Server) accountCallback(c *gin.Context) {
 		return
 	}
 	if af.Link {
-		// The link is committed; the session codeGrant started is not needed.
+		// The link is committed; the session Redeem started is not needed.
 		if err := s.sessions.End(c.Request.Context(), pair.UserID, pair.SessionID); err != nil && !errors.Is(err, session.ErrNotFound) {
 			s.pageErr(c, err)
 			return

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/accounts/mfa"
 	"github.com/unilogin/unilogin/api/middleware"
+	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/session"
 )
 
@@ -198,10 +198,9 @@ func (s *Server) mfaErr(c *gin.Context, err error) error {
 }
 
 // codesLimited is the page of an account whose failed codes reached the
-// limit (429 with Retry-After).
+// limit (rl: 429 with Retry-After).
 func (s *Server) codesLimited(c *gin.Context, rl *mfa.RateLimitError) {
-	c.Header("Retry-After", strconv.Itoa(int(max(rl.RetryAfter, 0)/time.Second)+1))
-	s.pageError(c, http.StatusTooManyRequests, i18n.M("Too many attempts"),
+	s.errorPage(c, oauth.Classify(rl), i18n.M("Too many attempts"),
 		i18n.M("Too many wrong codes for this account. Wait a little, then try again."))
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -230,7 +231,7 @@ func (s *Server) render(c *gin.Context, status int, name string, d *pageData) {
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}
-	c.Header("Content-Type", "text/html; charset=utf-8") // replaces a held JSON error's
+	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Header("Content-Security-Policy", pageCSP)
 	c.Header("Cache-Control", "no-store")
 	c.Header("Content-Language", d.Lang)
@@ -240,11 +241,18 @@ func (s *Server) render(c *gin.Context, status int, name string, d *pageData) {
 
 // pageError shows the error page.
 func (s *Server) pageError(c *gin.Context, status int, title, message string) {
+	s.errorPage(c, oauth.Class{Status: status}, title, message)
+}
+
+// errorPage shows the error page of cl, with the Retry-After and
+// RateLimit fields cl carries (a refusal's wait, an outage's few seconds).
+func (s *Server) errorPage(c *gin.Context, cl oauth.Class, title, message string) {
 	d := &pageData{Title: title, Error: message}
-	if ra := c.Writer.Header().Get("Retry-After"); ra != "" && (status == http.StatusTooManyRequests || status >= 500) {
-		d.RetryAfter = ra
+	oauth.SetRetryHeaders(c.Writer.Header(), cl)
+	if cl.RetryAfter > 0 {
+		d.RetryAfter = strconv.FormatInt(oauth.Seconds(cl.RetryAfter), 10)
 	}
-	s.render(c, status, "error.html", d)
+	s.render(c, cl.Status, "error.html", d)
 }
 
 // pageErr shows err on the error page, as oauth.Classify decides (the API's
@@ -254,20 +262,19 @@ func (s *Server) pageErr(c *gin.Context, err error) {
 	cl := oauth.Classify(err)
 	switch {
 	case cl.Status == http.StatusRequestEntityTooLarge:
-		s.pageError(c, cl.Status, i18n.M("Something is wrong with this request"), i18n.M("The form is too large."))
+		s.errorPage(c, cl, i18n.M("Something is wrong with this request"), i18n.M("The form is too large."))
 	case cl.Code == oauth.CodeRateLimited:
-		s.pageError(c, http.StatusTooManyRequests, i18n.M("Too many attempts"), i18n.M("Too many attempts from this network. Wait a little, then try again."))
+		s.errorPage(c, cl, i18n.M("Too many attempts"), i18n.M("Too many attempts from this network. Wait a little, then try again."))
 	case cl.Status == http.StatusInternalServerError:
 		s.log(c).Error("internal error", slog.String("error", err.Error()))
-		s.pageError(c, cl.Status, i18n.M("Something went wrong"), i18n.M("An internal error occurred. Please try again later."))
+		s.errorPage(c, cl, i18n.M("Something went wrong"), i18n.M("An internal error occurred. Please try again later."))
 	case cl.Internal():
 		s.log(c).Warn("page request failed", slog.String("error", err.Error()))
-		c.Header("Retry-After", "5")
-		s.pageError(c, cl.Status, i18n.M("Temporarily unavailable"), busy)
+		s.errorPage(c, cl, i18n.M("Temporarily unavailable"), busy)
 	case cl.Decided:
-		s.pageError(c, cl.Status, i18n.M("Something is wrong with this request"), cl.Description)
+		s.errorPage(c, cl, i18n.M("Something is wrong with this request"), cl.Description)
 	default:
-		s.pageError(c, cl.Status, i18n.M("Something went wrong"), cl.Description)
+		s.errorPage(c, cl, i18n.M("Something went wrong"), cl.Description)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/mfa"
 	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/api/authcode"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
 )
@@ -42,9 +43,12 @@ type Options struct {
 }
 
 // Deps are the services the pages call, and the JSON API whose clients,
-// limiter, metrics, audit log and code redemption they share.
+// limiter, metrics and audit log they share.
 type Deps struct {
-	API       *api.Server
+	API *api.Server
+	// Codes issues the browser flow's authorization codes and redeems the
+	// account page's (the Service POST /token redeems them with).
+	Codes     *authcode.Service
 	Accounts  *accounts.Service
 	Sessions  *session.Manager
 	Providers *providers.Registry // may be nil: no providers
@@ -61,6 +65,7 @@ type Server struct {
 	api      *api.Server
 	accounts *accounts.Service
 	sessions *session.Manager
+	codes    *authcode.Service
 	provs    *providers.Registry
 	flow     *api.FlowCodec
 	metrics  *api.Metrics
@@ -82,7 +87,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	return &Server{opts: opts, api: deps.API, accounts: deps.Accounts, sessions: deps.Sessions, provs: reg,
+	return &Server{opts: opts, api: deps.API, accounts: deps.Accounts, sessions: deps.Sessions, codes: deps.Codes, provs: reg,
 		flow: deps.API.Flow(), metrics: deps.API.Metrics(), pages: pg, mfa: deps.MFA, recovery: deps.Recovery}, nil
 }
 

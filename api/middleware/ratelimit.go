@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -89,9 +87,11 @@ const (
 )
 
 // Limiter decides the rate limits of requests (docs/security.md): its
-// checks return nil, oauth.ErrRateLimited (with Retry-After and the
-// RateLimit-* fields set) or oauth.ErrUnavailable (the counters cannot be
-// read), and the caller answers in its format. A nil *Limiter (every
+// checks return nil (the RateLimit-* fields of the client's counter set),
+// a *oauth.RateLimitError (ErrRateLimited with the counter that refused and
+// when its window ends) or oauth.ErrUnavailable (the counters cannot be
+// read), and the caller answers in its format: the refusal carries what
+// the answer's Retry-After and RateLimit-* fields say. A nil *Limiter (every
 // limit off) lets everything through.
 type Limiter struct {
 	limits  RateLimits
@@ -159,31 +159,23 @@ func clientAddr(c *gin.Context) string {
 	return a.String()
 }
 
-// normalizeUsername is the account part of a key: user names compare like
-// e-mail addresses do in the store (trimmed, case-insensitive).
-// setRateHeaders writes the RateLimit header fields of
-// draft-ietf-httpapi-ratelimit-headers (-07: RateLimit-Limit, -Remaining,
-// -Reset in seconds, and RateLimit-Policy "limit;w=window").
+// quota is st as the RateLimit header fields describe it.
+func (st rateState) quota(now time.Time) oauth.Quota {
+	return oauth.Quota{Limit: st.rate.Limit, Remaining: st.rate.Limit - st.count, Reset: st.reset.Sub(now), Window: st.rate.Window}
+}
+
+// setRateHeaders describes the counter st of a request let through (a
+// refusal carries its counter to the writer instead).
 func setRateHeaders(c *gin.Context, st rateState, now time.Time) {
-	h := c.Writer.Header()
-	h.Set("RateLimit-Limit", strconv.FormatInt(st.rate.Limit, 10))
-	h.Set("RateLimit-Remaining", strconv.FormatInt(max(st.rate.Limit-st.count, 0), 10))
-	h.Set("RateLimit-Reset", strconv.FormatInt(secondsUntil(st.reset, now), 10))
-	h.Set("RateLimit-Policy", fmt.Sprintf("%d;w=%d", st.rate.Limit, int64(st.rate.Window/time.Second)))
+	st.quota(now).SetHeaders(c.Writer.Header())
 }
 
-// secondsUntil rounds up, and is at least 1: "retry now" invites a loop.
-func secondsUntil(t, now time.Time) int64 {
-	return max(int64(math.Ceil(t.Sub(now).Seconds())), 1)
-}
-
-// tooMany prepares the 429 for the exhausted counter st.
+// tooMany is the refusal by the exhausted counter st: it counts and logs
+// it, and writes nothing (the caller answers from the error).
 func (l *Limiter) tooMany(c *gin.Context, st rateState, now time.Time) error {
-	setRateHeaders(c, st, now)
-	c.Header("Retry-After", strconv.FormatInt(secondsUntil(st.reset, now), 10))
 	l.metrics.RateLimited(st.name)
 	Logger(l.log, c).Info("rate limited", slog.String("limit", st.name), slog.String("client_ip", c.ClientIP()))
-	return oauth.ErrRateLimited
+	return &oauth.RateLimitError{Quota: st.quota(now)}
 }
 
 // rateStoreFailed logs a counter store failure; the request gets 503.
@@ -378,8 +370,8 @@ func (g *PasswordGuard) headers(c *gin.Context) {
 
 // PerIP is the decision of the limit name for this request: it counts
 // every request of the route per client address and returns nil when the
-// request may go on (RateLimit-* headers set), oauth.ErrRateLimited when
-// the limit is exhausted (Retry-After set) or oauth.ErrUnavailable when
+// request may go on (RateLimit-* headers set), a *oauth.RateLimitError
+// when the limit is exhausted or oauth.ErrUnavailable when
 // the counters cannot be read. It peeks first, so a flood past the limit
 // writes nothing, then counts; a request that loses a race for the last
 // slot is refused too, so concurrent requests never pass the limit. The

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -146,6 +145,13 @@ type Class struct {
 	// Grant, when set, is the invalid_grant description of err ending the
 	// commit of a link at the code grant.
 	Grant string
+	// RetryAfter, when set, is how long the client should wait before
+	// retrying (Retry-After): a rate limit's window, or a few seconds of
+	// an outage.
+	RetryAfter time.Duration
+	// Quota, when set, is the rate-limit counter that refused (the
+	// RateLimit header fields of the 429).
+	Quota *Quota
 }
 
 // Internal reports a 5xx: the cause is logged, never shown, and the
@@ -185,6 +191,12 @@ func (c Class) ProviderOutcome() string {
 
 // Classify maps err (not nil) to its Class.
 func Classify(err error) Class {
+	cl := classify(err)
+	cl.RetryAfter, cl.Quota = retryHint(err, cl.Status)
+	return cl
+}
+
+func classify(err error) Class {
 	var e *Error
 	var ve *accounts.ValidationError
 	var mbe *http.MaxBytesError
@@ -246,10 +258,11 @@ func GrantError(err error) error {
 
 // Respond writes err in the contract's error format (RFC 6749 §5.2: a
 // JSON object with error and error_description). A 5xx carries no detail
-// and Retry-After when retrying may help; its cause goes to log.
+// and Retry-After when retrying may help, a 429 its limit's Retry-After
+// and RateLimit fields; a 5xx's cause goes to log.
 func Respond(c *gin.Context, log *slog.Logger, err error) {
 	cl := Classify(err)
-	SetRetryAfter(c, err)
+	SetRetryHeaders(c.Writer.Header(), cl)
 	if cl.Code == CodeInvalidClient {
 		c.Header("WWW-Authenticate", `Basic realm="unilogin"`)
 	}
@@ -258,20 +271,8 @@ func Respond(c *gin.Context, log *slog.Logger, err error) {
 		log.Error("internal error", slog.String("error", err.Error()))
 	case cl.Internal():
 		log.Warn("request failed", slog.String("error", err.Error()))
-		c.Header("Retry-After", "5")
 	}
 	WriteError(c, cl.Status, cl.Code, cl.Description)
-}
-
-// SetRetryAfter sets Retry-After (whole seconds, at least 1) when err is
-// a second-factor rate limit (*mfa.RateLimitError); other limits set it
-// where they refuse.
-func SetRetryAfter(c *gin.Context, err error) {
-	var rl *mfa.RateLimitError
-	if errors.As(err, &rl) {
-		secs := int64((rl.RetryAfter + time.Second - 1) / time.Second)
-		c.Header("Retry-After", strconv.FormatInt(max(secs, 1), 10))
-	}
 }
 
 // WriteError writes one error object and aborts the handler chain.

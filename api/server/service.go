@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/api/authcode"
 	"github.com/unilogin/unilogin/api/hosted"
 	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/config"
@@ -52,12 +53,15 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	o.Now = opts.Now
 	o.Metrics = core.Metrics
 	o.RateLimits.Store = core.rates
+	// One code service: the hosted flow issues the codes, POST /token and
+	// the account page redeem them.
+	codes := authcode.New(core.Sessions, core.Accounts, core.Admin)
 	srv, err := api.New(ctx, api.Deps{Accounts: core.Accounts, Sessions: core.Sessions, Admin: core.Admin,
-		Providers: reg, Sealer: core.Sealer, Recovery: core.Recovery, MFA: core.MFA, Bearer: core.bearer}, o)
+		Providers: reg, Sealer: core.Sealer, Recovery: core.Recovery, MFA: core.MFA, Bearer: core.bearer, Codes: codes}, o)
 	if err != nil {
 		return fail(err)
 	}
-	pages, err := hosted.New(hosted.Deps{API: srv, Accounts: core.Accounts, Sessions: core.Sessions, Providers: reg, MFA: core.MFA,
+	pages, err := hosted.New(hosted.Deps{API: srv, Codes: codes, Accounts: core.Accounts, Sessions: core.Sessions, Providers: reg, MFA: core.MFA,
 		Recovery: core.Recovery},
 		hostedOptions(cfg))
 	if err != nil {

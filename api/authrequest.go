@@ -9,14 +9,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/api/oauth"
 )
 
 // What the JSON API and the hosted browser flow (api/hosted) agree on: the
-// registered clients, the bounds on an app's request, the link ticket that
-// POST /users/me/identities/{provider} hands to /auth/{provider}/login and
-// the payload a one-time code carries to POST /token.
+// registered clients, the bounds on an app's request and the link ticket
+// that POST /users/me/identities/{provider} hands to /auth/{provider}/login.
+// (What a one-time code carries to POST /token is api/authcode's.)
 const (
 	// FlowTTL bounds a browser flow and a link ticket.
 	FlowTTL = 10 * time.Minute
@@ -34,20 +33,6 @@ type LinkTicket struct {
 	RedirectURI string    `json:"r"`
 	Challenge   string    `json:"cc"`
 	Expires     time.Time `json:"e"`
-}
-
-// CodePayload rides with a one-time code: for a link flow, the identity to
-// link when the app redeems the code with its verifier; and when the user
-// authenticated (unix seconds), which becomes the session's auth_time.
-type CodePayload struct {
-	Link     *accounts.ExternalIdentity `json:"link,omitempty"`
-	AuthTime int64                      `json:"at,omitempty"`
-	Scope    string                     `json:"sc,omitempty"` // the app's requested scope
-	Nonce    string                     `json:"n,omitempty"`  // the app's nonce, for the ID token
-	// UserAgent is the browser's (CoarseUserAgent) where the user signed
-	// in: the session is labelled by it, not by the app backend that
-	// redeems the code.
-	UserAgent string `json:"ua,omitempty"`
 }
 
 // listProviders is GET /auth/providers.
