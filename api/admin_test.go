@@ -297,9 +297,7 @@ func TestAdminDeleteFreesTheIdentity(t *testing.T) {
 			if again == first {
 				t.Fatal("the deleted user came back")
 			}
-			if ids := fe.IdentitiesOf(again); !slices.Equal(ids, []string{"google:g-del"}) {
-				t.Errorf("new user's identities %v", ids)
-			}
+			fe.WantIdentities("the new user", again, "google:g-del")
 		})
 	}
 }
