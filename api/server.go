@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/mfa"
@@ -18,6 +17,7 @@ import (
 	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/api/openapi"
+	"github.com/unilogin/unilogin/api/prom"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
 )
@@ -158,7 +158,7 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	}
 	opts.Issuer = strings.TrimSuffix(opts.Issuer, "/")
 	if opts.Metrics == nil {
-		opts.Metrics = NewMetrics(prometheus.NewRegistry())
+		opts.Metrics = NewMetrics(prom.NewRegistry())
 	}
 	opts.Metrics.setBuildInfo(opts.Version)
 	s := &Server{opts: opts, accounts: deps.Accounts, sessions: deps.Sessions, provs: deps.Providers, clients: map[string]*Client{}}

@@ -21,7 +21,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
@@ -34,6 +33,7 @@ import (
 	accountsmongo "github.com/unilogin/unilogin/accounts/mongostore"
 	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
 	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/api/prom"
 	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
@@ -341,7 +341,7 @@ func open(ctx context.Context, cfg *config.Config, opts Options, guard *dbGuard)
 		return fail(fmt.Errorf("email: %w", err))
 	}
 	c.mail = worker
-	metrics := api.NewMetrics(prometheus.NewRegistry())
+	metrics := api.NewMetrics(prom.NewRegistry())
 	guardStores(metrics.DBDuration, guard)(st)                  // instrument.go, guard.go
 	c.Sealer, c.Metrics, c.rates = sealer, metrics, st.sessions // the rate counters timed and guarded too
 	kr, err := session.NewKeyring(ctx, st.sessions, sealer, session.KeyringOptions{
