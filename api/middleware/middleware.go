@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/api/oauth"
+	"github.com/unilogin/unilogin/api/prom"
 )
 
 const requestIDKey = "request_id"
@@ -187,10 +187,9 @@ func Cacheable(c *gin.Context, maxAge time.Duration) {
 // route label is gin's route pattern, so cardinality stays bounded whatever
 // paths clients send; methods outside the standard set count as "OTHER".
 // The histogram of each label set is looked up in h once and kept (h's
-// own lookup hashes and validates every label value on every call); h must
-// therefore never be reset.
-func ObserveHTTP(h *prometheus.HistogramVec) gin.HandlerFunc {
-	var observers sync.Map // httpLabels -> prometheus.Observer
+// own lookup joins the label values and takes a lock on every call).
+func ObserveHTTP(h *prom.HistogramVec) gin.HandlerFunc {
+	var observers sync.Map // httpLabels -> *prom.Histogram
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
@@ -199,7 +198,7 @@ func ObserveHTTP(h *prometheus.HistogramVec) gin.HandlerFunc {
 		if !ok {
 			o, _ = observers.LoadOrStore(k, h.WithLabelValues(k.method, k.route, strconv.Itoa(k.status)))
 		}
-		o.(prometheus.Observer).Observe(time.Since(start).Seconds())
+		o.(*prom.Histogram).Observe(time.Since(start).Seconds())
 	}
 }
 

@@ -8,12 +8,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/mfa"
 	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
 	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/api/prom"
 	"github.com/unilogin/unilogin/session"
 	sessionsqlite "github.com/unilogin/unilogin/session/sqlitestore"
 	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
@@ -139,11 +138,11 @@ func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 // timedBearer times and guards the joined read like every store call.
 type timedBearer struct {
 	b api.BearerReader
-	h *prometheus.HistogramVec
+	h *prom.HistogramVec
 	g *dbGuard
 
 	once sync.Once
-	o    prometheus.Observer // h's histogram of the read, looked up once
+	o    *prom.Histogram // h's histogram of the read, looked up once
 }
 
 func (t *timedBearer) ReadBearer(ctx context.Context, sessionID string, all bool) (_ *api.BearerRead, err error) {
