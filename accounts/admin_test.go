@@ -62,6 +62,17 @@ func newAdminFixture(t *testing.T) *adminFixture {
 	return &adminFixture{store: st, svc: svc, admin: adm, sessions: fs}
 }
 
+// createUser creates a user through the admin service as operator,
+// failing the test on error.
+func (f *adminFixture) createUser(t *testing.T, req accounts.CreateUserRequest) *accounts.User {
+	t.Helper()
+	u, err := f.admin.CreateUser(t.Context(), operator, req)
+	if err != nil {
+		t.Fatalf("CreateUser(%s): %v", req.Email, err)
+	}
+	return u
+}
+
 // events returns the audit log, oldest first.
 func (f *adminFixture) events(t *testing.T) []*accounts.AuditEvent {
 	t.Helper()
@@ -111,10 +122,7 @@ func TestAdminCreateUser(t *testing.T) {
 	ctx := t.Context()
 	const pw = "correct horse battery staple"
 
-	admin, err := f.admin.CreateUser(ctx, operator, accounts.CreateUserRequest{Email: " Admin@Example.com ", Password: pw, Name: "Ada", Roles: []string{"admin"}})
-	if err != nil {
-		t.Fatalf("CreateUser: %v", err)
-	}
+	admin := f.createUser(t, accounts.CreateUserRequest{Email: " Admin@Example.com ", Password: pw, Name: "Ada", Roles: []string{"admin"}})
 	if admin.Email != "Admin@Example.com" || !slices.Equal(admin.Roles, []string{"admin"}) || !admin.HasPassword() || admin.EmailVerified {
 		t.Errorf("created %+v", admin)
 	}
@@ -122,10 +130,7 @@ func TestAdminCreateUser(t *testing.T) {
 		t.Errorf("the created user cannot sign in with its password: %v", err)
 	}
 
-	plain, err := f.admin.CreateUser(ctx, operator, accounts.CreateUserRequest{Email: "plain@example.com", EmailVerified: true})
-	if err != nil {
-		t.Fatalf("CreateUser without password: %v", err)
-	}
+	plain := f.createUser(t, accounts.CreateUserRequest{Email: "plain@example.com", EmailVerified: true})
 	if plain.HasPassword() || !slices.Equal(plain.Roles, []string{"member"}) || !plain.EmailVerified {
 		t.Errorf("without password and roles: %+v, want no password, the default roles, verified", plain)
 	}
@@ -174,10 +179,7 @@ func TestAdminCreateUser(t *testing.T) {
 func TestAdminActionsAreAudited(t *testing.T) {
 	f := newAdminFixture(t)
 	ctx := t.Context()
-	u, err := f.admin.CreateUser(ctx, operator, accounts.CreateUserRequest{Email: "kim@example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := f.createUser(t, accounts.CreateUserRequest{Email: "kim@example.com"})
 	by := accounts.Actor{ID: "admin-user-id", IP: "198.51.100.4"}
 
 	got, err := f.admin.SetRoles(ctx, by, u.ID, []string{"support", "admin", "support"})
@@ -251,10 +253,7 @@ func TestAdminActionsAreAudited(t *testing.T) {
 func TestAdminAuditFailureIsReported(t *testing.T) {
 	f := newAdminFixture(t)
 	ctx := t.Context()
-	u, err := f.admin.CreateUser(ctx, operator, accounts.CreateUserRequest{Email: "lee@example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := f.createUser(t, accounts.CreateUserRequest{Email: "lee@example.com"})
 	adm, err := accounts.NewAdmin(f.svc, accounts.AdminOptions{Audit: failingAudit{f.store}, Sessions: f.sessions, Roles: []string{"admin"}})
 	if err != nil {
 		t.Fatal(err)
@@ -287,10 +286,7 @@ func TestAdminListPages(t *testing.T) {
 	ctx := t.Context()
 	var want []string
 	for i := range 7 {
-		u, err := f.admin.CreateUser(ctx, operator, accounts.CreateUserRequest{Email: strings.Repeat("a", i+1) + "@example.com"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := f.createUser(t, accounts.CreateUserRequest{Email: strings.Repeat("a", i+1) + "@example.com"})
 		want = append(want, u.ID)
 	}
 	var got []string
