@@ -79,14 +79,9 @@ func TestRefreshReuseAfterGraceRevokesTheSession(t *testing.T) {
 			if r.Status != http.StatusBadRequest || r.ErrCode(t) != "invalid_grant" {
 				t.Fatalf("reuse after grace: %d %s", r.Status, r.Body)
 			}
-			// The whole family is gone: the legitimate successor too.
-			if r := e.Refresh(t1.RefreshToken); r.Status != http.StatusBadRequest || r.ErrCode(t) != "invalid_grant" {
-				t.Fatalf("successor after reuse: %d %s", r.Status, r.Body)
-			}
-			// Our own endpoints refuse the session's access token at once.
-			if r := e.Get("/users/me", apitest.Bearer(t1.AccessToken)...); r.Status != http.StatusUnauthorized {
-				t.Fatalf("/users/me after revocation: %d", r.Status)
-			}
+			// The whole family is gone: the legitimate successor too, and
+			// our own endpoints refuse the session's access token at once.
+			e.WantEnded("successor after reuse", t1)
 		})
 	}
 }
@@ -300,12 +295,7 @@ func TestRevokeLogoutSessionsAndPasswordChange(t *testing.T) {
 			if r := e.Do("POST", "/logout", "", nil, apitest.Bearer(c.AccessToken)...); r.Status != http.StatusNoContent {
 				t.Fatalf("logout: %d %s", r.Status, r.Body)
 			}
-			if r := e.Refresh(c.RefreshToken); r.Status != http.StatusBadRequest {
-				t.Fatalf("refresh after logout: %d", r.Status)
-			}
-			if r := e.Get("/users/me", apitest.Bearer(c.AccessToken)...); r.Status != http.StatusUnauthorized {
-				t.Fatalf("/users/me after logout: %d", r.Status)
-			}
+			e.WantEnded("after logout", c)
 
 			// Password change needs the current password and ends the others.
 			d := e.Login("gina@example.com", apitest.Password)
@@ -367,12 +357,7 @@ func TestDisabledUserIsRefused(t *testing.T) {
 	if r.Status != http.StatusBadRequest || r.ErrCode(t) != "invalid_grant" {
 		t.Fatalf("disabled login: %d %s", r.Status, r.Body)
 	}
-	if r := e.Refresh(tk.RefreshToken); r.Status != http.StatusBadRequest || r.ErrCode(t) != "invalid_grant" {
-		t.Fatalf("disabled refresh: %d %s", r.Status, r.Body)
-	}
-	if r := e.Get("/users/me", apitest.Bearer(tk.AccessToken)...); r.Status != http.StatusUnauthorized {
-		t.Fatalf("disabled /users/me: %d", r.Status)
-	}
+	e.WantEnded("disabled user's session", tk)
 }
 
 func TestLoginRehashesAtTheConfiguredCost(t *testing.T) {

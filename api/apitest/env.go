@@ -297,6 +297,18 @@ func (e *Env) Refresh(rt string) Response {
 	return e.PostForm("/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
 }
 
+// WantEnded fails unless the session of tk is over: /token refuses its
+// refresh token (invalid_grant) and /users/me its access token.
+func (e *Env) WantEnded(what string, tk Tokens) {
+	e.T.Helper()
+	if r := e.Refresh(tk.RefreshToken); r.Status != http.StatusBadRequest || r.ErrCode(e.T) != "invalid_grant" {
+		e.T.Fatalf("%s: refresh: %d %s, want 400 invalid_grant", what, r.Status, r.Body)
+	}
+	if r := e.Get("/users/me", Bearer(tk.AccessToken)...); r.Status != http.StatusUnauthorized {
+		e.T.Fatalf("%s: /users/me: %d %s, want 401", what, r.Status, r.Body)
+	}
+}
+
 // mongoBackend runs the API over the MongoDB stores on the embedded
 // FerretDB (and on the real MongoDB of UNILOGIN_TEST_MONGODB_URI instead,
 // when it is set, since that is the stronger check).

@@ -302,11 +302,12 @@ func (fe *FlowEnv) Claims(tk Tokens) *session.AccessClaims {
 	return c
 }
 
-// flowMe is GET /users/me.
+// FlowMe is the answer of GET /users/me.
 type FlowMe struct {
 	ID            string  `json:"id"`
 	Email         *string `json:"email"`
 	EmailVerified bool    `json:"email_verified"`
+	Name          string  `json:"name"`
 	HasPassword   bool    `json:"has_password"`
 	Identities    []struct {
 		Provider string `json:"provider"`

@@ -261,8 +261,7 @@ func TestFlowLinkingDecisions(t *testing.T) {
 
 			t.Run("verified emails link", func(t *testing.T) {
 				fe := apitest.NewFlowEnv(t, apitest.FlowEnvOptions{Backend: b})
-				fe.GitHub.SetUser(apitest.NewGitHubUser(1001, "dana", "dana@example.com", true))
-				owner := fe.Claims(fe.SignIn("github", apitest.PublicApp())).Subject
+				owner := githubOwner(fe, 1001, "dana", "dana@example.com")
 				// Emails compare case-insensitively.
 				fe.Google.SetUser(providertest.OIDCUser{Subject: "g-dana", Email: "Dana@Example.COM", EmailVerified: new(true)})
 				tk := fe.SignIn("google", apitest.PublicApp())
@@ -311,8 +310,7 @@ func TestFlowLinkingDecisions(t *testing.T) {
 
 			t.Run("unverified provider email", func(t *testing.T) {
 				fe := apitest.NewFlowEnv(t, apitest.FlowEnvOptions{Backend: b})
-				fe.GitHub.SetUser(apitest.NewGitHubUser(1001, "olga", "olga@example.com", true))
-				owner := fe.Claims(fe.SignIn("github", apitest.PublicApp())).Subject
+				owner := githubOwner(fe, 1001, "olga", "olga@example.com")
 				for i, verified := range []*bool{new(false), nil} {
 					t.Run(fmt.Sprintf("email_verified=%v", ptrString(verified)), func(t *testing.T) {
 						fe := fe.At(t)
@@ -331,12 +329,7 @@ func TestFlowLinkingDecisions(t *testing.T) {
 						}
 					})
 				}
-				if ids := fe.IdentitiesOf(owner); !slices.Equal(ids, []string{"github:1001"}) {
-					t.Errorf("owner's identities = %v", ids)
-				}
-				if n := fe.Users(); n != 3 {
-					t.Errorf("%d users, want 3", n)
-				}
+				wantOwnerUntouched(t, fe, owner, "github:1001", 3)
 			})
 
 			t.Run("no usable provider email", func(t *testing.T) {
@@ -376,33 +369,24 @@ func TestFlowLinkingDecisions(t *testing.T) {
 
 			t.Run("policy off", func(t *testing.T) {
 				fe := apitest.NewFlowEnv(t, apitest.FlowEnvOptions{Backend: b, Mutate: func(c *config.Config) { c.Linking.ByVerifiedEmail = new(false) }})
-				fe.GitHub.SetUser(apitest.NewGitHubUser(1001, "pat", "pat@example.com", true))
-				owner := fe.Claims(fe.SignIn("github", apitest.PublicApp())).Subject
+				owner := githubOwner(fe, 1001, "pat", "pat@example.com")
 				fe.Google.SetUser(providertest.OIDCUser{Subject: "g-pat", Email: "pat@example.com", EmailVerified: new(true)})
 				tk := fe.SignIn("google", apitest.PublicApp())
 				me := fe.Me(tk.AccessToken)
 				if me.ID == owner || me.Email != nil {
 					t.Fatalf("with linking off: user %+v (owner %s), want a new user without email", me, owner)
 				}
-				if ids := fe.IdentitiesOf(owner); len(ids) != 1 {
-					t.Errorf("owner's identities = %v", ids)
-				}
+				wantOwnerUntouched(t, fe, owner, "github:1001", 2)
 			})
 
 			t.Run("second identity at one provider", func(t *testing.T) {
 				fe := apitest.NewFlowEnv(t, apitest.FlowEnvOptions{Backend: b})
-				fe.GitHub.SetUser(apitest.NewGitHubUser(1001, "dana", "dana@example.com", true))
-				owner := fe.Claims(fe.SignIn("github", apitest.PublicApp())).Subject
+				owner := githubOwner(fe, 1001, "dana", "dana@example.com")
 				fe.GitHub.SetUser(apitest.NewGitHubUser(1002, "dana-work", "dana@example.com", true))
 				if got := fe.SignInError("github", apitest.PublicApp()); got != "account_exists" {
 					t.Fatalf("second GitHub account with the same email: error=%q, want account_exists", got)
 				}
-				if ids := fe.IdentitiesOf(owner); !slices.Equal(ids, []string{"github:1001"}) {
-					t.Errorf("owner's identities = %v", ids)
-				}
-				if n := fe.Users(); n != 1 {
-					t.Errorf("%d users, want 1", n)
-				}
+				wantOwnerUntouched(t, fe, owner, "github:1001", 1)
 			})
 
 			t.Run("disabled user", func(t *testing.T) {
@@ -416,6 +400,26 @@ func TestFlowLinkingDecisions(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// githubOwner signs a GitHub user with a verified address in and returns
+// the id of the user it becomes.
+func githubOwner(fe *apitest.FlowEnv, id int64, login, email string) string {
+	fe.T.Helper()
+	fe.GitHub.SetUser(apitest.NewGitHubUser(id, login, email, true))
+	return fe.Claims(fe.SignIn("github", apitest.PublicApp())).Subject
+}
+
+// wantOwnerUntouched fails unless owner has only the identity it had and
+// the service has users users.
+func wantOwnerUntouched(t *testing.T, fe *apitest.FlowEnv, owner, identity string, users int) {
+	t.Helper()
+	if ids := fe.IdentitiesOf(owner); !slices.Equal(ids, []string{identity}) {
+		t.Errorf("owner's identities = %v, want only %s", ids, identity)
+	}
+	if n := fe.Users(); n != users {
+		t.Errorf("%d users, want %d", n, users)
 	}
 }
 
@@ -847,8 +851,7 @@ func TestLinkRefusals(t *testing.T) {
 
 	t.Run("identity of another user", func(t *testing.T) {
 		fe := fe.At(t)
-		fe.GitHub.SetUser(apitest.NewGitHubUser(4001, "owner", "owner@example.com", true))
-		owner := fe.Claims(fe.SignIn("github", apitest.PublicApp())).Subject
+		owner := githubOwner(fe, 4001, "owner", "owner@example.com")
 		id, tk := user(fe)
 		a := apitest.PublicApp()
 		u := fe.RunFlow(apitest.BrowserClient(t), fe.StartLink(tk, "github", a))

@@ -45,7 +45,6 @@ type mfaPending struct {
 var (
 	msgMFAStartAgain = i18n.M("Your sign-in took too long or was already completed. Sign in again.")
 	msgMFADead       = i18n.M("Too many wrong codes. Sign in again.")
-	msgMFAEmpty      = i18n.M("Enter the 6-digit code from your authenticator app.")
 	msgMFAWrongCode  = i18n.M("That code is not right or was already used. Enter the current code.")
 	msgRecoveryEmpty = i18n.M("Enter one of your recovery codes.")
 	msgRecoveryWrong = i18n.M("That recovery code is not right or was already used.")
@@ -137,7 +136,7 @@ func (s *Server) mfaSubmit(c *gin.Context) {
 		field, proof.RecoveryCode = "recovery_code", strings.TrimSpace(form.Get("recovery_code"))
 	}
 	if proof.Code == "" && proof.RecoveryCode == "" {
-		msg := msgMFAEmpty
+		msg := msgTOTPEnterCode
 		if form.Has("recovery_code") {
 			msg = msgRecoveryEmpty
 		}

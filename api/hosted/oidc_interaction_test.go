@@ -32,6 +32,19 @@ func oidcEnv(t *testing.T) *apitest.Env {
 	}})
 }
 
+// oidcUser is an oidcEnv with the password user email and a browser.
+func oidcUser(t *testing.T, email string) (*apitest.Env, *apitest.Browser) {
+	t.Helper()
+	e := oidcEnv(t)
+	e.Signup(email, "correct horse battery")
+	return e, apitest.NewBrowser(t, e)
+}
+
+// webApp is the confidential client's request for scope.
+func webApp(e *apitest.Env, scope, nonce, state string) oidcApp {
+	return oidcApp{E: e, ClientID: apitest.TestClientID, sec: apitest.TestClientSecret, scope: scope, nonce: nonce, State: state}
+}
+
 // oidcApp is an app's authorization request.
 type oidcApp struct {
 	E             *apitest.Env
@@ -115,9 +128,7 @@ func idClaims(t *testing.T, raw any) map[string]any {
 }
 
 func TestOIDCConsent(t *testing.T) {
-	e := oidcEnv(t)
-	e.Signup("cs@example.com", "correct horse battery")
-	b := apitest.NewBrowser(t, e)
+	e, b := oidcUser(t, "cs@example.com")
 	app := oidcApp{E: e, ClientID: thirdClientID, sec: thirdSecret, scope: "openid email", nonce: "n1", State: "s1"}
 
 	// The sign-in page names the app; after it, the consent page names it
@@ -199,7 +210,7 @@ func TestOIDCConsent(t *testing.T) {
 	}
 
 	// A first-party app never shows the page.
-	first := oidcApp{E: e, ClientID: apitest.TestClientID, sec: apitest.TestClientSecret, scope: "openid", nonce: "n", State: "f"}
+	first := webApp(e, "openid", "n", "f")
 	if q := appAnswer(t, e, b.Get(first.authorizeURL()), "f"); q.Get("code") == "" {
 		t.Fatalf("first-party app: %v", q)
 	}
@@ -260,10 +271,8 @@ func TestOIDCConsentAfterProviderSignIn(t *testing.T) {
 }
 
 func TestOIDCSelectAccountAndLoginHint(t *testing.T) {
-	e := oidcEnv(t)
-	e.Signup("sa@example.com", "correct horse battery")
-	b := apitest.NewBrowser(t, e)
-	app := oidcApp{E: e, ClientID: apitest.TestClientID, sec: apitest.TestClientSecret, scope: "openid", nonce: "n", State: "sa"}
+	e, b := oidcUser(t, "sa@example.com")
+	app := webApp(e, "openid", "n", "sa")
 
 	// login_hint pre-fills the e-mail field; a hint that is no address is ignored.
 	apitest.IsPage(t, b.Get(app.with("login_hint", "sa@example.com").authorizeURL()), http.StatusOK, `value="sa@example.com"`)
@@ -300,10 +309,8 @@ func TestOIDCSelectAccountAndLoginHint(t *testing.T) {
 // prompt=login and max_age=0 show the form with a session, and the new
 // sign-in gives a newer auth_time.
 func TestOIDCReauthenticationNewerAuthTime(t *testing.T) {
-	e := oidcEnv(t)
-	e.Signup("at@example.com", "correct horse battery")
-	b := apitest.NewBrowser(t, e)
-	app := oidcApp{E: e, ClientID: apitest.TestClientID, sec: apitest.TestClientSecret, scope: "openid", nonce: "n", State: "at"}
+	e, b := oidcUser(t, "at@example.com")
+	app := webApp(e, "openid", "n", "at")
 	authTime := func(r apitest.Response) float64 {
 		t.Helper()
 		tok := app.Redeem(t, appAnswer(t, e, r, "at").Get("code"))
@@ -343,7 +350,7 @@ func anchorHref(t *testing.T, body []byte, id string) string {
 // parameters this provider does not act on are ignored (§3.1.2.1).
 func TestOIDCRequestObjectsRefused(t *testing.T) {
 	e := oidcEnv(t)
-	app := oidcApp{E: e, ClientID: apitest.TestClientID, sec: apitest.TestClientSecret, scope: "openid", nonce: "n", State: "ro"}
+	app := webApp(e, "openid", "n", "ro")
 	for param, want := range map[string]string{"request": "request_not_supported", "request_uri": "request_uri_not_supported",
 		"registration": "registration_not_supported"} {
 		if q := appAnswer(t, e, e.Get(app.with(param, "x").authorizeURL()), "ro"); q.Get("error") != want {
@@ -357,10 +364,8 @@ func TestOIDCRequestObjectsRefused(t *testing.T) {
 
 // POST /authorize takes the request as a form (OIDC Core §3.1.2.1).
 func TestOIDCAuthorizeByPost(t *testing.T) {
-	e := oidcEnv(t)
-	e.Signup("po@example.com", "correct horse battery")
-	b := apitest.NewBrowser(t, e)
-	app := oidcApp{E: e, ClientID: apitest.TestClientID, sec: apitest.TestClientSecret, scope: "openid email", nonce: "pn", State: "po"}
+	e, b := oidcUser(t, "po@example.com")
+	app := webApp(e, "openid email", "pn", "po")
 	form := apitest.MustParse(t, app.authorizeURL()).Query()
 	form.Set("csrf", "-")
 	r := b.Post("/authorize", form)

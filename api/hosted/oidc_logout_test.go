@@ -13,7 +13,7 @@ import (
 // token response.
 func rpSession(t *testing.T, e *apitest.Env, b *apitest.Browser, email string) map[string]any {
 	t.Helper()
-	app := oidcApp{E: e, ClientID: apitest.TestClientID, sec: apitest.TestClientSecret, scope: "openid", nonce: "n", State: "lo"}
+	app := webApp(e, "openid", "n", "lo")
 	r := b.Get(app.authorizeURL())
 	if r.Status == http.StatusOK {
 		r = signInOn(t, b, r, email, "correct horse battery")
@@ -103,9 +103,7 @@ func TestRPInitiatedLogout(t *testing.T) {
 // Without a hint the person confirms first; the confirmation is
 // CSRF-protected, and the bearer logout is unchanged.
 func TestLogoutConfirmation(t *testing.T) {
-	e := oidcEnv(t)
-	e.Signup("cf@example.com", "correct horse battery")
-	b := apitest.NewBrowser(t, e)
+	e, b := oidcUser(t, "cf@example.com")
 	tok := rpSession(t, e, b, "cf@example.com")
 
 	r := b.Get("/logout?post_logout_redirect_uri=" + url.QueryEscape(postLogoutURI))

@@ -122,21 +122,26 @@ func (s *Server) showLink(c *gin.Context, status int, kind, action, token string
 	s.render(c, status, "emaillink.html", d)
 }
 
-// linkForm reads a link page's post: the form, its CSRF token and the
-// link's token; "" when it has answered.
-func (s *Server) linkForm(c *gin.Context) (string, string) {
+// linkForm reads the post of a link page of kind: the form, its CSRF
+// token and the link's token (without one, the dead-link page). ok is
+// false when it has answered.
+func (s *Server) linkForm(c *gin.Context, kind string) (token, newPassword string, ok bool) {
 	form, ok := s.pageForm(c)
 	if !ok {
-		return "", ""
+		return "", "", false
 	}
 	if !s.csrfOK(c, form.Get("csrf"), nil, true) {
 		pu, err := s.loadPage(c) // the form may have been shown to a signed-in browser
 		if err != nil || !s.csrfOK(c, form.Get("csrf"), pu, false) {
 			s.csrfFailed(c)
-			return "", ""
+			return "", "", false
 		}
 	}
-	return form.Get("token"), form.Get("new_password")
+	if token = form.Get("token"); token == "" {
+		s.badLink(c, kind)
+		return "", "", false
+	}
+	return token, form.Get("new_password"), true
 }
 
 // linkErr answers a redeeming error: the dead-link page, or the error page.
@@ -150,11 +155,8 @@ func (s *Server) linkErr(c *gin.Context, kind string, err error) {
 
 // verifySubmit is the form post to /verify-email: the address is verified.
 func (s *Server) verifySubmit(c *gin.Context) {
-	token, _ := s.linkForm(c)
-	if token == "" {
-		if !c.IsAborted() {
-			s.badLink(c, linkVerify)
-		}
+	token, _, ok := s.linkForm(c, linkVerify)
+	if !ok {
 		return
 	}
 	u, err := s.recovery.VerifyEmail(c.Request.Context(), token)
@@ -168,11 +170,8 @@ func (s *Server) verifySubmit(c *gin.Context) {
 // confirmSubmit is the form post to /confirm-email: the address change
 // takes effect.
 func (s *Server) confirmSubmit(c *gin.Context) {
-	token, _ := s.linkForm(c)
-	if token == "" {
-		if !c.IsAborted() {
-			s.badLink(c, linkConfirm)
-		}
+	token, _, ok := s.linkForm(c, linkConfirm)
+	if !ok {
 		return
 	}
 	u, err := s.recovery.ConfirmEmailChange(c.Request.Context(), token)
@@ -195,11 +194,8 @@ func (s *Server) confirmSubmit(c *gin.Context) {
 // session ends. The token is checked first; a weak password leaves it
 // usable and the form is shown again.
 func (s *Server) resetSubmit(c *gin.Context) {
-	token, pw := s.linkForm(c)
-	if token == "" {
-		if !c.IsAborted() {
-			s.badLink(c, linkReset)
-		}
+	token, pw, ok := s.linkForm(c, linkReset)
+	if !ok {
 		return
 	}
 	res, err := s.recovery.ResetPassword(c.Request.Context(), token, pw)

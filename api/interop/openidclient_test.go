@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -153,8 +152,6 @@ func signupUser(t *testing.T, issuer string) {
 	}
 }
 
-var hostedFormRE = regexp.MustCompile(`<form[^>]*\saction="([^"]+)"`)
-
 // hostedForm is a hosted page's form around the field named field: where
 // it posts and its hidden fields (the CSRF token among them), as a
 // browser would submit them.
@@ -170,7 +167,7 @@ func hostedForm(t *testing.T, page hop, field string) (*url.URL, url.Values) {
 		t.Fatalf("%s: field %q is not inside a form", page.url, field)
 	}
 	form := page.body[start : at+end]
-	m := hostedFormRE.FindSubmatch(form)
+	m := formActionRE.FindSubmatch(form)
 	if m == nil {
 		t.Fatalf("%s: a form without action", page.url)
 	}

@@ -3,13 +3,11 @@ package interop_test
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"html"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -18,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unilogin/unilogin/api/apitest"
 	"github.com/unilogin/unilogin/session/verifier"
 )
 
@@ -134,7 +133,7 @@ func TestZitadelExampleOPUserInfoOnly(t *testing.T) {
 }
 
 // signIn runs a whole browser sign-in for app "demo" and redeems the code.
-func (e *interopEnv) signIn(t *testing.T, b *browser) tokenPair {
+func (e *interopEnv) signIn(t *testing.T, b *browser) apitest.Tokens {
 	t.Helper()
 	p := newPKCE()
 	return e.finish(t, b, e.toCallback(t, b, "app-state", p.challenge), p)
@@ -199,7 +198,7 @@ func (e *interopEnv) toCallback(t *testing.T, b *browser, appState, challenge st
 
 // finish follows the OP's redirect to unilogin's callback, checks the
 // redirect to the app, and redeems the code at /token as the app would.
-func (e *interopEnv) finish(t *testing.T, b *browser, cb *url.URL, p pkce) tokenPair {
+func (e *interopEnv) finish(t *testing.T, b *browser, cb *url.URL, p pkce) apitest.Tokens {
 	t.Helper()
 	app := b.get(t, cb.String()).redirect(t)
 	if got := app.Scheme + "://" + app.Host + app.Path; got != appRedirect {
@@ -219,7 +218,7 @@ func (e *interopEnv) finish(t *testing.T, b *browser, cb *url.URL, p pkce) token
 	if h.status != http.StatusOK {
 		t.Fatalf("token: %d %s", h.status, h.body)
 	}
-	var tk tokenPair
+	var tk apitest.Tokens
 	if err := json.Unmarshal(h.body, &tk); err != nil {
 		t.Fatal(err)
 	}
@@ -246,39 +245,18 @@ func (e *interopEnv) verifyAccess(t *testing.T, token string) *verifier.Claims {
 	return c
 }
 
-type meJSON struct {
-	ID            string  `json:"id"`
-	Email         *string `json:"email"`
-	EmailVerified bool    `json:"email_verified"`
-	Name          string  `json:"name"`
-	HasPassword   bool    `json:"has_password"`
-	Identities    []struct {
-		Provider string `json:"provider"`
-		Subject  string `json:"subject"`
-		Email    string `json:"email"`
-	} `json:"identities"`
-}
-
-func (e *interopEnv) me(t *testing.T, token string) meJSON {
+func (e *interopEnv) me(t *testing.T, token string) apitest.FlowMe {
 	t.Helper()
-	var me meJSON
+	var me apitest.FlowMe
 	getJSON(t, e.uni.url+"/users/me", token, &me)
 	return me
-}
-
-type tokenPair struct {
-	AccessToken  string `json:"access_token"`
-	TokenType    string `json:"token_type"`
-	ExpiresIn    int    `json:"expires_in"`
-	RefreshToken string `json:"refresh_token"`
 }
 
 type pkce struct{ verifier, challenge string }
 
 func newPKCE() pkce {
 	v := base64.RawURLEncoding.EncodeToString(randomBytes(32))
-	sum := sha256.Sum256([]byte(v))
-	return pkce{verifier: v, challenge: base64.RawURLEncoding.EncodeToString(sum[:])}
+	return pkce{verifier: v, challenge: apitest.FlowS256(v)}
 }
 
 func randomBytes(n int) []byte {
@@ -322,15 +300,9 @@ func loginForm(t *testing.T, page hop) (*url.URL, string) {
 type browser struct{ c *http.Client }
 
 func newBrowser(t *testing.T) *browser {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &browser{c: &http.Client{
-		Jar:           jar,
-		Timeout:       10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	c := apitest.BrowserClient(t)
+	c.Timeout = 10 * time.Second
+	return &browser{c: c}
 }
 
 // hop is one HTTP answer.
