@@ -20,6 +20,12 @@
 //	code, state := providertest.AuthorizeCode(t, p.AuthCodeURL(req)) // plays the browser at the fake
 //	id, err := p.Exchange(ctx, req, code)
 //
+// The tests of a provider implementation declare a Harness (the fake to
+// start, the provider's default config on it, its constructor) and run its
+// checks, which every provider must pass: FullFlow (what a sign-in sends
+// upstream), ExchangeErrors (a table of exchanges that must fail),
+// CodeIsSingleUse, AccessDenied and SlowExchange.
+//
 // An API test can point unilogin's provider configuration at the fake
 // (issuer = fake.URL for OIDC and Google; base_url = fake.URL and
 // api_url = fake.APIURL for GitHub), GET /auth/{id}/login on unilogin, pass

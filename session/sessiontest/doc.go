@@ -8,6 +8,11 @@
 // ErrNotFound for an unknown id; ListKeys omits keys whose ExpiresAt has
 // passed; a record expires when its ExpiresAt is before now.
 //
-// It imports only the session package and the standard library, so backends
-// can use it from their tests without pulling in each other's drivers.
+// A case is a function of a fresh store in one file's table of cases (see
+// Run); the steps cases share, storing records and checking what the store
+// holds afterwards, are in records.go.
+//
+// It imports only the session package, its testkit and the standard
+// library, so backends can use it from their tests without pulling in each
+// other's drivers.
 package sessiontest

@@ -1,6 +1,7 @@
 package sessiontest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -31,23 +32,32 @@ func create(t *testing.T, s session.Store, records ...any) {
 	}
 }
 
+// read reads record back from s by its key: a session by its ID, a
+// refresh token by its hash.
+func read(t *testing.T, s session.Store, record any) (any, error) {
+	t.Helper()
+	switch r := record.(type) {
+	case *session.Session:
+		return s.GetSession(t.Context(), r.ID)
+	case *session.RefreshToken:
+		return s.GetRefresh(t.Context(), r.Hash)
+	}
+	t.Fatalf("sessiontest: no read for %T", record)
+	return nil, nil
+}
+
 // wantStored checks that s reads back each session and refresh token
 // exactly as it is now.
 func wantStored(t *testing.T, s session.Store, records ...any) {
 	t.Helper()
-	ctx := t.Context()
-	for _, r := range records {
-		switch want := r.(type) {
+	for _, want := range records {
+		got, err := read(t, s, want)
+		must(t, fmt.Sprintf("read %T", want), err)
+		switch want := want.(type) {
 		case *session.Session:
-			got, err := s.GetSession(ctx, want.ID)
-			must(t, "GetSession", err)
-			checkSession(t, got, want)
+			checkSession(t, got.(*session.Session), want)
 		case *session.RefreshToken:
-			got, err := s.GetRefresh(ctx, want.Hash)
-			must(t, "GetRefresh", err)
-			checkRefresh(t, got, want)
-		default:
-			t.Fatalf("sessiontest: wantStored: no read for %T", r)
+			checkRefresh(t, got.(*session.RefreshToken), want)
 		}
 	}
 }
@@ -56,17 +66,8 @@ func wantStored(t *testing.T, s session.Store, records ...any) {
 // (ErrNotFound); what says why they must be gone.
 func wantGone(t *testing.T, s session.Store, what string, records ...any) {
 	t.Helper()
-	ctx := t.Context()
 	for _, r := range records {
-		var err error
-		switch r := r.(type) {
-		case *session.Session:
-			_, err = s.GetSession(ctx, r.ID)
-		case *session.RefreshToken:
-			_, err = s.GetRefresh(ctx, r.Hash)
-		default:
-			t.Fatalf("sessiontest: wantGone: no read for %T", r)
-		}
+		_, err := read(t, s, r)
 		wantErr(t, what, err, session.ErrNotFound)
 	}
 }
