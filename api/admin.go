@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -168,17 +169,19 @@ func (s *Server) adminSetRoles(c *gin.Context) {
 // adminDisable is POST /admin/users/{id}/disable: disables the user and
 // ends all its sessions.
 func (s *Server) adminDisable(c *gin.Context) {
-	u, _, err := s.admin.Disable(c.Request.Context(), actor(c), c.Param("id"))
-	if err != nil {
-		s.respondError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, s.userBase(u))
+	s.adminUser(c, func(ctx context.Context, a accounts.Actor, id string) (*accounts.User, error) {
+		u, _, err := s.admin.Disable(ctx, a, id)
+		return u, err
+	})
 }
 
 // adminEnable is POST /admin/users/{id}/enable.
-func (s *Server) adminEnable(c *gin.Context) {
-	u, err := s.admin.Enable(c.Request.Context(), actor(c), c.Param("id"))
+func (s *Server) adminEnable(c *gin.Context) { s.adminUser(c, s.admin.Enable) }
+
+// adminUser runs act, an action of the caller on the user {id} that
+// returns the user: 200 with the user.
+func (s *Server) adminUser(c *gin.Context, act func(context.Context, accounts.Actor, string) (*accounts.User, error)) {
+	u, err := act(c.Request.Context(), actor(c), c.Param("id"))
 	if err != nil {
 		s.respondError(c, err)
 		return

@@ -45,14 +45,7 @@ func (s *Server) adminResendVerification(c *gin.Context) {
 
 // adminMarkVerified is POST /admin/users/{id}/email-verified: the user's
 // current address counts as verified; 200 with the user.
-func (s *Server) adminMarkVerified(c *gin.Context) {
-	u, err := s.admin.MarkVerified(c.Request.Context(), actor(c), c.Param("id"))
-	if err != nil {
-		s.respondError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, s.userBase(u))
-}
+func (s *Server) adminMarkVerified(c *gin.Context) { s.adminUser(c, s.admin.MarkVerified) }
 
 // adminStartReset is POST /admin/users/{id}/password-reset: a reset link
 // goes to the user's address, as if the user had asked; 202 {}.

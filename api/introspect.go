@@ -4,8 +4,6 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/unilogin/unilogin/api/oauth"
 )
 
 // introspection is an RFC 7662 §2.2 answer; an inactive token is
@@ -27,18 +25,9 @@ type introspection struct {
 // authenticated as at /token, may ask (401 invalid_client otherwise,
 // §2.1); token_type_hint is accepted and not needed (§2.1).
 func (s *Server) introspect(c *gin.Context) {
-	form, client, err := s.clientForm(c)
+	token, client, err := s.tokenForm(c, true)
 	if err != nil {
 		s.respondError(c, err)
-		return
-	}
-	if client == nil || client.Secret == "" {
-		s.respondError(c, errInvalidClient)
-		return
-	}
-	token := form.Get("token")
-	if token == "" {
-		s.respondError(c, oauth.BadRequest("token is required"))
 		return
 	}
 	in, err := s.sessions.Introspect(c.Request.Context(), token, client.ID, s.LoadSubject)

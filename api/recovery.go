@@ -121,26 +121,20 @@ func (s *Server) tokenBody(c *gin.Context, newPassword *string) (string, bool) {
 }
 
 // forgotPassword is POST /password/forgot: 202 {} whatever the address.
-func (s *Server) forgotPassword(c *gin.Context) {
-	email, ok := s.emailBody(c)
-	if !ok {
-		return
-	}
-	if err := s.recovery.ForgotPassword(c.Request.Context(), email); err != nil {
-		s.respondError(c, err)
-		return
-	}
-	c.JSON(http.StatusAccepted, gin.H{})
-}
+func (s *Server) forgotPassword(c *gin.Context) { s.mailTo(c, s.recovery.ForgotPassword) }
 
 // resendVerification is POST /verify-email/resend: 202 {} whatever the
 // address.
-func (s *Server) resendVerification(c *gin.Context) {
+func (s *Server) resendVerification(c *gin.Context) { s.mailTo(c, s.recovery.ResendVerification) }
+
+// mailTo serves forgot and resend: send runs with the address of the
+// body (emailBody), and the answer is 202 {} whatever the address.
+func (s *Server) mailTo(c *gin.Context, send func(ctx context.Context, email string) error) {
 	email, ok := s.emailBody(c)
 	if !ok {
 		return
 	}
-	if err := s.recovery.ResendVerification(c.Request.Context(), email); err != nil {
+	if err := send(c.Request.Context(), email); err != nil {
 		s.respondError(c, err)
 		return
 	}

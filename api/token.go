@@ -184,19 +184,32 @@ func (s *Server) confidential(id string) bool {
 	return ok && cl.Secret != ""
 }
 
+// tokenForm reads the form of /revoke and /introspect: the client,
+// authenticated as at /token (clientForm), and the token, which is
+// required. With confidentialOnly a caller that is not a confidential
+// client is invalid_client (RFC 7662 §2.1), before the token is looked at.
+func (s *Server) tokenForm(c *gin.Context, confidentialOnly bool) (token string, client *Client, err error) {
+	form, client, err := s.clientForm(c)
+	if err != nil {
+		return "", nil, err
+	}
+	if confidentialOnly && (client == nil || client.Secret == "") {
+		return "", nil, errInvalidClient
+	}
+	if token = form.Get("token"); token == "" {
+		return "", nil, oauth.BadRequest("token is required")
+	}
+	return token, client, nil
+}
+
 // revoke is POST /revoke (RFC 7009): 200 whatever the token, unless the
 // request itself is malformed or the client fails authentication. A
 // confidential client's token presented without that client's
 // authentication is left alone (still 200).
 func (s *Server) revoke(c *gin.Context) {
-	form, client, err := s.clientForm(c)
+	token, client, err := s.tokenForm(c, false)
 	if err != nil {
 		s.respondError(c, err)
-		return
-	}
-	token := form.Get("token")
-	if token == "" {
-		s.respondError(c, oauth.BadRequest("token is required"))
 		return
 	}
 	ended, err := s.sessions.Revoke(c.Request.Context(), token, clientID(client), s.confidential)

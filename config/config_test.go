@@ -73,16 +73,28 @@ func fieldByYAML(t reflect.Type, name string) (reflect.StructField, bool) {
 	return reflect.StructField{}, false
 }
 
+// expect is one value a loaded configuration must have.
+type expect struct {
+	name      string
+	got, want any
+}
+
+func wantValues(t *testing.T, values []expect) {
+	t.Helper()
+	for _, v := range values {
+		if !reflect.DeepEqual(v.got, v.want) {
+			t.Errorf("%s = %#v, want %#v", v.name, v.got, v.want)
+		}
+	}
+}
+
 func TestDefaultsValidateClean(t *testing.T) {
 	c := Default()
 	if ps := c.Validate(); ps != nil {
 		t.Fatalf("Default().Validate() = %v, want none", ps)
 	}
 	// The documented defaults (docs/configuration.md).
-	checks := []struct {
-		name      string
-		got, want any
-	}{
+	wantValues(t, []expect{
 		{"issuer", c.Issuer, "http://localhost:8080"},
 		{"audience", c.TokenAudience(), "http://localhost:8080"},
 		{"http.addr", c.HTTP.Addr, ":8080"},
@@ -99,12 +111,7 @@ func TestDefaultsValidateClean(t *testing.T) {
 		{"password grant on", c.PasswordGrant.On(), true},
 		{"link by email on", c.Linking.LinkByEmail(), true},
 		{"secure cookies", c.SecureCookies(), false},
-	}
-	for _, tc := range checks {
-		if !reflect.DeepEqual(tc.got, tc.want) {
-			t.Errorf("%s = %#v, want %#v", tc.name, tc.got, tc.want)
-		}
-	}
+	})
 	// Each call returns a fresh value.
 	Default().Roles["admin"][0] = "changed"
 	if Default().Roles["admin"][0] != "users:admin" {
@@ -143,10 +150,7 @@ func TestFullExampleLoadsAndValidates(t *testing.T) {
 	if ps := c.Validate(); ps != nil {
 		t.Fatalf("testdata/full.yaml: %v", ps)
 	}
-	checks := []struct {
-		name      string
-		got, want any
-	}{
+	wantValues(t, []expect{
 		{"issuer", c.Issuer, "https://login.example.com"},
 		{"audience", c.TokenAudience(), "https://api.example.com"},
 		{"secure cookies", c.SecureCookies(), true},
@@ -162,12 +166,7 @@ func TestFullExampleLoadsAndValidates(t *testing.T) {
 		{"synchronous", c.SQLite.Synchronous, "full"},
 		{"idle timeout", c.HTTP.IdleTimeout, 90 * time.Second},
 		{"sweep", c.SweepInterval, 10 * time.Minute},
-	}
-	for _, tc := range checks {
-		if !reflect.DeepEqual(tc.got, tc.want) {
-			t.Errorf("%s = %#v, want %#v", tc.name, tc.got, tc.want)
-		}
-	}
+	})
 }
 
 // TestPrecedence: environment over YAML over defaults (docs/configuration.md).
