@@ -254,9 +254,7 @@ func TestAdminDisableEndsSessionsAndEnableRestoresLogin(t *testing.T) {
 			}
 
 			// DELETE /admin/users/{id}/sessions ends the new one too.
-			if r := adminCall(e, "DELETE", "/admin/users/"+id+"/sessions", admin.AccessToken, nil); r.Status != 204 {
-				t.Fatalf("end sessions: %d %s", r.Status, r.Body)
-			}
+			apitest.WantStatus(t, "end sessions", adminCall(e, "DELETE", "/admin/users/"+id+"/sessions", admin.AccessToken, nil), 204)
 			if r := e.Refresh(tk.RefreshToken); r.Status != http.StatusBadRequest {
 				t.Errorf("refresh after the admin ended the sessions: %d", r.Status)
 			}
@@ -276,9 +274,7 @@ func TestAdminDeleteFreesTheIdentity(t *testing.T) {
 				t.Fatalf("identities %v", ids)
 			}
 
-			if r := adminCall(fe.Env, "DELETE", "/admin/users/"+first, admin.AccessToken, nil); r.Status != http.StatusNoContent {
-				t.Fatalf("delete: %d %s", r.Status, r.Body)
-			}
+			apitest.WantStatus(t, "delete", adminCall(fe.Env, "DELETE", "/admin/users/"+first, admin.AccessToken, nil), http.StatusNoContent)
 			if r := adminCall(fe.Env, "GET", "/admin/users/"+first, admin.AccessToken, nil); r.Status != http.StatusNotFound {
 				t.Errorf("GET deleted user: %d", r.Status)
 			}
@@ -297,9 +293,7 @@ func TestAdminDeleteFreesTheIdentity(t *testing.T) {
 			if again == first {
 				t.Fatal("the deleted user came back")
 			}
-			if ids := fe.IdentitiesOf(again); !slices.Equal(ids, []string{"google:g-del"}) {
-				t.Errorf("new user's identities %v", ids)
-			}
+			fe.WantIdentities("the new user", again, "google:g-del")
 		})
 	}
 }
@@ -313,9 +307,7 @@ func TestAdminDeleteLinkedIdentityDirectly(t *testing.T) {
 	if err := e.Store.LinkIdentity(context.Background(), &accounts.Identity{Provider: "github", Subject: "77", UserID: id}); err != nil {
 		t.Fatal(err)
 	}
-	if r := adminCall(e, "DELETE", "/admin/users/"+id, admin.AccessToken, nil); r.Status != http.StatusNoContent {
-		t.Fatalf("delete: %d %s", r.Status, r.Body)
-	}
+	apitest.WantStatus(t, "delete", adminCall(e, "DELETE", "/admin/users/"+id, admin.AccessToken, nil), http.StatusNoContent)
 	if _, err := e.Store.GetIdentity(context.Background(), "github", "77"); err == nil {
 		t.Error("identity survived")
 	}
@@ -528,9 +520,7 @@ func TestAdminRoleChangesTakeEffectAtRefresh(t *testing.T) {
 			}
 
 			// Promote.
-			if r := adminCall(e, "PUT", "/admin/users/"+id+"/roles", root.AccessToken, map[string]any{"roles": []string{"member", "admin"}}); r.Status != 200 {
-				t.Fatalf("set roles: %d %s", r.Status, r.Body)
-			}
+			apitest.WantStatus(t, "set roles", adminCall(e, "PUT", "/admin/users/"+id+"/roles", root.AccessToken, map[string]any{"roles": []string{"member", "admin"}}), 200)
 			// The token issued before keeps its roles and scope until it expires.
 			if r := adminCall(e, "GET", "/admin/users", old.AccessToken, nil); r.Status != http.StatusForbidden {
 				t.Errorf("admin route with the pre-promotion token: %d, want 403 until refresh", r.Status)
@@ -549,9 +539,7 @@ func TestAdminRoleChangesTakeEffectAtRefresh(t *testing.T) {
 
 			// Demote: unilogin's own admin routes refuse at once, even the
 			// token that still says admin; the next refresh drops the role.
-			if r := adminCall(e, "PUT", "/admin/users/"+id+"/roles", root.AccessToken, map[string]any{"roles": []string{"member"}}); r.Status != 200 {
-				t.Fatalf("set roles: %d %s", r.Status, r.Body)
-			}
+			apitest.WantStatus(t, "set roles", adminCall(e, "PUT", "/admin/users/"+id+"/roles", root.AccessToken, map[string]any{"roles": []string{"member"}}), 200)
 			if roles, _ := jwtRolesAndScope(e, next); !slices.Contains(roles, "admin") {
 				t.Fatal("test premise: the token still claims admin")
 			}

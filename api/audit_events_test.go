@@ -25,7 +25,7 @@ func TestSecurityEventsAreAudited(t *testing.T) {
 
 			// Link GitHub through the browser flow, then unlink it.
 			a := apitest.PublicApp()
-			code := fe.AppCode(fe.RunFlow(apitest.BrowserClient(t), fe.StartLink(tk.AccessToken, "github", a)), a)
+			code := fe.AppCode(fe.RunLink(tk.AccessToken, "github", a), a)
 			fe.MustTokens(fe.Redeem(a, code))
 			if r := fe.Do("DELETE", "/users/me/identities/github", "", nil, apitest.Bearer(tk.AccessToken)...); r.Status != http.StatusNoContent {
 				t.Fatalf("unlink: %d %s", r.Status, r.Body)

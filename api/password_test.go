@@ -49,9 +49,7 @@ func TestPasswordSignInRefreshAndMe(t *testing.T) {
 			if next.RefreshToken == tk.RefreshToken {
 				t.Fatal("refresh token was not rotated")
 			}
-			if r := e.Get("/users/me", apitest.Bearer(next.AccessToken)...); r.Status != http.StatusOK {
-				t.Fatalf("/users/me with the refreshed token: %d", r.Status)
-			}
+			apitest.WantStatus(t, "/users/me with the refreshed token", e.Get("/users/me", apitest.Bearer(next.AccessToken)...), http.StatusOK)
 			r := e.Refresh(tk.RefreshToken)
 			// Within the grace window the spent token yields the same successor.
 			if again := e.MustTokens(r); again.RefreshToken != next.RefreshToken {
@@ -93,12 +91,8 @@ func TestReuseOfATokenWhoseSuccessorWasSpentRevokes(t *testing.T) {
 	t1 := e.MustTokens(e.Refresh(t0.RefreshToken))
 	t2 := e.MustTokens(e.Refresh(t1.RefreshToken))
 	// t0 is within the grace window, but its successor t1 is spent.
-	if r := e.Refresh(t0.RefreshToken); r.Status != http.StatusBadRequest {
-		t.Fatalf("reuse with spent successor: %d %s", r.Status, r.Body)
-	}
-	if r := e.Refresh(t2.RefreshToken); r.Status != http.StatusBadRequest {
-		t.Fatalf("family member after revocation: %d %s", r.Status, r.Body)
-	}
+	apitest.WantStatus(t, "reuse with spent successor", e.Refresh(t0.RefreshToken), http.StatusBadRequest)
+	apitest.WantStatus(t, "family member after revocation", e.Refresh(t2.RefreshToken), http.StatusBadRequest)
 }
 
 func TestConcurrentRefreshYieldsOneSuccessor(t *testing.T) {
@@ -281,20 +275,14 @@ func TestRevokeLogoutSessionsAndPasswordChange(t *testing.T) {
 			}
 
 			// RFC 7009: revoke b's refresh token; 200 even for junk.
-			if r := e.PostForm("/revoke", url.Values{"token": {b2.RefreshToken}}); r.Status != http.StatusOK {
-				t.Fatalf("revoke: %d %s", r.Status, r.Body)
-			}
+			apitest.WantStatus(t, "revoke", e.PostForm("/revoke", url.Values{"token": {b2.RefreshToken}}), http.StatusOK)
 			if r := e.PostForm("/revoke", url.Values{"token": {"junk"}}); r.Status != http.StatusOK || r.Header.Get("Cache-Control") != "no-store" {
 				t.Fatalf("revoke junk: %d", r.Status)
 			}
-			if r := e.Refresh(b2.RefreshToken); r.Status != http.StatusBadRequest {
-				t.Fatalf("refresh after revoke: %d", r.Status)
-			}
+			apitest.WantStatus(t, "refresh after revoke", e.Refresh(b2.RefreshToken), http.StatusBadRequest)
 
 			// Logout ends c's session.
-			if r := e.Do("POST", "/logout", "", nil, apitest.Bearer(c.AccessToken)...); r.Status != http.StatusNoContent {
-				t.Fatalf("logout: %d %s", r.Status, r.Body)
-			}
+			apitest.WantStatus(t, "logout", e.Do("POST", "/logout", "", nil, apitest.Bearer(c.AccessToken)...), http.StatusNoContent)
 			e.WantEnded("after logout", c)
 
 			// Password change needs the current password and ends the others.
@@ -303,21 +291,11 @@ func TestRevokeLogoutSessionsAndPasswordChange(t *testing.T) {
 			if r := e.PostJSON("/users/me/password", map[string]string{"new_password": next}, apitest.Bearer(a.AccessToken)...); r.Status != http.StatusForbidden || r.ErrCode(t) != "reauthentication_required" {
 				t.Fatalf("without current_password: %d %s", r.Status, r.Body)
 			}
-			if r := e.PostJSON("/users/me/password", map[string]string{"current_password": "not it at all", "new_password": next}, apitest.Bearer(a.AccessToken)...); r.Status != http.StatusBadRequest {
-				t.Fatalf("wrong current_password: %d", r.Status)
-			}
-			if r := e.PostJSON("/users/me/password", map[string]string{"current_password": apitest.Password, "new_password": next}, apitest.Bearer(a.AccessToken)...); r.Status != http.StatusNoContent {
-				t.Fatalf("change password: %d %s", r.Status, r.Body)
-			}
-			if r := e.Refresh(d.RefreshToken); r.Status != http.StatusBadRequest {
-				t.Fatalf("other session after password change: %d", r.Status)
-			}
-			if r := e.Refresh(a.RefreshToken); r.Status != http.StatusOK {
-				t.Fatalf("current session after password change: %d %s", r.Status, r.Body)
-			}
-			if r := e.PostForm("/token", url.Values{"grant_type": {"password"}, "username": {"gina@example.com"}, "password": {apitest.Password}}); r.Status != http.StatusBadRequest {
-				t.Fatalf("old password still works: %d", r.Status)
-			}
+			apitest.WantStatus(t, "wrong current_password", e.PostJSON("/users/me/password", map[string]string{"current_password": "not it at all", "new_password": next}, apitest.Bearer(a.AccessToken)...), http.StatusBadRequest)
+			apitest.WantStatus(t, "change password", e.PostJSON("/users/me/password", map[string]string{"current_password": apitest.Password, "new_password": next}, apitest.Bearer(a.AccessToken)...), http.StatusNoContent)
+			apitest.WantStatus(t, "other session after password change", e.Refresh(d.RefreshToken), http.StatusBadRequest)
+			apitest.WantStatus(t, "current session after password change", e.Refresh(a.RefreshToken), http.StatusOK)
+			apitest.WantStatus(t, "old password still works", e.PostForm("/token", url.Values{"grant_type": {"password"}, "username": {"gina@example.com"}, "password": {apitest.Password}}), http.StatusBadRequest)
 			e.Login("gina@example.com", next)
 
 			// DELETE /users/me/sessions/{id}.
@@ -326,12 +304,8 @@ func TestRevokeLogoutSessionsAndPasswordChange(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r := e.Do("DELETE", "/users/me/sessions/"+claims.SessionID, "", nil, apitest.Bearer(a.AccessToken)...); r.Status != http.StatusNoContent {
-				t.Fatalf("end session: %d %s", r.Status, r.Body)
-			}
-			if r := e.Do("DELETE", "/users/me/sessions/"+claims.SessionID, "", nil, apitest.Bearer(a.AccessToken)...); r.Status != http.StatusNotFound {
-				t.Fatalf("end it again: %d", r.Status)
-			}
+			apitest.WantStatus(t, "end session", e.Do("DELETE", "/users/me/sessions/"+claims.SessionID, "", nil, apitest.Bearer(a.AccessToken)...), http.StatusNoContent)
+			apitest.WantStatus(t, "end it again", e.Do("DELETE", "/users/me/sessions/"+claims.SessionID, "", nil, apitest.Bearer(a.AccessToken)...), http.StatusNotFound)
 		})
 	}
 }
@@ -340,9 +314,7 @@ func TestPasswordsSharingTheirFirst72BytesDiffer(t *testing.T) {
 	e := apitest.NewEnv(t, apitest.EnvOptions{})
 	prefix := strings.Repeat("é", 36) // 72 bytes
 	e.Signup("hank@example.com", prefix+"one")
-	if r := e.PostForm("/token", url.Values{"grant_type": {"password"}, "username": {"hank@example.com"}, "password": {prefix + "two"}}); r.Status != http.StatusBadRequest {
-		t.Fatalf("a password sharing the first 72 bytes signed in: %d", r.Status)
-	}
+	apitest.WantStatus(t, "a password sharing the first 72 bytes signed in", e.PostForm("/token", url.Values{"grant_type": {"password"}, "username": {"hank@example.com"}, "password": {prefix + "two"}}), http.StatusBadRequest)
 	e.Login("hank@example.com", prefix+"one")
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -360,6 +361,22 @@ func (fe *FlowEnv) IdentitiesOf(userID string) []string {
 		out = append(out, id.Provider+":"+id.Subject)
 	}
 	return out
+}
+
+// RunLink runs the link flow of provider for the signed-in token, in a
+// fresh browser, and returns where it sent the browser back to a.
+func (fe *FlowEnv) RunLink(token, provider string, a FlowApp) *url.URL {
+	fe.T.Helper()
+	return fe.RunFlow(BrowserClient(fe.T), fe.StartLink(token, provider, a))
+}
+
+// WantIdentities fails the test (and goes on) unless the identities of
+// userID are exactly want ("provider:subject", in IdentitiesOf's order).
+func (fe *FlowEnv) WantIdentities(what, userID string, want ...string) {
+	fe.T.Helper()
+	if ids := fe.IdentitiesOf(userID); !slices.Equal(ids, want) && (len(ids) > 0 || len(want) > 0) {
+		fe.T.Errorf("%s: identities %v, want %v", what, ids, want)
+	}
 }
 
 // startLink is POST /users/me/identities/{provider}; it returns the

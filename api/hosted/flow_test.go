@@ -295,9 +295,7 @@ func TestFlowLinkingDecisions(t *testing.T) {
 				if n := fe.Users(); n != 1 {
 					t.Errorf("%d users, want only the attacker's", n)
 				}
-				if ids := fe.IdentitiesOf(attacker); len(ids) != 0 {
-					t.Errorf("the attacker's account gained %v", ids)
-				}
+				fe.WantIdentities("the attacker's account", attacker)
 				for _, id := range [][2]string{{"google", "g-victim"}, {"github", "2002"}} {
 					if _, err := fe.Store.GetIdentity(ctx, id[0], id[1]); !errors.Is(err, accounts.ErrNotFound) {
 						t.Errorf("identity %v stored: %v", id, err)
@@ -415,9 +413,7 @@ func githubOwner(fe *apitest.FlowEnv, id int64, login, email string) string {
 // the service has users users.
 func wantOwnerUntouched(t *testing.T, fe *apitest.FlowEnv, owner, identity string, users int) {
 	t.Helper()
-	if ids := fe.IdentitiesOf(owner); !slices.Equal(ids, []string{identity}) {
-		t.Errorf("owner's identities = %v, want only %s", ids, identity)
-	}
+	fe.WantIdentities("the owner", owner, identity)
 	if n := fe.Users(); n != users {
 		t.Errorf("%d users, want %d", n, users)
 	}
@@ -784,7 +780,7 @@ func TestFlowCodeLivesSixtySeconds(t *testing.T) {
 func link(fe *apitest.FlowEnv, token, provider string) apitest.Response {
 	fe.T.Helper()
 	a := apitest.PublicApp()
-	u := fe.RunFlow(apitest.BrowserClient(fe.T), fe.StartLink(token, provider, a))
+	u := fe.RunLink(token, provider, a)
 	return fe.Redeem(a, fe.AppCode(u, a))
 }
 
@@ -831,9 +827,7 @@ func TestLinkWhileSignedIn(t *testing.T) {
 			if r := link(fe, tk.AccessToken, "github"); r.Status != http.StatusOK {
 				t.Errorf("linking the same identity again: %d %s", r.Status, r.Body)
 			}
-			if ids := fe.IdentitiesOf(id); !slices.Equal(ids, []string{"github:583231"}) {
-				t.Errorf("identities = %v", ids)
-			}
+			fe.WantIdentities("the user", id, "github:583231")
 		})
 	}
 }
@@ -854,16 +848,12 @@ func TestLinkRefusals(t *testing.T) {
 		owner := githubOwner(fe, 4001, "owner", "owner@example.com")
 		id, tk := user(fe)
 		a := apitest.PublicApp()
-		u := fe.RunFlow(apitest.BrowserClient(t), fe.StartLink(tk, "github", a))
+		u := fe.RunLink(tk, "github", a)
 		if got := fe.AppError(u, a); got != "identity_already_linked" {
 			t.Fatalf("error=%q, want identity_already_linked", got)
 		}
-		if ids := fe.IdentitiesOf(id); len(ids) != 0 {
-			t.Errorf("linked %v", ids)
-		}
-		if ids := fe.IdentitiesOf(owner); !slices.Equal(ids, []string{"github:4001"}) {
-			t.Errorf("owner's identities = %v", ids)
-		}
+		fe.WantIdentities("the linking user", id)
+		fe.WantIdentities("the owner", owner, "github:4001")
 	})
 
 	for _, tc := range []struct{ Name, Verifier string }{
@@ -876,7 +866,7 @@ func TestLinkRefusals(t *testing.T) {
 			id, tk := user(fe)
 			a := apitest.PublicApp()
 			// Opened in another browser than the app's: the URL alone suffices to run it.
-			u := fe.RunFlow(apitest.BrowserClient(t), fe.StartLink(tk, "github", a))
+			u := fe.RunLink(tk, "github", a)
 			code := fe.AppCode(u, a)
 			b := a
 			b.Verifier = tc.Verifier
@@ -886,9 +876,7 @@ func TestLinkRefusals(t *testing.T) {
 			if r := fe.Redeem(a, code); r.Status != http.StatusBadRequest {
 				t.Errorf("the code still worked after a failed redemption: %d", r.Status)
 			}
-			if ids := fe.IdentitiesOf(id); len(ids) != 0 {
-				t.Errorf("linked %v without the app's verifier", ids)
-			}
+			fe.WantIdentities("without the app's verifier", id)
 		})
 	}
 
@@ -899,13 +887,11 @@ func TestLinkRefusals(t *testing.T) {
 		fe.MustTokens(link(fe, tk, "github"))
 		fe.GitHub.SetUser(apitest.NewGitHubUser(4202, "second", "", false))
 		a := apitest.PublicApp()
-		u := fe.RunFlow(apitest.BrowserClient(t), fe.StartLink(tk, "github", a))
+		u := fe.RunLink(tk, "github", a)
 		if got := fe.AppError(u, a); got != "account_exists" {
 			t.Errorf("error=%q, want account_exists", got)
 		}
-		if ids := fe.IdentitiesOf(id); !slices.Equal(ids, []string{"github:4201"}) {
-			t.Errorf("identities = %v", ids)
-		}
+		fe.WantIdentities("the user", id, "github:4201")
 	})
 
 	// Two link flows started before either is redeemed: the second
@@ -915,9 +901,9 @@ func TestLinkRefusals(t *testing.T) {
 		id, tk := user(fe)
 		a1, a2 := apitest.PublicApp(), apitest.PublicApp()
 		fe.GitHub.SetUser(apitest.NewGitHubUser(4301, "one", "", false))
-		code1 := fe.AppCode(fe.RunFlow(apitest.BrowserClient(t), fe.StartLink(tk, "github", a1)), a1)
+		code1 := fe.AppCode(fe.RunLink(tk, "github", a1), a1)
 		fe.GitHub.SetUser(apitest.NewGitHubUser(4302, "two", "", false))
-		code2 := fe.AppCode(fe.RunFlow(apitest.BrowserClient(t), fe.StartLink(tk, "github", a2)), a2)
+		code2 := fe.AppCode(fe.RunLink(tk, "github", a2), a2)
 		fe.MustTokens(fe.Redeem(a1, code1))
 		r := fe.Redeem(a2, code2)
 		if r.Status < 400 || r.Status >= 500 {
@@ -925,9 +911,7 @@ func TestLinkRefusals(t *testing.T) {
 		} else if code := r.ErrCode(t); code != "invalid_grant" && code != "account_exists" {
 			t.Errorf("second redemption: error %q", code)
 		}
-		if ids := fe.IdentitiesOf(id); !slices.Equal(ids, []string{"github:4301"}) {
-			t.Errorf("identities = %v", ids)
-		}
+		fe.WantIdentities("the user", id, "github:4301")
 	})
 
 	// The identity signs in (and so gets its own user) between the link
@@ -937,7 +921,7 @@ func TestLinkRefusals(t *testing.T) {
 		id, tk := user(fe)
 		fe.GitHub.SetUser(apitest.NewGitHubUser(4501, "taken", "", false))
 		a := apitest.PublicApp()
-		code := fe.AppCode(fe.RunFlow(apitest.BrowserClient(t), fe.StartLink(tk, "github", a)), a)
+		code := fe.AppCode(fe.RunLink(tk, "github", a), a)
 		other := fe.Claims(fe.SignIn("github", apitest.PublicApp())).Subject
 		r := fe.Redeem(a, code)
 		if r.Status < 400 || r.Status >= 500 {
@@ -946,12 +930,8 @@ func TestLinkRefusals(t *testing.T) {
 		if code := r.ErrCode(t); code != "invalid_grant" && code != "identity_already_linked" {
 			t.Errorf("redemption: error %q", code)
 		}
-		if ids := fe.IdentitiesOf(id); len(ids) != 0 {
-			t.Errorf("linked %v", ids)
-		}
-		if ids := fe.IdentitiesOf(other); !slices.Equal(ids, []string{"github:4501"}) {
-			t.Errorf("the signed-in user's identities = %v", ids)
-		}
+		fe.WantIdentities("the linking user", id)
+		fe.WantIdentities("the signed-in user", other, "github:4501")
 	})
 
 	t.Run("link URL tampered", func(t *testing.T) {
@@ -979,9 +959,7 @@ func TestLinkRefusals(t *testing.T) {
 				t.Errorf("%s: error=%q, want invalid_request", name, got)
 			}
 		}
-		if ids := fe.IdentitiesOf(id); len(ids) != 0 {
-			t.Errorf("linked %v", ids)
-		}
+		fe.WantIdentities("the linking user", id)
 	})
 
 	t.Run("start refused", func(t *testing.T) {
@@ -1061,9 +1039,7 @@ func TestFlowUnlinkIdentity(t *testing.T) {
 				if r.Status != http.StatusConflict || r.ErrCode(t) != "last_login_method" {
 					t.Fatalf("unlink the last login method: %d %s", r.Status, r.Body)
 				}
-				if ids := fe.IdentitiesOf(id); !slices.Equal(ids, []string{"github:5101"}) {
-					t.Errorf("identities = %v", ids)
-				}
+				fe.WantIdentities("the user", id, "github:5101")
 				if r := del(fe, tk.AccessToken, "google"); r.Status != http.StatusNotFound || r.ErrCode(t) != "not_found" {
 					t.Errorf("unlink a provider not linked: %d %s", r.Status, r.Body)
 				}
