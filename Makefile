@@ -5,6 +5,10 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 # nomsgpack: leave out gin's MessagePack codec, which unilogin never uses
 # (6 MB of the stripped binary).
 TAGS     ?= nomsgpack
+# Every go command of this Makefile (run, test, bench, build) uses the same
+# tags, so that the tested build is the shipped one; the Dockerfile's build
+# line names the same tags.
+export GOFLAGS := $(strip $(GOFLAGS) -tags=$(TAGS))
 BIN      := bin/unilogin
 # The binary is static (the SQLite driver is pure Go), and tests build with
 # the same setting so that the packaging test's static build reuses the
@@ -52,7 +56,7 @@ fmt:
 ## bench: load test (unilogin bench) of a server process on the embedded store, with same-run baselines; BENCHFLAGS e.g. --duration 5s --compare OLD_BINARY --json
 BENCHFLAGS ?=
 bench:
-	$(GO) run -tags '$(TAGS)' ./cmd/unilogin bench $(BENCHFLAGS)
+	$(GO) run ./cmd/unilogin bench $(BENCHFLAGS)
 
 ## bench-go: the go test benchmarks, with ratios against baselines measured in the same run
 bench-go:

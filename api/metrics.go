@@ -11,11 +11,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/unilogin/unilogin/api/oauth"
+	"github.com/unilogin/unilogin/api/prom"
 	"github.com/unilogin/unilogin/providers"
 )
 
@@ -23,69 +20,69 @@ import (
 // the hosted pages alike; providers use their AMR ("google", "oidc:<id>").
 const MethodPassword = "password"
 
-// Metrics are the Prometheus collectors of one Server, registered on a
+// Metrics are the Prometheus metrics of one Server, registered on a
 // registry the caller owns (never the global default one), so that tests
 // can build many servers in one process. Every label has a bounded set of
 // values: routes are gin's route patterns, never raw paths.
 type Metrics struct {
-	reg *prometheus.Registry
+	reg *prom.Registry
 
-	logins           *prometheus.CounterVec
-	tokensIssued     *prometheus.CounterVec
-	refreshReuse     prometheus.Counter
-	rateLimited      *prometheus.CounterVec
-	providerRequests *prometheus.CounterVec
-	providerDuration *prometheus.HistogramVec
-	httpDuration     *prometheus.HistogramVec
-	buildInfo        *prometheus.GaugeVec
+	logins           *prom.CounterVec
+	tokensIssued     *prom.CounterVec
+	refreshReuse     *prom.Counter
+	rateLimited      *prom.CounterVec
+	providerRequests *prom.CounterVec
+	providerDuration *prom.HistogramVec
+	httpDuration     *prom.HistogramVec
+	buildInfo        *prom.GaugeVec
 
 	// DBDuration is unilogin_db_operation_duration_seconds{store,op}. The
 	// api does not observe it itself: cmd wraps the stores with timing
 	// decorators that do.
-	DBDuration *prometheus.HistogramVec
+	DBDuration *prom.HistogramVec
 }
 
 // NewMetrics creates the collectors and registers them, with the Go and
-// process collectors, on reg. It panics when reg already holds them (a
-// programming error: one Metrics per registry).
-func NewMetrics(reg *prometheus.Registry) *Metrics {
+// process collectors, on reg. One Metrics per registry: a second one on
+// the same registry makes every scrape panic (a programming error).
+func NewMetrics(reg *prom.Registry) *Metrics {
 	m := &Metrics{
 		reg: reg,
-		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
+		logins: prom.NewCounterVec(prom.CounterOpts{
 			Name: "unilogin_logins_total",
 			Help: `Sign-in attempts by method (password, google, github, oidc:<id>) and outcome (success, failure, rate_limited, error).`,
 		}, []string{"method", "outcome"}),
-		tokensIssued: prometheus.NewCounterVec(prometheus.CounterOpts{
+		tokensIssued: prom.NewCounterVec(prom.CounterOpts{
 			Name: "unilogin_tokens_issued_total",
 			Help: "Token pairs issued at /token, by grant type.",
 		}, []string{"grant"}),
-		refreshReuse: prometheus.NewCounter(prometheus.CounterOpts{
+		refreshReuse: prom.NewCounter(prom.CounterOpts{
 			Name: "unilogin_refresh_reuse_detected_total",
 			Help: "Spent refresh tokens presented outside the grace window; each revoked its whole session.",
 		}),
-		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+		rateLimited: prom.NewCounterVec(prom.CounterOpts{
 			Name: "unilogin_rate_limited_total",
 			Help: "Requests refused with 429, by limit.",
 		}, []string{"limit"}),
-		providerRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		providerRequests: prom.NewCounterVec(prom.CounterOpts{
 			Name: "unilogin_provider_requests_total",
 			Help: "Code exchanges with upstream identity providers, by provider and outcome (success, rejected, unavailable, error).",
 		}, []string{"provider", "outcome"}),
-		providerDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		providerDuration: prom.NewHistogramVec(prom.HistogramOpts{
 			Name:    "unilogin_provider_request_duration_seconds",
 			Help:    "Duration of a code exchange with an upstream provider (token request, ID token check, user info).",
 			Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"provider"}),
-		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		httpDuration: prom.NewHistogramVec(prom.HistogramOpts{
 			Name:    "unilogin_http_request_duration_seconds",
 			Help:    `HTTP requests by method, route pattern ("unmatched" for unknown paths) and status code.`,
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"method", "route", "code"}),
-		buildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		buildInfo: prom.NewGaugeVec(prom.GaugeOpts{
 			Name: "unilogin_build_info",
 			Help: "Always 1; the labels say which build is running.",
 		}, []string{"version", "goversion"}),
-		DBDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		DBDuration: prom.NewHistogramVec(prom.HistogramOpts{
 			Name:    "unilogin_db_operation_duration_seconds",
 			Help:    "Duration of store operations, by store (accounts, sessions) and operation (the Store method).",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
@@ -93,13 +90,12 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	}
 	reg.MustRegister(m.logins, m.tokensIssued, m.refreshReuse, m.rateLimited, m.providerRequests,
 		m.providerDuration, m.httpDuration, m.buildInfo, m.DBDuration,
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		prom.GoCollector(), prom.ProcessCollector())
 	return m
 }
 
 // Registry is the registry the collectors are on.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+func (m *Metrics) Registry() *prom.Registry { return m.reg }
 
 // Login counts one sign-in attempt. method is "password", "google",
 // "github" or "oidc:<id>" (a provider's AMR); outcome one of the oauth.Outcome*
@@ -120,8 +116,8 @@ func (m *Metrics) RateLimited(limit string) {
 // store decorators; the rate limiter calls RateLimited and Login).
 func (s *Server) Metrics() *Metrics { return s.metrics }
 
-// serveMetrics is GET /metrics: Prometheus text format (or whatever the
-// scraper negotiates) from the server's own registry, behind
+// serveMetrics is GET /metrics: the Prometheus text format from the
+// server's own registry, behind
 // Options.MetricsToken when one is set.
 func (s *Server) serveMetrics() gin.HandlerFunc {
 	return gin.WrapH(s.metrics.Handler(s.opts.MetricsToken))
@@ -132,11 +128,7 @@ func (s *Server) serveMetrics() gin.HandlerFunc {
 // §2.1), compared in constant time; otherwise it gets 401 invalid_token.
 // cmd mounts it on the separate metrics listener too.
 func (m *Metrics) Handler(token string) http.Handler {
-	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
-		Registry:      m.reg, // promhttp_metric_handler_errors_total
-		ErrorHandling: promhttp.ContinueOnError,
-	})
-	return RequireBearer(token, h)
+	return RequireBearer(token, m.reg.Handler())
 }
 
 // RequireBearer wraps h so that, when token is not empty, only requests

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/mfa"
@@ -18,6 +17,7 @@ import (
 	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/api/openapi"
+	"github.com/unilogin/unilogin/api/prom"
 	"github.com/unilogin/unilogin/providers"
 	"github.com/unilogin/unilogin/session"
 )
@@ -105,6 +105,10 @@ type Deps struct {
 	// Bearer, when set, reads a bearer check's session and user in one
 	// query (users.go); nil: two reads.
 	Bearer BearerReader
+	// Refresh, when set, does the common step of a refresh grant with the
+	// read of the user in one statement (token.go); nil: the session
+	// store's step, then a read of the user.
+	Refresh RefreshAdvancer
 	// Codes redeems the authorization codes of the browser flow at POST
 	// /token (the same Service the hosted pages issue them with).
 	Codes *authcode.Service
@@ -131,6 +135,8 @@ type Server struct {
 
 	// bearerReader is Deps.Bearer.
 	bearerReader BearerReader
+	// refreshAdvancer is Deps.Refresh.
+	refreshAdvancer RefreshAdvancer
 }
 
 // New builds the router.
@@ -152,7 +158,7 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	}
 	opts.Issuer = strings.TrimSuffix(opts.Issuer, "/")
 	if opts.Metrics == nil {
-		opts.Metrics = NewMetrics(prometheus.NewRegistry())
+		opts.Metrics = NewMetrics(prom.NewRegistry())
 	}
 	opts.Metrics.setBuildInfo(opts.Version)
 	s := &Server{opts: opts, accounts: deps.Accounts, sessions: deps.Sessions, provs: deps.Providers, clients: map[string]*Client{}}
@@ -160,6 +166,7 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	s.recovery = deps.Recovery
 	s.mfa = deps.MFA
 	s.bearerReader = deps.Bearer
+	s.refreshAdvancer = deps.Refresh
 	s.codes = deps.Codes
 	for i := range opts.Clients {
 		c := opts.Clients[i]

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/api/oauth"
+	"github.com/unilogin/unilogin/api/prom"
 )
 
 const requestIDKey = "request_id"
@@ -153,7 +153,7 @@ func Cacheable(c *gin.Context, maxAge time.Duration) {
 // ObserveHTTP observes unilogin_http_request_duration_seconds in h. The
 // route label is gin's route pattern, so cardinality stays bounded whatever
 // paths clients send; methods outside the standard set count as "OTHER".
-func ObserveHTTP(h *prometheus.HistogramVec) gin.HandlerFunc {
+func ObserveHTTP(h *prom.HistogramVec) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()

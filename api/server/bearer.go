@@ -7,12 +7,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/mfa"
 	accountssqlite "github.com/unilogin/unilogin/accounts/sqlitestore"
 	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/api/prom"
 	"github.com/unilogin/unilogin/session"
 	sessionsqlite "github.com/unilogin/unilogin/session/sqlitestore"
 	"github.com/unilogin/unilogin/session/sqlitestore/sqlitedb"
@@ -126,7 +125,7 @@ func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 // timedBearer times and guards the joined read like every store call.
 type timedBearer struct {
 	b api.BearerReader
-	h *prometheus.HistogramVec
+	h *prom.HistogramVec
 	g *dbGuard
 }
 

@@ -4,9 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/unilogin/unilogin/accounts"
+	"github.com/unilogin/unilogin/api/prom"
 	"github.com/unilogin/unilogin/session"
 )
 
@@ -20,18 +19,21 @@ import (
 // the timing decorators before any service is built over them; with a
 // guard g every call also passes it (the deadline, the in-flight bound and
 // the fail-fast window; guard.go).
-func guardStores(h *prometheus.HistogramVec, g *dbGuard) func(*stores) {
+func guardStores(h *prom.HistogramVec, g *dbGuard) func(*stores) {
 	return func(st *stores) {
 		st.accounts = &timedAccounts{s: st.accounts, d: &deco{store: "accounts", h: h, g: g}}
 		st.sessions = &timedSessions{s: st.sessions, d: &deco{store: "sessions", h: h, g: g}}
 		if st.bearer != nil {
 			st.bearer = &timedBearer{b: st.bearer, h: h, g: g} // bearer.go
 		}
+		if st.refresh != nil {
+			st.refresh = &timedRefresh{r: st.refresh, d: &deco{store: "sessions", h: h, g: g}} // refresh.go
+		}
 	}
 }
 
 // timer starts timing one operation; call the result when it is done.
-func timer(h *prometheus.HistogramVec, store, op string) func() {
+func timer(h *prom.HistogramVec, store, op string) func() {
 	start := time.Now()
 	return func() { h.WithLabelValues(store, op).Observe(time.Since(start).Seconds()) }
 }
@@ -40,7 +42,7 @@ func timer(h *prometheus.HistogramVec, store, op string) func() {
 // of the histogram and the guard.
 type deco struct {
 	store string
-	h     *prometheus.HistogramVec
+	h     *prom.HistogramVec
 	g     *dbGuard // nil: no deadline
 }
 
@@ -195,6 +197,10 @@ func (t *timedSessions) TrimUserSessions(ctx context.Context, userID, keepID str
 
 func (t *timedSessions) RotateRefresh(ctx context.Context, r *session.Rotation) error {
 	return do(t.d, ctx, "RotateRefresh", func(ctx context.Context) error { return t.s.RotateRefresh(ctx, r) })
+}
+
+func (t *timedSessions) AdvanceRefresh(ctx context.Context, a *session.Advance) (*session.Session, error) {
+	return timed(t.d, ctx, "AdvanceRefresh", func(ctx context.Context) (*session.Session, error) { return t.s.AdvanceRefresh(ctx, a) })
 }
 
 func (t *timedSessions) SessionRecords(ctx context.Context, id string) (int, error) {

@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/unilogin/unilogin/api"
+	"github.com/unilogin/unilogin/api/prom"
 	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/session"
 )
@@ -17,7 +16,7 @@ import (
 // included, and pass errors through untouched.
 func TestTimedStores(t *testing.T) {
 	st := embeddedStores(t)
-	m := api.NewMetrics(prometheus.NewRegistry())
+	m := api.NewMetrics(prom.NewRegistry())
 	guardStores(m.DBDuration, nil)(st)
 	ctx := context.Background()
 	if err := st.accounts.Ping(ctx); err != nil {
@@ -32,31 +31,20 @@ func TestTimedStores(t *testing.T) {
 	if _, _, err := st.sessions.Peek(ctx, "k", time.Minute, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	fams, err := m.Registry().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]uint64{}
-	for _, f := range fams {
-		if f.GetName() != "unilogin_db_operation_duration_seconds" {
+	got := map[string]float64{}
+	for _, f := range m.Registry().Gather() {
+		if f.Name != "unilogin_db_operation_duration_seconds" {
 			continue
 		}
-		for _, s := range f.GetMetric() {
-			var store, op string
-			for _, l := range s.GetLabel() {
-				switch l.GetName() {
-				case "store":
-					store = l.GetValue()
-				case "op":
-					op = l.GetValue()
-				}
+		for _, s := range f.Samples {
+			if s.Suffix == "_count" {
+				got[s.Get("store")+"."+s.Get("op")] = s.Value
 			}
-			got[store+"."+op] = s.GetHistogram().GetSampleCount()
 		}
 	}
 	for _, op := range []string{"accounts.Ping", "sessions.GetSession", "accounts.ListAudit", "sessions.Peek"} {
 		if got[op] != 1 {
-			t.Errorf("%s observed %d times, want 1 (all: %v)", op, got[op], got)
+			t.Errorf("%s observed %v times, want 1 (all: %v)", op, got[op], got)
 		}
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/unilogin/unilogin/api/prom"
 
 	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/providers"
@@ -133,24 +133,16 @@ func retryProvider(ctx context.Context, reg *providers.Registry, log *slog.Logge
 
 // providerUpGauge exports each configured provider's state as
 // unilogin_provider_up{provider} (1 usable, 0 pending).
-func providerUpGauge(reg *providers.Registry) prometheus.Collector {
-	return providerUp{reg: reg, desc: prometheus.NewDesc("unilogin_provider_up",
-		"1 when the identity provider is usable, 0 while its set-up (OIDC discovery) is being retried.", []string{"provider"}, nil)}
-}
-
-type providerUp struct {
-	reg  *providers.Registry
-	desc *prometheus.Desc
-}
-
-func (u providerUp) Describe(ch chan<- *prometheus.Desc) { ch <- u.desc }
-
-func (u providerUp) Collect(ch chan<- prometheus.Metric) {
-	for _, st := range u.reg.Statuses() {
-		v := 0.0
-		if st.Usable {
-			v = 1
-		}
-		ch <- prometheus.MustNewConstMetric(u.desc, prometheus.GaugeValue, v, st.ID)
-	}
+func providerUpGauge(reg *providers.Registry) prom.Collector {
+	return prom.NewGaugeFunc(prom.GaugeOpts{Name: "unilogin_provider_up",
+		Help: "1 when the identity provider is usable, 0 while its set-up (OIDC discovery) is being retried."},
+		[]string{"provider"}, func(set func(v float64, values ...string)) {
+			for _, st := range reg.Statuses() {
+				v := 0.0
+				if st.Usable {
+					v = 1
+				}
+				set(v, st.ID)
+			}
+		})
 }

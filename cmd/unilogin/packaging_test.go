@@ -117,16 +117,24 @@ func TestDockerfile(t *testing.T) {
 	if hc[1] != entry || hc[2] != "healthcheck" {
 		t.Errorf("HEALTHCHECK runs %s %s", hc[1], hc[2])
 	}
-	build := line(`RUN (CGO_ENABLED=0 go build .*-ldflags "([^"]+)" -o /out/unilogin \./cmd/unilogin)`)
+	build := line(`RUN (CGO_ENABLED=0 go build -tags (\S+) .*-ldflags "([^"]+)" -o /out/unilogin \./cmd/unilogin)`)
 	if !strings.Contains(build[1], "-trimpath") {
 		t.Errorf("build line without -trimpath: %s", build[1])
+	}
+	// The image ships the build the Makefile tests and builds.
+	mk, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`(?m)^TAGS\s+\?=\s*(.*)$`).FindSubmatch(mk); m == nil || strings.Join(strings.Fields(string(m[1])), ",") != build[2] {
+		t.Errorf("Dockerfile builds with -tags %s, the Makefile's TAGS are %q", build[2], m)
 	}
 
 	// Build as the Dockerfile does (without -trimpath, which would make
 	// this test recompile every dependency) and run the result.
 	bin := filepath.Join(t.TempDir(), "unilogin")
-	ldflags := strings.ReplaceAll(build[2], "${VERSION}", "v0.1.0-test")
-	cmd := exec.Command("go", "build", "-ldflags", ldflags, "-o", bin, ".")
+	ldflags := strings.ReplaceAll(build[3], "${VERSION}", "v0.1.0-test")
+	cmd := exec.Command("go", "build", "-tags", build[2], "-ldflags", ldflags, "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
