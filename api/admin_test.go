@@ -90,8 +90,7 @@ func TestAdminRoutesRefuseMembers(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := newAdminEnv(t, b)
 			target := e.Signup("target@example.com", apitest.Password)
-			e.Signup("member@example.com", apitest.Password)
-			member := e.Login("member@example.com", apitest.Password)
+			_, member := e.NewUser("member@example.com")
 			for _, rt := range adminRoutes() {
 				r := adminCall(e, rt.method, rt.URL(target), member.AccessToken, rt.Body)
 				if r.Status != http.StatusForbidden || r.ErrCode(t) != "insufficient_scope" {
@@ -221,8 +220,7 @@ func TestAdminDisableEndsSessionsAndEnableRestoresLogin(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := newAdminEnv(t, b)
 			_, admin := makeAdmin(e, "root@example.com")
-			id := e.Signup("ivy@example.com", apitest.Password)
-			first := e.Login("ivy@example.com", apitest.Password)
+			id, first := e.NewUser("ivy@example.com")
 			second := e.Login("ivy@example.com", apitest.Password)
 
 			r := adminCall(e, "POST", "/admin/users/"+id+"/disable", admin.AccessToken, nil)
@@ -513,8 +511,7 @@ func TestAdminRoleChangesTakeEffectAtRefresh(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := newAdminEnv(t, b)
 			_, root := makeAdmin(e, "root@example.com")
-			id := e.Signup("max@example.com", apitest.Password)
-			old := e.Login("max@example.com", apitest.Password)
+			id, old := e.NewUser("max@example.com")
 			if roles, scope := jwtRolesAndScope(e, old); !slices.Equal(roles, []string{"member"}) || scope != "profile:read" {
 				t.Fatalf("member token: roles %q scope %q", roles, scope)
 			}

@@ -48,8 +48,7 @@ func TestMetricsAfterScriptedFlow(t *testing.T) {
 	fe := apitest.NewFlowEnv(t, apitest.FlowEnvOptions{})
 	e := fe.Env
 
-	e.Signup("mia@example.com", apitest.Password)
-	tk := e.Login("mia@example.com", apitest.Password)
+	_, tk := e.NewUser("mia@example.com")
 	if r := e.PostForm("/token", url.Values{"grant_type": {"password"}, "username": {"mia@example.com"}, "password": {"not the password at all"}}); r.Status != http.StatusBadRequest {
 		t.Fatalf("wrong password: %d %s", r.Status, r.Body)
 	}

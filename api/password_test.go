@@ -68,8 +68,7 @@ func TestRefreshReuseAfterGraceRevokesTheSession(t *testing.T) {
 	for _, b := range apitest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.NewEnv(t, apitest.EnvOptions{Backend: b})
-			e.Signup("bob@example.com", apitest.Password)
-			t0 := e.Login("bob@example.com", apitest.Password)
+			_, t0 := e.NewUser("bob@example.com")
 			t1 := e.MustTokens(e.Refresh(t0.RefreshToken))
 
 			e.Clock.Advance(11 * time.Second) // past the 10 s grace window
@@ -86,8 +85,7 @@ func TestRefreshReuseAfterGraceRevokesTheSession(t *testing.T) {
 
 func TestReuseOfATokenWhoseSuccessorWasSpentRevokes(t *testing.T) {
 	e := apitest.NewEnv(t, apitest.EnvOptions{})
-	e.Signup("carol@example.com", apitest.Password)
-	t0 := e.Login("carol@example.com", apitest.Password)
+	_, t0 := e.NewUser("carol@example.com")
 	t1 := e.MustTokens(e.Refresh(t0.RefreshToken))
 	t2 := e.MustTokens(e.Refresh(t1.RefreshToken))
 	// t0 is within the grace window, but its successor t1 is spent.
@@ -99,8 +97,7 @@ func TestConcurrentRefreshYieldsOneSuccessor(t *testing.T) {
 	for _, b := range apitest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.NewEnv(t, apitest.EnvOptions{Backend: b})
-			e.Signup("dave@example.com", apitest.Password)
-			t0 := e.Login("dave@example.com", apitest.Password)
+			_, t0 := e.NewUser("dave@example.com")
 			const n = 50
 			var wg sync.WaitGroup
 			results := make([]apitest.Response, n)
@@ -185,8 +182,7 @@ func asRetrieve(err error, re **oauth2.RetrieveError) bool {
 // JOSE implementation (go-jose, not golang-jwt) and our published JWKS.
 func TestAccessTokenVerifiesWithGoJose(t *testing.T) {
 	e := apitest.NewEnv(t, apitest.EnvOptions{})
-	id := e.Signup("frank@example.com", apitest.Password)
-	tk := e.Login("frank@example.com", apitest.Password)
+	id, tk := e.NewUser("frank@example.com")
 
 	r := e.Get("/.well-known/jwks.json")
 	if r.Status != http.StatusOK || !strings.Contains(r.Header.Get("Cache-Control"), "max-age=") {
@@ -247,8 +243,7 @@ func TestRevokeLogoutSessionsAndPasswordChange(t *testing.T) {
 	for _, b := range apitest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.NewEnv(t, apitest.EnvOptions{Backend: b})
-			e.Signup("gina@example.com", apitest.Password)
-			a := e.Login("gina@example.com", apitest.Password)
+			_, a := e.NewUser("gina@example.com")
 			b2 := e.Login("gina@example.com", apitest.Password)
 			c := e.Login("gina@example.com", apitest.Password)
 
@@ -320,8 +315,7 @@ func TestPasswordsSharingTheirFirst72BytesDiffer(t *testing.T) {
 
 func TestDisabledUserIsRefused(t *testing.T) {
 	e := apitest.NewEnv(t, apitest.EnvOptions{})
-	id := e.Signup("ivy@example.com", apitest.Password)
-	tk := e.Login("ivy@example.com", apitest.Password)
+	id, tk := e.NewUser("ivy@example.com")
 	if err := e.Store.SetDisabled(context.Background(), id, true); err != nil {
 		t.Fatal(err)
 	}

@@ -332,8 +332,7 @@ func TestNoLimitsByDefault(t *testing.T) {
 func TestOverloadedGate(t *testing.T) {
 	g := accounts.NewGate(1, accounts.NoQueue)
 	e := apitest.NewEnv(t, apitest.EnvOptions{Gate: g})
-	e.Signup("kim@example.com", apitest.Password)
-	tk := e.Login("kim@example.com", apitest.Password)
+	_, tk := e.NewUser("kim@example.com")
 	release, err := g.Acquire(t.Context()) // the storm holds the only slot
 	if err != nil {
 		t.Fatal(err)

@@ -154,14 +154,27 @@ func (s *Server) resetPassword(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	if err != nil { // the password is set; only the aftermath failed
-		s.log(c).Warn("password reset: follow-up failed", "user", res.User.ID, "error", err.Error())
+	s.followUpFailed(c, "password reset", res.User.ID, err) // the password is set
+	if !res.EndAllSessions {
+		c.Status(http.StatusNoContent)
+		return
 	}
-	if res.EndAllSessions {
-		if _, err := s.sessions.EndAll(c.Request.Context(), res.User.ID, ""); err != nil {
-			s.respondError(c, err)
-			return
-		}
+	s.endSessions(c, res.User.ID)
+}
+
+// followUpFailed logs err, the failure of what follows a change that took
+// effect (what names it): the request still succeeds.
+func (s *Server) followUpFailed(c *gin.Context, what, userID string, err error) {
+	if err != nil {
+		s.log(c).Warn(what+": follow-up failed", "user", userID, "error", err.Error())
+	}
+}
+
+// endSessions ends every session of the user and answers 204.
+func (s *Server) endSessions(c *gin.Context, userID string) {
+	if _, err := s.sessions.EndAll(c.Request.Context(), userID, ""); err != nil {
+		s.respondError(c, err)
+		return
 	}
 	c.Status(http.StatusNoContent)
 }
@@ -190,9 +203,7 @@ func (s *Server) confirmEmail(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	if err != nil {
-		s.log(c).Warn("address change: follow-up failed", "user", u.ID, "error", err.Error())
-	}
+	s.followUpFailed(c, "address change", u.ID, err)
 	c.Status(http.StatusNoContent)
 }
 
@@ -289,13 +300,9 @@ func (s *Server) deleteMe(c *gin.Context) {
 			s.respondError(c, err)
 			return
 		}
-		s.log(c).Warn("account deletion: follow-up failed", "user", id, "error", err.Error())
+		s.followUpFailed(c, "account deletion", id, err)
 	}
-	if _, err := s.sessions.EndAll(c.Request.Context(), id, ""); err != nil {
-		s.respondError(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	s.endSessions(c, id)
 }
 
 // sendVerification mails a verification link after a password sign-up.

@@ -105,6 +105,10 @@ type Deps struct {
 	// Bearer, when set, reads a bearer check's session and user in one
 	// query (users.go); nil: two reads.
 	Bearer BearerReader
+	// Refresh, when set, does the common step of a refresh grant with the
+	// read of the user in one statement (token.go); nil: the session
+	// store's step, then a read of the user.
+	Refresh RefreshAdvancer
 	// Codes redeems the authorization codes of the browser flow at POST
 	// /token (the same Service the hosted pages issue them with).
 	Codes *authcode.Service
@@ -131,6 +135,8 @@ type Server struct {
 
 	// bearerReader is Deps.Bearer.
 	bearerReader BearerReader
+	// refreshAdvancer is Deps.Refresh.
+	refreshAdvancer RefreshAdvancer
 }
 
 // New builds the router.
@@ -160,6 +166,7 @@ func New(ctx context.Context, deps Deps, opts Options) (*Server, error) {
 	s.recovery = deps.Recovery
 	s.mfa = deps.MFA
 	s.bearerReader = deps.Bearer
+	s.refreshAdvancer = deps.Refresh
 	s.codes = deps.Codes
 	for i := range opts.Clients {
 		c := opts.Clients[i]

@@ -143,7 +143,11 @@ func (s *Server) refreshGrant(c *gin.Context, client *Client, token, scope strin
 	if token == "" {
 		return nil, oauth.BadRequest("refresh_token is required")
 	}
-	pair, err := s.sessions.Refresh(c.Request.Context(), token, clientID(client), scope, s.LoadSubject)
+	var advance session.Advancer
+	if s.refreshAdvancer != nil {
+		advance = s.advanceJoined
+	}
+	pair, err := s.sessions.RefreshWith(c.Request.Context(), token, clientID(client), scope, s.LoadSubject, advance)
 	var reuse *session.ReuseError
 	if errors.As(err, &reuse) {
 		s.log(c).Warn("refresh token reuse detected; session revoked", "session_id", reuse.SessionID)
@@ -163,6 +167,26 @@ func (s *Server) LoadSubject(ctx context.Context, userID string) (session.Subjec
 		return session.Subject{}, err
 	}
 	return s.Subject(u), nil
+}
+
+// RefreshAdvancer does the common step of a refresh grant in one
+// statement where the stores share a database: the store's
+// AdvanceRefresh on the condition that the session's user is active (as
+// LoadSubject requires), returning the session and that user (at least
+// what Subject reads: ID, Email, EmailVerified, Name, Roles). It returns
+// session.ErrNotFound when nothing matched (the user's state included);
+// the grant then takes the read path, which tells the cases apart.
+type RefreshAdvancer interface {
+	AdvanceRefresh(ctx context.Context, a *session.Advance) (*session.Session, *accounts.User, error)
+}
+
+// advanceJoined is the session.Advancer over Deps.Refresh.
+func (s *Server) advanceJoined(ctx context.Context, a *session.Advance) (*session.Session, session.Subject, error) {
+	x, u, err := s.refreshAdvancer.AdvanceRefresh(ctx, a)
+	if err != nil {
+		return nil, session.Subject{}, err
+	}
+	return x, s.Subject(u), nil
 }
 
 // subject converts an account to what a token says about it.

@@ -67,6 +67,9 @@ func (m *Manager) parseRefresh(token string) (sid string, gen int64, ok bool) {
 	return parts[0], gen, true
 }
 
+// maxRefreshLen bounds a presented refresh token: longer is invalid.
+const maxRefreshLen = 512
+
 // presented is a refresh token resolved to its session: gen is its place
 // in the chain (0 with legacy for a current token from before the chain),
 // spent whether it has been rotated already.
@@ -80,7 +83,7 @@ type presented struct {
 // resolve finds the session of a refresh token: ErrInvalidToken when the
 // token is not ours, unknown or its session has ended.
 func (m *Manager) resolve(ctx context.Context, token string) (*presented, error) {
-	if token == "" || len(token) > 512 {
+	if token == "" || len(token) > maxRefreshLen {
 		return nil, ErrInvalidToken
 	}
 	if sid, gen, ok := m.parseRefresh(token); ok {
@@ -130,9 +133,9 @@ func (m *Manager) resolve(ctx context.Context, token string) (*presented, error)
 }
 
 // Refresh rotates a refresh token (RFC 6749 §6, RFC 9700 §4.14.2): the
-// token is spent and a new pair returned. The atomic step is the store's
-// RotateRefresh, one write: of concurrent rotations exactly one moves the
-// session on. A spent token presented again within the grace window gets
+// token is spent and a new pair returned. The atomic step is one write,
+// the store's AdvanceRefresh or RotateRefresh: of concurrent rotations
+// exactly one moves the session on. A spent token presented again within the grace window gets
 // the same successor (while that one is unspent); any other reuse revokes
 // the whole session and returns ErrRefreshReused. clientID must be the
 // client the session was started for (empty for none). scope may narrow
@@ -140,6 +143,40 @@ func (m *Manager) resolve(ctx context.Context, token string) (*presented, error)
 // scope has openid, Pair.IDToken is a fresh ID token with the original
 // auth_time and no nonce (OIDC Core §12.2).
 func (m *Manager) Refresh(ctx context.Context, token, clientID, scope string, load SubjectLoader) (*Pair, error) {
+	return m.RefreshWith(ctx, token, clientID, scope, load, nil)
+}
+
+// Advancer is Store.AdvanceRefresh together with the load of the
+// session's subject, on the condition that the user may still refresh:
+// where the stores share a database the server does both in one
+// statement. It returns ErrNotFound when nothing matched, the user's state
+// included; Refresh then takes the read path, which tells the cases apart
+// (and refuses a disabled or deleted user through its SubjectLoader).
+type Advancer func(ctx context.Context, a *Advance) (*Session, Subject, error)
+
+// RefreshWith is Refresh with the common step done by advance (nil: the
+// store's AdvanceRefresh, then load). The common case, the session's
+// current chain token presented by its client, is one write and no read
+// of the session: only when that write matches nothing does Refresh read
+// the session and decide (spent within the grace window, reuse, legacy
+// tokens, idle or ended sessions).
+func (m *Manager) RefreshWith(ctx context.Context, token, clientID, scope string, load SubjectLoader, advance Advancer) (*Pair, error) {
+	if len(token) > maxRefreshLen {
+		return nil, ErrInvalidToken
+	}
+	if sid, gen, ok := m.parseRefresh(token); ok {
+		now := m.opts.Now().UTC()
+		succ := m.nextRefresh(sid, gen, token)
+		a := &Advance{ClientID: clientID, Rotation: Rotation{SessionID: sid, FromGen: gen, FromHash: HashToken(token),
+			ToHash: HashToken(succ), At: now, IdleExpiresAt: now.Add(m.opts.RefreshIdleTTL)}}
+		s, sub, err := m.advance(ctx, a, load, advance)
+		switch {
+		case err == nil:
+			return m.pair(ctx, s, sub, succ, scope, "", now)
+		case !errors.Is(err, errNoAdvance):
+			return nil, err
+		}
+	}
 	p, err := m.resolve(ctx, token)
 	if err != nil {
 		return nil, err
@@ -184,6 +221,35 @@ func (m *Manager) Refresh(ctx context.Context, token, clientID, scope string, lo
 		return nil, fmt.Errorf("session: rotate refresh token: %w", err)
 	}
 	return m.pair(ctx, s, sub, succ, scope, "", now)
+}
+
+// errNoAdvance: the common step matched nothing; Refresh reads and decides.
+var errNoAdvance = errors.New("session: no current token to advance")
+
+// advance runs the common step of a refresh: errNoAdvance when it matched
+// nothing. Without an Advancer the subject is loaded after the write, so
+// that a user refused then has spent the token (the refusal stands).
+func (m *Manager) advance(ctx context.Context, a *Advance, load SubjectLoader, advance Advancer) (*Session, Subject, error) {
+	if advance != nil {
+		s, sub, err := advance(ctx, a)
+		if errors.Is(err, ErrNotFound) {
+			return nil, Subject{}, errNoAdvance
+		} else if err != nil {
+			return nil, Subject{}, fmt.Errorf("session: advance refresh token: %w", err)
+		}
+		return s, sub, nil
+	}
+	s, err := m.store.AdvanceRefresh(ctx, a)
+	if errors.Is(err, ErrNotFound) {
+		return nil, Subject{}, errNoAdvance
+	} else if err != nil {
+		return nil, Subject{}, fmt.Errorf("session: advance refresh token: %w", err)
+	}
+	sub, err := load(ctx, s.UserID)
+	if err != nil {
+		return nil, Subject{}, err
+	}
+	return s, sub, nil
 }
 
 // reuse decides about a spent token. Within the grace window a token whose

@@ -75,6 +75,17 @@ type Rotation struct {
 	IdleExpiresAt time.Time // the successor's idle deadline
 }
 
+// Advance is the common case of a rotation, checked and done in one write
+// (Store.AdvanceRefresh): the presented token is the session's current one
+// (FromHash, never nil), the session was started for ClientID (empty for
+// none) and the token is not idle past At. IdleExpiresAt is the
+// successor's idle deadline before the store caps it at the session's
+// ExpiresAt, which the caller has not read.
+type Advance struct {
+	Rotation
+	ClientID string
+}
+
 // RefreshToken is the stored form of a refresh token from before the
 // chain (see Session.RefreshHash): only its SHA-256 hash. New sessions
 // store none; records of older ones are read until they expire.
@@ -154,6 +165,17 @@ type Store interface {
 	// (also when the session has moved on already). ErrNotFound when the
 	// session does not exist or has expired.
 	RotateRefresh(ctx context.Context, r *Rotation) error
+	// AdvanceRefresh is the common path of a refresh in one atomic write
+	// and no read: when the session is live, at generation a.FromGen with
+	// hash a.FromHash, started for a.ClientID, and its RefreshExpiresAt
+	// (when set) not before a.At, it moves the session on as RotateRefresh
+	// does, with RefreshExpiresAt the earlier of a.IdleExpiresAt and the
+	// session's ExpiresAt, and returns the session as written. When any
+	// condition fails it changes nothing and returns ErrNotFound: the
+	// caller then reads the session and decides (a spent token, another
+	// client, an ended session, a lost race). Of concurrent calls of it
+	// and RotateRefresh from one generation at most one succeeds.
+	AdvanceRefresh(ctx context.Context, a *Advance) (*Session, error)
 	// SessionRecords counts the records (rows, documents) the store keeps
 	// for one session, the session's own included: constant across
 	// rotations. For tests and benchmarks.

@@ -272,6 +272,14 @@ func (e *Env) Signup(email, password string) string {
 	return r.JSON(e.T)["id"].(string)
 }
 
+// NewUser signs a password user up (with Password) and signs it in: its
+// id and its first tokens.
+func (e *Env) NewUser(email string) (string, Tokens) {
+	e.T.Helper()
+	id := e.Signup(email, Password)
+	return id, e.Login(email, Password)
+}
+
 // tokens is a token response.
 type Tokens struct {
 	AccessToken  string `json:"access_token"`

@@ -26,6 +26,9 @@ func guardStores(h *prom.HistogramVec, g *dbGuard) func(*stores) {
 		if st.bearer != nil {
 			st.bearer = &timedBearer{b: st.bearer, h: h, g: g} // bearer.go
 		}
+		if st.refresh != nil {
+			st.refresh = &timedRefresh{r: st.refresh, d: &deco{store: "sessions", h: h, g: g}} // refresh.go
+		}
 	}
 }
 
@@ -194,6 +197,10 @@ func (t *timedSessions) TrimUserSessions(ctx context.Context, userID, keepID str
 
 func (t *timedSessions) RotateRefresh(ctx context.Context, r *session.Rotation) error {
 	return do(t.d, ctx, "RotateRefresh", func(ctx context.Context) error { return t.s.RotateRefresh(ctx, r) })
+}
+
+func (t *timedSessions) AdvanceRefresh(ctx context.Context, a *session.Advance) (*session.Session, error) {
+	return timed(t.d, ctx, "AdvanceRefresh", func(ctx context.Context) (*session.Session, error) { return t.s.AdvanceRefresh(ctx, a) })
 }
 
 func (t *timedSessions) SessionRecords(ctx context.Context, id string) (int, error) {

@@ -51,6 +51,10 @@ type stores struct {
 	bearer api.BearerReader
 	kind   string // "sqlite <path>" or "mongodb <database>"
 	close  func(context.Context) error
+
+	// refresh does a refresh's rotation and read of the user at once (the
+	// embedded store; nil for MongoDB: the rotation, then a read).
+	refresh api.RefreshAdvancer
 }
 
 // openStores opens MongoDB when a URI is configured, else the embedded
@@ -108,7 +112,12 @@ func openStores(ctx context.Context, cfg *config.Config) (*stores, error) {
 		closeBoth()
 		return nil, err
 	}
-	return &stores{accounts: as, sessions: ss, bearer: bearer, kind: "sqlite " + path,
+	refresh, err := newSQLiteRefresh(ctx, db) // refresh.go
+	if err != nil {
+		closeBoth()
+		return nil, err
+	}
+	return &stores{accounts: as, sessions: ss, bearer: bearer, refresh: refresh, kind: "sqlite " + path,
 		close: func(context.Context) error { return closeBoth() }}, nil
 }
 
@@ -258,6 +267,9 @@ type Core struct {
 	// rotation, or the operator during Rotate.
 	mu        sync.Mutex
 	rotatedBy string
+
+	// refresh is the stores' joined refresh step (nil: none).
+	refresh api.RefreshAdvancer
 }
 
 // automaticRotation is the audit actor of the keyring's own rotations.
@@ -392,6 +404,7 @@ func open(ctx context.Context, cfg *config.Config, opts Options, guard *dbGuard)
 	c.MFA = factors
 	c.Recovery, c.store, c.now = rec, st.accounts, opts.Now
 	c.bearer = st.bearer
+	c.refresh = st.refresh
 	c.Accounts, c.Admin, c.Sessions, c.Keyring = acc, adm, mgr, kr
 	return c, nil
 }

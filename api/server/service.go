@@ -57,7 +57,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	// the account page redeem them.
 	codes := authcode.New(core.Sessions, core.Accounts, core.Admin)
 	srv, err := api.New(ctx, api.Deps{Accounts: core.Accounts, Sessions: core.Sessions, Admin: core.Admin,
-		Providers: reg, Sealer: core.Sealer, Recovery: core.Recovery, MFA: core.MFA, Bearer: core.bearer, Codes: codes}, o)
+		Providers: reg, Sealer: core.Sealer, Recovery: core.Recovery, MFA: core.MFA, Bearer: core.bearer, Codes: codes,
+		Refresh: core.refresh}, o)
 	if err != nil {
 		return fail(err)
 	}

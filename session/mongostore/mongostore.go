@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -108,17 +107,6 @@ type sessionDoc struct {
 	RefreshExpiresAt time.Time `bson:"refresh_expires_at,omitempty"`
 }
 
-// rotationDoc marks that a session's chain reached a generation.
-type rotationDoc struct {
-	ID        string    `bson:"_id"` // session id "/" generation
-	SessionID string    `bson:"session_id"`
-	ExpiresAt time.Time `bson:"expires_at"`
-}
-
-func rotationID(sessionID string, gen int64) string {
-	return sessionID + "/" + strconv.FormatInt(gen, 10)
-}
-
 type refreshDoc struct {
 	Hash       []byte    `bson:"_id"`
 	SessionID  string    `bson:"session_id"`
@@ -177,8 +165,17 @@ func (d *sessionDoc) session() *session.Session {
 	return &session.Session{
 		ID: d.ID, UserID: d.UserID, ClientID: d.ClientID, AMR: d.AMR, Scope: d.Scope, UserAgent: d.UserAgent,
 		CreatedAt: utc(d.CreatedAt), LastUsedAt: utc(d.LastUsedAt), ExpiresAt: utc(d.ExpiresAt),
-		RefreshHash: d.RefreshHash, RefreshGen: d.RefreshGen, RotatedAt: utc(d.RotatedAt), RefreshExpiresAt: utc(d.RefreshExpiresAt),
+		RefreshHash: d.RefreshHash, RefreshGen: d.RefreshGen, RotatedAt: utc(d.RotatedAt), RefreshExpiresAt: utc(capAt(d.RefreshExpiresAt, d.ExpiresAt)),
 	}
+}
+
+// capAt is t, or limit when t is later (AdvanceRefresh stores the idle
+// deadline uncapped); the zero time stays zero.
+func capAt(t, limit time.Time) time.Time {
+	if t.After(limit) {
+		return limit
+	}
+	return t
 }
 
 func (d *refreshDoc) token() *session.RefreshToken {
@@ -228,38 +225,6 @@ func (s *Store) CreateSession(ctx context.Context, x *session.Session) error {
 		RefreshHash: x.RefreshHash, RefreshGen: x.RefreshGen, RotatedAt: x.RotatedAt, RefreshExpiresAt: x.RefreshExpiresAt,
 	})
 	return wrap("create session", err)
-}
-
-// RotateRefresh claims the generation with a unique insert (atomic on
-// MongoDB and FerretDB alike: of concurrent rotations exactly one inserts
-// the marker), then the winner alone updates the session and removes the
-// marker before it, so a session keeps one marker however often it is
-// refreshed.
-func (s *Store) RotateRefresh(ctx context.Context, r *session.Rotation) error {
-	next := r.FromGen + 1
-	id := rotationID(r.SessionID, next)
-	if _, err := s.rotations.InsertOne(ctx, &rotationDoc{ID: id, SessionID: r.SessionID, ExpiresAt: r.IdleExpiresAt}); err != nil {
-		return wrap("rotate refresh token", err)
-	}
-	res, err := s.sessions.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: r.SessionID}, {Key: "expires_at", Value: bson.D{{Key: "$gte", Value: time.Now()}}}},
-		bson.D{{Key: "$set", Value: bson.D{
-			{Key: "refresh_hash", Value: r.ToHash},
-			{Key: "refresh_gen", Value: next},
-			{Key: "rotated_at", Value: r.At},
-			{Key: "last_used_at", Value: r.At},
-			{Key: "refresh_expires_at", Value: r.IdleExpiresAt},
-		}}})
-	if err != nil {
-		return wrap("rotate refresh token", err)
-	}
-	if res.MatchedCount == 0 {
-		_, _ = s.rotations.DeleteOne(ctx, byID(id))
-		return session.ErrNotFound
-	}
-	// Best effort: a marker left behind goes with its session or expiry.
-	_, _ = s.rotations.DeleteOne(ctx, byID(rotationID(r.SessionID, r.FromGen)))
-	return nil
 }
 
 // SessionRecords counts the session's document, its refresh token

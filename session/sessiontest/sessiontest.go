@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		rateCases,
 		capCases,      // cap.go
 		mfaTokenCases, // mfatoken.go
+		advanceCases,  // advance.go
 	}
 	for _, g := range groups {
 		for _, tc := range g {

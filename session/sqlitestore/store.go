@@ -25,6 +25,7 @@ type Store struct {
 	createRefresh *sql.Stmt
 	createSession *sql.Stmt
 	rotate        *sql.Stmt
+	advance       *sql.Stmt
 	sessionLive   *sql.Stmt
 }
 
@@ -67,6 +68,8 @@ func NewWithReader(ctx context.Context, db, reader *sql.DB) (*Store, error) {
 		{&s.rotate, `UPDATE sessions SET refresh_hash = ?, refresh_gen = refresh_gen + 1, rotated_at = ?,
 			last_used_at = ?, refresh_expires_at = ?
 			WHERE id = ? AND refresh_gen = ? AND refresh_hash IS ? AND expires_at >= ?`, db},
+		// The common refresh: check and rotate in one statement (AdvanceSQL).
+		{&s.advance, AdvanceSQL(""), db},
 		// On the writer: it must see the write that just failed to match.
 		{&s.sessionLive, `SELECT count(*) FROM sessions WHERE id = ? AND expires_at >= ?`, db},
 	} {
@@ -84,7 +87,7 @@ func NewWithReader(ctx context.Context, db, reader *sql.DB) (*Store, error) {
 // which the caller shares with other components.
 func (s *Store) Close() error {
 	var errs []error
-	for _, stmt := range []*sql.Stmt{s.getSession, s.touchSession, s.getRefresh, s.createRefresh, s.createSession, s.rotate, s.sessionLive} {
+	for _, stmt := range []*sql.Stmt{s.getSession, s.touchSession, s.getRefresh, s.createRefresh, s.createSession, s.rotate, s.advance, s.sessionLive} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}
@@ -123,6 +126,41 @@ func (s *Store) RotateRefresh(ctx context.Context, r *session.Rotation) error {
 		return session.ErrNotFound
 	}
 	return session.ErrAlreadyExists
+}
+
+// AdvanceSQL is the statement of AdvanceRefresh, with extra (e.g. a
+// further condition on the session's user, in the server assembly, whose
+// RETURNING may then read the user as well) appended to its WHERE clause,
+// and more columns after SessionColumns in RETURNING (extra and more may be
+// empty). Its parameters are AdvanceArgs, then any of the caller's from ?9
+// on.
+func AdvanceSQL(extra string, more ...string) string {
+	returning := sessionColumns
+	for _, c := range more {
+		returning += ", " + c
+	}
+	return `UPDATE sessions SET refresh_hash = ?1, refresh_gen = refresh_gen + 1, rotated_at = ?2,
+		last_used_at = ?2, refresh_expires_at = min(?3, expires_at)
+		WHERE id = ?4 AND refresh_gen = ?5 AND refresh_hash = ?6 AND client_id = ?7 AND expires_at >= ?8
+		AND (refresh_expires_at IS NULL OR refresh_expires_at >= ?2)` + extra + `
+		RETURNING ` + returning
+}
+
+// AdvanceArgs are the first parameters of AdvanceSQL for a, at the
+// store's time now.
+func AdvanceArgs(a *session.Advance, now time.Time) []any {
+	return []any{a.ToHash, millis(a.At), millis(a.IdleExpiresAt), a.SessionID, a.FromGen, a.FromHash, a.ClientID, millis(now)}
+}
+
+// AdvanceRefresh is one UPDATE ... RETURNING on the writer: the checks are
+// its WHERE clause (the token's hash compared there like any hash lookup),
+// so a spent token, another client or an ended session changes nothing.
+func (s *Store) AdvanceRefresh(ctx context.Context, a *session.Advance) (*session.Session, error) {
+	x, err := scanSession(s.advance.QueryRowContext(ctx, AdvanceArgs(a, time.Now())...))
+	if err != nil {
+		return nil, wrap("advance refresh token", err)
+	}
+	return x, nil
 }
 
 // SessionRecords counts the session's row and its refresh_tokens rows.

@@ -35,6 +35,9 @@ import (
 //     processes cannot both start reading and then deadlock upgrading to
 //     write (an upgrade failure is SQLITE_BUSY that busy_timeout cannot fix).
 //   - foreign_keys=1: enforce the REFERENCES clauses other components use.
+//   - temp_store=MEMORY: the transient tables of a statement (the rows of
+//     an UPDATE ... RETURNING, as every refresh runs, and small sorts) stay
+//     in memory instead of a temporary file created and written each time.
 //   - one open connection: SQLite has a single writer anyway. With one
 //     connection the database/sql pool is the queue, so goroutines of this
 //     process never meet SQLITE_BUSY or its sleep-and-retry backoff, and
@@ -91,6 +94,7 @@ func openDB(path string, synchronous string, readOnly bool, conns int, busy time
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous("+level+")")
 	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	}
