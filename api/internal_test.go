@@ -1,7 +1,7 @@
 package api
 
 // Unit tests of unexported helpers; every HTTP-level test is in package
-// api_test and runs the production assembly (env_test.go).
+// api_test and runs the production assembly (api/apitest).
 
 import (
 	"bytes"

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"crypto"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,6 +53,7 @@ type Key struct {
 	SigningKey
 	private crypto.Signer
 	method  jwt.SigningMethod
+	headers sync.Map // typ -> the encoded protected header (header)
 }
 
 // Public returns the public key.
@@ -60,11 +62,35 @@ func (k *Key) Public() crypto.PublicKey { return k.private.Public() }
 // sign signs claims as a JWS with this key: its algorithm, its kid, and
 // the header typ given (RFC 9068 at+jwt for access tokens, JWT for ID
 // tokens).
+// It makes the compact JWS jwt.Token.SignedString makes, with the encoded
+// header kept per typ (it never changes for a key): only the claims are
+// encoded at each token.
 func (k *Key) sign(typ string, claims jwt.Claims) (string, error) {
-	t := jwt.NewWithClaims(k.method, claims)
-	t.Header["typ"] = typ
-	t.Header["kid"] = k.ID
-	return t.SignedString(k.private)
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	signing := k.header(typ) + "." + base64.RawURLEncoding.EncodeToString(payload)
+	sig, err := k.method.Sign(signing, k.private)
+	if err != nil {
+		return "", err
+	}
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+// header is the encoded protected header of this key's tokens of type
+// typ: {"alg","kid","typ"}, as jwt.Token encodes its header map.
+func (k *Key) header(typ string) string {
+	if h, ok := k.headers.Load(typ); ok {
+		return h.(string)
+	}
+	b, err := json.Marshal(map[string]string{"alg": k.method.Alg(), "kid": k.ID, "typ": typ})
+	if err != nil {
+		panic("session: encode a JWS header: " + err.Error()) // a map of strings always encodes
+	}
+	h := base64.RawURLEncoding.EncodeToString(b)
+	k.headers.Store(typ, h)
+	return h
 }
 
 // keySet is one immutable snapshot of the key table.

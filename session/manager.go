@@ -71,8 +71,8 @@ type Manager struct {
 	keys    *Keyring
 	opts    Options
 	succKey []byte // HMAC key deriving a refresh token's successor (old scheme)
-	// Keys derived from succKey for the chain of refresh tokens.
-	chainKey, tagKey []byte
+	// MACs under keys derived from succKey for the chain of refresh tokens.
+	chainMAC, tagMAC *keyedMAC
 	verified         *accessCache // nil when disabled
 }
 
@@ -89,7 +89,7 @@ func NewManager(ctx context.Context, store Store, keys *Keyring, sealer *Sealer,
 		return nil, err
 	}
 	return &Manager{store: store, keys: keys, opts: opts, succKey: key,
-		chainKey: deriveKey(key, "chain"), tagKey: deriveKey(key, "tag"), verified: newAccessCache(opts.AccessCacheSize)}, nil
+		chainMAC: newKeyedMAC(deriveKey(key, "chain")), tagMAC: newKeyedMAC(deriveKey(key, "tag")), verified: newAccessCache(opts.AccessCacheSize)}, nil
 }
 
 // sharedSecret returns the 32-byte secret stored under name, creating it.

@@ -35,13 +35,13 @@ func mac(key []byte, msg string) []byte {
 
 func (m *Manager) mintRefresh(sid string, gen int64, secret []byte) string {
 	body := sid + "." + strconv.FormatInt(gen, 10) + "." + base64.RawURLEncoding.EncodeToString(secret)
-	return body + "." + base64.RawURLEncoding.EncodeToString(mac(m.tagKey, body)[:16])
+	return body + "." + base64.RawURLEncoding.EncodeToString(m.tagMAC.sum(body)[:16])
 }
 
 // nextRefresh is the successor of token (of the chain or, for gen 1, the
 // old token it replaces).
 func (m *Manager) nextRefresh(sid string, gen int64, token string) string {
-	return m.mintRefresh(sid, gen+1, mac(m.chainKey, token))
+	return m.mintRefresh(sid, gen+1, m.chainMAC.sum(token))
 }
 
 // parseRefresh returns the session and generation a chain token names,
@@ -52,7 +52,7 @@ func (m *Manager) parseRefresh(token string) (sid string, gen int64, ok bool) {
 		return "", 0, false
 	}
 	body, tag := token[:i], token[i+1:]
-	want := base64.RawURLEncoding.EncodeToString(mac(m.tagKey, body)[:16])
+	want := base64.RawURLEncoding.EncodeToString(m.tagMAC.sum(body)[:16])
 	if !hmac.Equal([]byte(tag), []byte(want)) {
 		return "", 0, false
 	}

@@ -4,8 +4,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,6 +81,36 @@ func TestParseAccessRefusesCritAndStringDates(t *testing.T) {
 	} {
 		if _, err := m.ParseAccess(t.Context(), tok); !errors.Is(err, ErrInvalidToken) {
 			t.Errorf("%s: err = %v, want ErrInvalidToken", name, err)
+		}
+	}
+}
+
+// Key.sign makes the JWS jwt.Token.SignedString makes (the same header and
+// payload, a signature that verifies), for each type, from a cached header.
+func TestKeySignMatchesTheJWTLibrary(t *testing.T) {
+	_, k := testSigner(t)
+	claims := jwt.MapClaims{"sub": "u1", "scope": "openid", "exp": 1700000000}
+	for _, typ := range []string{AccessTokenType, IDTokenType, AccessTokenType} {
+		signed, err := k.sign(typ, claims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lib := jwt.NewWithClaims(k.method, claims)
+		lib.Header["typ"], lib.Header["kid"] = typ, k.ID
+		want, err := lib.SigningString()
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := strings.LastIndexByte(signed, '.')
+		if signed[:i] != want {
+			t.Fatalf("%s: signing string %q, the library's %q", typ, signed[:i], want)
+		}
+		sig, err := base64.RawURLEncoding.DecodeString(signed[i+1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k.method.Verify(want, sig, k.Public()); err != nil {
+			t.Fatalf("%s: signature: %v", typ, err)
 		}
 	}
 }

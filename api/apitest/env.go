@@ -1,8 +1,9 @@
 // Package apitest is the HTTP-level test kit of the api and api/hosted
 // tests: an Env serving the production assembly (servertest.Start) over
 // real stores, its requests and decoded responses, the fake identity
-// providers and the browser flow against them (flow.go), and a
-// cookie-keeping browser on the hosted pages (browser.go).
+// providers and the browser flow against them (flow.go), a
+// cookie-keeping browser on the hosted pages (browser.go), and the second
+// factor's codes and passkey device (mfa.go).
 package apitest
 
 import (
