@@ -45,9 +45,18 @@ type Backend struct {
 	Open func(t testing.TB) (accounts.Store, session.Store)
 }
 
-func SQLiteBackend() Backend {
+func SQLiteBackend() Backend { return SQLiteBackendAt("") }
+
+// SQLiteBackendAt is SQLiteBackend on the database file path, which a
+// benchmark reads afterwards; "" is a new file in the test's temporary
+// directory.
+func SQLiteBackendAt(path string) Backend {
 	return Backend{Name: "sqlite", Open: func(t testing.TB) (accounts.Store, session.Store) {
-		db, err := sqlitedb.Open(filepath.Join(t.TempDir(), "unilogin.db"), "normal")
+		p := path
+		if p == "" {
+			p = filepath.Join(t.TempDir(), "unilogin.db")
+		}
+		db, err := sqlitedb.Open(p, "normal")
 		if err != nil {
 			t.Fatal(err)
 		}
