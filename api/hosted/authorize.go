@@ -165,9 +165,8 @@ func (s *Server) showSignin(c *gin.Context, status int, req authzRequest, email,
 
 // signinPage is GET /signin: sign in to the account page.
 func (s *Server) signinPage(c *gin.Context) {
-	pu, err := s.loadPage(c)
-	if err != nil {
-		s.pageErr(c, err)
+	pu, ok := s.currentPage(c)
+	if !ok {
 		return
 	}
 	if pu != nil {
@@ -222,9 +221,8 @@ func (s *Server) signinSubmit(c *gin.Context) {
 	if !ok {
 		return
 	}
-	pu, err := s.loadPage(c)
-	if err != nil {
-		s.pageErr(c, err)
+	pu, ok := s.currentPage(c)
+	if !ok {
 		return
 	}
 	if !s.csrfOK(c, form.Get("csrf"), pu, true) {
@@ -352,9 +350,8 @@ func (s *Server) signout(c *gin.Context) {
 		s.pageErr(c, err)
 		return
 	}
-	pu, err := s.loadPage(c)
-	if err != nil {
-		s.pageErr(c, err)
+	pu, ok := s.currentPage(c)
+	if !ok {
 		return
 	}
 	if pu != nil {

@@ -157,9 +157,8 @@ func (s *Server) interactionForm(c *gin.Context) (url.Values, authzRequest, *pag
 		s.pageError(c, http.StatusBadRequest, i18n.M("This page is not valid"), i18n.M("The app's sign-in request is missing. Start again from the app."))
 		return nil, req, nil, false
 	}
-	pu, err := s.loadPage(c)
-	if err != nil {
-		s.pageErr(c, err)
+	pu, ok := s.currentPage(c)
+	if !ok {
 		return nil, req, nil, false
 	}
 	if pu == nil {

@@ -52,9 +52,8 @@ var (
 // requirePage loads the page session of an account route; without one
 // the browser goes to the sign-in page (GET) or gets the error page (POST).
 func (s *Server) requirePage(c *gin.Context) *pageUser {
-	pu, err := s.loadPage(c)
-	if err != nil {
-		s.pageErr(c, err)
+	pu, ok := s.currentPage(c)
+	if !ok {
 		return nil
 	}
 	if pu == nil {

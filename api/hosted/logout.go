@@ -82,9 +82,8 @@ func (s *Server) hintLogout(c *gin.Context, params url.Values) {
 		s.api.SecurityEvent(c, claims.Subject, accounts.ActionSessionRevoke, claims.Subject,
 			map[string]string{"session_id": claims.SessionID, "via": "rp-logout", "client_id": clientID})
 	}
-	pu, err := s.loadPage(c)
-	if err != nil {
-		s.pageErr(c, err)
+	pu, ok := s.currentPage(c)
+	if !ok {
 		return
 	}
 	if pu != nil && pu.user.ID == claims.Subject {
@@ -114,9 +113,8 @@ func (s *Server) hintLogout(c *gin.Context, params url.Values) {
 // askLogout shows the confirmation page, or the signed-out page when this
 // browser is not signed in.
 func (s *Server) askLogout(c *gin.Context) {
-	pu, err := s.loadPage(c)
-	if err != nil {
-		s.pageErr(c, err)
+	pu, ok := s.currentPage(c)
+	if !ok {
 		return
 	}
 	if pu == nil {
@@ -129,9 +127,8 @@ func (s *Server) askLogout(c *gin.Context) {
 // confirmedLogout is the confirmation form's POST: it ends the hosted-page
 // session (its CSRF token checked).
 func (s *Server) confirmedLogout(c *gin.Context, csrf string) {
-	pu, err := s.loadPage(c)
-	if err != nil {
-		s.pageErr(c, err)
+	pu, ok := s.currentPage(c)
+	if !ok {
 		return
 	}
 	if pu != nil {

@@ -109,6 +109,18 @@ func (s *Server) setPageCookie(c *gin.Context, sessionID, userID string) *pageSe
 	return &ps
 }
 
+// currentPage is loadPage for a handler that serves both signed-in and
+// signed-out browsers: the page user, nil when signed out; ok is false
+// when the lookup failed and the error page is shown.
+func (s *Server) currentPage(c *gin.Context) (*pageUser, bool) {
+	pu, err := s.loadPage(c)
+	if err != nil {
+		s.pageErr(c, err)
+		return nil, false
+	}
+	return pu, true
+}
+
 // loadPage returns the browser's hosted-page session, or nil when there is
 // none or it no longer counts: expired, its session ended (sign-out,
 // revocation, password change elsewhere) or its user disabled or deleted.
