@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 )
 
 // ErrOverloaded: more password hashing is waiting than the gate queues (or
@@ -27,10 +28,12 @@ var ErrOverloaded = errors.New("accounts: overloaded")
 //
 // Priority: with LowPriority (Linux), hashes run on dedicated OS threads
 // whose scheduling priority is lowered (nice 10, gate_linux.go), and GOMAXPROCS is raised
-// by their number. bcrypt then uses every core while nothing else wants
-// one, and the kernel hands a core at once to a refresh or /users/me
-// request when one arrives, instead of a fixed worker count leaving a core
-// idle (docs/security.md).
+// by their number while hashes run. bcrypt then uses every core while
+// nothing else wants one, and the kernel hands a core at once to a refresh
+// or /users/me request when one arrives, instead of a fixed worker count
+// leaving a core idle (docs/security.md). When no hash has run for a
+// moment (hashIdle), the extra Ps are given back: idle Ps beyond the cores
+// make the Go scheduler spin on every request.
 type PoolGate struct {
 	workers, queue, perKey int
 
@@ -93,7 +96,7 @@ func (g *PoolGate) SetPerKey(n int) *PoolGate {
 // with the first hash, so start-up pays nothing.
 func (g *PoolGate) LowPriority() *PoolGate {
 	if lowPrioritySupported {
-		g.threads = &hashThreads{n: g.workers}
+		g.threads = &hashThreads{n: g.workers, idle: hashIdle}
 	}
 	return g
 }
@@ -293,29 +296,83 @@ func (g *PoolGate) Stats() GateStats {
 	return GateStats{Workers: g.workers, Queue: g.queue, PerKey: g.perKey, Running: g.running, Waiting: g.waiting}
 }
 
+// hashIdle is how long the hashing threads keep their extra Ps after the
+// last hash ends. Idle Ps are not free: with more Ps than cores the Go
+// scheduler spins and wakes threads (futex, nanosleep) on every request
+// while looking for work, a cost /users/me and refresh pay on every call.
+// The pause covers the gaps of a login storm (a hash ends, the next one is
+// granted) so that GOMAXPROCS, whose change stops the world, changes twice
+// per burst of sign-ins, not twice per sign-in.
+const hashIdle = 200 * time.Millisecond
+
 // hashThreads runs work on n goroutines locked to their own OS threads at
-// low priority, started on first use.
+// low priority, started on first use. While a hash runs, and for idle after
+// the last one, GOMAXPROCS is raised by n.
 type hashThreads struct {
 	n    int
-	once sync.Once
+	idle time.Duration
 	work chan func()
 
-	mu      sync.RWMutex // stop excludes do
+	mu      sync.Mutex
+	started bool
 	stopped bool
+	raised  bool        // GOMAXPROCS holds the n extra Ps
+	active  int         // hashes handed to the threads and not done
+	lower   *time.Timer // armed when active drops to 0
+	idleGen uint64      // which arming of lower may act
 }
 
 func (h *hashThreads) do(work func()) {
-	h.mu.RLock()
+	h.mu.Lock()
 	if h.stopped { // the gate is closed: run on the caller's goroutine
-		h.mu.RUnlock()
+		h.mu.Unlock()
 		work()
 		return
 	}
-	h.once.Do(h.start)
+	if !h.started {
+		h.start()
+	}
+	if !h.raised {
+		// The hashing threads get Ps of their own, so that at full hashing
+		// load the rest of the server still has GOMAXPROCS of them as before.
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + h.n)
+		h.raised = true
+	}
+	h.active++
+	h.idleGen++ // a pending lowering is void
+	h.mu.Unlock()
+
 	done := make(chan struct{})
 	h.work <- func() { defer close(done); work() }
-	h.mu.RUnlock()
 	<-done
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.active--; h.active > 0 {
+		return
+	}
+	if h.stopped {
+		close(h.work) // the last hash of a closed gate ends the threads
+		return
+	}
+	h.idleGen++
+	gen := h.idleGen
+	if h.lower != nil {
+		h.lower.Stop()
+	}
+	h.lower = time.AfterFunc(h.idle, func() { h.giveBack(gen) })
+}
+
+// giveBack lowers GOMAXPROCS again when no hash has run since the arming
+// gen.
+func (h *hashThreads) giveBack(gen uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if gen != h.idleGen || h.active > 0 || !h.raised {
+		return
+	}
+	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) - h.n)
+	h.raised = false
 }
 
 // stop ends the threads, if they started, and gives their Ps back.
@@ -326,17 +383,23 @@ func (h *hashThreads) stop() {
 		return
 	}
 	h.stopped = true
-	if h.work != nil {
-		close(h.work)
+	h.idleGen++
+	if h.lower != nil {
+		h.lower.Stop()
+	}
+	if h.raised {
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) - h.n)
+		h.raised = false
+	}
+	if h.started && h.active == 0 {
+		close(h.work)
 	}
 }
 
+// start starts the threads; under mu.
 func (h *hashThreads) start() {
+	h.started = true
 	h.work = make(chan func())
-	// The hashing threads get Ps of their own, so that at full hashing load
-	// the rest of the server still has GOMAXPROCS of them as before.
-	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + h.n)
 	for range h.n {
 		go func() {
 			runtime.LockOSThread() // never unlocked: the thread is the pool's

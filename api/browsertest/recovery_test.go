@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,18 +31,14 @@ func TestRecoveryWalk(t *testing.T) {
 		chromedp.Navigate(w.url+"/register"),
 		chromedp.WaitVisible(css("#name")),
 	)
-	if f := evaluate[string](t, ctx, "document.activeElement.id"); f != "name" {
-		t.Errorf("sign-up page: focus on %q, want the first field", f)
-	}
+	wantFocus(t, ctx, "sign-up page", "name")
 	run(t, ctx, "weak password",
 		chromedp.SendKeys(css("#email"), addr),
 		chromedp.SendKeys(css("#password"), "short"),
 		chromedp.Submit(css("#password")),
 		chromedp.WaitVisible(css("#password-error")),
 	)
-	if f := evaluate[string](t, ctx, "document.activeElement.id"); f != "password" {
-		t.Errorf("after the error: focus on %q, want the password field", f)
-	}
+	wantFocus(t, ctx, "after the error", "password")
 	if msg := text(t, ctx, "#password-error"); !strings.HasPrefix(msg, "The password ") || !strings.HasSuffix(msg, ".") {
 		t.Errorf("weak-password message %q is not a sentence", msg)
 	}
@@ -64,12 +61,7 @@ func TestRecoveryWalk(t *testing.T) {
 	if u, _ := w.accounts.GetByEmail(t.Context(), addr); u.EmailVerified {
 		t.Fatal("opening the link verified the address: only the button may")
 	}
-	run(t, ctx, "press the button",
-		chromedp.Click(css("#confirm-link")),
-		chromedp.WaitVisible(css("#next")),
-		chromedp.Click(css("#next")),
-		chromedp.WaitVisible(css("#email-state")),
-	)
+	run(t, ctx, "press the button", confirmLink("#email-state")...)
 	if st := text(t, ctx, "#email-state"); !strings.Contains(st, "is verified") {
 		t.Errorf("email state after verification: %q", st)
 	}
@@ -105,11 +97,8 @@ func TestRecoveryWalk(t *testing.T) {
 	run(t, ctx, "confirm from the mail",
 		chromedp.Navigate(w.mailLink(box, moved, "/confirm-email")),
 		chromedp.WaitVisible(css("#confirm-link")),
-		chromedp.Click(css("#confirm-link")),
-		chromedp.WaitVisible(css("#next")),
-		chromedp.Click(css("#next")),
-		chromedp.WaitVisible(css("#profile-email")),
 	)
+	run(t, ctx, "press the confirm button", confirmLink("#profile-email")...)
 	if got := text(t, ctx, "#profile-email"); !strings.HasPrefix(got, moved) {
 		t.Errorf("address after the change: %q", got)
 	}
@@ -119,9 +108,7 @@ func TestRecoveryWalk(t *testing.T) {
 		chromedp.Click(css("#delete-account-button")),
 		chromedp.WaitVisible(css("#delete-current-error")),
 	)
-	if f := evaluate[string](t, ctx, "document.activeElement.id"); f != "delete_current_password" {
-		t.Errorf("after the error: focus on %q, want the password field", f)
-	}
+	wantFocus(t, ctx, "after the error", "delete_current_password")
 	run(t, ctx, "delete the account",
 		chromedp.SendKeys(css("#delete_current_password"), pw2),
 		chromedp.Click(css("#delete-account-button")),
@@ -130,5 +117,24 @@ func TestRecoveryWalk(t *testing.T) {
 	screenshot(t, ctx, "recovery-deleted")
 	if _, err := w.accounts.GetByEmail(t.Context(), moved); err == nil {
 		t.Fatal("the account still exists")
+	}
+}
+
+// confirmLink presses the button of a mailed link's page, then the
+// message page's link on, and waits for the element sel.
+func confirmLink(sel string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Click(css("#confirm-link")),
+		chromedp.WaitVisible(css("#next")),
+		chromedp.Click(css("#next")),
+		chromedp.WaitVisible(css(sel)),
+	}
+}
+
+// wantFocus reports an error unless the element with id has the focus.
+func wantFocus(t *testing.T, ctx context.Context, what, id string) {
+	t.Helper()
+	if f := evaluate[string](t, ctx, "document.activeElement.id"); f != id {
+		t.Errorf("%s: focus on %q, want #%s", what, f, id)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -20,16 +20,24 @@ import (
 
 const requestIDKey = "request_id"
 
+// requestIDHeader is X-Request-ID in the canonical form net/http keeps
+// header names in: indexing the maps with it skips canonicalising (and
+// allocating) the name on every request.
+const requestIDHeader = "X-Request-Id"
+
 // RequestID takes the client's X-Request-ID when it is sane, else makes
 // one, and echoes it in the response.
 func RequestID(c *gin.Context) {
-	id := c.GetHeader("X-Request-ID")
+	var id string
+	if v := c.Request.Header[requestIDHeader]; len(v) > 0 {
+		id = v[0]
+	}
 	if !validRequestID(id) {
 		var b [12]byte
 		_, _ = rand.Read(b[:])
 		id = hex.EncodeToString(b[:])
 	}
-	c.Header("X-Request-ID", id)
+	c.Writer.Header()[requestIDHeader] = []string{id}
 	c.Set(requestIDKey, id)
 	c.Next()
 }
@@ -56,8 +64,9 @@ func validRequestID(id string) bool {
 	if id == "" || len(id) > 128 {
 		return false
 	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:", r)) {
+	for i := 0; i < len(id); i++ {
+		b := id[i]
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_' || b == '.' || b == ':') {
 			return false
 		}
 	}
@@ -87,17 +96,28 @@ func Recover(log *slog.Logger) gin.HandlerFunc {
 }
 
 // AccessLog logs one line per request. Only the route pattern is logged:
-// query strings carry codes and state.
+// query strings carry codes and state. The line is the one Logger(log,
+// c).Info would write (the request id first), without deriving a logger
+// per request.
 func AccessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		Logger(log, c).Info("request",
+		ctx := c.Request.Context()
+		if !log.Enabled(ctx, slog.LevelInfo) {
+			return
+		}
+		ip := accounts.ClientAddress(ctx) // ClientAddress's, when it ran
+		if ip == "" {
+			ip = c.ClientIP()
+		}
+		log.LogAttrs(ctx, slog.LevelInfo, "request",
+			slog.String(requestIDKey, c.GetString(requestIDKey)),
 			slog.String("method", c.Request.Method),
 			slog.String("route", route(c)),
 			slog.Int("status", c.Writer.Status()),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-			slog.String("client_ip", c.ClientIP()),
+			slog.String("client_ip", ip),
 		)
 	}
 }
@@ -117,22 +137,35 @@ func LimitBody(max int64) gin.HandlerFunc {
 			oauth.WriteError(c, http.StatusRequestEntityTooLarge, oauth.CodeInvalidRequest, "request body too large")
 			return
 		}
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max)
+		if c.Request.Body != http.NoBody { // nothing to cap (a GET)
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max)
+		}
 		c.Next()
 	}
 }
 
-// SecurityHeaders are the headers of every answer.
+// securityHeaders are the headers of every answer, names in canonical
+// form. Nothing an auth server answers may be cached unless the handler
+// says so (JWKS, metadata); RFC 6749 §5.1 requires it for token responses.
+var securityHeaders = [...][2]string{
+	{"X-Content-Type-Options", "nosniff"},
+	{"X-Frame-Options", "DENY"},
+	{"Referrer-Policy", "no-referrer"},
+	{"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+	{"Cache-Control", "no-store"},
+	{"Pragma", "no-cache"},
+}
+
+// SecurityHeaders sets securityHeaders. The values of one answer share one
+// allocation; each header gets a slice of its own (full, so that an Add
+// copies), as Header.Set would give it.
 func SecurityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-	// Nothing an auth server answers may be cached unless the handler says
-	// so (JWKS, metadata); RFC 6749 §5.1 requires it for token responses.
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	vals := make([]string, len(securityHeaders))
+	for i, kv := range securityHeaders {
+		vals[i] = kv[1]
+		h[kv[0]] = vals[i : i+1 : i+1]
+	}
 	c.Next()
 }
 
@@ -153,13 +186,26 @@ func Cacheable(c *gin.Context, maxAge time.Duration) {
 // ObserveHTTP observes unilogin_http_request_duration_seconds in h. The
 // route label is gin's route pattern, so cardinality stays bounded whatever
 // paths clients send; methods outside the standard set count as "OTHER".
+// The histogram of each label set is looked up in h once and kept (h's
+// own lookup joins the label values and takes a lock on every call).
 func ObserveHTTP(h *prom.HistogramVec) gin.HandlerFunc {
+	var observers sync.Map // httpLabels -> *prom.Histogram
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		h.WithLabelValues(methodLabel(c.Request.Method), route(c), strconv.Itoa(c.Writer.Status())).
-			Observe(time.Since(start).Seconds())
+		k := httpLabels{methodLabel(c.Request.Method), route(c), c.Writer.Status()}
+		o, ok := observers.Load(k)
+		if !ok {
+			o, _ = observers.LoadOrStore(k, h.WithLabelValues(k.method, k.route, strconv.Itoa(k.status)))
+		}
+		o.(*prom.Histogram).Observe(time.Since(start).Seconds())
 	}
+}
+
+// httpLabels are the labels of one HTTP request histogram.
+type httpLabels struct {
+	method, route string
+	status        int
 }
 
 func methodLabel(m string) string {

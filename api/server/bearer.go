@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
@@ -69,35 +70,39 @@ func (b *sqliteBearer) ReadBearer(ctx context.Context, sessionID string, all boo
 		s   *session.Session
 		u   *accounts.User
 		ids = []*accounts.Identity{}
-
-		totp, passkeys, codes int
+		t   bearerTail
 	)
+	// The row is the session's columns, the user's, then one identity's and
+	// the factor counts. Each decoder hands over the destinations of its
+	// columns to the scan it wraps and decodes once that has returned; the
+	// innermost scans them all, into one slice kept for every row.
+	var (
+		tail     = []any{&t.provider, &t.subject, &t.email, &t.linked, &t.totp, &t.passkeys, &t.codes}
+		dest     = make([]any, 0, 32)
+		userDest []any
+		sess     *session.Session
+	)
+	scanSession := scanFunc(func(sessDest ...any) error {
+		dest = append(append(append(dest[:0], sessDest...), userDest...), tail...)
+		return rows.Scan(dest...)
+	})
+	scanUser := scanFunc(func(ud ...any) error {
+		userDest = ud
+		var err error
+		sess, err = sessionsqlite.ScanSession(scanSession)
+		return err
+	})
 	for rows.Next() {
-		var (
-			provider, subject, email sql.NullString
-			linked                   sql.NullInt64
-		)
-		// The row is the session's columns, the user's, then one identity's:
-		// each decoder appends the destinations of the columns after its own.
-		user, err := accountssqlite.ScanUser(scanFunc(func(userDest ...any) error {
-			x, err := sessionsqlite.ScanSession(scanFunc(func(sessDest ...any) error {
-				dest := append(append(sessDest, userDest...), &provider, &subject, &email, &linked, &totp, &passkeys, &codes)
-				return rows.Scan(dest...)
-			}))
-			if s == nil {
-				s = x
-			}
-			return err
-		}))
+		user, err := accountssqlite.ScanUser(scanUser)
 		if err != nil {
 			return nil, fmt.Errorf("bearer read: %w", err)
 		}
-		if u == nil {
-			u = user
+		if s == nil {
+			s, u = sess, user
 		}
-		if provider.Valid {
-			ids = append(ids, &accounts.Identity{Provider: provider.String, Subject: subject.String,
-				UserID: u.ID, Email: email.String, LinkedAt: time.UnixMilli(linked.Int64).UTC()})
+		if t.provider.Valid {
+			ids = append(ids, &accounts.Identity{Provider: t.provider.String, Subject: t.subject.String,
+				UserID: u.ID, Email: t.email.String, LinkedAt: time.UnixMilli(t.linked.Int64).UTC()})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -109,12 +114,20 @@ func (b *sqliteBearer) ReadBearer(ctx context.Context, sessionID string, all boo
 	r := &api.BearerRead{Session: s, User: u}
 	if all {
 		r.Identities = ids
-		r.MFA = &mfa.Status{TOTP: totp > 0, Passkeys: passkeys}
+		r.MFA = &mfa.Status{TOTP: t.totp > 0, Passkeys: t.passkeys}
 		if r.MFA.TOTP {
-			r.MFA.RecoveryCodesLeft = codes
+			r.MFA.RecoveryCodesLeft = t.codes
 		}
 	}
 	return r, nil
+}
+
+// bearerTail are the columns of a bearer row after the session's and the
+// user's: one identity (NULL without) and the factor counts.
+type bearerTail struct {
+	provider, subject, email sql.NullString
+	linked                   sql.NullInt64
+	totp, passkeys, codes    int
 }
 
 // scanFunc is a sqlitedb.Scanner from a function.
@@ -127,10 +140,15 @@ type timedBearer struct {
 	b api.BearerReader
 	h *prom.HistogramVec
 	g *dbGuard
+
+	once sync.Once
+	o    *prom.Histogram // h's histogram of the read, looked up once
 }
 
 func (t *timedBearer) ReadBearer(ctx context.Context, sessionID string, all bool) (_ *api.BearerRead, err error) {
-	ctx, done := t.g.enter(ctx, "ReadBearer", timer(t.h, "sessions", "ReadBearer"))
+	t.once.Do(func() { t.o = t.h.WithLabelValues("sessions", "ReadBearer") })
+	start := time.Now()
+	ctx, done := t.g.enter(ctx, "ReadBearer", func() { t.o.Observe(time.Since(start).Seconds()) })
 	defer func() { err = done(err) }()
 	return t.b.ReadBearer(ctx, sessionID, all)
 }

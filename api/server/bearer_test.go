@@ -3,11 +3,13 @@ package server
 import (
 	"context"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/mfa"
+	"github.com/unilogin/unilogin/config"
 	"github.com/unilogin/unilogin/session"
 )
 
@@ -140,4 +142,44 @@ type factorStore interface {
 	PutPendingTOTP(ctx context.Context, t *accounts.TOTPSecret) error
 	ConfirmTOTP(ctx context.Context, userID, pendingID string, step int64, hashes [][]byte, at time.Time) error
 	CreatePasskey(ctx context.Context, p *accounts.Passkey) error
+}
+
+// BenchmarkSQLiteBearerRead is the joined read of every GET /users/me.
+func BenchmarkSQLiteBearerRead(b *testing.B) {
+	cfg := config.Default()
+	cfg.DataDir = b.TempDir()
+	ctx := context.Background()
+	st, err := openStores(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.close(ctx)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	u := &accounts.User{ID: accounts.NewID(), Email: "bea@example.com", Name: "Bea", Roles: []string{"member"},
+		PasswordHash: "$2a$10$abcdefghijklmnopqrstuv", CreatedAt: now, UpdatedAt: now}
+	if err := st.accounts.CreateUser(ctx, u); err != nil {
+		b.Fatal(err)
+	}
+	s := &session.Session{ID: accounts.NewID(), UserID: u.ID, ClientID: "app", AMR: []string{"pwd"}, Scope: "openid",
+		UserAgent: "Go client on Linux", CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour),
+		RefreshHash: []byte("0123456789abcdef0123456789abcdef"), RefreshExpiresAt: now.Add(time.Hour)}
+	if err := st.sessions.CreateSession(ctx, s); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	for b.Loop() {
+		if r, err := st.bearer.ReadBearer(ctx, s.ID, true); err != nil || r == nil {
+			b.Fatal(r, err)
+		}
+	}
+	// CPU time, not wall-clock: robust to what else the machine runs.
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// processCPU is the process's user and system time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
