@@ -401,6 +401,16 @@ func TestFlowLinkingDecisions(t *testing.T) {
 	}
 }
 
+// googleCallback starts a Google sign-in for a new public app in a new
+// browser and has the user consent at the fake: the browser c (holding
+// the flow cookie ck) is about to follow cb, the provider's callback.
+func googleCallback(fe *apitest.FlowEnv) (c *http.Client, a apitest.FlowApp, cb *url.URL, ck *http.Cookie) {
+	fe.T.Helper()
+	c, a = apitest.BrowserClient(fe.T), apitest.PublicApp()
+	auth, ck := fe.Begin(c, fe.LoginURL("google", a))
+	return c, a, fe.Authorize(auth), ck
+}
+
 // githubOwner signs a GitHub user with a verified address in and returns
 // the id of the user it becomes.
 func githubOwner(fe *apitest.FlowEnv, id int64, login, email string) string {
@@ -490,10 +500,7 @@ func TestFlowCallbackRefusesWithoutTheRightStateAndCookie(t *testing.T) {
 			for _, tc := range cases {
 				t.Run(tc.Name, func(t *testing.T) {
 					fe := fe.At(t)
-					c := apitest.BrowserClient(t)
-					a := apitest.PublicApp()
-					auth, ck := fe.Begin(c, fe.LoginURL("google", a))
-					cb := fe.Authorize(auth)
+					c, a, cb, ck := googleCallback(fe)
 					if tc.first {
 						fe.AppCode(fe.Location(fe.Fetch(c, cb.String())), a)
 					}
@@ -1093,10 +1100,7 @@ func TestFlowProviderCallbackErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			fe := fe.At(t)
-			c := apitest.BrowserClient(t)
-			a := apitest.PublicApp()
-			auth, _ := fe.Begin(c, fe.LoginURL("google", a))
-			cb := fe.Authorize(auth)
+			c, a, cb, _ := googleCallback(fe)
 			q := tc.query
 			q.Set("state", cb.Query().Get("state"))
 			u := *cb
