@@ -24,27 +24,36 @@ const benchCost = 10
 // BenchmarkPasswordGrantVsBcrypt runs password grants over HTTP on the
 // embedded store with one worker per core and reports their throughput as
 // a ratio of raw bcrypt comparisons at the same cost, on the same cores,
-// measured in the same run (aim: >= 0.95).
+// measured in the same run (aim: >= 0.95), by wall clock and per
+// CPU-second.
 func BenchmarkPasswordGrantVsBcrypt(b *testing.B) {
 	workers := runtime.GOMAXPROCS(0)
 	hash, _ := bcrypt.GenerateFromPassword([]byte("0123456789012345678901234567890123456789abcd"), benchCost)
-	raw := throughput(workers, 3*time.Second, func() {
+	cpu0 := cpuSeconds(b)
+	raw, rawN := throughputN(workers, 3*time.Second, func(int) {
 		_ = bcrypt.CompareHashAndPassword(hash, []byte("0123456789012345678901234567890123456789abcd"))
 	})
+	rawCPU := float64(rawN) / (cpuSeconds(b) - cpu0)
 
 	e := apitest.NewEnv(b, apitest.EnvOptions{Cost: benchCost})
 	for i := range workers {
 		e.Signup(fmt.Sprintf("bench%d@example.com", i), apitest.Password)
 	}
-	grants := throughputIdx(workers, 3*time.Second, func(i int) {
-		r := e.PostForm("/token", url.Values{"grant_type": {"password"}, "username": {fmt.Sprintf("bench%d@example.com", i)}, "password": {apitest.Password}})
-		if r.Status != http.StatusOK {
-			b.Errorf("password grant: %d %s", r.Status, r.Body)
+	u, client := direct(b, e), benchClient()
+	cpu0 = cpuSeconds(b)
+	grants, n := throughputN(workers, 3*time.Second, func(i int) {
+		status, body, _, err := postFormTimed(client, u+"/token", url.Values{"grant_type": {"password"}, "username": {fmt.Sprintf("bench%d@example.com", i)}, "password": {apitest.Password}})
+		if err != nil || status != http.StatusOK {
+			b.Errorf("password grant: %v %d %s", err, status, body)
 		}
 	})
+	grantsCPU := float64(n) / (cpuSeconds(b) - cpu0)
 	b.ReportMetric(raw, "bcrypt/s")
 	b.ReportMetric(grants, "grants/s")
 	b.ReportMetric(grants/raw, "ratio")
+	// Per CPU-second of the process, which the machine's other load moves
+	// less than the wall clock.
+	b.ReportMetric(grantsCPU/rawCPU, "ratio-cpu")
 }
 
 // BenchmarkRefreshGrant measures refresh grants over HTTP on the embedded
@@ -118,17 +127,14 @@ func BenchmarkUsersMe(b *testing.B) {
 	b.ReportMetric(perCPU/base.verify, "of-raw-verify")
 }
 
+// throughput runs op in workers goroutines for d and returns ops/s.
 func throughput(workers int, d time.Duration, op func()) float64 {
-	return throughputIdx(workers, d, func(int) { op() })
-}
-
-// throughputIdx runs op in workers goroutines for d and returns ops/s.
-func throughputIdx(workers int, d time.Duration, op func(worker int)) float64 {
-	rate, _ := throughputN(workers, d, op)
+	rate, _ := throughputN(workers, d, func(int) { op() })
 	return rate
 }
 
-// throughputN is throughputIdx that also returns the operations done.
+// throughputN runs op in workers goroutines for d and returns ops/s and
+// the operations done.
 func throughputN(workers int, d time.Duration, op func(worker int)) (float64, int64) {
 	var n atomic.Int64
 	var wg sync.WaitGroup
