@@ -694,6 +694,11 @@ func TestFlowCodeRedemptionRefusals(t *testing.T) {
 	fe := apitest.NewFlowEnv(t, apitest.FlowEnvOptions{})
 	loopback := apitest.PublicApp()
 	loopback.RedirectURI = "http://127.0.0.1:9999/cb"
+	// reuse redeems the code, then again.
+	reuse := func(fe *apitest.FlowEnv, a apitest.FlowApp, code string) apitest.Response {
+		fe.MustTokens(fe.Redeem(a, code))
+		return fe.Redeem(a, code)
+	}
 	cases := []struct {
 		Name   string
 		app    apitest.FlowApp
@@ -701,14 +706,8 @@ func TestFlowCodeRedemptionRefusals(t *testing.T) {
 		Status int
 		want   string
 	}{
-		{"code reused", apitest.PublicApp(), func(fe *apitest.FlowEnv, a apitest.FlowApp, code string) apitest.Response {
-			fe.MustTokens(fe.Redeem(a, code))
-			return fe.Redeem(a, code)
-		}, 400, "invalid_grant"},
-		{"code reused by the confidential client", apitest.ConfidentialApp(), func(fe *apitest.FlowEnv, a apitest.FlowApp, code string) apitest.Response {
-			fe.MustTokens(fe.Redeem(a, code))
-			return fe.Redeem(a, code)
-		}, 400, "invalid_grant"},
+		{"code reused", apitest.PublicApp(), reuse, 400, "invalid_grant"},
+		{"code reused by the confidential client", apitest.ConfidentialApp(), reuse, 400, "invalid_grant"},
 		{"PKCE verifier mismatch", apitest.PublicApp(), func(fe *apitest.FlowEnv, a apitest.FlowApp, code string) apitest.Response {
 			a.Verifier = providers.NewPKCEVerifier()
 			return fe.Redeem(a, code)
