@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -185,15 +186,22 @@ func TestObserveHTTP(t *testing.T) {
 	serve(e, http.MethodGet, "/items/2", "", nil)
 	serve(e, http.MethodGet, "/nowhere", "", nil)
 	serve(e, "BREW", "/items/3", "", nil)
-	got := map[string]uint64{}
-	for _, f := range h.Collect() {
-		for _, smp := range f.Samples {
-			if smp.Suffix == "_count" {
-				got[smp.Get("code")+" "+smp.Get("method")+" "+smp.Get("route")] = uint64(smp.Value)
-			}
+	reg := prom.NewRegistry()
+	reg.MustRegister(h)
+	w := httptest.NewRecorder()
+	reg.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	got := map[string]uint64{} // labels -> _count
+	for line := range strings.Lines(w.Body.String()) {
+		if labels, ok := strings.CutPrefix(line, "test_http_request_duration_seconds_count"); ok {
+			labels, n, _ := strings.Cut(strings.TrimSpace(labels), " ")
+			got[labels], _ = strconv.ParseUint(n, 10, 64)
 		}
 	}
-	want := map[string]uint64{"200 GET /items/:id": 2, "404 GET unmatched": 1, "404 OTHER unmatched": 1}
+	want := map[string]uint64{
+		`{code="200",method="GET",route="/items/:id"}`:  2,
+		`{code="404",method="GET",route="unmatched"}`:   1,
+		`{code="404",method="OTHER",route="unmatched"}`: 1,
+	}
 	if len(got) != len(want) {
 		t.Fatalf("series %v, want %v", got, want)
 	}

@@ -1,187 +1,111 @@
-// Package prom is the small part of a Prometheus client that unilogin
-// needs: counters, gauges and histograms with labels, the Go runtime and
-// process metrics, and a registry served in the Prometheus text exposition
-// format (version 0.0.4), which every Prometheus server and agent scrapes.
+// Package prom is unilogin's thin layer over github.com/VictoriaMetrics/metrics,
+// a small Prometheus client: counters, gauges and histograms with labels,
+// the Go runtime and process metrics, and a registry served in the
+// Prometheus text exposition format (version 0.0.4), which every
+// Prometheus server and agent scrapes.
 //
-// It replaces github.com/prometheus/client_golang, whose protobuf
-// exposition, OpenMetrics negotiation and descriptor checks unilogin does
-// not use and which made up about 2 MB of the binary. The metric names,
-// types and labels it prints are the ones the client library printed.
+// The library names a series by its whole text form (name{label="value"});
+// this package keeps the label-vector API of the Prometheus client library
+// (NewCounterVec(...).WithLabelValues(...)) that the rest of unilogin
+// uses, builds those names with the labels in name order and their values
+// escaped, and gives each metric a set of its own so that a registry can
+// refuse a name registered twice. The library prints the TYPE line of
+// every family and a HELP line with the name only: the Help of the options
+// documents a metric where it is declared but is not served.
 package prom
 
 import (
 	"bufio"
-	"cmp"
-	"fmt"
-	"math"
+	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-)
 
-// The metric types of the exposition format's TYPE line.
-const (
-	TypeCounter   = "counter"
-	TypeGauge     = "gauge"
-	TypeHistogram = "histogram"
-	TypeSummary   = "summary"
+	"github.com/VictoriaMetrics/metrics"
 )
 
 // ContentType is the media type of the text exposition format.
 const ContentType = "text/plain; version=0.0.4; charset=utf-8"
 
-// Family is one metric with its samples, as printed.
-type Family struct {
-	Name, Help, Type string
-	Samples          []Sample
-}
-
-// Sample is one line of a family: the family's name plus Suffix
-// ("_bucket", "_sum", "_count" or ""), its labels and its value.
-type Sample struct {
-	Suffix string
-	Labels []Label
-	Value  float64
-}
-
-// Label is one label pair of a sample.
-type Label struct{ Name, Value string }
-
-// Get returns the value of the label name, or "" when the sample has none.
-func (s Sample) Get(name string) string {
-	for _, l := range s.Labels {
-		if l.Name == name {
-			return l.Value
-		}
-	}
-	return ""
-}
-
-// Collector is anything that reports metric families when scraped.
+// Collector is anything a Registry serves: one metric family (or, for the
+// runtime collectors, one group of families under a common prefix).
 type Collector interface {
-	Collect() []Family
+	// metric is the name of the metric, unique in a registry.
+	metric() string
+	// writeTo writes the collector's families in the text format.
+	writeTo(w io.Writer)
 }
-
-// CollectorFunc is a Collector from a function.
-type CollectorFunc func() []Family
-
-// Collect calls f.
-func (f CollectorFunc) Collect() []Family { return f() }
 
 // Registry holds the collectors of one server: each server has its own,
 // so that tests can build many in one process.
 type Registry struct {
-	mu         sync.RWMutex
-	collectors []Collector
+	mu         sync.Mutex
+	collectors []Collector // in the order of their names
 }
 
 // NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{} }
+func NewRegistry() *Registry {
+	// TYPE lines are off by default in the library, and the switch is
+	// process-wide; every registry of unilogin wants them.
+	metrics.ExposeMetadata(true)
+	return &Registry{}
+}
 
-// MustRegister adds collectors to r.
+// MustRegister adds collectors to r. A name registered twice is a
+// programming error: it panics.
 func (r *Registry) MustRegister(cs ...Collector) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.collectors = append(r.collectors, cs...)
-}
-
-// Gather collects every family of r, sorted by name, with each sample's
-// labels sorted by name (a histogram's "le" and a summary's "quantile"
-// last, as the client library printed them). Two collectors reporting one name is a
-// programming error: Gather panics.
-func (r *Registry) Gather() []Family {
-	r.mu.RLock()
-	cs := slices.Clone(r.collectors)
-	r.mu.RUnlock()
-	var fams []Family
 	for _, c := range cs {
-		fams = append(fams, c.Collect()...)
-	}
-	slices.SortStableFunc(fams, func(a, b Family) int { return cmp.Compare(a.Name, b.Name) })
-	for i := range fams {
-		if i > 0 && fams[i].Name == fams[i-1].Name {
-			panic("prom: metric " + fams[i].Name + " registered twice")
+		i, found := slices.BinarySearchFunc(r.collectors, c.metric(), func(have Collector, name string) int {
+			return strings.Compare(have.metric(), name)
+		})
+		if found {
+			panic("prom: metric " + c.metric() + " registered twice")
 		}
-		for j := range fams[i].Samples {
-			slices.SortFunc(fams[i].Samples[j].Labels, compareLabels)
-		}
+		r.collectors = slices.Insert(r.collectors, i, c)
 	}
-	return fams
 }
 
-func compareLabels(a, b Label) int {
-	last := func(l Label) bool { return l.Name == "le" || l.Name == "quantile" }
-	if c := cmp.Compare(b2i(last(a)), b2i(last(b))); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Name, b.Name)
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// WriteText writes fams in the text exposition format.
-func WriteText(w *bufio.Writer, fams []Family) error {
-	for _, f := range fams {
-		if len(f.Samples) == 0 {
-			continue
-		}
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", f.Name, helpEscaper.Replace(f.Help), f.Name, f.Type)
-		for _, s := range f.Samples {
-			w.WriteString(f.Name)
-			w.WriteString(s.Suffix)
-			if len(s.Labels) > 0 {
-				w.WriteByte('{')
-				for i, l := range s.Labels {
-					if i > 0 {
-						w.WriteByte(',')
-					}
-					w.WriteString(l.Name)
-					w.WriteString(`="`)
-					w.WriteString(valueEscaper.Replace(l.Value))
-					w.WriteByte('"')
-				}
-				w.WriteByte('}')
-			}
-			w.WriteByte(' ')
-			w.WriteString(FormatFloat(s.Value))
-			w.WriteByte('\n')
-		}
-	}
-	return w.Flush()
-}
-
-var (
-	helpEscaper  = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
-	valueEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
-)
-
-// FormatFloat writes v as the exposition format does: shortest decimal
-// form, +Inf, -Inf or NaN.
-func FormatFloat(v float64) string {
-	switch {
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	case math.IsNaN(v):
-		return "NaN"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
-}
-
-// Handler serves r's families in the text exposition format.
+// Handler serves r's collectors in the text exposition format, in the
+// order of their names.
 func (r *Registry) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		fams := r.Gather()
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		r.mu.Lock()
+		cs := slices.Clone(r.collectors)
+		r.mu.Unlock()
 		w.Header().Set("Content-Type", ContentType)
 		w.Header().Set("Cache-Control", "no-store")
-		_ = WriteText(bufio.NewWriter(w), fams)
+		bw := bufio.NewWriter(w)
+		for _, c := range cs {
+			c.writeTo(bw)
+		}
+		_ = bw.Flush()
 	})
+}
+
+// writer is a Collector from a function that writes families.
+type writer struct {
+	name  string
+	write func(io.Writer)
+}
+
+func (c writer) metric() string      { return c.name }
+func (c writer) writeTo(w io.Writer) { c.write(w) }
+
+// GoCollector reports the Go runtime as the library names it: goroutines,
+// threads, garbage collection, the heap (go_goroutines, go_memstats_*,
+// go_gc_duration_seconds, go_gomaxprocs, ...).
+func GoCollector() Collector { return writer{"go_", metrics.WriteGoMetrics} }
+
+// ProcessCollector reports the process as the library names it: CPU
+// seconds, memory, file descriptors, start time, I/O
+// (process_cpu_seconds_total, process_resident_memory_bytes,
+// process_open_fds, ...), on Linux, macOS, Windows and Solaris.
+func ProcessCollector() Collector {
+	return writer{"process_", func(w io.Writer) {
+		metrics.WriteProcMetrics(w)
+		metrics.WriteFDMetrics(w)
+	}}
 }

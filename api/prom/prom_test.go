@@ -1,7 +1,6 @@
 package prom_test
 
 import (
-	"bufio"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -78,8 +77,9 @@ func TestExpositionParsesAsPrometheus(t *testing.T) {
 	})
 	reg.MustRegister(c, one, g, h, up, prom.GoCollector(), prom.ProcessCollector())
 
-	c.WithLabelValues("success", "password").Inc()
-	c.WithLabelValues("success", "password").Add(2)
+	for range 3 {
+		c.WithLabelValues("success", "password").Inc()
+	}
 	c.WithLabelValues("failure", `odd "quoted" \ value`+"\n").Inc()
 	one.Inc()
 	g.WithLabelValues("v1.2.3").Set(1)
@@ -107,8 +107,12 @@ func TestExpositionParsesAsPrometheus(t *testing.T) {
 			}
 		}
 	}
-	if f := fams["t_logins_total"]; f.typ != "counter" || f.help != "Sign-ins.\nBy outcome \\ method." {
+	// The library prints HELP lines without text.
+	if f := fams["t_logins_total"]; f.typ != "counter" || f.help != "" {
 		t.Errorf("t_logins_total: type %q help %q", f.typ, f.help)
+	}
+	if !strings.Contains(body, `t_logins_total{method="password",outcome="success"} 3`) {
+		t.Errorf("labels are not in name order:\n%s", body)
 	}
 	// Buckets are cumulative, the +Inf bucket is the count, the sum adds up.
 	hf := fams["t_duration_seconds"]
@@ -124,8 +128,8 @@ func TestExpositionParsesAsPrometheus(t *testing.T) {
 	if hf.sums[0] != 0.0005+0.001+0.2+0.7+3 && hf.sums[1] != 0.0005+0.001+0.2+0.7+3 {
 		t.Errorf("histogram sums %v", hf.sums)
 	}
-	// The runtime and process families under the client library's names.
-	for _, name := range []string{"go_goroutines", "go_threads", "go_info", "go_memstats_heap_alloc_bytes", "go_memstats_alloc_bytes_total", "go_gc_duration_seconds", "go_sched_gomaxprocs_threads", "go_gc_gogc_percent"} {
+	// The runtime and process families under the library's names.
+	for _, name := range []string{"go_goroutines", "go_threads", "go_info", "go_memstats_heap_alloc_bytes", "go_memstats_alloc_bytes_total", "go_gc_duration_seconds", "go_gomaxprocs", "go_memlimit_bytes"} {
 		if fams[name] == nil {
 			t.Errorf("missing %s", name)
 		}
@@ -182,22 +186,44 @@ func TestMisuseFailsLoudly(t *testing.T) {
 	}
 	c := prom.NewCounterVec(prom.CounterOpts{Name: "t_total", Help: "T."}, []string{"a", "b"})
 	mustPanic("too few label values", func() { c.WithLabelValues("x") })
-	mustPanic("a negative counter step", func() { c.WithLabelValues("x", "y").Add(-1) })
 	mustPanic("unsorted buckets", func() {
 		prom.NewHistogramVec(prom.HistogramOpts{Name: "t_s", Help: "T.", Buckets: []float64{1, 0.5}}, nil)
 	})
+	mustPanic("no buckets", func() {
+		prom.NewHistogramVec(prom.HistogramOpts{Name: "t_s", Help: "T."}, nil)
+	})
 	reg := prom.NewRegistry()
-	reg.MustRegister(c, prom.NewCounter(prom.CounterOpts{Name: "t_total", Help: "T."}))
-	mustPanic("one name registered twice", func() { reg.Gather() })
+	reg.MustRegister(c)
+	mustPanic("one name registered twice", func() {
+		reg.MustRegister(prom.NewCounter(prom.CounterOpts{Name: "t_total", Help: "T."}))
+	})
+	mustPanic("the runtime registered twice", func() {
+		reg.MustRegister(prom.GoCollector(), prom.GoCollector())
+	})
 }
 
-func TestWriteTextSkipsEmptyFamilies(t *testing.T) {
-	var b strings.Builder
-	w := bufio.NewWriter(&b)
-	if err := prom.WriteText(w, []prom.Family{{Name: "t_empty", Help: "E.", Type: prom.TypeCounter}}); err != nil {
-		t.Fatal(err)
+// A family without series prints nothing, not even its TYPE line; a
+// gauge read at scrape time has exactly the series its function reports.
+func TestEmptyAndChangingFamilies(t *testing.T) {
+	reg := prom.NewRegistry()
+	var providers []string
+	reg.MustRegister(
+		prom.NewCounterVec(prom.CounterOpts{Name: "t_empty_total", Help: "E."}, []string{"a"}),
+		prom.NewHistogramVec(prom.HistogramOpts{Name: "t_empty_seconds", Help: "E.", Buckets: []float64{1}}, []string{"a"}),
+		prom.NewGaugeFunc(prom.GaugeOpts{Name: "t_up", Help: "Up."}, []string{"provider"}, func(set func(float64, ...string)) {
+			for _, p := range providers {
+				set(1, p)
+			}
+		}))
+	if body, _ := scrape(t, reg); body != "" {
+		t.Errorf("empty families printed %q", body)
 	}
-	if b.Len() != 0 {
-		t.Errorf("an empty family printed %q", b.String())
+	providers = []string{"a", "b"}
+	if _, fams := scrape(t, reg); len(fams["t_up"].series) != 2 {
+		t.Errorf("t_up: %v, want a and b", fams["t_up"].series)
+	}
+	providers = []string{"b"}
+	if _, fams := scrape(t, reg); len(fams["t_up"].series) != 1 || fams["t_up"].series["provider=b"] != 1 {
+		t.Errorf("t_up: %v, want b only", fams["t_up"].series)
 	}
 }

@@ -1,17 +1,17 @@
 package prom
 
 import (
-	"cmp"
 	"fmt"
-	"math"
+	"io"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
+
+	"github.com/VictoriaMetrics/metrics"
 )
 
-// Opts names a metric and says what it measures (the HELP line).
+// Opts names a metric and says what it measures (see the package doc on
+// HELP lines).
 type Opts struct{ Name, Help string }
 
 // CounterOpts and GaugeOpts name a counter or a gauge.
@@ -27,210 +27,189 @@ type HistogramOpts struct {
 	Buckets    []float64
 }
 
-// atomicFloat is a float64 updated without locks.
-type atomicFloat struct{ bits atomic.Uint64 }
+// family is one metric: its name, its label names and the set its series
+// live in.
+type family struct {
+	name   string
+	labels []string     // in the order WithLabelValues takes their values
+	order  []int        // the indexes of labels, in the order of their names
+	set    *metrics.Set // a vector's; NewGaugeFunc's makes one per scrape
+}
 
-func (f *atomicFloat) add(v float64) {
-	for {
-		old := f.bits.Load()
-		if f.bits.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+v)) {
-			return
+func newFamily(name string, labels []string) family {
+	labels = slices.Clone(labels)
+	order := make([]int, len(labels))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
+	return family{name: name, labels: labels, order: order}
+}
+
+func (f *family) metric() string      { return f.name }
+func (f *family) writeTo(w io.Writer) { f.set.WritePrometheus(w) }
+
+// labelEscaper escapes a label value as the text format requires.
+var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
+// series is the library's name of the series with the label values (in
+// the order of f.labels): name{a="x",b="y"}, labels in name order. A wrong
+// number of values is a programming error: it panics.
+func (f *family) series(values []string) string {
+	if len(values) != len(f.labels) {
+		panic(fmt.Sprintf("prom: %s takes %d label values, got %d", f.name, len(f.labels), len(values)))
+	}
+	if len(values) == 0 {
+		return f.name
+	}
+	var b strings.Builder
+	n := len(f.name) + 1
+	for i, v := range values {
+		n += len(f.labels[i]) + len(v) + 4
+	}
+	b.Grow(n)
+	b.WriteString(f.name)
+	for i, j := range f.order {
+		sep := byte(',')
+		if i == 0 {
+			sep = '{'
 		}
+		b.WriteByte(sep)
+		b.WriteString(f.labels[j])
+		b.WriteString(`="`)
+		b.WriteString(labelEscaper.Replace(values[j])) // values[j] itself when nothing needs escaping
+		b.WriteByte('"')
 	}
+	b.WriteByte('}')
+	return b.String()
 }
 
-func (f *atomicFloat) set(v float64) { f.bits.Store(math.Float64bits(v)) }
-
-func (f *atomicFloat) load() float64 { return math.Float64frombits(f.bits.Load()) }
-
-// Counter is a value that only goes up.
-type Counter struct {
-	v    atomicFloat
-	opts Opts // set on a counter made by NewCounter, which is a Collector
-}
-
-// NewCounter returns a counter without labels, to be registered.
-func NewCounter(opts CounterOpts) *Counter { return &Counter{opts: opts} }
-
-// Inc adds 1.
-func (c *Counter) Inc() { c.v.add(1) }
-
-// Add adds v, which must not be negative.
-func (c *Counter) Add(v float64) {
-	if v < 0 {
-		panic("prom: a counter cannot go down")
-	}
-	c.v.add(v)
-}
-
-// Collect reports the counter (made by NewCounter).
-func (c *Counter) Collect() []Family {
-	return []Family{{Name: c.opts.Name, Help: c.opts.Help, Type: TypeCounter, Samples: []Sample{{Value: c.v.load()}}}}
-}
-
-// Gauge is a value that goes up and down.
-type Gauge struct{ v atomicFloat }
-
-// Set sets the gauge to v.
-func (g *Gauge) Set(v float64) { g.v.set(v) }
-
-// Add adds v (which may be negative).
-func (g *Gauge) Add(v float64) { g.v.add(v) }
-
-// Histogram counts observations in buckets and sums them.
-type Histogram struct {
-	bounds []float64
-	counts []atomic.Uint64 // counts[i]: observations <= bounds[i]; the last, the rest
-	sum    atomicFloat
-}
-
-func newHistogram(bounds []float64) *Histogram {
-	return &Histogram{bounds: bounds, counts: make([]atomic.Uint64, len(bounds)+1)}
-}
-
-// Observe records v.
-func (h *Histogram) Observe(v float64) {
-	h.counts[sort.SearchFloat64s(h.bounds, v)].Add(1)
-	h.sum.add(v)
-}
-
-func (h *Histogram) samples(labels []Label) []Sample {
-	out := make([]Sample, 0, len(h.bounds)+3)
-	var n uint64
-	bucket := func(le string) {
-		out = append(out, Sample{Suffix: "_bucket", Labels: append(slices.Clip(labels), Label{"le", le}), Value: float64(n)})
-	}
-	for i, b := range h.bounds {
-		n += h.counts[i].Load()
-		bucket(FormatFloat(b))
-	}
-	n += h.counts[len(h.bounds)].Load()
-	bucket("+Inf")
-	return append(out,
-		Sample{Suffix: "_sum", Labels: slices.Clone(labels), Value: h.sum.load()},
-		Sample{Suffix: "_count", Labels: slices.Clone(labels), Value: float64(n)})
-}
-
-// vec holds one metric's children by their label values.
+// vec is a family whose series are made on first use by their label values.
 type vec[T any] struct {
-	name, help, typ string
-	labels          []string
-	make            func() *T
-	samples         func(m *T, labels []Label) []Sample
+	family
+	create func(f *family, series string) *T
 
 	mu       sync.RWMutex
-	children map[string]*child[T]
+	children map[string]*T // by series name
 }
 
-type child[T any] struct {
-	values []string
-	m      *T
+func (v *vec[T]) init(name string, labels []string, create func(*family, string) *T) {
+	v.family = newFamily(name, labels)
+	v.set = metrics.NewSet()
+	v.create = create
+	v.children = map[string]*T{}
 }
 
-// with returns the child of the label values, creating it on first use.
-// A wrong number of values is a programming error: it panics.
+// with returns the series of the label values, creating it on first use.
 func (v *vec[T]) with(values []string) *T {
-	if len(values) != len(v.labels) {
-		panic(fmt.Sprintf("prom: %s takes %d label values, got %d", v.name, len(v.labels), len(values)))
-	}
-	key := strings.Join(values, "\xff")
+	name := v.series(values)
 	v.mu.RLock()
-	c, ok := v.children[key]
+	c, ok := v.children[name]
 	v.mu.RUnlock()
 	if ok {
-		return c.m
+		return c
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if c, ok = v.children[key]; !ok {
-		c = &child[T]{values: slices.Clone(values), m: v.make()}
-		v.children[key] = c
+	if c, ok = v.children[name]; !ok {
+		c = v.create(&v.family, name)
+		v.children[name] = c
 	}
-	return c.m
+	return c
 }
 
-// Collect reports the children in the order of their label values.
-func (v *vec[T]) Collect() []Family {
-	v.mu.RLock()
-	cs := make([]*child[T], 0, len(v.children))
-	for _, c := range v.children {
-		cs = append(cs, c)
-	}
-	v.mu.RUnlock()
-	slices.SortFunc(cs, func(a, b *child[T]) int { return slices.Compare(a.values, b.values) })
-	f := Family{Name: v.name, Help: v.help, Type: v.typ}
-	for _, c := range cs {
-		labels := make([]Label, len(v.labels))
-		for i, name := range v.labels {
-			labels[i] = Label{name, c.values[i]}
-		}
-		f.Samples = append(f.Samples, v.samples(c.m, labels)...)
-	}
-	return []Family{f}
+// Counter is a value that only goes up. It is a Collector of its family.
+type Counter struct {
+	*family
+	c *metrics.Counter
 }
 
-func newVec[T any](name, help, typ string, labels []string, mk func() *T, samples func(*T, []Label) []Sample) vec[T] {
-	return vec[T]{name: name, help: help, typ: typ, labels: slices.Clone(labels), make: mk, samples: samples, children: map[string]*child[T]{}}
-}
+// Inc adds 1.
+func (c *Counter) Inc() { c.c.Inc() }
+
+// NewCounter returns a counter without labels, to be registered.
+func NewCounter(opts CounterOpts) *Counter { return NewCounterVec(opts, nil).WithLabelValues() }
 
 // CounterVec is a counter per combination of label values.
 type CounterVec struct{ vec[Counter] }
 
 // NewCounterVec returns a counter with the named labels.
 func NewCounterVec(opts CounterOpts, labels []string) *CounterVec {
-	return &CounterVec{newVec(opts.Name, opts.Help, TypeCounter, labels, func() *Counter { return &Counter{} },
-		func(c *Counter, l []Label) []Sample { return []Sample{{Labels: l, Value: c.v.load()}} })}
+	v := &CounterVec{}
+	v.init(opts.Name, labels, func(f *family, series string) *Counter {
+		return &Counter{f, f.set.GetOrCreateCounter(series)}
+	})
+	return v
 }
 
 // WithLabelValues returns the counter of the label values, in the order
 // of the labels.
 func (v *CounterVec) WithLabelValues(values ...string) *Counter { return v.with(values) }
 
+// Gauge is a value that goes up and down.
+type Gauge struct{ g *metrics.Gauge }
+
+// Set sets the gauge to v.
+func (g *Gauge) Set(v float64) { g.g.Set(v) }
+
 // GaugeVec is a gauge per combination of label values.
 type GaugeVec struct{ vec[Gauge] }
 
 // NewGaugeVec returns a gauge with the named labels.
 func NewGaugeVec(opts GaugeOpts, labels []string) *GaugeVec {
-	return &GaugeVec{newVec(opts.Name, opts.Help, TypeGauge, labels, func() *Gauge { return &Gauge{} },
-		func(g *Gauge, l []Label) []Sample { return []Sample{{Labels: l, Value: g.v.load()}} })}
+	v := &GaugeVec{}
+	v.init(opts.Name, labels, func(f *family, series string) *Gauge {
+		return &Gauge{f.set.GetOrCreateGauge(series, nil)}
+	})
+	return v
 }
 
 // WithLabelValues returns the gauge of the label values.
 func (v *GaugeVec) WithLabelValues(values ...string) *Gauge { return v.with(values) }
 
+// Histogram counts observations in buckets and sums them.
+type Histogram struct{ h *metrics.PrometheusHistogram }
+
+// Observe records v; negative values and NaN are ignored.
+func (h *Histogram) Observe(v float64) { h.h.Update(v) }
+
 // HistogramVec is a histogram per combination of label values.
 type HistogramVec struct{ vec[Histogram] }
 
 // NewHistogramVec returns a histogram with the named labels. Buckets that
-// are not in increasing order are a programming error: it panics.
+// are missing or not in increasing order are a programming error: it panics.
 func NewHistogramVec(opts HistogramOpts, labels []string) *HistogramVec {
 	bounds := slices.Clone(opts.Buckets)
-	if !slices.IsSortedFunc(bounds, cmp.Compare[float64]) || len(slices.Compact(slices.Clone(bounds))) != len(bounds) {
-		panic("prom: the buckets of " + opts.Name + " are not increasing")
+	if err := metrics.ValidateBuckets(bounds); err != nil {
+		panic("prom: the buckets of " + opts.Name + ": " + err.Error())
 	}
-	return &HistogramVec{newVec(opts.Name, opts.Help, TypeHistogram, labels,
-		func() *Histogram { return newHistogram(bounds) }, (*Histogram).samples)}
+	v := &HistogramVec{}
+	v.init(opts.Name, labels, func(f *family, series string) *Histogram {
+		return &Histogram{f.set.GetOrCreatePrometheusHistogramExt(series, bounds)}
+	})
+	return v
 }
 
 // WithLabelValues returns the histogram of the label values.
 func (v *HistogramVec) WithLabelValues(values ...string) *Histogram { return v.with(values) }
 
+// gaugeFunc is a gauge whose series are read when scraped.
+type gaugeFunc struct {
+	family
+	collect func(set func(v float64, values ...string))
+}
+
+// writeTo collects the series into a set of this scrape's own, so that a
+// series collect no longer reports is gone.
+func (g *gaugeFunc) writeTo(w io.Writer) {
+	s := metrics.NewSet()
+	g.collect(func(v float64, values ...string) { s.GetOrCreateGauge(g.series(values), nil).Set(v) })
+	s.WritePrometheus(w)
+}
+
 // NewGaugeFunc returns a collector of a gauge whose values are read when
 // scraped: collect calls set once per series, with its value and label
 // values (in the order of labels).
 func NewGaugeFunc(opts GaugeOpts, labels []string, collect func(set func(v float64, values ...string))) Collector {
-	return CollectorFunc(func() []Family {
-		f := Family{Name: opts.Name, Help: opts.Help, Type: TypeGauge}
-		collect(func(v float64, values ...string) {
-			if len(values) != len(labels) {
-				panic(fmt.Sprintf("prom: %s takes %d label values, got %d", opts.Name, len(labels), len(values)))
-			}
-			s := Sample{Value: v, Labels: make([]Label, len(labels))}
-			for i, name := range labels {
-				s.Labels[i] = Label{name, values[i]}
-			}
-			f.Samples = append(f.Samples, s)
-		})
-		return []Family{f}
-	})
+	return &gaugeFunc{family: newFamily(opts.Name, labels), collect: collect}
 }
