@@ -252,7 +252,7 @@ func (s *Server) me(c *gin.Context) {
 		s.respondError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, view)
+	writeMe(c, &view) // users_json.go
 }
 
 // changePassword is POST /users/me/password: sets the password and ends
