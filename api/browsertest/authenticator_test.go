@@ -3,11 +3,9 @@ package browsertest
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
-	"github.com/pquerna/otp/totp"
 )
 
 // addAuthenticator gives the tab a virtual platform authenticator through
@@ -46,15 +44,4 @@ func authenticatorCredentials(t *testing.T, ctx context.Context, id webauthn.Aut
 		t.Fatalf("WebAuthn.getCredentials: %v", err)
 	}
 	return res.Credentials
-}
-
-// totpCode computes the current code of a base32 secret, as an
-// authenticator app would (RFC 6238: SHA-1, 6 digits, 30 s).
-func totpCode(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	code, err := totp.GenerateCode(secret, at)
-	if err != nil {
-		t.Fatalf("totp code: %v", err)
-	}
-	return code
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/unilogin/unilogin/api/apitest"
 )
 
 // confirmWithPassword answers the account page's "confirm that it is you"
@@ -38,7 +40,7 @@ func TestTOTPEnrolSignInAndRemove(t *testing.T) {
 	screenshot(t, ctx, "totp-setup")
 	secret := strings.ReplaceAll(text(t, ctx, "#totp-secret"), " ", "")
 	run(t, ctx, "first code",
-		chromedp.SendKeys(css("#totp_code"), totpCode(t, secret, time.Now())),
+		chromedp.SendKeys(css("#totp_code"), apitest.TOTPCode(t, secret, time.Now())),
 		chromedp.Click(css("#totp-confirm")),
 		chromedp.WaitVisible(css("#recovery-codes")),
 	)
@@ -65,7 +67,7 @@ func TestTOTPEnrolSignInAndRemove(t *testing.T) {
 		chromedp.WaitVisible(css("#code-error")),
 	)
 	run(t, ctx, "code",
-		chromedp.SendKeys(css("#code"), totpCode(t, secret, time.Now().Add(30*time.Second))),
+		chromedp.SendKeys(css("#code"), apitest.TOTPCode(t, secret, time.Now().Add(30*time.Second))),
 		chromedp.Click(css("#mfa-submit")),
 	)
 	w.landedAtApp(t, ctx, "tom@example.com")
