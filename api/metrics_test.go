@@ -15,7 +15,7 @@ import (
 )
 
 // scrape GETs /metrics and returns every sample by its printed series
-// ("name{label="value",...}", labels sorted by name as the client library
+// ("name{label="value",...}", labels sorted by name as api/prom
 // prints them).
 func scrape(e *apitest.Env) map[string]float64 {
 	e.T.Helper()
