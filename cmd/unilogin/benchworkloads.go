@@ -88,7 +88,10 @@ func benchWorkloads() []*benchWorkload {
 			}
 			// Per worker, every 10 requests: 1 password grant, 3 refreshes
 			// (the worker's own chain), 6 GET /users/me; worker w starts at
-			// step w, so that the workers do not all sign in at once.
+			// step w, so that the workers do not all sign in at once. The
+			// grant's pair becomes the worker's: every grant starts a
+			// session, and the per-user session cap ends the oldest, which
+			// must not be one a worker still uses.
 			steps := make([]int, workers)
 			for w := range steps {
 				steps[w] = w
@@ -99,8 +102,11 @@ func benchWorkloads() []*benchWorkload {
 				switch i % 10 {
 				case 0:
 					start := time.Now()
-					_, err := c.login(ctx)
+					p, err := c.login(ctx)
 					r.record("password", start, err)
+					if err == nil {
+						pairs[w] = p
+					}
 				case 3, 6, 9:
 					c.refreshStep(ctx, &pairs[w], r)
 				default:
