@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"runtime"
 	"strings"
@@ -19,6 +20,11 @@ import (
 // MethodPassword is the method label of password sign-ins, at /token and on
 // the hosted pages alike; providers use their AMR ("google", "oidc:<id>").
 const MethodPassword = "password"
+
+// MethodMFA is the method label of the second step of a sign-in (a TOTP
+// or recovery code after the password), at /token and on the hosted
+// /signin/mfa page.
+const MethodMFA = "mfa"
 
 // Metrics are the Prometheus metrics of one Server, registered on a
 // registry the caller owns (never the global default one), so that tests
@@ -50,7 +56,7 @@ func NewMetrics(reg *prom.Registry) *Metrics {
 		reg: reg,
 		logins: prom.NewCounterVec(prom.CounterOpts{
 			Name: "unilogin_logins_total",
-			Help: `Sign-in attempts by method (password, google, github, oidc:<id>) and outcome (success, failure, rate_limited, error).`,
+			Help: `Sign-in attempts by method (password, mfa, google, github, oidc:<id>) and outcome (success, failure, rate_limited, error).`,
 		}, []string{"method", "outcome"}),
 		tokensIssued: prom.NewCounterVec(prom.CounterOpts{
 			Name: "unilogin_tokens_issued_total",
@@ -158,14 +164,23 @@ func RequireBearer(token string, h http.Handler) http.Handler {
 func (m *Metrics) tokenResult(grant string, err error) {
 	switch grant {
 	case "password", "refresh_token", "authorization_code", "client_credentials":
+	case mfaGrantType:
+		grant = MethodMFA
 	default:
 		return // unknown grant types are not a label value
 	}
 	if err == nil {
 		m.tokensIssued.WithLabelValues(grant).Inc()
 	}
-	if grant == "password" {
+	switch {
+	case grant == "password" && errors.As(err, new(*mfaRequiredError)):
+		// The password was right; the second step is counted on its own,
+		// as on the hosted pages.
+		m.Login(MethodPassword, oauth.OutcomeSuccess)
+	case grant == "password":
 		m.Login(MethodPassword, LoginOutcome(err))
+	case grant == MethodMFA:
+		m.Login(MethodMFA, LoginOutcome(err))
 	}
 }
 

@@ -1,11 +1,9 @@
 package api_test
 
 import (
-	"bufio"
 	"net/http"
 	"net/url"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,36 +11,6 @@ import (
 	"github.com/unilogin/unilogin/api/apitest"
 	"github.com/unilogin/unilogin/config"
 )
-
-// scrape GETs /metrics and returns every sample by its printed series
-// ("name{label="value",...}", labels sorted by name as api/prom
-// prints them).
-func scrape(e *apitest.Env) map[string]float64 {
-	e.T.Helper()
-	r := e.Get("/metrics")
-	if r.Status != http.StatusOK {
-		e.T.Fatalf("/metrics: %d %s", r.Status, r.Body)
-	}
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
-		e.T.Fatalf("/metrics Content-Type = %q, want the Prometheus text format", ct)
-	}
-	out := map[string]float64{}
-	sc := bufio.NewScanner(strings.NewReader(string(r.Body)))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if i < 0 || err != nil {
-			e.T.Fatalf("/metrics: unparsable line %q", line)
-		}
-		out[line[:i]] = v
-	}
-	return out
-}
 
 func TestMetricsAfterScriptedFlow(t *testing.T) {
 	fe := apitest.NewFlowEnv(t, apitest.FlowEnvOptions{})
@@ -67,7 +35,7 @@ func TestMetricsAfterScriptedFlow(t *testing.T) {
 	e.Get("/no/such/path/4711")
 	e.Do("FROB", "/token", "", nil)
 
-	m := scrape(e)
+	m := e.Metrics()
 	want := map[string]float64{
 		`unilogin_logins_total{method="password",outcome="success"}`:                                             1,
 		`unilogin_logins_total{method="password",outcome="failure"}`:                                             1,
@@ -122,10 +90,10 @@ func TestMetricsRegistryPerServer(t *testing.T) {
 	b := apitest.NewEnv(t, apitest.EnvOptions{Version: "v9.9.9"})
 	a.Signup("ann@example.com", apitest.Password)
 	a.Login("ann@example.com", apitest.Password)
-	if got := scrape(a)[`unilogin_tokens_issued_total{grant="password"}`]; got != 1 {
+	if got := a.Metrics()[`unilogin_tokens_issued_total{grant="password"}`]; got != 1 {
 		t.Errorf("server a: tokens issued = %v, want 1", got)
 	}
-	mb := scrape(b)
+	mb := b.Metrics()
 	if _, ok := mb[`unilogin_tokens_issued_total{grant="password"}`]; ok {
 		t.Error("server b counts server a's tokens")
 	}
@@ -145,7 +113,7 @@ func TestMetricsRateLimited(t *testing.T) {
 			t.Fatalf("attempt %d: %d %s, want %d", i+1, r.Status, r.Body, want)
 		}
 	}
-	m := scrape(e)
+	m := e.Metrics()
 	for series, v := range map[string]float64{
 		`unilogin_logins_total{method="password",outcome="failure"}`:      1,
 		`unilogin_logins_total{method="password",outcome="rate_limited"}`: 1,
@@ -176,7 +144,7 @@ func TestMetricsHostedSigninSameLabels(t *testing.T) {
 	apitest.IsPage(t, b.Post("/signin", form("not the password either")), 400, apitest.GenericSignin)
 	apitest.IsPage(t, b.Post("/signin", form("and not this one")), 429)
 
-	m := scrape(e)
+	m := e.Metrics()
 	for series, v := range map[string]float64{
 		`unilogin_logins_total{method="password",outcome="failure"}`:      2,
 		`unilogin_logins_total{method="password",outcome="success"}`:      1,
@@ -222,5 +190,33 @@ func TestMetricsBearerTokenAndRouteOff(t *testing.T) {
 	off := apitest.NewEnv(t, apitest.EnvOptions{Mutate: func(c *config.Config) { c.Metrics.Addr = "127.0.0.1:0" }})
 	if r := off.Get("/metrics"); r.Status != http.StatusNotFound || !strings.Contains(string(r.Body), `"error":"not_found"`) {
 		t.Errorf("NoMetricsRoute: %d %s", r.Status, r.Body)
+	}
+}
+
+// The password step of a user with a second factor counts as a right
+// password, and the MFA grant is counted on its own: method "mfa" in
+// unilogin_logins_total, grant "mfa" in unilogin_tokens_issued_total.
+func TestMetricsCountTheSecondStep(t *testing.T) {
+	e := apitest.NewEnv(t, apitest.EnvOptions{})
+	u := enrolTOTP(e, "ines@example.com") // one password grant before TOTP
+	tok := mfaToken(e, u.email, nil)      // the second: 403 mfa_required
+	if r := mfaStep(e, tok, "otp", "000000"); r.Status != http.StatusBadRequest {
+		t.Fatalf("wrong code: %d %s", r.Status, r.Body)
+	}
+	if r := mfaStep(e, tok, "otp", apitest.TOTPCode(t, u.Secret, e.Clock.Now())); r.Status != http.StatusOK {
+		t.Fatalf("right code: %d %s", r.Status, r.Body)
+	}
+	m := e.Metrics()
+	for series, want := range map[string]float64{
+		`unilogin_logins_total{method="password",outcome="success"}`: 2,
+		`unilogin_logins_total{method="password",outcome="failure"}`: 0,
+		`unilogin_logins_total{method="mfa",outcome="failure"}`:      1,
+		`unilogin_logins_total{method="mfa",outcome="success"}`:      1,
+		`unilogin_tokens_issued_total{grant="password"}`:             1,
+		`unilogin_tokens_issued_total{grant="mfa"}`:                  1,
+	} {
+		if m[series] != want {
+			t.Errorf("%s = %v, want %v", series, m[series], want)
+		}
 	}
 }

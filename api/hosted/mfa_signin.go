@@ -13,6 +13,7 @@ import (
 	"github.com/unilogin/unilogin/accounts"
 	"github.com/unilogin/unilogin/accounts/i18n"
 	"github.com/unilogin/unilogin/accounts/mfa"
+	"github.com/unilogin/unilogin/api"
 	"github.com/unilogin/unilogin/api/middleware"
 	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/session"
@@ -155,6 +156,7 @@ func (s *Server) mfaSubmit(c *gin.Context) {
 	}
 	method, err := s.mfa.Verify(ctx, att.Token.UserID, proof)
 	err = s.mfaErr(c, err)
+	s.metrics.Login(api.MethodMFA, api.LoginOutcome(err)) // as at the MFA grant
 	if err == nil {
 		att.Succeed()
 		s.clearCookie(c, mfaCookie, mfaCookiePath)
