@@ -143,8 +143,12 @@ func (s *Server) authenticateClient(c *gin.Context, form url.Values) (*Client, e
 	return cl, nil
 }
 
-// bearerToken extracts an RFC 6750 §2.1 bearer token.
+// bearerToken extracts an RFC 6750 §2.1 bearer token, or the §2.2 form
+// body token formAccessToken found (POST /userinfo only).
 func bearerToken(c *gin.Context) (token string, present bool) {
+	if t, ok := c.Get(formTokenKey); ok { // POST /userinfo's form body
+		return t.(string), true
+	}
 	h := c.GetHeader("Authorization")
 	if h == "" {
 		return "", false

@@ -252,7 +252,7 @@ func (s *Server) routes() {
 	me := e.Group("/", s.bearer)
 	me.GET("/users/me", s.me)
 	me.GET("/userinfo", s.userinfo)
-	me.POST("/userinfo", s.userinfo)
+	e.POST("/userinfo", s.formAccessToken, s.bearer, s.userinfo) // the token may come in the body
 	me.POST("/users/me/password", s.changePassword)
 	me.GET("/users/me/sessions", s.listSessions)
 	me.DELETE("/users/me/sessions/:id", s.endSession)

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"mime"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/unilogin/unilogin/api/oauth"
 	"github.com/unilogin/unilogin/session"
 )
 
@@ -26,4 +28,35 @@ func (s *Server) userinfo(c *gin.Context) {
 		out["name"] = p.user.Name
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// formTokenKey is the gin context key of an access token that came in a
+// form body (formAccessToken).
+const formTokenKey = "unilogin.form_access_token"
+
+// formAccessToken lets POST /userinfo carry its access token as the form
+// parameter access_token (RFC 6750 §2.2, which OpenID Connect Core §5.3.1
+// allows beside the header); the bearer middleware then takes it from
+// there. A request without a form body is left to the header. A token in
+// both the header and the body is 400 invalid_request (RFC 6750 §2: one
+// method per request).
+func (s *Server) formAccessToken(c *gin.Context) {
+	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if mt != "application/x-www-form-urlencoded" {
+		return
+	}
+	form, err := ParseForm(c)
+	if err != nil {
+		s.respondError(c, err)
+		return
+	}
+	token, sent := form["access_token"]
+	if !sent {
+		return
+	}
+	if c.GetHeader("Authorization") != "" {
+		s.respondError(c, oauth.BadRequest("send the access token in the Authorization header or the body, not both"))
+		return
+	}
+	c.Set(formTokenKey, token[0])
 }
