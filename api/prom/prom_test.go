@@ -227,3 +227,22 @@ func TestEmptyAndChangingFamilies(t *testing.T) {
 		t.Errorf("t_up: %v, want b only", fams["t_up"].series)
 	}
 }
+
+// TestVecKeysSplitValues: label values that join to the same text are
+// still distinct series, and looking up an existing series allocates
+// nothing (it runs on every request and every store call).
+func TestVecKeysSplitValues(t *testing.T) {
+	reg := prom.NewRegistry()
+	c := prom.NewCounterVec(prom.CounterOpts{Name: "k_total", Help: "K."}, []string{"a", "b"})
+	reg.MustRegister(c)
+	c.WithLabelValues("x", "yz").Inc()
+	c.WithLabelValues("xy", "z").Inc()
+	c.WithLabelValues("xy", "z").Inc()
+	_, fams := scrape(t, reg)
+	if got := fams["k_total"].series; got["a=x,b=yz"] != 1 || got["a=xy,b=z"] != 2 {
+		t.Errorf("counters %v, want a=x,b=yz 1 and a=xy,b=z 2", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { c.WithLabelValues("xy", "z").Inc() }); n != 0 {
+		t.Errorf("lookup of an existing series: %v allocations, want 0", n)
+	}
+}

@@ -1,6 +1,7 @@
 package prom
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"slices"
@@ -90,7 +91,16 @@ type vec[T any] struct {
 	create func(f *family, series string) *T
 
 	mu       sync.RWMutex
-	children map[string]*T // by series name
+	children map[string]*T // by valueKey of the label values
+}
+
+// valueKey appends the label values to b, each after its length: distinct
+// value lists give distinct keys, whatever bytes the values hold.
+func valueKey(b []byte, values []string) []byte {
+	for _, v := range values {
+		b = append(binary.AppendUvarint(b, uint64(len(v))), v...)
+	}
+	return b
 }
 
 func (v *vec[T]) init(name string, labels []string, create func(*family, string) *T) {
@@ -101,19 +111,24 @@ func (v *vec[T]) init(name string, labels []string, create func(*family, string)
 }
 
 // with returns the series of the label values, creating it on first use.
+// The lookup of an existing series allocates nothing: the key is built in
+// a stack buffer and the map is indexed by string(key), which Go does not
+// copy; the series name is built only when the series is created.
 func (v *vec[T]) with(values []string) *T {
-	name := v.series(values)
+	var buf [128]byte
+	key := valueKey(buf[:0], values)
 	v.mu.RLock()
-	c, ok := v.children[name]
+	c, ok := v.children[string(key)]
 	v.mu.RUnlock()
 	if ok {
 		return c
 	}
+	name := v.series(values) // checks the number of values
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if c, ok = v.children[name]; !ok {
+	if c, ok = v.children[string(key)]; !ok {
 		c = v.create(&v.family, name)
-		v.children[name] = c
+		v.children[string(key)] = c
 	}
 	return c
 }
