@@ -19,13 +19,13 @@ func (s *Server) recoveryRoutes(e *gin.Engine, me *gin.RouterGroup) {
 	if s.recovery == nil {
 		return
 	}
-	e.POST("/password/forgot", s.LimitPerIP(middleware.LimitEmailIP, emailPerIP), s.forgotPassword)
+	e.POST("/password/forgot", s.LimitPerIP(middleware.LimitEmailIP, middleware.EmailIPRate), s.forgotPassword)
 	e.POST("/password/reset", s.resetPassword)
 	e.POST("/verify-email", s.jsonOrForm(s.verifyEmail))
-	e.POST("/verify-email/resend", s.LimitPerIP(middleware.LimitEmailIP, emailPerIP), s.resendVerification)
+	e.POST("/verify-email/resend", s.LimitPerIP(middleware.LimitEmailIP, middleware.EmailIPRate), s.resendVerification)
 	e.POST("/confirm-email", s.jsonOrForm(s.confirmEmail))
-	me.POST("/users/me/verify-email", s.LimitPerIP(middleware.LimitEmailIP, emailPerIP), s.requestVerification)
-	me.POST("/users/me/email", s.LimitPerIP(middleware.LimitEmailIP, emailPerIP), s.requestEmailChange)
+	me.POST("/users/me/verify-email", s.LimitPerIP(middleware.LimitEmailIP, middleware.EmailIPRate), s.requestVerification)
+	me.POST("/users/me/email", s.LimitPerIP(middleware.LimitEmailIP, middleware.EmailIPRate), s.requestEmailChange)
 	me.DELETE("/users/me", s.deleteMe)
 }
 
@@ -56,14 +56,11 @@ func (s *Server) jsonOrForm(json gin.HandlerFunc) gin.HandlerFunc {
 // sending endpoints, per client address and per recipient (the hosted
 // pages' forgot form and account page use them too).
 func (s *Server) EmailLimits(c *gin.Context, addr string) error {
-	if err := s.limiter.PerIP(c, middleware.LimitEmailIP, emailPerIP); err != nil {
+	if err := s.limiter.PerIP(c, middleware.LimitEmailIP, middleware.EmailIPRate); err != nil {
 		return err
 	}
-	return s.limiter.PerKey(c, middleware.LimitEmailAddress, emailPerAddress, accounts.NormalizeEmail(addr))
+	return s.limiter.PerKey(c, middleware.LimitEmailAddress, middleware.EmailAddressRate, accounts.NormalizeEmail(addr))
 }
-
-func emailPerIP(r middleware.RateLimits) middleware.Rate      { return r.EmailPerIP }
-func emailPerAddress(r middleware.RateLimits) middleware.Rate { return r.EmailPerAddress }
 
 // emailBody is {"email"} of forgot and resend.
 func (s *Server) emailBody(c *gin.Context) (string, bool) {
@@ -89,7 +86,7 @@ func (s *Server) emailBody(c *gin.Context) (string, bool) {
 // limitAddress counts a message to addr under the per-address limit of
 // the sending endpoints; false when it has answered 429.
 func (s *Server) limitAddress(c *gin.Context, addr string) bool {
-	if err := s.limiter.PerKey(c, middleware.LimitEmailAddress, emailPerAddress, accounts.NormalizeEmail(addr)); err != nil {
+	if err := s.limiter.PerKey(c, middleware.LimitEmailAddress, middleware.EmailAddressRate, accounts.NormalizeEmail(addr)); err != nil {
 		s.respondError(c, err)
 		return false
 	}

@@ -243,7 +243,7 @@ func (s *Server) routes() {
 	e.GET("/.well-known/openid-configuration", s.metadata)
 	e.GET("/.well-known/oauth-authorization-server", s.metadata)
 
-	e.POST("/signup", s.LimitPerIP(middleware.LimitSignupIP, func(r middleware.RateLimits) middleware.Rate { return r.SignupPerIP }), s.signup)
+	e.POST("/signup", s.LimitPerIP(middleware.LimitSignupIP, middleware.SignupRate), s.signup)
 	e.POST("/token", s.token)
 	e.POST("/revoke", s.revoke)
 	e.POST("/introspect", s.introspect)

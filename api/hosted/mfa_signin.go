@@ -232,8 +232,7 @@ func (s *Server) secondFactorDone(c *gin.Context, mp *mfaPending, tok session.MF
 func (s *Server) mfaRoutes(e gin.IRoutes) {
 	e.GET("/signin/mfa", s.mfaPage)
 	e.POST("/signin/mfa", s.mfaSubmit)
-	browser := func(r middleware.RateLimits) middleware.Rate { return r.BrowserLoginPerIP }
-	e.POST("/signin/passkey/options", s.api.LimitPerIP(middleware.LimitLoginIP, browser), s.signinPasskeyOptions)
+	e.POST("/signin/passkey/options", s.api.LimitPerIP(middleware.LimitLoginIP, middleware.BrowserLoginRate), s.signinPasskeyOptions)
 	e.POST("/signin/passkey", s.signinPasskey)
 
 	e.POST("/account/mfa/totp", s.accountTOTPStart)

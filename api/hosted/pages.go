@@ -90,9 +90,8 @@ func AccountCallbackURL(issuer string) string {
 // language negotiate picks.
 func (s *Server) Routes(e *gin.Engine) {
 	r := e.Group("/", s.withLocale)
-	browser := func(r middleware.RateLimits) middleware.Rate { return r.BrowserLoginPerIP }
-	r.GET("/auth/:provider/login", s.api.LimitPerIP(middleware.LimitLoginIP, browser), s.providerLogin)
-	r.GET("/auth/:provider/callback", s.api.LimitPerIP(middleware.LimitCallbackIP, browser), s.providerCallback)
+	r.GET("/auth/:provider/login", s.api.LimitPerIP(middleware.LimitLoginIP, middleware.BrowserLoginRate), s.providerLogin)
+	r.GET("/auth/:provider/callback", s.api.LimitPerIP(middleware.LimitCallbackIP, middleware.BrowserLoginRate), s.providerCallback)
 	s.pageRoutes(r)
 }
 
@@ -103,7 +102,7 @@ func (s *Server) pageRoutes(e gin.IRoutes) {
 	e.GET("/signin", s.signinPage)
 	e.POST("/signin", s.signinSubmit)
 	e.GET("/register", s.signupPage)
-	e.POST("/register", s.pageLimit(middleware.LimitSignupIP, func(r middleware.RateLimits) middleware.Rate { return r.SignupPerIP }), s.signupSubmit)
+	e.POST("/register", s.pageLimit(middleware.LimitSignupIP, middleware.SignupRate), s.signupSubmit)
 	e.POST("/signout", s.signout)
 
 	e.GET("/account", s.accountPage)

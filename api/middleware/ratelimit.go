@@ -368,6 +368,14 @@ func (g *PasswordGuard) headers(c *gin.Context) {
 
 // --- signup and browser logins: every request ---
 
+// The rates the per-address limits count against, for PerIP and PerKey
+// (one configured rate may serve several limit names: the browser's
+// provider login and callback share BrowserLoginPerIP).
+func SignupRate(r RateLimits) Rate       { return r.SignupPerIP }
+func BrowserLoginRate(r RateLimits) Rate { return r.BrowserLoginPerIP }
+func EmailIPRate(r RateLimits) Rate      { return r.EmailPerIP }
+func EmailAddressRate(r RateLimits) Rate { return r.EmailPerAddress }
+
 // PerIP is the decision of the limit name for this request: it counts
 // every request of the route per client address and returns nil when the
 // request may go on (RateLimit-* headers set), a *oauth.RateLimitError
